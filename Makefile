@@ -1,0 +1,99 @@
+# libgate - see README.md.  `make` builds build/libgate.a, build/libgate.so
+# and build/gate; `make test` installs what is missing, builds, and runs the
+# unit tests and the spec harness.
+
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-missing-field-initializers -Werror=implicit-function-declaration
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS  := -lxxhash
+PREFIX  ?= /usr/local
+
+LIB_SRC := $(wildcard compiler/*.c codegen-x86_64/*.c codegen-arm64/*.c \
+                      runtime/*.c snapshot/*.c abi/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+HDRS    := libgate.h $(wildcard */*.h) compiler/opcodes.def
+
+UNIT_SRC  := $(wildcard test/unit_*.c)
+UNIT_BIN  := $(UNIT_SRC:test/%.c=$(BUILD)/test/%)
+
+.PHONY: all lib deps deps-arm64 test unit spec asan demo fuzz fuzz-smoke clean install
+
+all: $(BUILD)/libgate.a $(BUILD)/libgate.so $(BUILD)/gate
+
+lib: $(BUILD)/libgate.a
+
+$(BUILD)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libgate.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libgate.so: $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libgate.so.0 -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
+
+$(BUILD)/gate: $(BUILD)/obj/cli/gate.o $(BUILD)/libgate.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
+
+$(BUILD)/test/unit_%: test/unit_%.c test/unit.h $(BUILD)/libgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libgate.a $(LDLIBS) -lcmocka $(EXTRA_LDFLAGS)
+
+$(BUILD)/spec-runner: test/spec_runner.c test/json.c test/json.h $(BUILD)/libgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ test/spec_runner.c test/json.c $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
+
+# Installs the Debian packages the build and the tests need, if missing.
+deps:
+	@bash tools/deps.sh
+
+deps-arm64:
+	@bash tools/deps.sh --arm64
+
+unit: $(UNIT_BIN)
+	@bash test/run-unit.sh $(UNIT_BIN)
+
+# Converts ../shared/spec/*.wast into $(BUILD)/spec and runs every command.
+spec: $(BUILD)/spec-runner
+	@bash test/spec.sh $(BUILD)
+
+# The whole suite: deps, build, unit tests, spec harness; last line is the
+# total "N passed, N failed, N skipped".
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(BUILD)/spec-runner
+	@bash test/run-all.sh $(BUILD)
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of everything, tested.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+
+# The README's main command: decode, validate and summarise a module.
+demo: deps all
+	@bash examples/demo.sh $(BUILD)
+
+# libFuzzer target for the decoder and validator (clang).  FUZZ_TIME in s.
+FUZZ_TIME ?= 600
+$(BUILD)/fuzz/fuzz_decode: test/fuzz/fuzz_decode.c $(LIB_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all -o $@ test/fuzz/fuzz_decode.c $(LIB_SRC) -lxxhash
+fuzz: deps $(BUILD)/fuzz/fuzz_decode
+	@bash test/fuzz/run.sh $(BUILD) $(FUZZ_TIME)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(BUILD)/libgate.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libgate.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 libgate.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(BUILD)/gate $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build

@@ -1,0 +1,300 @@
+/*
+ * gate.c - the `gate` command line.
+ *
+ *   gate inspect FILE.wasm     imports, exports, memory, tables, sizes, hash
+ *   gate validate FILE.wasm    decode + validate; exit 0 when valid
+ *   gate dump FILE.wasm        every instruction with its offset and the
+ *                              operand-stack types validation computed
+ *
+ * run, compile, objdump and resume arrive with issues 3 to 5.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../runtime/runtime.h"
+
+static const char usage_text[] =
+    "usage: gate <command> [options] FILE [ARGS...]\n"
+    "\n"
+    "Commands:\n"
+    "  inspect FILE.wasm      summary: types, imports, exports, memory, tables,\n"
+    "                         functions, data, custom sections, module hash\n"
+    "  validate FILE.wasm     decode and validate; exit status 0 when valid,\n"
+    "                         1 with \"offset: func: what\" when not\n"
+    "  dump FILE.wasm         every instruction of every function with its byte\n"
+    "                         offset and the operand-stack types after it\n"
+    "  help                   this text\n"
+    "  version                libgate's version\n"
+    "\n"
+    "Coming with the next milestones (not built yet):\n"
+    "  run [--invoke NAME] PROG.wasm [ARGS]   run a WASI program or an export\n"
+    "  compile [--target x86_64|arm64] PROG.wasm -o PROG.gobj\n"
+    "  objdump PROG.wasm|PROG.gobj             annotated native disassembly\n"
+    "  resume SNAPSHOT                         continue a stopped program\n"
+    "\n"
+    "Exit status: 0 success, 1 the module was rejected, 2 usage or I/O error.\n";
+
+static int usage(FILE *f)
+{
+    fputs(usage_text, f);
+    return f == stderr ? 2 : 0;
+}
+
+/* Reads a whole file; refuses what is not a regular file or is too big. */
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "gate: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "gate: %s: not a regular file\n", path);
+        fclose(f);
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > GD_DEF_MODULE_SIZE) {
+        fprintf(stderr, "gate: %s: %lld bytes is larger than the %u-byte limit\n", path,
+                (long long)st.st_size, GD_DEF_MODULE_SIZE);
+        fclose(f);
+        return NULL;
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf || fread(buf, 1, n, f) != n) {
+        fprintf(stderr, "gate: %s: read failed\n", path);
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+static void report(const char *path, const gate_error *err)
+{
+    char msg[512];
+    fprintf(stderr, "gate: %s: %s\n", path, gate_error_format(err, msg, sizeof msg));
+}
+
+static const char *type_name(uint8_t t)
+{
+    switch (t) {
+    case GT_I32: return "i32";
+    case GT_I64: return "i64";
+    case GT_F32: return "f32";
+    case GT_F64: return "f64";
+    case GT_V128: return "v128";
+    case GT_FUNCREF: return "funcref";
+    case GT_EXTERNREF: return "externref";
+    }
+    return "?";
+}
+
+static void print_limits(const gd_limits *l)
+{
+    if (l->max == UINT64_MAX)
+        printf("min %llu, no max", (unsigned long long)l->min);
+    else
+        printf("min %llu, max %llu", (unsigned long long)l->min, (unsigned long long)l->max);
+}
+
+static void print_extern(const gd_module *m, uint8_t kind, uint32_t index)
+{
+    char sig[64];
+    switch (kind) {
+    case GATE_EXTERN_FUNC:
+        printf("func %u %s", index, gd_sig_string(gd_func_type(m, index), sig, sizeof sig));
+        break;
+    case GATE_EXTERN_TABLE:
+        printf("table %u %s ", index, type_name(m->tables[index].elem));
+        print_limits(&m->tables[index].lim);
+        break;
+    case GATE_EXTERN_MEMORY:
+        printf("memory %u pages ", index);
+        print_limits(&m->mems[index].lim);
+        break;
+    default:
+        printf("global %u %s%s", index, m->globals[index].mut ? "mut " : "",
+               type_name(m->globals[index].type));
+        break;
+    }
+}
+
+static int cmd_inspect(gate_engine *eng, const char *path, const uint8_t *bytes, size_t len)
+{
+    gate_error err;
+    gate_module *mod = gate_module_new(eng, bytes, len, &err);
+    if (!mod) {
+        report(path, &err);
+        return 1;
+    }
+    const gd_module *m = &mod->info;
+    uint64_t code = 0, data = 0;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
+        code += m->funcs[i].body_len;
+    for (uint32_t i = 0; i < m->ndata; i++)
+        data += m->data[i].len;
+    printf("module   %s\n", path);
+    printf("size     %zu bytes\n", len);
+    printf("hash     xxh64:%016llx\n", (unsigned long long)gate_module_hash(mod));
+    printf("types    %u\n", m->ntypes);
+    printf("funcs    %u (%u imported, %u defined, %llu bytes of code)\n", m->nfuncs,
+           m->nfunc_imports, m->nfuncs - m->nfunc_imports, (unsigned long long)code);
+    printf("tables   %u\n", m->ntables);
+    printf("memories %u\n", m->nmems);
+    printf("globals  %u\n", m->nglobals);
+    printf("elems    %u segments\n", m->nelems);
+    printf("data     %u segments, %llu bytes\n", m->ndata, (unsigned long long)data);
+    if (m->has_start)
+        printf("start    func %u\n", m->start);
+    printf("imports  %u\n", m->nimports);
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        printf("  %s.%s: ", m->imports[i].module, m->imports[i].name);
+        print_extern(m, m->imports[i].kind, m->imports[i].index);
+        putchar('\n');
+    }
+    printf("exports  %u\n", m->nexports);
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        printf("  %s: ", m->exports[i].name);
+        print_extern(m, m->exports[i].kind, m->exports[i].index);
+        putchar('\n');
+    }
+    for (uint32_t i = 0; i < m->nmems; i++) {
+        printf("memory %u: ", i);
+        print_limits(&m->mems[i].lim);
+        printf(" pages (64 KiB)%s\n", i < m->nmem_imports ? ", imported" : "");
+    }
+    for (uint32_t i = 0; i < m->ntables; i++) {
+        printf("table %u: %s ", i, type_name(m->tables[i].elem));
+        print_limits(&m->tables[i].lim);
+        printf("%s\n", i < m->ntable_imports ? ", imported" : "");
+    }
+    if (m->ncustom) {
+        printf("custom   %u sections:", m->ncustom);
+        for (uint32_t i = 0; i < m->ncustom; i++)
+            printf(" \"%s\" (%u bytes)", m->custom[i].name, m->custom[i].len);
+        putchar('\n');
+    }
+    printf("status   valid\n");
+    gate_module_free(mod);
+    return 0;
+}
+
+static int cmd_validate(gate_engine *eng, const char *path, const uint8_t *bytes, size_t len)
+{
+    gate_error err;
+    if (gate_validate(eng, bytes, len, &err) != GATE_OK) {
+        report(path, &err);
+        return 1;
+    }
+    printf("%s: valid\n", path);
+    return 0;
+}
+
+static void print_stack(const gv_func *v)
+{
+    printf("  [");
+    for (uint32_t i = 0; i < v->nvals; i++)
+        printf("%s%s", i ? " " : "", type_name(v->vals[i]));
+    printf("]");
+}
+
+static int cmd_dump(gate_engine *eng, const char *path, const uint8_t *bytes, size_t len)
+{
+    gate_error err;
+    gate_module *mod = gate_module_new(eng, bytes, len, &err);
+    if (!mod) {
+        report(path, &err);
+        return 1;
+    }
+    const gd_module *m = &mod->info;
+    for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++) {
+        char sig[128];
+        gv_func v;
+        gv_insn ins;
+        int st;
+        if (!gv_begin(&v, m, &eng->alloc, &eng->lim, f, &err)) {
+            report(path, &err);
+            gate_module_free(mod);
+            return 1;
+        }
+        printf("func %u %s  ; body at 0x%llx, %u locals:", f,
+               gd_sig_string(gd_func_type(m, f), sig, sizeof sig),
+               (unsigned long long)m->funcs[f].body_off, v.nlocals);
+        for (uint32_t i = 0; i < v.nlocals; i++)
+            printf(" %s", type_name(v.locals[i]));
+        putchar('\n');
+        unsigned depth = v.nctrls;
+        while ((st = gv_next(&v, &ins)) > 0) {
+            const gop_info *oi = &gop_table[ins.op];
+            unsigned indent = depth - (ins.op == GOP_END || ins.op == GOP_ELSE);
+            printf("  %06llx %*s%-24s", (unsigned long long)ins.offset,
+                   (int)(2 * indent), "", oi->name);
+            depth = v.nctrls;
+            print_stack(&v);
+            putchar('\n');
+        }
+        printf("  ; max operand depth %u, max block depth %u\n", v.maxvals, v.maxctrls);
+        gv_end(&v);
+        if (st < 0) {
+            report(path, &err);
+            gate_module_free(mod);
+            return 1;
+        }
+    }
+    gate_module_free(mod);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
+        return usage(stdout);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("gate %s\n", gate_version());
+        return 0;
+    }
+    int (*fn)(gate_engine *, const char *, const uint8_t *, size_t) = NULL;
+    if (!strcmp(cmd, "inspect"))
+        fn = cmd_inspect;
+    else if (!strcmp(cmd, "validate"))
+        fn = cmd_validate;
+    else if (!strcmp(cmd, "dump"))
+        fn = cmd_dump;
+    else if (!strcmp(cmd, "run") || !strcmp(cmd, "compile") || !strcmp(cmd, "objdump") ||
+             !strcmp(cmd, "resume")) {
+        fprintf(stderr, "gate: '%s' is not implemented yet (see `gate help`)\n", cmd);
+        return 2;
+    } else {
+        fprintf(stderr, "gate: unknown command '%s'\n\n", cmd);
+        return usage(stderr);
+    }
+    if (argc != 3) {
+        fprintf(stderr, "gate %s: expected exactly one FILE\n\n", cmd);
+        return usage(stderr);
+    }
+    size_t len = 0;
+    uint8_t *bytes = read_file(argv[2], &len);
+    if (!bytes)
+        return 2;
+    gate_error err;
+    gate_engine *eng = gate_engine_new(NULL, &err);
+    if (!eng) {
+        report(argv[2], &err);
+        free(bytes);
+        return 2;
+    }
+    int rc = fn(eng, argv[2], bytes, len);
+    gate_engine_free(eng);
+    free(bytes);
+    return rc;
+}

@@ -1,0 +1,325 @@
+/*
+ * compiler.h - internal header of compiler/: byte reader, module decoder,
+ * function validator, and the small utilities (allocator, arena, errors)
+ * every other folder builds on.
+ *
+ * Prefixes: gx_ utilities, gr_ byte reader, gd_ module decoder,
+ * gv_ function-body validator, GOP_ opcodes, GIMM_ immediate kinds.
+ */
+#ifndef GATE_COMPILER_H
+#define GATE_COMPILER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../libgate.h"
+
+/* ------------------------------------------------------------------ */
+/* Allocation, arenas, errors (util.c)                                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct gx_alloc {
+    gate_alloc_fn fn;
+    void *ud;
+} gx_alloc;
+
+void *gx_malloc(const gx_alloc *a, size_t n);
+void *gx_realloc(const gx_alloc *a, void *p, size_t on, size_t nn);
+void gx_free(const gx_alloc *a, void *p, size_t n);
+
+/* Bump allocator: everything a module owns, freed at once. */
+typedef struct gx_chunk gx_chunk;
+typedef struct gx_arena {
+    gx_alloc alloc;
+    gx_chunk *head;
+    size_t used, cap;
+} gx_arena;
+
+void gx_arena_init(gx_arena *ar, const gx_alloc *a);
+void *gx_arena_get(gx_arena *ar, size_t n);   /* zeroed, 16-byte aligned */
+void gx_arena_free(gx_arena *ar);
+
+/* Fills err (if any) and returns false, so callers can `return gx_fail(...)`. */
+bool gx_fail(gate_error *err, gate_status st, uint64_t offset, uint32_t func,
+             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* ------------------------------------------------------------------ */
+/* Opcodes: generated from opcodes.def                                 */
+/* ------------------------------------------------------------------ */
+
+typedef enum gop {
+#define OP(id, pfx, code, name, imm, sig, x) GOP_##id,
+#include "opcodes.def"
+#undef OP
+    GOP_COUNT
+} gop;
+
+typedef enum gimm {
+    GIMM_NONE, GIMM_BLOCK, GIMM_LABEL, GIMM_BRTABLE, GIMM_FUNC, GIMM_CALLIND,
+    GIMM_SELECT_T, GIMM_LOCAL, GIMM_GLOBAL, GIMM_TABLE, GIMM_MEMARG,
+    GIMM_MEM0, GIMM_I32, GIMM_I64, GIMM_F32, GIMM_F64, GIMM_REFTYPE,
+    GIMM_MEMINIT, GIMM_DATA, GIMM_MEMCOPY, GIMM_TABLEINIT, GIMM_ELEM,
+    GIMM_TABLECOPY, GIMM_V128, GIMM_SHUFFLE, GIMM_LANE, GIMM_MEMARG_LANE
+} gimm;
+
+typedef struct gop_info {
+    const char *name;
+    const char *sig;     /* "pops:pushes", or NULL: validator special-cases */
+    uint8_t prefix;      /* 0, 0xfc, 0xfd */
+    uint16_t code;
+    uint8_t imm;         /* gimm */
+    uint8_t x;           /* log2 natural alignment, or lane count */
+} gop_info;
+
+extern const gop_info gop_table[GOP_COUNT];
+
+/* ------------------------------------------------------------------ */
+/* Byte reader (read.c)                                                */
+/* ------------------------------------------------------------------ */
+
+/* Reads [pos, end) of base; offsets reported are absolute (base + delta). */
+typedef struct gr_reader {
+    const uint8_t *base;
+    size_t pos, end;
+    uint64_t delta;        /* added to pos in error offsets */
+    gate_error *err;
+} gr_reader;
+
+static inline uint64_t gr_off(const gr_reader *r) { return r->delta + r->pos; }
+bool gr_byte(gr_reader *r, uint8_t *out);
+bool gr_bytes(gr_reader *r, size_t n, const uint8_t **out);
+bool gr_u32(gr_reader *r, uint32_t *out);
+bool gr_s32(gr_reader *r, int32_t *out);
+bool gr_s33(gr_reader *r, int64_t *out);
+bool gr_s64(gr_reader *r, int64_t *out);
+bool gr_fixed32(gr_reader *r, uint32_t *out);
+bool gr_fixed64(gr_reader *r, uint64_t *out);
+/* A u32-length-prefixed UTF-8 name; *out points into the input. */
+bool gr_name(gr_reader *r, const uint8_t **out, uint32_t *len);
+bool gx_utf8_valid(const uint8_t *s, size_t n);
+/* One opcode: a byte, or a 0xfc/0xfd prefix and a u32 sub-opcode. */
+bool gr_opcode(gr_reader *r, uint16_t *op);
+
+/* ------------------------------------------------------------------ */
+/* Module (decode.c)                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Value type codes are the binary ones; 0 is "unknown" (unreachable code). */
+enum {
+    GT_UNKNOWN = 0,
+    GT_I32 = 0x7f, GT_I64 = 0x7e, GT_F32 = 0x7d, GT_F64 = 0x7c,
+    GT_V128 = 0x7b, GT_FUNCREF = 0x70, GT_EXTERNREF = 0x6f
+};
+static inline bool gt_is_ref(uint8_t t) { return t == GT_FUNCREF || t == GT_EXTERNREF; }
+static inline bool gt_is_num(uint8_t t) { return t >= GT_F64 && t <= GT_I32; }
+
+typedef struct gd_functype {
+    uint32_t nparams, nresults;
+    const uint8_t *params, *results;   /* value type codes */
+} gd_functype;
+
+typedef struct gd_limits {
+    uint64_t min, max;                 /* max = UINT64_MAX when absent */
+} gd_limits;
+
+/* A constant expression: one constant instruction, then end. */
+typedef struct gd_const {
+    uint16_t op;          /* GOP_I32_CONST, ..., GOP_REF_FUNC, GOP_GLOBAL_GET */
+    uint8_t type;
+    uint64_t offset;      /* of the instruction, for errors */
+    union {
+        uint64_t bits;    /* i32/i64/f32/f64 bit patterns */
+        uint32_t index;   /* ref.func, global.get */
+        uint8_t v128[16];
+    } u;
+} gd_const;
+
+typedef struct gd_func {
+    uint32_t type;
+    uint32_t body_len;    /* defined functions: locals + code, without size */
+    uint64_t body_off;    /* absolute offset of the body in the module */
+} gd_func;
+
+typedef struct gd_table { uint8_t elem; gd_limits lim; } gd_table;
+typedef struct gd_memory { gd_limits lim; } gd_memory;
+typedef struct gd_global { uint8_t type; bool mut; gd_const init; } gd_global;
+
+typedef struct gd_import {
+    const char *module, *name;        /* NUL-terminated copies; names may */
+    uint32_t module_len, name_len;    /* hold NULs, so lengths are kept  */
+    uint8_t kind;                     /* gate_extern_kind */
+    uint32_t index;                   /* in the kind's index space */
+} gd_import;
+
+typedef struct gd_export {
+    const char *name;
+    uint32_t name_len;
+    uint8_t kind;
+    uint32_t index;
+} gd_export;
+
+enum { GD_SEG_ACTIVE, GD_SEG_PASSIVE, GD_SEG_DECLARATIVE };
+
+typedef struct gd_elem {
+    uint8_t mode, type;
+    uint32_t table;
+    gd_const offset;
+    uint32_t count;
+    gd_const *items;      /* ref.func / ref.null / global.get */
+} gd_elem;
+
+typedef struct gd_data {
+    uint8_t mode;
+    gd_const offset;
+    uint32_t len;
+    uint64_t bytes_off;   /* absolute offset of the bytes */
+} gd_data;
+
+typedef struct gd_custom {
+    const char *name;
+    uint64_t off;         /* payload after the name */
+    uint32_t len;
+} gd_custom;
+
+typedef struct gd_module {
+    gx_arena arena;
+    const uint8_t *bytes;           /* the module (owned by the caller) */
+    size_t size;
+
+    uint32_t ntypes;  gd_functype *types;
+    uint32_t nimports; gd_import *imports;
+    uint32_t nfuncs, nfunc_imports;  gd_func *funcs;      /* imports first */
+    uint32_t ntables, ntable_imports; gd_table *tables;
+    uint32_t nmems, nmem_imports;   gd_memory *mems;
+    uint32_t nglobals, nglobal_imports; gd_global *globals;
+    uint32_t nexports; gd_export *exports;
+    bool has_start; uint32_t start;
+    uint32_t nelems; gd_elem *elems;
+    bool has_datacount; uint32_t datacount;
+    uint32_t ndata; gd_data *data;
+    uint32_t ncustom; gd_custom *custom;
+    uint8_t *declared;              /* bitmap: funcs usable by ref.func */
+    uint64_t code_off;              /* code section payload, 0 if absent */
+} gd_module;
+
+/* Built-in implementation limits (docs/limits.md). */
+#define GD_MAX_TYPES          1000000u
+#define GD_MAX_FUNCS          1000000u
+#define GD_MAX_IMPORTS        100000u
+#define GD_MAX_EXPORTS        100000u
+#define GD_MAX_GLOBALS        1000000u
+#define GD_MAX_TABLES         100000u
+#define GD_MAX_ELEMS          10000000u
+#define GD_MAX_ELEM_ITEMS     10000000u
+#define GD_MAX_DATA           100000u
+#define GD_MAX_PARAMS         1000u
+#define GD_MAX_RESULTS        1000u
+#define GD_MAX_NAME           100000u
+#define GD_MAX_CUSTOM         10000u
+#define GD_MAX_MEM_PAGES      65536u
+#define GD_MAX_BRTABLE        65520u
+#define GD_DEF_MODULE_SIZE    (1024u * 1024u * 1024u)
+#define GD_DEF_FUNC_SIZE      7654321u
+#define GD_DEF_LOCALS         50000u
+#define GD_DEF_NESTING        10000u
+#define GD_MAX_OPERANDS       1000000u
+
+typedef struct gd_limits_cfg {
+    uint64_t max_module_size;
+    uint32_t max_function_size, max_locals, max_nesting;
+} gd_limits_cfg;
+
+void gd_limits_from_config(gd_limits_cfg *out, const gate_config *cfg);
+
+/*
+ * Decodes every section in one forward pass and checks everything that
+ * does not need a function body walk.  Function bodies are only framed
+ * here; gv_func_* validates them (gd_validate_all does all of them).
+ * On failure returns false with err set; *m must still be gd_module_free'd.
+ */
+bool gd_decode(gd_module *m, const gx_alloc *a, const uint8_t *bytes,
+               size_t size, const gd_limits_cfg *lim, gate_error *err);
+void gd_module_free(gd_module *m);
+bool gd_validate_all(const gd_module *m, const gx_alloc *a,
+                     const gd_limits_cfg *lim, gate_error *err);
+
+static inline const gd_functype *gd_func_type(const gd_module *m, uint32_t f)
+{
+    return &m->types[m->funcs[f].type];
+}
+
+/* Signature string "R(P...)" like "i(iI)", written into buf. */
+const char *gd_sig_string(const gd_functype *t, char *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Function-body validator (validate.c)                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The validator is an iterator: each gv_next call decodes one instruction,
+ * checks it, and updates the operand-type stack and the control stack.
+ * The single-pass compiler drives the same iterator, so what validation
+ * knows at each instruction (types of every local and operand-stack entry,
+ * the shape of each enclosing block) is what the compiler sees; nothing is
+ * decoded twice and nothing per instruction is stored.
+ */
+
+typedef struct gv_ctrl {
+    uint16_t op;              /* GOP_BLOCK, GOP_LOOP, GOP_IF, GOP_ELSE, or
+                                 GOP_CALL for the function's own frame */
+    bool unreachable;
+    uint32_t height;          /* operand stack height at entry (after params popped) */
+    uint32_t nparams, nresults;
+    const uint8_t *params, *results;
+    uint64_t offset;          /* of the opening instruction */
+} gv_ctrl;
+
+typedef struct gv_insn {
+    uint16_t op;              /* gop */
+    uint64_t offset;          /* absolute offset of the opcode */
+    union {
+        int32_t i32;
+        int64_t i64;
+        uint32_t f32;         /* bit pattern */
+        uint64_t f64;
+        uint8_t v128[16];
+        uint32_t index;       /* local, global, func, table, elem, data, label depth */
+        uint8_t type;         /* ref.null, select t */
+        struct { uint32_t nparams, nresults; const uint8_t *params, *results; } block;
+        struct { uint32_t type, table; } callind;
+        struct { uint32_t align, offset; uint8_t lane; } mem;
+        struct { uint32_t a, b; } pair;   /* table.init elem,table; table.copy dst,src; memory.init data */
+        struct { uint32_t count; const uint32_t *targets; } brtable; /* count+1 depths, last is the default; valid until the next gv_next */
+        uint8_t lane;
+    } imm;
+} gv_insn;
+
+typedef struct gv_func {
+    const gd_module *m;
+    gx_alloc alloc;
+    gd_limits_cfg lim;
+    gate_error *err;
+    uint32_t func;            /* index in the function space */
+    gr_reader r;
+    uint32_t nlocals;         /* params included */
+    uint8_t *locals;          /* type of each local */
+    uint32_t nlocals_cap;
+    uint8_t *vals;            /* operand stack types */
+    uint32_t nvals, capvals, maxvals;
+    gv_ctrl *ctrls;
+    uint32_t nctrls, capctrls, maxctrls;
+    uint32_t *targets;        /* br_table depths */
+    uint32_t captargets;
+    bool done;
+} gv_func;
+
+/* Starts a walk over defined function `func` (function-space index). */
+bool gv_begin(gv_func *v, const gd_module *m, const gx_alloc *a,
+              const gd_limits_cfg *lim, uint32_t func, gate_error *err);
+/* 1: one instruction decoded into *ins; 0: body finished; -1: error. */
+int gv_next(gv_func *v, gv_insn *ins);
+void gv_end(gv_func *v);
+
+
+#endif /* GATE_COMPILER_H */

@@ -1,0 +1,103 @@
+/* util.c - allocator calls, arenas and error reporting shared by all folders. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler.h"
+
+void *gx_malloc(const gx_alloc *a, size_t n)
+{
+    return a->fn(a->ud, NULL, 0, n ? n : 1);
+}
+
+void *gx_realloc(const gx_alloc *a, void *p, size_t on, size_t nn)
+{
+    return a->fn(a->ud, p, on, nn ? nn : 1);
+}
+
+void gx_free(const gx_alloc *a, void *p, size_t n)
+{
+    if (p)
+        a->fn(a->ud, p, n, 0);
+}
+
+/*
+ * Arena chunks are at least 64 KiB; a request larger than a chunk gets a
+ * chunk of its own.  The chunk header is padded to 16 bytes so payloads
+ * stay 16-byte aligned.
+ */
+struct gx_chunk {
+    gx_chunk *next;
+    size_t size;                      /* payload bytes */
+};
+#define GX_CHUNK_HDR ((sizeof(gx_chunk) + 15) & ~(size_t)15)
+#define GX_CHUNK_MIN (64u * 1024u)
+
+void gx_arena_init(gx_arena *ar, const gx_alloc *a)
+{
+    ar->alloc = *a;
+    ar->head = NULL;
+    ar->used = ar->cap = 0;
+}
+
+void *gx_arena_get(gx_arena *ar, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n == 0)
+        n = 16;
+    if (!ar->head || ar->cap - ar->used < n) {
+        size_t sz = n > GX_CHUNK_MIN ? n : GX_CHUNK_MIN;
+        if (sz > SIZE_MAX - GX_CHUNK_HDR)
+            return NULL;
+        gx_chunk *c = gx_malloc(&ar->alloc, GX_CHUNK_HDR + sz);
+        if (!c)
+            return NULL;
+        c->size = sz;
+        c->next = ar->head;
+        ar->head = c;
+        ar->used = 0;
+        ar->cap = sz;
+    }
+    uint8_t *p = (uint8_t *)ar->head + GX_CHUNK_HDR + ar->used;
+    ar->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+void gx_arena_free(gx_arena *ar)
+{
+    gx_chunk *c = ar->head;
+    while (c) {
+        gx_chunk *next = c->next;
+        gx_free(&ar->alloc, c, GX_CHUNK_HDR + c->size);
+        c = next;
+    }
+    ar->head = NULL;
+    ar->used = ar->cap = 0;
+}
+
+bool gx_fail(gate_error *err, gate_status st, uint64_t offset, uint32_t func,
+             const char *fmt, ...)
+{
+    if (!err)
+        return false;
+    /* The first error wins: inner failures are the precise ones. */
+    if (err->status != GATE_OK)
+        return false;
+    err->status = st;
+    err->offset = offset;
+    err->func_index = func;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+const gop_info gop_table[GOP_COUNT] = {
+#define OP(id, pfx, code, name, imm, sig, x) \
+    [GOP_##id] = { name, sig, pfx, code, GIMM_##imm, x },
+#include "opcodes.def"
+#undef OP
+};

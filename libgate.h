@@ -1,0 +1,349 @@
+/*
+ * libgate.h - the one public header of libgate, an embeddable WebAssembly
+ * engine: single-pass ahead-of-time compilation to x86-64 and ARM64,
+ * programs that can be stopped at any safe point, saved as an
+ * architecture-neutral snapshot and resumed on either CPU type.
+ *
+ * Conventions
+ *   - Every handle is opaque.  Nothing here touches global state: all
+ *     allocation goes through the allocator hook of the engine.
+ *   - Functions that can fail return gate_status (or NULL) and, when the
+ *     caller passes a gate_error, fill it with what went wrong and where
+ *     (byte offset into the module or snapshot, function index).
+ *   - A function marked [planned] is part of the API as designed but not
+ *     built yet: it returns GATE_ERR_NOT_IMPLEMENTED (or NULL with that
+ *     status in the error) until the issue that implements it lands.
+ */
+#ifndef LIBGATE_H
+#define LIBGATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GATE_VERSION_MAJOR 0
+#define GATE_VERSION_MINOR 1
+#define GATE_VERSION_PATCH 0
+
+/* "0.1.0" */
+const char *gate_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Status codes and errors                                            */
+/* ------------------------------------------------------------------ */
+
+typedef enum gate_status {
+    GATE_OK = 0,
+    GATE_TRAPPED,             /* the program trapped: see gate_trap_info   */
+    GATE_EXITED,              /* the program called WASI proc_exit         */
+    GATE_SUSPENDED,           /* stopped at a safe point; can be resumed   */
+    GATE_ERR_MALFORMED,       /* bytes are not a well-formed module        */
+    GATE_ERR_INVALID,         /* well-formed but fails validation          */
+    GATE_ERR_LIMIT,           /* exceeds an implementation limit           */
+    GATE_ERR_UNLINKABLE,      /* imports do not match what is provided     */
+    GATE_ERR_INSTANTIATE,     /* instantiation failed (segment out of range) */
+    GATE_ERR_NOMEM,           /* the allocator said no                     */
+    GATE_ERR_ARG,             /* a bad argument from the caller            */
+    GATE_ERR_IO,              /* a file could not be read or written       */
+    GATE_ERR_TARGET,          /* wrong or unsupported target ISA           */
+    GATE_ERR_OBJECT,          /* bad AOT object (truncated, tampered, version) */
+    GATE_ERR_SNAPSHOT,        /* bad snapshot (truncated, forged, mismatched) */
+    GATE_ERR_STATE,           /* call not allowed in the instance's state  */
+    GATE_ERR_NOT_IMPLEMENTED  /* [planned] API, not built yet              */
+} gate_status;
+
+/* A short constant name for a status: "malformed", "invalid", ... */
+const char *gate_status_name(gate_status s);
+
+#define GATE_NO_FUNC UINT32_MAX
+
+typedef struct gate_error {
+    gate_status status;
+    uint64_t offset;          /* byte offset in the input, or UINT64_MAX    */
+    uint32_t func_index;      /* function concerned, or GATE_NO_FUNC        */
+    char message[256];        /* "what" in words, without the offset        */
+} gate_error;
+
+/* Formats "offset 0x1f: func 3: message" into buf; returns buf. */
+char *gate_error_format(const gate_error *e, char *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Values                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Numbers are the binary encodings of the value types. */
+typedef enum gate_valtype {
+    GATE_I32 = 0x7f,
+    GATE_I64 = 0x7e,
+    GATE_F32 = 0x7d,
+    GATE_F64 = 0x7c,
+    GATE_V128 = 0x7b,
+    GATE_FUNCREF = 0x70,
+    GATE_EXTERNREF = 0x6f
+} gate_valtype;
+
+typedef struct gate_val {
+    gate_valtype type;
+    union {
+        int32_t i32;
+        int64_t i64;
+        float f32;
+        double f64;
+        uint8_t v128[16];
+        void *ref;            /* funcref: opaque; externref: host pointer   */
+    } of;
+} gate_val;
+
+/* ------------------------------------------------------------------ */
+/* Engine and configuration                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Allocator hook, realloc-style (as in Lua): nsize == 0 frees ptr and
+ * returns NULL; otherwise returns a block of nsize bytes holding the first
+ * min(osize, nsize) bytes of ptr (ptr may be NULL, then osize is 0).
+ */
+typedef void *(*gate_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+typedef enum gate_target {
+    GATE_TARGET_HOST = 0,
+    GATE_TARGET_X86_64 = 1,
+    GATE_TARGET_ARM64 = 2
+} gate_target;
+
+typedef enum gate_bounds_mode {
+    GATE_BOUNDS_GUARD = 0,    /* 8 GiB guarded reservation, no checks      */
+    GATE_BOUNDS_EXPLICIT = 1  /* explicit checks, memory sized to fit      */
+} gate_bounds_mode;
+
+typedef struct gate_config {
+    gate_alloc_fn alloc;      /* NULL: malloc/realloc/free                  */
+    void *alloc_ud;
+    gate_target target;       /* code to produce                            */
+    gate_bounds_mode bounds;
+    int deterministic;        /* canonicalise NaNs [planned]                */
+    int safepoint_checks;     /* 1 (default): loop/entry stop checks        */
+    /* Decoder limits; 0 means the built-in default (see docs/limits.md).  */
+    uint64_t max_module_size;
+    uint32_t max_function_size;
+    uint32_t max_locals;
+    uint32_t max_nesting;     /* control-frame depth in one function       */
+} gate_config;
+
+/* Fills *cfg with the defaults. */
+void gate_config_init(gate_config *cfg);
+
+typedef struct gate_engine gate_engine;
+
+/* cfg may be NULL for the defaults.  The config is copied. */
+gate_engine *gate_engine_new(const gate_config *cfg, gate_error *err);
+void gate_engine_free(gate_engine *eng);
+
+/* ------------------------------------------------------------------ */
+/* Modules                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct gate_module gate_module;
+
+/* Decodes and validates without keeping anything. */
+gate_status gate_validate(gate_engine *eng, const uint8_t *bytes, size_t len,
+                          gate_error *err);
+
+/*
+ * Decodes and validates a module and (once the backends land) compiles it
+ * for the engine's target.  The bytes are copied; the caller may free them.
+ */
+gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes,
+                             size_t len, gate_error *err);
+void gate_module_free(gate_module *mod);
+
+/* xxh64 of the module bytes (module identity, cache key). */
+uint64_t gate_module_hash(const gate_module *mod);
+
+typedef enum gate_extern_kind {
+    GATE_EXTERN_FUNC = 0,
+    GATE_EXTERN_TABLE = 1,
+    GATE_EXTERN_MEMORY = 2,
+    GATE_EXTERN_GLOBAL = 3
+} gate_extern_kind;
+
+/* Description of one import or export.  Strings are owned by the module. */
+typedef struct gate_extern_desc {
+    const char *module;       /* imports only; NUL-terminated, but names   */
+    const char *name;         /* may contain NULs: the lengths are exact  */
+    size_t module_len, name_len;
+    gate_extern_kind kind;
+    uint32_t index;           /* index in the kind's index space            */
+    /* func: signature string such as "i(iI)" (results then params) */
+    const char *signature;
+    /* table, memory: limits; table: element type; global: type, mutable */
+    uint64_t min, max;        /* max == UINT64_MAX when absent              */
+    gate_valtype type;
+    int mutable_;
+} gate_extern_desc;
+
+uint32_t gate_module_import_count(const gate_module *mod);
+uint32_t gate_module_export_count(const gate_module *mod);
+gate_status gate_module_import(const gate_module *mod, uint32_t i,
+                               gate_extern_desc *out);
+gate_status gate_module_export(const gate_module *mod, uint32_t i,
+                               gate_extern_desc *out);
+
+/* Ahead-of-time objects [planned: issue 4]. */
+gate_status gate_module_write_object(const gate_module *mod, gate_target t,
+                                     uint8_t **out, size_t *out_len,
+                                     gate_error *err);
+gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *bytes,
+                                     size_t len, gate_error *err);
+/* Frees a buffer returned by libgate (object, snapshot). */
+void gate_free_buffer(gate_engine *eng, uint8_t *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Imports and host functions [planned: issues 3 and 4]                */
+/* ------------------------------------------------------------------ */
+
+typedef struct gate_imports gate_imports;
+typedef struct gate_instance gate_instance;
+
+/* What a host function that asked to stop wants on resume. */
+typedef enum gate_host_resume {
+    GATE_HOST_RESTART = 0,    /* call the host function again               */
+    GATE_HOST_COMPLETE = 1    /* its results were already produced          */
+} gate_host_resume;
+
+/* Context of a host call: lets the host trap or ask the program to stop. */
+typedef struct gate_call_ctx gate_call_ctx;
+gate_instance *gate_call_instance(gate_call_ctx *ctx);
+void gate_call_trap(gate_call_ctx *ctx, const char *message);
+void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how);
+
+/* Raw host function: values in, values out; returns GATE_OK or GATE_TRAPPED. */
+typedef gate_status (*gate_raw_fn)(gate_call_ctx *ctx, void *ud,
+                                   const gate_val *args, gate_val *results);
+
+gate_imports *gate_imports_new(gate_engine *eng);
+void gate_imports_free(gate_imports *imp);
+
+/*
+ * Binds module.name to a plain C function through libffi.  sig is
+ * "R(P...)" with i=i32 I=i64 f=f32 F=f64 and v for no result, e.g.
+ * "i(iI)".  If the first parameter of fn is a gate_call_ctx*, start the
+ * parameter list with '*': "v(*i)".
+ */
+gate_status gate_imports_func(gate_imports *imp, const char *module,
+                              const char *name, const char *sig,
+                              void (*fn)(void), gate_error *err);
+gate_status gate_imports_func_raw(gate_imports *imp, const char *module,
+                                  const char *name, const char *sig,
+                                  gate_raw_fn fn, void *ud, gate_error *err);
+/* Makes every export of inst importable as module_name.* */
+gate_status gate_imports_instance(gate_imports *imp, const char *module_name,
+                                  gate_instance *inst, gate_error *err);
+
+/* WASI preview1 [planned: issue 4]. */
+typedef struct gate_wasi_config {
+    int argc;
+    const char *const *argv;
+    int envc;
+    const char *const *envp;          /* "KEY=VALUE" */
+    int npreopens;
+    const char *const *preopen_host;  /* host directory */
+    const char *const *preopen_guest; /* name the program sees */
+} gate_wasi_config;
+gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg,
+                              gate_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Instances and calls [planned: issue 3]                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct gate_limits {
+    uint32_t max_memory_pages;   /* 0: the module's maximum or 65536       */
+    uint64_t stack_size;         /* wasm stack in bytes; 0: 1 MiB          */
+    uint32_t max_table_elems;    /* 0: 10,000,000                          */
+} gate_limits;
+
+gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp,
+                                 const gate_limits *lim, gate_error *err);
+void gate_instance_free(gate_instance *inst);
+
+gate_status gate_call(gate_instance *inst, const char *export_name,
+                      const gate_val *args, size_t nargs,
+                      gate_val *results, size_t nresults, gate_error *err);
+
+/* Continues a call that returned GATE_SUSPENDED. */
+gate_status gate_resume(gate_instance *inst, gate_val *results,
+                        size_t nresults, gate_error *err);
+
+typedef enum gate_trap_code {
+    GATE_TRAP_NONE = 0,
+    GATE_TRAP_UNREACHABLE,
+    GATE_TRAP_MEMORY_OUT_OF_BOUNDS,
+    GATE_TRAP_TABLE_OUT_OF_BOUNDS,
+    GATE_TRAP_INDIRECT_NULL,
+    GATE_TRAP_INDIRECT_TYPE,
+    GATE_TRAP_DIV_BY_ZERO,
+    GATE_TRAP_INT_OVERFLOW,
+    GATE_TRAP_INVALID_CONVERSION,
+    GATE_TRAP_STACK_EXHAUSTED,
+    GATE_TRAP_UNINITIALIZED_ELEMENT,
+    GATE_TRAP_HOST
+} gate_trap_code;
+
+typedef struct gate_trap_info {
+    gate_trap_code code;
+    uint32_t func_index;
+    uint32_t wasm_offset;     /* code offset of the faulting instruction   */
+    char message[128];
+} gate_trap_info;
+
+gate_status gate_trap_info_get(const gate_instance *inst, gate_trap_info *out);
+/* WASI exit code after GATE_EXITED. */
+int gate_exit_code(const gate_instance *inst);
+
+/* Linear memory 0: pointer valid until the next call into the instance. */
+uint8_t *gate_memory_data(gate_instance *inst, uint64_t *size);
+gate_status gate_memory_read(gate_instance *inst, uint64_t offset, void *dst,
+                             size_t len);
+gate_status gate_memory_write(gate_instance *inst, uint64_t offset,
+                              const void *src, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Stopping, fuel, deadlines [planned: issue 5]                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Asks a running instance to stop at its next safe point.  Thread-safe and
+ * async-signal-safe: it only writes one word of the instance.
+ */
+void gate_request_stop(gate_instance *inst);
+/* Fuel: a deterministic work budget; UINT64_MAX = unmetered. */
+gate_status gate_set_fuel(gate_instance *inst, uint64_t fuel);
+uint64_t gate_get_fuel(const gate_instance *inst);
+/* Wall-clock deadline in nanoseconds from now; 0 clears it. */
+gate_status gate_set_deadline(gate_instance *inst, uint64_t ns_from_now);
+
+/* ------------------------------------------------------------------ */
+/* Snapshots and fork [planned: issues 5 and 8]                        */
+/* ------------------------------------------------------------------ */
+
+/* Serialises a stopped or idle instance (a valid wasm module, see docs). */
+gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len,
+                          gate_error *err);
+/* Same, written atomically to path (temporary file, fsync, rename). */
+gate_status gate_snapshot_save(gate_instance *inst, const char *path,
+                               gate_error *err);
+/* Restores a snapshot into a new instance, on this engine's target. */
+gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes,
+                                     size_t len, gate_imports *imp,
+                                     gate_error *err);
+/* Copy-on-write clone of a stopped or idle instance. */
+gate_instance *gate_instance_fork(gate_instance *inst, gate_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LIBGATE_H */

@@ -1,0 +1,256 @@
+/*
+ * engine.c - engines, modules and the public entry points that are not
+ * built yet (they answer GATE_ERR_NOT_IMPLEMENTED, as libgate.h says).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "runtime.h"
+
+const char *gate_version(void)
+{
+    return "0.1.0";
+}
+
+const char *gate_status_name(gate_status s)
+{
+    switch (s) {
+    case GATE_OK: return "ok";
+    case GATE_TRAPPED: return "trapped";
+    case GATE_EXITED: return "exited";
+    case GATE_SUSPENDED: return "suspended";
+    case GATE_ERR_MALFORMED: return "malformed";
+    case GATE_ERR_INVALID: return "invalid";
+    case GATE_ERR_LIMIT: return "limit";
+    case GATE_ERR_UNLINKABLE: return "unlinkable";
+    case GATE_ERR_INSTANTIATE: return "instantiate";
+    case GATE_ERR_NOMEM: return "out of memory";
+    case GATE_ERR_ARG: return "bad argument";
+    case GATE_ERR_IO: return "i/o";
+    case GATE_ERR_TARGET: return "target";
+    case GATE_ERR_OBJECT: return "object";
+    case GATE_ERR_SNAPSHOT: return "snapshot";
+    case GATE_ERR_STATE: return "state";
+    case GATE_ERR_NOT_IMPLEMENTED: return "not implemented yet";
+    }
+    return "unknown status";
+}
+
+char *gate_error_format(const gate_error *e, char *buf, size_t size)
+{
+    size_t n = 0;
+    if (!size)
+        return buf;
+    buf[0] = 0;
+    if (e->offset != UINT64_MAX)
+        n += (size_t)snprintf(buf + n, size - n, "offset 0x%llx: ",
+                              (unsigned long long)e->offset);
+    if (n < size && e->func_index != GATE_NO_FUNC)
+        n += (size_t)snprintf(buf + n, size - n, "func %u: ", e->func_index);
+    if (n < size)
+        snprintf(buf + n, size - n, "%s: %s", gate_status_name(e->status), e->message);
+    return buf;
+}
+
+static void err_reset(gate_error *err)
+{
+    if (err) {
+        err->status = GATE_OK;
+        err->offset = UINT64_MAX;
+        err->func_index = GATE_NO_FUNC;
+        err->message[0] = 0;
+    }
+}
+
+static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, nsize);
+}
+
+void gate_config_init(gate_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->target = GATE_TARGET_HOST;
+    cfg->bounds = GATE_BOUNDS_GUARD;
+    cfg->safepoint_checks = 1;
+}
+
+gate_engine *gate_engine_new(const gate_config *cfg, gate_error *err)
+{
+    gate_config def;
+    err_reset(err);
+    if (!cfg) {
+        gate_config_init(&def);
+        cfg = &def;
+    }
+    if (cfg->target > GATE_TARGET_ARM64) {
+        gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "unknown target %d",
+                (int)cfg->target);
+        return NULL;
+    }
+    gx_alloc a = { cfg->alloc ? cfg->alloc : default_alloc, cfg->alloc_ud };
+    gate_engine *eng = gx_malloc(&a, sizeof *eng);
+    if (!eng) {
+        gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+        return NULL;
+    }
+    eng->cfg = *cfg;
+    eng->alloc = a;
+    gd_limits_from_config(&eng->lim, cfg);
+    return eng;
+}
+
+void gate_engine_free(gate_engine *eng)
+{
+    if (eng)
+        gx_free(&eng->alloc, eng, sizeof *eng);
+}
+
+gate_status gate_validate(gate_engine *eng, const uint8_t *bytes, size_t len,
+                          gate_error *err)
+{
+    gate_error local;
+    if (!err)
+        err = &local;
+    err_reset(err);
+    if (!eng || (!bytes && len))
+        return gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "null argument"),
+               GATE_ERR_ARG;
+    gd_module m;
+    bool ok = gd_decode(&m, &eng->alloc, bytes, len, &eng->lim, err) &&
+              gd_validate_all(&m, &eng->alloc, &eng->lim, err);
+    gd_module_free(&m);
+    return ok ? GATE_OK : err->status;
+}
+
+gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
+                             gate_error *err)
+{
+    gate_error local;
+    if (!err)
+        err = &local;
+    err_reset(err);
+    if (!eng || (!bytes && len)) {
+        gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "null argument");
+        return NULL;
+    }
+    gate_module *mod = gx_malloc(&eng->alloc, sizeof *mod);
+    uint8_t *copy = gx_malloc(&eng->alloc, len);
+    if (!mod || !copy) {
+        gx_free(&eng->alloc, mod, sizeof *mod);
+        gx_free(&eng->alloc, copy, len);
+        gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+        return NULL;
+    }
+    memset(mod, 0, sizeof *mod);
+    if (len)
+        memcpy(copy, bytes, len);
+    mod->eng = eng;
+    mod->bytes = copy;
+    mod->size = len;
+    mod->hash = XXH64(copy, len, 0);
+    if (!gd_decode(&mod->info, &eng->alloc, copy, len, &eng->lim, err) ||
+        !gd_validate_all(&mod->info, &eng->alloc, &eng->lim, err)) {
+        gate_module_free(mod);
+        return NULL;
+    }
+    return mod;
+}
+
+void gate_module_free(gate_module *mod)
+{
+    if (!mod)
+        return;
+    gx_alloc a = mod->eng->alloc;
+    gd_module_free(&mod->info);
+    gx_free(&a, mod->bytes, mod->size);
+    gx_free(&a, mod, sizeof *mod);
+}
+
+uint64_t gate_module_hash(const gate_module *mod)
+{
+    return mod->hash;
+}
+
+uint32_t gate_module_import_count(const gate_module *mod)
+{
+    return mod->info.nimports;
+}
+
+uint32_t gate_module_export_count(const gate_module *mod)
+{
+    return mod->info.nexports;
+}
+
+/* Fills the kind-specific part of a description from the index spaces. */
+static void describe(const gate_module *mod, gate_extern_desc *d)
+{
+    const gd_module *m = &mod->info;
+    d->signature = NULL;
+    d->min = 0;
+    d->max = UINT64_MAX;
+    d->type = 0;
+    d->mutable_ = 0;
+    switch (d->kind) {
+    case GATE_EXTERN_FUNC:
+        break;
+    case GATE_EXTERN_TABLE:
+        d->min = m->tables[d->index].lim.min;
+        d->max = m->tables[d->index].lim.max;
+        d->type = (gate_valtype)m->tables[d->index].elem;
+        break;
+    case GATE_EXTERN_MEMORY:
+        d->min = m->mems[d->index].lim.min;
+        d->max = m->mems[d->index].lim.max;
+        break;
+    case GATE_EXTERN_GLOBAL:
+        d->type = (gate_valtype)m->globals[d->index].type;
+        d->mutable_ = m->globals[d->index].mut;
+        break;
+    }
+}
+
+gate_status gate_module_import(const gate_module *mod, uint32_t i,
+                               gate_extern_desc *out)
+{
+    if (i >= mod->info.nimports)
+        return GATE_ERR_ARG;
+    const gd_import *im = &mod->info.imports[i];
+    out->module = im->module;
+    out->module_len = im->module_len;
+    out->name = im->name;
+    out->name_len = im->name_len;
+    out->kind = (gate_extern_kind)im->kind;
+    out->index = im->index;
+    describe(mod, out);
+    return GATE_OK;
+}
+
+gate_status gate_module_export(const gate_module *mod, uint32_t i,
+                               gate_extern_desc *out)
+{
+    if (i >= mod->info.nexports)
+        return GATE_ERR_ARG;
+    const gd_export *ex = &mod->info.exports[i];
+    out->module = NULL;
+    out->module_len = 0;
+    out->name = ex->name;
+    out->name_len = ex->name_len;
+    out->kind = (gate_extern_kind)ex->kind;
+    out->index = ex->index;
+    describe(mod, out);
+    return GATE_OK;
+}
+
+void gate_free_buffer(gate_engine *eng, uint8_t *buf, size_t len)
+{
+    gx_free(&eng->alloc, buf, len);
+}

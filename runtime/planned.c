@@ -1,0 +1,154 @@
+/*
+ * planned.c - entry points of libgate.h whose issues have not landed yet.
+ * Each answers GATE_ERR_NOT_IMPLEMENTED (with a message naming the issue)
+ * so an embedder can build against the whole API today.  Each function
+ * moves to its real home when its issue is done.
+ */
+#include "runtime.h"
+
+static gate_status planned(gate_error *err, const char *what)
+{
+    if (err) {
+        err->status = GATE_OK;
+        gx_fail(err, GATE_ERR_NOT_IMPLEMENTED, UINT64_MAX, GATE_NO_FUNC,
+                "%s is not implemented yet", what);
+    }
+    return GATE_ERR_NOT_IMPLEMENTED;
+}
+
+gate_status gate_module_write_object(const gate_module *mod, gate_target t,
+                                     uint8_t **out, size_t *out_len, gate_error *err)
+{
+    (void)mod; (void)t; (void)out; (void)out_len;
+    return planned(err, "AOT object output (issue 4)");
+}
+
+gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *bytes,
+                                     size_t len, gate_error *err)
+{
+    (void)eng; (void)bytes; (void)len;
+    planned(err, "AOT object loading (issue 4)");
+    return NULL;
+}
+
+gate_instance *gate_call_instance(gate_call_ctx *ctx) { (void)ctx; return NULL; }
+void gate_call_trap(gate_call_ctx *ctx, const char *message) { (void)ctx; (void)message; }
+void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how) { (void)ctx; (void)how; }
+
+gate_imports *gate_imports_new(gate_engine *eng) { (void)eng; return NULL; }
+void gate_imports_free(gate_imports *imp) { (void)imp; }
+
+gate_status gate_imports_func(gate_imports *imp, const char *module, const char *name,
+                              const char *sig, void (*fn)(void), gate_error *err)
+{
+    (void)imp; (void)module; (void)name; (void)sig; (void)fn;
+    return planned(err, "host functions (issue 4)");
+}
+
+gate_status gate_imports_func_raw(gate_imports *imp, const char *module,
+                                  const char *name, const char *sig, gate_raw_fn fn,
+                                  void *ud, gate_error *err)
+{
+    (void)imp; (void)module; (void)name; (void)sig; (void)fn; (void)ud;
+    return planned(err, "raw host functions (issue 4)");
+}
+
+gate_status gate_imports_instance(gate_imports *imp, const char *module_name,
+                                  gate_instance *inst, gate_error *err)
+{
+    (void)imp; (void)module_name; (void)inst;
+    return planned(err, "instance imports (issue 3)");
+}
+
+gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg,
+                              gate_error *err)
+{
+    (void)imp; (void)cfg;
+    return planned(err, "WASI (issue 4)");
+}
+
+gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp,
+                                 const gate_limits *lim, gate_error *err)
+{
+    (void)mod; (void)imp; (void)lim;
+    planned(err, "instantiation (issue 3)");
+    return NULL;
+}
+
+void gate_instance_free(gate_instance *inst) { (void)inst; }
+
+gate_status gate_call(gate_instance *inst, const char *export_name, const gate_val *args,
+                      size_t nargs, gate_val *results, size_t nresults, gate_error *err)
+{
+    (void)inst; (void)export_name; (void)args; (void)nargs; (void)results; (void)nresults;
+    return planned(err, "calls (issue 3)");
+}
+
+gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
+                        gate_error *err)
+{
+    (void)inst; (void)results; (void)nresults;
+    return planned(err, "resume (issue 5)");
+}
+
+gate_status gate_trap_info_get(const gate_instance *inst, gate_trap_info *out)
+{
+    (void)inst; (void)out;
+    return GATE_ERR_NOT_IMPLEMENTED;
+}
+
+int gate_exit_code(const gate_instance *inst) { (void)inst; return -1; }
+
+uint8_t *gate_memory_data(gate_instance *inst, uint64_t *size)
+{
+    (void)inst;
+    if (size)
+        *size = 0;
+    return NULL;
+}
+
+gate_status gate_memory_read(gate_instance *inst, uint64_t offset, void *dst, size_t len)
+{
+    (void)inst; (void)offset; (void)dst; (void)len;
+    return GATE_ERR_NOT_IMPLEMENTED;
+}
+
+gate_status gate_memory_write(gate_instance *inst, uint64_t offset, const void *src,
+                              size_t len)
+{
+    (void)inst; (void)offset; (void)src; (void)len;
+    return GATE_ERR_NOT_IMPLEMENTED;
+}
+
+void gate_request_stop(gate_instance *inst) { (void)inst; }
+gate_status gate_set_fuel(gate_instance *inst, uint64_t fuel) { (void)inst; (void)fuel; return GATE_ERR_NOT_IMPLEMENTED; }
+uint64_t gate_get_fuel(const gate_instance *inst) { (void)inst; return 0; }
+gate_status gate_set_deadline(gate_instance *inst, uint64_t ns) { (void)inst; (void)ns; return GATE_ERR_NOT_IMPLEMENTED; }
+
+gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len,
+                          gate_error *err)
+{
+    (void)inst; (void)out; (void)out_len;
+    return planned(err, "snapshots (issue 5)");
+}
+
+gate_status gate_snapshot_save(gate_instance *inst, const char *path, gate_error *err)
+{
+    (void)inst; (void)path;
+    return planned(err, "snapshots (issue 5)");
+}
+
+gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes, size_t len,
+                                     gate_imports *imp, gate_error *err)
+{
+    (void)eng; (void)bytes; (void)len; (void)imp;
+    planned(err, "snapshot restore (issue 5)");
+    return NULL;
+}
+
+gate_instance *gate_instance_fork(gate_instance *inst, gate_error *err)
+{
+    (void)inst;
+    planned(err, "fork (issue 5)");
+    return NULL;
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Converts every ../shared/spec/*.wast with wast2json into BUILD/spec/ and
+# runs them all through BUILD/spec-runner.  Any output of wast2json on
+# stderr counts as a failed conversion.  Writes BUILD/spec-results.tsv.
+#   test/spec.sh BUILD [RUNNER OPTIONS]
+set -uo pipefail
+build=${1:-build}; shift || true
+top=$(cd "$(dirname "$0")/.." && pwd)
+spec=${SPEC_DIR:-$top/../shared/spec}
+if [ ! -d "$spec" ]; then
+    echo "spec: no spec tests at $spec (set SPEC_DIR)"
+    echo "spec: 0 passed, 1 failed, 0 skipped"
+    exit 1
+fi
+out=$build/spec
+mkdir -p "$out"
+failed=()
+jsons=()
+for w in "$spec"/*.wast; do
+    name=$(basename "$w" .wast)
+    d=$out/$name
+    j=$d/$name.json
+    # convert again only when the .wast is newer than its output
+    if [ ! -s "$j" ] || [ "$w" -nt "$j" ] || [ -s "$d/stderr" ]; then
+        rm -rf "$d"; mkdir -p "$d"
+        (cd "$d" && wast2json "$w" -o "$name.json" 2> stderr)
+        if [ $? -ne 0 ] || [ -s "$d/stderr" ]; then
+            sed 's/^/  wast2json: /' "$d/stderr" | head -5
+            failed+=(--failed-conversion "$name.wast")
+            continue
+        fi
+    fi
+    jsons+=("$j")
+done
+exec "$build/spec-runner" --results "$build/spec-results.tsv" "${failed[@]}" "$@" "${jsons[@]}"
