@@ -33,21 +33,26 @@ $(BUILD)/obj/%.o: %.c $(HDRS)
 
 $(BUILD)/libgate.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BUILD)/libgate.so: $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libgate.so.0 -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libgate.so.0 -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
 $(BUILD)/gate: $(BUILD)/obj/cli/gate.o $(BUILD)/libgate.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
-$(BUILD)/test/unit_%: test/unit_%.c test/unit.h $(BUILD)/libgate.a
+$(BUILD)/test/unit_%: test/unit_%.c test/unit.h $(wildcard test/data/*.h) $(BUILD)/libgate.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libgate.a $(LDLIBS) -lcmocka $(EXTRA_LDFLAGS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libgate.a $(LDLIBS) -lcmocka $(EXTRA_LDFLAGS)
 
 $(BUILD)/spec-runner: test/spec_runner.c test/json.c test/json.h $(BUILD)/libgate.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ test/spec_runner.c test/json.c $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ test/spec_runner.c test/json.c $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
 
 # Installs the Debian packages the build and the tests need, if missing.
 deps:
@@ -66,7 +71,7 @@ spec: $(BUILD)/spec-runner
 # The whole suite: deps, build, unit tests, spec harness; last line is the
 # total "N passed, N failed, N skipped".
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(BUILD)/spec-runner
+	@$(MAKE) --no-print-directory -s all $(UNIT_BIN) $(BUILD)/spec-runner
 	@bash test/run-all.sh $(BUILD)
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything, tested.

@@ -197,6 +197,71 @@ static int cmd_validate(gate_engine *eng, const char *path, const uint8_t *bytes
     return 0;
 }
 
+/* The immediate of an instruction, as text, for the dump. */
+static int print_imm(const gd_module *m, const gv_insn *ins)
+{
+    const gop_info *oi = &gop_table[ins->op];
+    int n = 0;
+    switch ((gimm)oi->imm) {
+    case GIMM_LABEL: case GIMM_LOCAL: case GIMM_GLOBAL: case GIMM_TABLE:
+    case GIMM_DATA: case GIMM_ELEM:
+        n += printf(" %u", ins->imm.index);
+        break;
+    case GIMM_FUNC: {
+        const char *name = gd_func_name(m, ins->imm.index);
+        n += printf(" %u", ins->imm.index);
+        if (name)
+            n += printf(" <%s>", name);
+        break;
+    }
+    case GIMM_CALLIND:
+        n += printf(" type %u table %u", ins->imm.callind.type, ins->imm.callind.table);
+        break;
+    case GIMM_BRTABLE:
+        for (uint32_t i = 0; i <= ins->imm.brtable.count && i < 8; i++)
+            n += printf(" %u", ins->imm.brtable.targets[i]);
+        if (ins->imm.brtable.count >= 8)
+            n += printf(" ... %u", ins->imm.brtable.targets[ins->imm.brtable.count]);
+        break;
+    case GIMM_I32:
+        n += printf(" %d", ins->imm.i32);
+        break;
+    case GIMM_I64:
+        n += printf(" %lld", (long long)ins->imm.i64);
+        break;
+    case GIMM_F32: {
+        float f;
+        memcpy(&f, &ins->imm.f32, 4);
+        n += printf(" %g", (double)f);
+        break;
+    }
+    case GIMM_F64: {
+        double d;
+        memcpy(&d, &ins->imm.f64, 8);
+        n += printf(" %g", d);
+        break;
+    }
+    case GIMM_MEMARG: case GIMM_MEMARG_LANE:
+        n += printf(" offset=%u align=%u", ins->imm.mem.offset, 1u << (ins->imm.mem.align & 31));
+        break;
+    case GIMM_LANE:
+        n += printf(" %u", ins->imm.lane);
+        break;
+    case GIMM_REFTYPE: case GIMM_SELECT_T:
+        n += printf(" %s", type_name(ins->imm.type));
+        break;
+    case GIMM_TABLEINIT: case GIMM_TABLECOPY:
+        n += printf(" %u %u", ins->imm.pair.a, ins->imm.pair.b);
+        break;
+    case GIMM_MEMINIT:
+        n += printf(" %u", ins->imm.pair.a);
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
 static void print_stack(const gv_func *v)
 {
     printf("  [");
@@ -224,8 +289,9 @@ static int cmd_dump(gate_engine *eng, const char *path, const uint8_t *bytes, si
             gate_module_free(mod);
             return 1;
         }
-        printf("func %u %s  ; body at 0x%llx, %u locals:", f,
-               gd_sig_string(gd_func_type(m, f), sig, sizeof sig),
+        const char *name = gd_func_name(m, f);
+        printf("func %u%s%s%s %s  ;; body at 0x%llx, %u locals:", f, name ? " <" : "",
+               name ? name : "", name ? ">" : "", gd_sig_string(gd_func_type(m, f), sig, sizeof sig),
                (unsigned long long)m->funcs[f].body_off, v.nlocals);
         for (uint32_t i = 0; i < v.nlocals; i++)
             printf(" %s", type_name(v.locals[i]));
@@ -234,13 +300,15 @@ static int cmd_dump(gate_engine *eng, const char *path, const uint8_t *bytes, si
         while ((st = gv_next(&v, &ins)) > 0) {
             const gop_info *oi = &gop_table[ins.op];
             unsigned indent = depth - (ins.op == GOP_END || ins.op == GOP_ELSE);
-            printf("  %06llx %*s%-24s", (unsigned long long)ins.offset,
-                   (int)(2 * indent), "", oi->name);
+            int col = printf("  %06llx %*s%s", (unsigned long long)ins.offset,
+                             (int)(2 * indent), "", oi->name);
+            col += print_imm(m, &ins);
             depth = v.nctrls;
+            printf("%*s;;", col < 48 ? 48 - col : 1, "");
             print_stack(&v);
             putchar('\n');
         }
-        printf("  ; max operand depth %u, max block depth %u\n", v.maxvals, v.maxctrls);
+        printf("  ;; max operand depth %u, max block depth %u\n", v.maxvals, v.maxctrls);
         gv_end(&v);
         if (st < 0) {
             report(path, &err);

@@ -200,6 +200,7 @@ typedef struct gd_module {
     uint32_t ndata; gd_data *data;
     uint32_t ncustom; gd_custom *custom;
     uint8_t *declared;              /* bitmap: funcs usable by ref.func */
+    const char **func_names;        /* from the "name" section, or NULL */
     uint64_t code_off;              /* code section payload, 0 if absent */
 } gd_module;
 
@@ -241,6 +242,8 @@ void gd_limits_from_config(gd_limits_cfg *out, const gate_config *cfg);
 bool gd_decode(gd_module *m, const gx_alloc *a, const uint8_t *bytes,
                size_t size, const gd_limits_cfg *lim, gate_error *err);
 void gd_module_free(gd_module *m);
+/* Function name from the name section, or NULL. */
+const char *gd_func_name(const gd_module *m, uint32_t f);
 bool gd_validate_all(const gd_module *m, const gx_alloc *a,
                      const gd_limits_cfg *lim, gate_error *err);
 

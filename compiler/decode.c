@@ -260,6 +260,13 @@ static bool read_const(dctx *c, gr_reader *r, uint8_t want, gd_const *k)
 
 /* ---- index spaces ---------------------------------------------------- */
 
+/* memcpy that accepts NULL when there is nothing to copy. */
+static void copy_n(void *dst, const void *src, size_t n)
+{
+    if (n)
+        memcpy(dst, src, n);
+}
+
 /* Builds every space whose own section comes before section order `ord`. */
 static bool build_spaces(dctx *c, unsigned ord)
 {
@@ -287,8 +294,8 @@ static bool build_spaces(dctx *c, unsigned ord)
         m->ntables = (uint32_t)n;
         if (!(m->tables = alloc_n(c, n, sizeof *m->tables, 0)))
             return false;
-        memcpy(m->tables, c->imp_table, m->ntable_imports * sizeof *m->tables);
-        memcpy(m->tables + m->ntable_imports, c->table_decl,
+        copy_n(m->tables, c->imp_table, m->ntable_imports * sizeof *m->tables);
+        copy_n(m->tables + m->ntable_imports, c->table_decl,
                c->ntable_decl * sizeof *m->tables);
     }
     if (ord > 5 && !c->built_mems) {
@@ -299,8 +306,8 @@ static bool build_spaces(dctx *c, unsigned ord)
         m->nmems = (uint32_t)n;
         if (!(m->mems = alloc_n(c, n, sizeof *m->mems, 0)))
             return false;
-        memcpy(m->mems, c->imp_mem, m->nmem_imports * sizeof *m->mems);
-        memcpy(m->mems + m->nmem_imports, c->mem_decl,
+        copy_n(m->mems, c->imp_mem, m->nmem_imports * sizeof *m->mems);
+        copy_n(m->mems + m->nmem_imports, c->mem_decl,
                c->nmem_decl * sizeof *m->mems);
     }
     if (ord > 6 && !c->built_globals) {
@@ -309,8 +316,8 @@ static bool build_spaces(dctx *c, unsigned ord)
         m->nglobals = (uint32_t)n;
         if (!(m->globals = alloc_n(c, n, sizeof *m->globals, 0)))
             return false;
-        memcpy(m->globals, c->imp_global, m->nglobal_imports * sizeof *m->globals);
-        memcpy(m->globals + m->nglobal_imports, c->global_decl,
+        copy_n(m->globals, c->imp_global, m->nglobal_imports * sizeof *m->globals);
+        copy_n(m->globals + m->nglobal_imports, c->global_decl,
                c->nglobal_decl * sizeof *m->globals);
     }
     return true;
@@ -759,6 +766,50 @@ static bool sec_custom(dctx *c, gr_reader *r)
     return true;
 }
 
+/*
+ * The "name" custom section's function names (subsection 1).  Custom
+ * sections are not validated by the spec, so a damaged name section is
+ * ignored from the first bad byte on, never an error.
+ */
+static void read_names(dctx *c, const gd_custom *cs)
+{
+    gd_module *m = c->m;
+    gate_error scratch = { 0 };
+    gr_reader r = { .base = m->bytes, .pos = cs->off, .end = cs->off + cs->len,
+                    .err = &scratch };
+    while (r.pos < r.end) {
+        uint8_t id;
+        uint32_t len, n;
+        if (!gr_byte(&r, &id) || !gr_u32(&r, &len) || len > r.end - r.pos)
+            return;
+        if (id != 1) {
+            r.pos += len;
+            continue;
+        }
+        gr_reader s = r;
+        s.end = r.pos + len;
+        if (!gr_u32(&s, &n))
+            return;
+        if (!m->func_names &&
+            !(m->func_names = gx_arena_get(&m->arena, (size_t)m->nfuncs * sizeof(char *) + 1)))
+            return;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t f, nlen;
+            const uint8_t *p;
+            if (!gr_u32(&s, &f) || !gr_name(&s, &p, &nlen))
+                return;
+            if (f < m->nfuncs)
+                m->func_names[f] = copy_name(c, p, nlen, 0);
+        }
+        return;
+    }
+}
+
+const char *gd_func_name(const gd_module *m, uint32_t f)
+{
+    return m->func_names && f < m->nfuncs ? m->func_names[f] : NULL;
+}
+
 void gd_limits_from_config(gd_limits_cfg *out, const gate_config *cfg)
 {
     out->max_module_size = cfg && cfg->max_module_size ? cfg->max_module_size
@@ -854,6 +905,9 @@ bool gd_decode(gd_module *m, const gx_alloc *a, const uint8_t *bytes,
     if (m->has_datacount && !m->data && m->datacount)
         return fail(&c, GATE_ERR_MALFORMED, size,
                     "data count and data section have inconsistent lengths");
+    for (uint32_t i = 0; i < m->ncustom; i++)
+        if (!strcmp(m->custom[i].name, "name"))
+            read_names(&c, &m->custom[i]);
     return true;
 }
 

@@ -65,6 +65,8 @@ static bool grow(gv_func *v, void **p, uint32_t *cap, uint32_t need, size_t each
     if (need > limit)
         return fail(v, GATE_ERR_LIMIT, off, "%s deeper than the limit of %u", what, limit);
     uint32_t ncap = *cap ? *cap : 64;
+    if (ncap > limit)
+        ncap = limit;
     while (ncap < need)
         ncap = ncap > limit / 2 ? limit : ncap * 2;
     void *n = gx_realloc(&v->alloc, *p, (size_t)*cap * each, (size_t)ncap * each);
@@ -695,6 +697,8 @@ bool gv_begin(gv_func *v, const gd_module *m, const gx_alloc *a,
             fail(v, GATE_ERR_MALFORMED, tat, "malformed value type 0x%02x", t);
             goto fail;
         }
+        if (n == 0)
+            continue;
         if (!grow(v, (void **)&v->locals, &cap, v->nlocals + n, 1, UINT32_MAX, "locals", at))
             goto fail;
         memset(v->locals + v->nlocals, t, n);
