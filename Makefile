@@ -9,7 +9,7 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-missing-field-initializers -Werror=implicit-function-declaration
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  := -lxxhash
+LDLIBS  := -lxxhash -lcapstone
 PREFIX  ?= /usr/local
 
 LIB_SRC := $(wildcard compiler/*.c codegen-x86_64/*.c codegen-arm64/*.c \
@@ -89,7 +89,7 @@ FUZZ_TIME ?= 600
 $(BUILD)/fuzz/fuzz_decode: test/fuzz/fuzz_decode.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all -o $@ test/fuzz/fuzz_decode.c $(LIB_SRC) -lxxhash
+	  -fno-sanitize-recover=all -o $@ test/fuzz/fuzz_decode.c $(LIB_SRC) $(LDLIBS)
 fuzz: deps $(BUILD)/fuzz/fuzz_decode
 	@bash test/fuzz/run.sh $(BUILD) $(FUZZ_TIME)
 

@@ -45,6 +45,34 @@ bool gx_fail(gate_error *err, gate_status st, uint64_t offset, uint32_t func,
              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* ------------------------------------------------------------------ */
+/* Code buffer (util.c)                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Machine code under construction.  Encoders write without checks; the
+ * code generator calls gc_reserve(b, GC_RED_ZONE) once per instruction it
+ * lowers, which is more than any single lowering emits.
+ */
+#define GC_RED_ZONE 256
+typedef struct gc_buf {
+    uint8_t *p;
+    size_t n, cap;
+    gx_alloc alloc;
+} gc_buf;
+
+void gc_init(gc_buf *b, const gx_alloc *a);
+bool gc_reserve(gc_buf *b, size_t need);
+void gc_release(gc_buf *b);
+static inline void gc_u8(gc_buf *b, uint8_t v) { b->p[b->n++] = v; }
+static inline void gc_u32(gc_buf *b, uint32_t v)
+{
+    b->p[b->n++] = (uint8_t)v;
+    b->p[b->n++] = (uint8_t)(v >> 8);
+    b->p[b->n++] = (uint8_t)(v >> 16);
+    b->p[b->n++] = (uint8_t)(v >> 24);
+}
+
+/* ------------------------------------------------------------------ */
 /* Opcodes: generated from opcodes.def                                 */
 /* ------------------------------------------------------------------ */
 

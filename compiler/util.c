@@ -95,6 +95,35 @@ bool gx_fail(gate_error *err, gate_status st, uint64_t offset, uint32_t func,
     return false;
 }
 
+void gc_init(gc_buf *b, const gx_alloc *a)
+{
+    b->p = NULL;
+    b->n = b->cap = 0;
+    b->alloc = *a;
+}
+
+bool gc_reserve(gc_buf *b, size_t need)
+{
+    if (b->cap - b->n >= need)
+        return true;
+    size_t ncap = b->cap ? b->cap * 2 : 4096;
+    while (ncap - b->n < need)
+        ncap *= 2;
+    uint8_t *p = gx_realloc(&b->alloc, b->p, b->cap, ncap);
+    if (!p)
+        return false;
+    b->p = p;
+    b->cap = ncap;
+    return true;
+}
+
+void gc_release(gc_buf *b)
+{
+    gx_free(&b->alloc, b->p, b->cap);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
 const gop_info gop_table[GOP_COUNT] = {
 #define OP(id, pfx, code, name, imm, sig, x) \
     [GOP_##id] = { name, sig, pfx, code, GIMM_##imm, x },
