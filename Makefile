@@ -9,12 +9,14 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-missing-field-initializers -Werror=implicit-function-declaration
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  := -lxxhash -lcapstone
+LDLIBS  := -lxxhash -lcapstone -lm -lpthread
 PREFIX  ?= /usr/local
 
 LIB_SRC := $(wildcard compiler/*.c codegen-x86_64/*.c codegen-arm64/*.c \
                       runtime/*.c snapshot/*.c abi/*.c)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+ARCH    := $(shell $(CC) -dumpmachine | cut -d- -f1)
+LIB_ASM := $(wildcard runtime/*-$(ARCH).S)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
 HDRS    := libgate.h $(wildcard */*.h) compiler/opcodes.def
 
 UNIT_SRC  := $(wildcard test/unit_*.c)
@@ -29,6 +31,11 @@ lib: $(BUILD)/libgate.a
 $(BUILD)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libgate.a: $(LIB_OBJ)
@@ -89,7 +96,7 @@ FUZZ_TIME ?= 600
 $(BUILD)/fuzz/fuzz_decode: test/fuzz/fuzz_decode.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all -o $@ test/fuzz/fuzz_decode.c $(LIB_SRC) $(LDLIBS)
+	  -fno-sanitize-recover=all -o $@ test/fuzz/fuzz_decode.c $(LIB_SRC) $(LIB_ASM) $(LDLIBS)
 fuzz: deps $(BUILD)/fuzz/fuzz_decode
 	@bash test/fuzz/run.sh $(BUILD) $(FUZZ_TIME)
 

@@ -202,7 +202,9 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *bytes,
 void gate_free_buffer(gate_engine *eng, uint8_t *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
-/* Imports and host functions [planned: issues 3 and 4]                */
+/* Imports and host functions                                          */
+/* (built: gate_imports_new/free, _func_raw, _instance; planned: the   */
+/*  libffi binding gate_imports_func and WASI, issue 4)                */
 /* ------------------------------------------------------------------ */
 
 typedef struct gate_imports gate_imports;
@@ -257,7 +259,7 @@ gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg,
                               gate_error *err);
 
 /* ------------------------------------------------------------------ */
-/* Instances and calls [planned: issue 3]                              */
+/* Instances and calls (built on x86-64 hosts; SIMD code: planned)     */
 /* ------------------------------------------------------------------ */
 
 typedef struct gate_limits {
@@ -273,6 +275,14 @@ void gate_instance_free(gate_instance *inst);
 gate_status gate_call(gate_instance *inst, const char *export_name,
                       const gate_val *args, size_t nargs,
                       gate_val *results, size_t nresults, gate_error *err);
+
+/* Same, for export names that may contain NUL bytes. */
+gate_status gate_call_n(gate_instance *inst, const char *name, size_t name_len,
+                        const gate_val *args, size_t nargs, gate_val *results,
+                        size_t nresults, gate_error *err);
+
+/* The current value of an exported global. */
+gate_status gate_instance_global(gate_instance *inst, const char *name, gate_val *out);
 
 /* Continues a call that returned GATE_SUSPENDED. */
 gate_status gate_resume(gate_instance *inst, gate_val *results,

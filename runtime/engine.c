@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <xxhash.h>
 
 #include "runtime.h"
@@ -105,13 +106,114 @@ gate_engine *gate_engine_new(const gate_config *cfg, gate_error *err)
     eng->cfg = *cfg;
     eng->alloc = a;
     gd_limits_from_config(&eng->lim, cfg);
+    pthread_mutex_init(&eng->lock, NULL);
+    eng->sigs = NULL;
+    eng->nsigs = eng->capsigs = 0;
     return eng;
 }
 
 void gate_engine_free(gate_engine *eng)
 {
-    if (eng)
-        gx_free(&eng->alloc, eng, sizeof *eng);
+    if (!eng)
+        return;
+    for (uint32_t i = 0; i < eng->nsigs; i++)
+        gx_free(&eng->alloc, eng->sigs[i], strlen(eng->sigs[i]) + 1);
+    gx_free(&eng->alloc, eng->sigs, (size_t)eng->capsigs * sizeof *eng->sigs);
+    pthread_mutex_destroy(&eng->lock);
+    gx_free(&eng->alloc, eng, sizeof *eng);
+}
+
+/*
+ * Engine-wide signature ids: call_indirect and import checks compare one
+ * integer.  The key is the signature string; 0 means "out of memory".
+ */
+uint32_t rt_sig_id(gate_engine *eng, const gd_functype *t)
+{
+    char stack[256];
+    size_t need = (size_t)t->nparams + t->nresults + 4;
+    char *key = need <= sizeof stack ? stack : gx_malloc(&eng->alloc, need);
+    if (!key)
+        return 0;
+    gd_sig_string(t, key, need);
+    uint32_t id = 0;
+    pthread_mutex_lock(&eng->lock);
+    for (uint32_t i = 0; i < eng->nsigs && !id; i++)
+        if (!strcmp(eng->sigs[i], key))
+            id = i + 1;
+    if (!id) {
+        if (eng->nsigs == eng->capsigs) {
+            uint32_t cap = eng->capsigs ? eng->capsigs * 2 : 16;
+            char **n = gx_realloc(&eng->alloc, eng->sigs, (size_t)eng->capsigs * sizeof *n,
+                                  (size_t)cap * sizeof *n);
+            if (n) {
+                eng->sigs = n;
+                eng->capsigs = cap;
+            }
+        }
+        size_t len = strlen(key) + 1;
+        char *copy = eng->nsigs < eng->capsigs ? gx_malloc(&eng->alloc, len) : NULL;
+        if (copy) {
+            memcpy(copy, key, len);
+            eng->sigs[eng->nsigs++] = copy;
+            id = eng->nsigs;
+        }
+    }
+    pthread_mutex_unlock(&eng->lock);
+    if (key != stack)
+        gx_free(&eng->alloc, key, need);
+    return id;
+}
+
+/*
+ * Compiles for this host and maps the code read+execute (never writable
+ * and executable at once).  A module the backend cannot compile yet (SIMD)
+ * still loads; instantiating it reports why.
+ */
+static bool compile_host(gate_module *mod, gate_error *err)
+{
+    gate_engine *eng = mod->eng;
+    const gd_module *m = &mod->info;
+    mod->sigids = gx_malloc(&eng->alloc, ((size_t)m->ntypes + 1) * 4);
+    if (!mod->sigids)
+        return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        if (!(mod->sigids[i] = rt_sig_id(eng, &m->types[i])))
+            return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+#if defined(__x86_64__)
+    gate_error cerr = { .status = GATE_OK, .offset = UINT64_MAX, .func_index = GATE_NO_FUNC };
+    if (!gc_compile(m, &gc_backend_x86_64, &eng->alloc, &eng->lim, NULL, &mod->code, &cerr)) {
+        if (cerr.status != GATE_ERR_NOT_IMPLEMENTED) {
+            *err = cerr;
+            return false;
+        }
+        mod->compile_err = cerr;
+        return true;
+    }
+    size_t sz = (mod->code.size + 4095) & ~(size_t)4095;
+    if (sz == 0)
+        sz = 4096;
+    void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot map code");
+    memcpy(p, mod->code.code, mod->code.size);
+    if (mprotect(p, sz, PROT_READ | PROT_EXEC)) {
+        munmap(p, sz);
+        return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot protect code");
+    }
+    mod->exec = p;
+    mod->exec_size = sz;
+    if (!rt_code_register(mod)) {
+        munmap(p, sz);
+        mod->exec = NULL;
+        return gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
+                       "too many modules with code loaded");
+    }
+    return true;
+#else
+    gx_fail(&mod->compile_err, GATE_ERR_TARGET, UINT64_MAX, GATE_NO_FUNC,
+            "no backend runs on this host yet");
+    return true;
+#endif
 }
 
 gate_status gate_validate(gate_engine *eng, const uint8_t *bytes, size_t len,
@@ -158,7 +260,8 @@ gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
     mod->size = len;
     mod->hash = XXH64(copy, len, 0);
     if (!gd_decode(&mod->info, &eng->alloc, copy, len, &eng->lim, err) ||
-        !gd_validate_all(&mod->info, &eng->alloc, &eng->lim, err)) {
+        !gd_validate_all(&mod->info, &eng->alloc, &eng->lim, err) ||
+        !compile_host(mod, err)) {
         gate_module_free(mod);
         return NULL;
     }
@@ -170,6 +273,13 @@ void gate_module_free(gate_module *mod)
     if (!mod)
         return;
     gx_alloc a = mod->eng->alloc;
+    if (mod->exec) {
+        rt_code_unregister(mod);
+        munmap(mod->exec, mod->exec_size);
+    }
+    if (mod->code.func_off)
+        gc_code_free(&mod->code);
+    gx_free(&a, mod->sigids, ((size_t)mod->info.ntypes + 1) * 4);
     gd_module_free(&mod->info);
     gx_free(&a, mod->bytes, mod->size);
     gx_free(&a, mod, sizeof *mod);

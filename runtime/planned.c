@@ -35,8 +35,6 @@ gate_instance *gate_call_instance(gate_call_ctx *ctx) { (void)ctx; return NULL; 
 void gate_call_trap(gate_call_ctx *ctx, const char *message) { (void)ctx; (void)message; }
 void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how) { (void)ctx; (void)how; }
 
-gate_imports *gate_imports_new(gate_engine *eng) { (void)eng; return NULL; }
-void gate_imports_free(gate_imports *imp) { (void)imp; }
 
 gate_status gate_imports_func(gate_imports *imp, const char *module, const char *name,
                               const char *sig, void (*fn)(void), gate_error *err)
@@ -45,20 +43,7 @@ gate_status gate_imports_func(gate_imports *imp, const char *module, const char 
     return planned(err, "host functions (issue 4)");
 }
 
-gate_status gate_imports_func_raw(gate_imports *imp, const char *module,
-                                  const char *name, const char *sig, gate_raw_fn fn,
-                                  void *ud, gate_error *err)
-{
-    (void)imp; (void)module; (void)name; (void)sig; (void)fn; (void)ud;
-    return planned(err, "raw host functions (issue 4)");
-}
 
-gate_status gate_imports_instance(gate_imports *imp, const char *module_name,
-                                  gate_instance *inst, gate_error *err)
-{
-    (void)imp; (void)module_name; (void)inst;
-    return planned(err, "instance imports (issue 3)");
-}
 
 gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg,
                               gate_error *err)
@@ -67,22 +52,8 @@ gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg,
     return planned(err, "WASI (issue 4)");
 }
 
-gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp,
-                                 const gate_limits *lim, gate_error *err)
-{
-    (void)mod; (void)imp; (void)lim;
-    planned(err, "instantiation (issue 3)");
-    return NULL;
-}
 
-void gate_instance_free(gate_instance *inst) { (void)inst; }
 
-gate_status gate_call(gate_instance *inst, const char *export_name, const gate_val *args,
-                      size_t nargs, gate_val *results, size_t nresults, gate_error *err)
-{
-    (void)inst; (void)export_name; (void)args; (void)nargs; (void)results; (void)nresults;
-    return planned(err, "calls (issue 3)");
-}
 
 gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
                         gate_error *err)
@@ -91,34 +62,11 @@ gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
     return planned(err, "resume (issue 5)");
 }
 
-gate_status gate_trap_info_get(const gate_instance *inst, gate_trap_info *out)
-{
-    (void)inst; (void)out;
-    return GATE_ERR_NOT_IMPLEMENTED;
-}
 
 int gate_exit_code(const gate_instance *inst) { (void)inst; return -1; }
 
-uint8_t *gate_memory_data(gate_instance *inst, uint64_t *size)
-{
-    (void)inst;
-    if (size)
-        *size = 0;
-    return NULL;
-}
 
-gate_status gate_memory_read(gate_instance *inst, uint64_t offset, void *dst, size_t len)
-{
-    (void)inst; (void)offset; (void)dst; (void)len;
-    return GATE_ERR_NOT_IMPLEMENTED;
-}
 
-gate_status gate_memory_write(gate_instance *inst, uint64_t offset, const void *src,
-                              size_t len)
-{
-    (void)inst; (void)offset; (void)src; (void)len;
-    return GATE_ERR_NOT_IMPLEMENTED;
-}
 
 void gate_request_stop(gate_instance *inst) { (void)inst; }
 gate_status gate_set_fuel(gate_instance *inst, uint64_t fuel) { (void)inst; (void)fuel; return GATE_ERR_NOT_IMPLEMENTED; }

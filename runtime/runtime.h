@@ -1,21 +1,143 @@
-/* runtime.h - internal header of runtime/: engine and module objects. */
+/* runtime.h - internal header of runtime/: engine, module, instance. */
 #ifndef GATE_RUNTIME_H
 #define GATE_RUNTIME_H
 
-#include "../compiler/compiler.h"
+#include <pthread.h>
+
+#include "../compiler/backend.h"
 
 struct gate_engine {
     gate_config cfg;
     gx_alloc alloc;
     gd_limits_cfg lim;
+    pthread_mutex_t lock;       /* guards the signature table */
+    char **sigs;                /* interned signature strings; id = index + 1 */
+    uint32_t nsigs, capsigs;
 };
 
 struct gate_module {
     gate_engine *eng;
-    uint8_t *bytes;           /* private copy of the module */
+    uint8_t *bytes;             /* private copy of the module */
     size_t size;
-    uint64_t hash;            /* xxh64, seed 0 */
+    uint64_t hash;              /* xxh64, seed 0 */
     gd_module info;
+    gc_code code;               /* compiled for the host, when it could be */
+    uint8_t *exec;              /* code mapped read+execute */
+    size_t exec_size;
+    gate_error compile_err;     /* why there is no code, if there is none */
+    uint32_t *sigids;           /* engine signature id per type index */
 };
+
+/* A function reference: what tables hold and ref.func yields (FR_*). */
+typedef struct gate_funcref {
+    void *code;
+    void *vm;                   /* callee's vmctx, or a host record */
+    uint32_t sig;
+    uint32_t pad;
+} gate_funcref;
+
+/* Table object (TB_*), shared by the instances that import it. */
+typedef struct rt_table {
+    void **elems;
+    uint32_t size, pad;
+    uint64_t max;
+    uint32_t cap;
+    uint8_t type;
+    int refs;
+} rt_table;
+
+/* Memory object (MO_*): a guarded reservation, shared like tables. */
+typedef struct rt_memory {
+    uint8_t *base;
+    uint64_t pages;
+    uint64_t max;               /* pages it may grow to */
+    uint64_t decl_max;          /* declared maximum, UINT64_MAX if none */
+    size_t reserved;
+    int refs;
+} rt_memory;
+
+typedef struct rt_global {
+    uint64_t bits[2];
+    uint8_t type;
+    bool mut;
+    int refs;
+} rt_global;
+
+/* The vmctx: its first fields are laid out as compiler/backend.h says. */
+typedef struct rt_vm {
+    uint8_t *mem_base;          /* VM_MEM_BASE */
+    uintptr_t stack_limit;      /* VM_STACK_LIMIT */
+    rt_memory *mem;             /* VM_MEM */
+    gate_funcref **funcs;       /* VM_FUNCS */
+    rt_table **tables;          /* VM_TABLES */
+    uint64_t **globals;         /* VM_GLOBALS */
+    uint32_t *sigids;           /* VM_SIGIDS */
+    uintptr_t host_sp;          /* VM_HOST_SP */
+    const void *const *helpers; /* VM_HELPERS */
+    uintptr_t real_limit;       /* VM_REAL_LIMIT */
+    gate_instance *inst;
+    /* set when a trap unwinds */
+    gate_trap_info trap;
+} rt_vm;
+
+/* A host function bound in a gate_imports. */
+typedef struct rt_host {
+    gate_raw_fn fn;
+    void *ud;
+    char *sig;                  /* "R(P...)" */
+    gd_functype type;
+    uint8_t types[64];
+} rt_host;
+
+typedef struct rt_import {
+    char *module, *name;
+    uint8_t kind;               /* gate_extern_kind, or 255: an instance */
+    gate_instance *inst;        /* kind 255: all exports of inst */
+    rt_host *host;
+    gate_funcref fr;
+} rt_import;
+
+struct gate_imports {
+    gate_engine *eng;
+    rt_import *items;
+    uint32_t n, cap;
+};
+
+struct gate_instance {
+    gate_engine *eng;
+    gate_module *mod;
+    rt_vm vm;
+    gate_funcref *own_funcs;    /* defined functions */
+    gate_funcref **funcs;
+    rt_table **tables;
+    rt_memory *mem;
+    uint64_t **globals;
+    rt_global **global_objs;
+    uint8_t *data_dropped, *elem_dropped;
+    int exit_code;
+};
+
+/* engine.c */
+uint32_t rt_sig_id(gate_engine *eng, const gd_functype *t);
+
+/* helpers.c: the GH_* table, and traps raised from C */
+extern const void *const gate_rt_helpers[GH_COUNT];
+_Noreturn void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off);
+bool rt_table_init_range(gate_instance *inst, rt_table *t, const gd_elem *e, uint64_t d,
+                         uint64_t s, uint64_t n);
+void *rt_const_ref(gate_instance *inst, const gd_const *k);
+
+/* signals.c */
+void rt_signals_install(void);
+bool rt_code_register(gate_module *mod);
+void rt_code_unregister(gate_module *mod);
+extern _Thread_local rt_vm *rt_entry_vm;
+
+/* entry-x86_64.S */
+uint32_t gate_enter_x86_64(rt_vm *entry_vm, void *code, uint64_t *area, uint64_t nslots,
+                           void *stack_top, void *callee_vm);
+void gate_trap_exit_x86_64(rt_vm *entry_vm, uint32_t status);
+void gate_host_stub_x86_64(void);
+void gate_rt_host_call(rt_host *h, uint64_t *area);
 
 #endif

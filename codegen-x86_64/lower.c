@@ -1,0 +1,1587 @@
+/*
+ * lower.c - x86-64 lowering of wasm instructions (the backend contract).
+ *
+ * Frame of a compiled function (slots are 8 bytes, in wasm order):
+ *
+ *     [rbp + 16 + 8*i]   argument i in, result i out (caller's area)
+ *     [rbp + 8]          return address
+ *     [rbp]              caller's rbp
+ *     [rbp - 8]          vmctx of this instance (reloaded into r15 after calls)
+ *     [rbp - 16 - 8*k]   slot k: locals first, then the operand stack
+ *     ...
+ *     [rsp + 8*i]        outgoing area: arguments and results of calls
+ *
+ * Pinned registers: r15 = vmctx, r14 = linear memory base.  Operand-stack
+ * values live in a register cache (rbx rsi rdi r8-r13 for integers and
+ * references, xmm2-xmm15 for floats) or as constants until a control-flow
+ * edge, a call or register pressure puts them in their canonical slots.
+ * rax rcx rdx and xmm0 xmm1 are scratch inside one lowering.
+ *
+ * Every merge point (block end, loop header, branch) and every safe point
+ * (call, loop header, function entry, memory.grow) sees all values in
+ * their canonical slots, which is what the safe-point maps describe.
+ */
+#include <string.h>
+
+#include "../compiler/backend.h"
+#include "x86_64.h"
+
+enum { K_SLOT, K_REG, K_CONST };
+
+typedef struct xval {
+    uint8_t kind, type;
+    int8_t reg;
+    int64_t k;
+} xval;
+
+typedef struct xctl {
+    uint16_t op;
+    bool dead_entry;         /* entered while the code was unreachable */
+    uint32_t height;         /* operand stack height below the params */
+    uint32_t nparams, nresults;
+    size_t loop_pc;
+    size_t else_fix;         /* SIZE_MAX: none */
+    size_t *fix;             /* forward branches to the end */
+    uint32_t nfix, capfix;
+} xctl;
+
+typedef struct xcall {
+    uint32_t field, func;
+} xcall;
+
+typedef struct xstate {
+    xval *vals;
+    uint32_t nvals, capvals;
+    xctl *ctls;
+    uint32_t nctls, capctls;
+    int32_t owner[16];       /* GPR: stack index, FREE or TEMP */
+    int32_t xowner[16];
+    bool dead;
+    uint32_t nlocals;
+    size_t frame_patch;
+    uint32_t maxout;
+    xcall *calls;
+    uint32_t ncalls, capcalls;
+} xstate;
+
+#define FREE (-1)
+#define TEMP (-2)
+
+static const int8_t gpr_pool[] = { RBX, RSI, RDI, R8, R9, R10, R11, R12, R13 };
+#define NGPR ((int)sizeof gpr_pool)
+#define XMM_FIRST 2
+
+#define ST(c) ((xstate *)(c)->be)
+
+static bool is_fp(uint8_t t)
+{
+    return t == GT_F32 || t == GT_F64;
+}
+
+static bool oom(gc_ctx *c)
+{
+    return gx_fail(c->err, GATE_ERR_NOMEM, UINT64_MAX, c->func, "out of memory");
+}
+
+static bool grow(gc_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t each)
+{
+    if (need <= *cap)
+        return true;
+    uint32_t ncap = *cap ? *cap : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *np = gx_realloc(&c->alloc, *p, (size_t)*cap * each, (size_t)ncap * each);
+    if (!np)
+        return oom(c);
+    *p = np;
+    *cap = ncap;
+    return true;
+}
+
+static xmem slot(uint32_t k)
+{
+    return xm(RBP, -16 - 8 * (int32_t)k);
+}
+
+static xmem stack_slot(xstate *s, uint32_t i)
+{
+    return slot(s->nlocals + i);
+}
+
+static xmem out_slot(uint32_t i)
+{
+    return xm(RSP, 8 * (int32_t)i);
+}
+
+static xmem in_slot(uint32_t i)
+{
+    return xm(RBP, 16 + 8 * (int32_t)i);
+}
+
+/* ---- register cache ------------------------------------------------------ */
+
+static void spill(gc_ctx *c, uint32_t i);
+
+static int alloc_gpr(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    for (int i = 0; i < NGPR; i++)
+        if (s->owner[gpr_pool[i]] == FREE) {
+            s->owner[gpr_pool[i]] = TEMP;
+            return gpr_pool[i];
+        }
+    /* spill the deepest stack value held in a register */
+    for (uint32_t i = 0; i < s->nvals; i++)
+        if (s->vals[i].kind == K_REG && !is_fp(s->vals[i].type)) {
+            int r = s->vals[i].reg;
+            spill(c, i);
+            s->owner[r] = TEMP;
+            return r;
+        }
+    return -1;   /* cannot happen: at most 3 temps are held at once */
+}
+
+static int alloc_xmm(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    for (int r = XMM_FIRST; r < 16; r++)
+        if (s->xowner[r] == FREE) {
+            s->xowner[r] = TEMP;
+            return r;
+        }
+    for (uint32_t i = 0; i < s->nvals; i++)
+        if (s->vals[i].kind == K_REG && is_fp(s->vals[i].type)) {
+            int r = s->vals[i].reg;
+            spill(c, i);
+            s->xowner[r] = TEMP;
+            return r;
+        }
+    return -1;
+}
+
+static void release(gc_ctx *c, uint8_t type, int r)
+{
+    if (r < 0)
+        return;
+    if (is_fp(type))
+        ST(c)->xowner[r] = FREE;
+    else
+        ST(c)->owner[r] = FREE;
+}
+
+/* Materialises a 64-bit constant into a GPR. */
+static void load_const(gc_ctx *c, int r, uint8_t type, int64_t k)
+{
+    x_mov_ri(&c->buf, type != GT_I32, r, type == GT_I32 ? (int64_t)(uint32_t)k : k);
+}
+
+/* Puts stack entry i into its canonical slot. */
+static void spill(gc_ctx *c, uint32_t i)
+{
+    xstate *s = ST(c);
+    xval *v = &s->vals[i];
+    xmem m = stack_slot(s, i);
+    if (v->kind == K_REG) {
+        if (is_fp(v->type)) {
+            x_movs_store(&c->buf, v->type == GT_F64, v->reg, m);
+            s->xowner[v->reg] = FREE;
+        } else {
+            x_store(&c->buf, 8, v->reg, m);
+            s->owner[v->reg] = FREE;
+        }
+    } else if (v->kind == K_CONST) {
+        int64_t k = v->type == GT_I32 || v->type == GT_F32 ? (int64_t)(uint32_t)v->k : v->k;
+        if (k >= INT32_MIN && k <= INT32_MAX) {
+            x_store_i32(&c->buf, 8, (int32_t)k, m);
+        } else {
+            x_mov_ri(&c->buf, 1, RAX, k);
+            x_store(&c->buf, 8, RAX, m);
+        }
+    }
+    v->kind = K_SLOT;
+    v->reg = -1;
+}
+
+static void flush(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    for (uint32_t i = 0; i < s->nvals; i++)
+        if (s->vals[i].kind != K_SLOT)
+            spill(c, i);
+}
+
+static bool push_val(gc_ctx *c, uint8_t kind, uint8_t type, int reg, int64_t k)
+{
+    xstate *s = ST(c);
+    if (!grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
+        return false;
+    s->vals[s->nvals] = (xval){ kind, type, (int8_t)reg, k };
+    if (kind == K_REG) {
+        if (is_fp(type))
+            s->xowner[reg] = (int32_t)s->nvals;
+        else
+            s->owner[reg] = (int32_t)s->nvals;
+    }
+    s->nvals++;
+    return true;
+}
+
+static bool push_reg(gc_ctx *c, uint8_t type, int reg)
+{
+    return push_val(c, K_REG, type, reg, 0);
+}
+
+/* Pops the top entry; a register it held becomes TEMP (still reserved). */
+static xval pop(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    xval v = s->vals[--s->nvals];
+    if (v.kind == K_REG) {
+        if (is_fp(v.type))
+            s->xowner[v.reg] = TEMP;
+        else
+            s->owner[v.reg] = TEMP;
+    }
+    return v;
+}
+
+/* Makes v live in a register of its own (TEMP); loads or materialises. */
+static int in_reg(gc_ctx *c, xval *v, uint32_t index)
+{
+    if (v->kind == K_REG)
+        return v->reg;
+    int r;
+    if (is_fp(v->type)) {
+        r = alloc_xmm(c);
+        if (v->kind == K_SLOT) {
+            x_movs_load(&c->buf, v->type == GT_F64, r, stack_slot(ST(c), index));
+        } else {
+            x_mov_ri(&c->buf, v->type == GT_F64, RAX,
+                     v->type == GT_F64 ? v->k : (int64_t)(uint32_t)v->k);
+            x_movd_xr(&c->buf, v->type == GT_F64, r, RAX);
+        }
+    } else {
+        r = alloc_gpr(c);
+        if (v->kind == K_SLOT)
+            x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r, stack_slot(ST(c), index));
+        else
+            load_const(c, r, v->type, v->k);
+    }
+    v->kind = K_REG;
+    v->reg = (int8_t)r;
+    return r;
+}
+
+static int pop_reg(gc_ctx *c)
+{
+    xval v = pop(c);
+    return in_reg(c, &v, ST(c)->nvals);
+}
+
+/* ---- traps, safe points, helpers ----------------------------------------- */
+
+static bool trap_here(gc_ctx *c, uint64_t wasm_off, uint32_t code)
+{
+    return gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)wasm_off, code);
+}
+
+/* jcc over a ud2 that traps with `code` when cc holds. */
+static bool trap_if(gc_ctx *c, int cc, uint64_t wasm_off, uint32_t code)
+{
+    size_t f = x_jcc32(&c->buf, cc ^ 1);
+    if (!trap_here(c, wasm_off, code))
+        return false;
+    x_ud2(&c->buf);
+    x_patch32(&c->buf, f, c->buf.n);
+    return true;
+}
+
+static uint32_t live_slots(gc_ctx *c)
+{
+    return ST(c)->nlocals + ST(c)->nvals;
+}
+
+/* Reloads the pinned registers after anything that may have changed them. */
+static void reload_pinned(gc_ctx *c)
+{
+    x_load(&c->buf, LD_64, 1, R15, xm(RBP, -8));
+    x_load(&c->buf, LD_64, 1, R14, xm(R15, VM_MEM_BASE));
+}
+
+/*
+ * Calls runtime helper h (SysV ABI) with vmctx in rdi; the caller has
+ * flushed and loaded rsi, rdx, rcx, r8 as needed.  Helpers are reached
+ * through a table in the vmctx so the code stays position-independent.
+ */
+static void call_helper(gc_ctx *c, int h)
+{
+    x_mov_rr(&c->buf, 1, RDI, R15);
+    x_load(&c->buf, LD_64, 1, RAX, xm(R15, VM_HELPERS));
+    x_call_m(&c->buf, xm(RAX, 8 * h));
+    reload_pinned(c);
+}
+
+/*
+ * The stop check of loop headers and function entries:
+ *     cmp rsp, [r15 + stack_limit]; jae ok; call slowpath (a safe point); ok:
+ * A stop request raises stack_limit so the test fails; the slow path sees
+ * why.  Values are in their slots here (flushed), as a safe point needs.
+ */
+static bool stop_check(gc_ctx *c, uint64_t wasm_off)
+{
+    x_alu_rm(&c->buf, ALU_CMP, 1, RSP, xm(R15, VM_STACK_LIMIT));
+    size_t f = x_jcc32(&c->buf, CC_AE);
+    x_mov_ri(&c->buf, 0, RSI, (int64_t)wasm_off);
+    call_helper(c, GH_SLOWPATH);
+    if (!gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)wasm_off, live_slots(c)))
+        return false;
+    x_patch32(&c->buf, f, c->buf.n);
+    return true;
+}
+
+/* ---- control ------------------------------------------------------------- */
+
+static bool push_ctl(gc_ctx *c, uint16_t op, uint32_t np, uint32_t nr)
+{
+    xstate *s = ST(c);
+    if (!grow(c, (void **)&s->ctls, &s->capctls, s->nctls + 1, sizeof *s->ctls))
+        return false;
+    xctl *k = &s->ctls[s->nctls++];
+    memset(k, 0, sizeof *k);
+    k->op = op;
+    k->dead_entry = s->dead;
+    k->height = s->nvals >= np ? s->nvals - np : 0;   /* dead code may lack them */
+    k->nparams = np;
+    k->nresults = nr;
+    k->else_fix = SIZE_MAX;
+    return true;
+}
+
+static bool add_fix(gc_ctx *c, xctl *k, size_t field)
+{
+    if (!grow(c, (void **)&k->fix, &k->capfix, k->nfix + 1, sizeof *k->fix))
+        return false;
+    k->fix[k->nfix++] = field;
+    return true;
+}
+
+/* Moves the top n values (all in slots) down to the slots at `height`. */
+static void move_down(gc_ctx *c, uint32_t n, uint32_t height)
+{
+    xstate *s = ST(c);
+    uint32_t from = s->nvals - n;
+    if (from == height)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        x_load(&c->buf, LD_64, 1, RAX, stack_slot(s, from + i));
+        x_store(&c->buf, 8, RAX, stack_slot(s, height + i));
+    }
+}
+
+/* Branch to the label of frame depth d; values flushed already. */
+static bool branch(gc_ctx *c, uint32_t d)
+{
+    xstate *s = ST(c);
+    xctl *k = &s->ctls[s->nctls - 1 - d];
+    uint32_t n = k->op == GOP_LOOP ? k->nparams : k->nresults;
+    move_down(c, n, k->height);
+    if (k->op == GOP_LOOP) {
+        size_t f = x_jmp32(&c->buf);
+        x_patch32(&c->buf, f, k->loop_pc);
+        return true;
+    }
+    return add_fix(c, k, x_jmp32(&c->buf));
+}
+
+/* Drops everything above `height` (dead code follows, or a block ends). */
+static void truncate_to(gc_ctx *c, uint32_t height)
+{
+    xstate *s = ST(c);
+    while (s->nvals > height) {
+        xval v = pop(c);
+        if (v.kind == K_REG)
+            release(c, v.type, v.reg);
+    }
+}
+
+static void set_dead(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    truncate_to(c, s->ctls[s->nctls - 1].height);
+    s->dead = true;
+}
+
+static bool emit_return(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    const gd_functype *ft = gd_func_type(c->m, c->func);
+    flush(c);
+    for (uint32_t i = 0; i < ft->nresults; i++) {
+        x_load(&c->buf, LD_64, 1, RAX, stack_slot(s, s->nvals - ft->nresults + i));
+        x_store(&c->buf, 8, RAX, in_slot(i));
+    }
+    x_mov_rr(&c->buf, 1, RSP, RBP);
+    x_pop(&c->buf, RBP);
+    x_ret(&c->buf);
+    return true;
+}
+
+/* Pushes the n results of a block as slot values. */
+static bool push_slots(gc_ctx *c, const uint8_t *types, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (!push_val(c, K_SLOT, types[i], -1, 0))
+            return false;
+    return true;
+}
+
+static bool lower_end(gc_ctx *c, const gv_insn *ins)
+{
+    xstate *s = ST(c);
+    xctl *k = &s->ctls[s->nctls - 1];
+    gv_ctrl *vc = &c->v->ctrls[c->v->nctrls];   /* the frame just popped */
+    bool live = !s->dead;
+    if (live)
+        flush(c);
+    if (s->nctls == 1) {
+        /* the function's end */
+        if (live && !emit_return(c))
+            return false;
+        for (uint32_t i = 0; i < k->nfix; i++)
+            x_patch32(&c->buf, k->fix[i], c->buf.n);
+        if (k->nfix) {
+            truncate_to(c, 0);
+            for (uint32_t i = 0; i < vc->nresults; i++)
+                if (!push_val(c, K_SLOT, vc->results[i], -1, 0))
+                    return false;
+            if (!emit_return(c))
+                return false;
+        }
+        gx_free(&c->alloc, k->fix, (size_t)k->capfix * sizeof *k->fix);
+        s->nctls--;
+        return true;
+    }
+    (void)ins;
+    bool reached = live || k->nfix > 0;
+    if (k->else_fix != SIZE_MAX) {
+        /* if without else: the false edge arrives here with params == results */
+        x_patch32(&c->buf, k->else_fix, c->buf.n);
+        reached = true;
+    }
+    for (uint32_t i = 0; i < k->nfix; i++)
+        x_patch32(&c->buf, k->fix[i], c->buf.n);
+    uint32_t height = k->height;
+    bool dead_entry = k->dead_entry;
+    gx_free(&c->alloc, k->fix, (size_t)k->capfix * sizeof *k->fix);
+    s->nctls--;
+    truncate_to(c, height);
+    if (dead_entry) {
+        s->dead = true;
+        return true;
+    }
+    s->dead = !reached;
+    return push_slots(c, vc->results, vc->nresults);
+}
+
+/* ---- calls --------------------------------------------------------------- */
+
+static void note_out(gc_ctx *c, uint32_t n)
+{
+    if (n > ST(c)->maxout)
+        ST(c)->maxout = n;
+}
+
+/* Copies the n arguments (top of stack, in slots) to the outgoing area. */
+static void args_out(gc_ctx *c, uint32_t n)
+{
+    xstate *s = ST(c);
+    for (uint32_t i = 0; i < n; i++) {
+        x_load(&c->buf, LD_64, 1, RAX, stack_slot(s, s->nvals - n + i));
+        x_store(&c->buf, 8, RAX, out_slot(i));
+    }
+    s->nvals -= n;
+}
+
+static bool results_in(gc_ctx *c, const gd_functype *ft)
+{
+    xstate *s = ST(c);
+    for (uint32_t i = 0; i < ft->nresults; i++) {
+        x_load(&c->buf, LD_64, 1, RAX, out_slot(i));
+        x_store(&c->buf, 8, RAX, stack_slot(s, s->nvals + i));
+    }
+    return push_slots(c, ft->results, ft->nresults);
+}
+
+static bool lower_call(gc_ctx *c, const gv_insn *ins)
+{
+    xstate *s = ST(c);
+    uint32_t f = ins->imm.index;
+    const gd_functype *ft = gd_func_type(c->m, f);
+    flush(c);
+    note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
+    args_out(c, ft->nparams);
+    uint32_t live = live_slots(c);
+    if (f < c->m->nfunc_imports) {
+        /* through the funcref: the callee may belong to another instance */
+        x_load(&c->buf, LD_64, 1, RCX, xm(R15, VM_FUNCS));
+        x_load(&c->buf, LD_64, 1, RCX, xm(RCX, 8 * (int32_t)f));
+        x_load(&c->buf, LD_64, 1, R15, xm(RCX, FR_VM));
+        x_call_m(&c->buf, xm(RCX, FR_CODE));
+    } else {
+        if (!grow(c, (void **)&s->calls, &s->capcalls, s->ncalls + 1, sizeof *s->calls))
+            return false;
+        s->calls[s->ncalls++] = (xcall){ (uint32_t)x_call32(&c->buf), f };
+    }
+    if (!gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, live))
+        return false;
+    reload_pinned(c);
+    return results_in(c, ft);
+}
+
+static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
+{
+    const gd_functype *ft = &c->m->types[ins->imm.callind.type];
+    xval iv = pop(c);
+    int ri = in_reg(c, &iv, ST(c)->nvals);
+    flush(c);
+    x_mov_rr(&c->buf, 0, RDX, ri);
+    release(c, GT_I32, ri);
+    note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
+    args_out(c, ft->nparams);
+    uint32_t live = live_slots(c);
+    /* rcx = table; bounds; rcx = funcref; null; signature */
+    x_load(&c->buf, LD_64, 1, RCX, xm(R15, VM_TABLES));
+    x_load(&c->buf, LD_64, 1, RCX, xm(RCX, 8 * (int32_t)ins->imm.callind.table));
+    x_alu_rm(&c->buf, ALU_CMP, 0, RDX, xm(RCX, TB_SIZE));
+    if (!trap_if(c, CC_AE, ins->offset, GATE_TRAP_TABLE_OUT_OF_BOUNDS))
+        return false;
+    x_load(&c->buf, LD_64, 1, RCX, xm(RCX, TB_ELEMS));
+    x_load(&c->buf, LD_64, 1, RCX, xmi(RCX, RDX, 8, 0));
+    x_test_rr(&c->buf, 1, RCX, RCX);
+    if (!trap_if(c, CC_E, ins->offset, GATE_TRAP_INDIRECT_NULL))
+        return false;
+    x_load(&c->buf, LD_64, 1, RAX, xm(R15, VM_SIGIDS));
+    x_load(&c->buf, LD_U32, 0, RAX, xm(RAX, 4 * (int32_t)ins->imm.callind.type));
+    x_alu_rm(&c->buf, ALU_CMP, 0, RAX, xm(RCX, FR_SIG));
+    if (!trap_if(c, CC_NE, ins->offset, GATE_TRAP_INDIRECT_TYPE))
+        return false;
+    x_load(&c->buf, LD_64, 1, R15, xm(RCX, FR_VM));
+    x_call_m(&c->buf, xm(RCX, FR_CODE));
+    if (!gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, live))
+        return false;
+    reload_pinned(c);
+    return results_in(c, ft);
+}
+
+/* ---- memory -------------------------------------------------------------- */
+
+/* Effective address operand for a wasm address in register ra. */
+static xmem mem_operand(gc_ctx *c, int ra, uint32_t offset)
+{
+    if (offset <= INT32_MAX)
+        return xmi(R14, ra, 1, (int32_t)offset);
+    x_mov_ri(&c->buf, 0, RAX, offset);
+    x_alu_rr(&c->buf, ALU_ADD, 1, RAX, ra);
+    return xmi(R14, RAX, 1, 0);
+}
+
+static bool lower_load(gc_ctx *c, const gv_insn *ins)
+{
+    static const struct { uint16_t op; uint8_t kind, type; } L[] = {
+        { GOP_I32_LOAD, LD_U32, GT_I32 }, { GOP_I64_LOAD, LD_64, GT_I64 },
+        { GOP_F32_LOAD, 0, GT_F32 }, { GOP_F64_LOAD, 0, GT_F64 },
+        { GOP_I32_LOAD8_S, LD_S8, GT_I32 }, { GOP_I32_LOAD8_U, LD_U8, GT_I32 },
+        { GOP_I32_LOAD16_S, LD_S16, GT_I32 }, { GOP_I32_LOAD16_U, LD_U16, GT_I32 },
+        { GOP_I64_LOAD8_S, LD_S8, GT_I64 }, { GOP_I64_LOAD8_U, LD_U8, GT_I64 },
+        { GOP_I64_LOAD16_S, LD_S16, GT_I64 }, { GOP_I64_LOAD16_U, LD_U16, GT_I64 },
+        { GOP_I64_LOAD32_S, LD_S32, GT_I64 }, { GOP_I64_LOAD32_U, LD_U32, GT_I64 },
+    };
+    unsigned i = 0;
+    while (L[i].op != ins->op)
+        i++;
+    int ra = pop_reg(c);
+    xmem m = mem_operand(c, ra, ins->imm.mem.offset);
+    if (is_fp(L[i].type)) {
+        int x = alloc_xmm(c);
+        if (!trap_here(c, ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
+            return false;
+        x_movs_load(&c->buf, L[i].type == GT_F64, x, m);
+        release(c, GT_I32, ra);
+        return push_reg(c, L[i].type, x);
+    }
+    if (!trap_here(c, ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
+        return false;
+    /* sign-extending loads into an i32 extend to 32 bits only */
+    x_load(&c->buf, L[i].kind, L[i].type == GT_I64, ra, m);
+    return push_reg(c, L[i].type, ra);
+}
+
+static bool lower_store(gc_ctx *c, const gv_insn *ins)
+{
+    int bytes;
+    switch (ins->op) {
+    case GOP_I32_STORE8: case GOP_I64_STORE8: bytes = 1; break;
+    case GOP_I32_STORE16: case GOP_I64_STORE16: bytes = 2; break;
+    case GOP_I32_STORE: case GOP_F32_STORE: case GOP_I64_STORE32: bytes = 4; break;
+    default: bytes = 8; break;
+    }
+    xval v = pop(c);
+    int rv = in_reg(c, &v, ST(c)->nvals);
+    int ra = pop_reg(c);
+    xmem m = mem_operand(c, ra, ins->imm.mem.offset);
+    if (!trap_here(c, ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
+        return false;
+    if (is_fp(v.type))
+        x_movs_store(&c->buf, v.type == GT_F64, rv, m);
+    else
+        x_store(&c->buf, bytes, rv, m);
+    release(c, v.type, rv);
+    release(c, GT_I32, ra);
+    return true;
+}
+
+/* ---- integer arithmetic -------------------------------------------------- */
+
+static bool fits_imm(const xval *v)
+{
+    if (v->kind != K_CONST)
+        return false;
+    if (v->type == GT_I32)
+        return true;
+    return v->k >= INT32_MIN && v->k <= INT32_MAX;
+}
+
+static bool lower_alu(gc_ctx *c, int op, int w)
+{
+    uint8_t t = w ? GT_I64 : GT_I32;
+    xval b = pop(c);
+    int ra = pop_reg(c);
+    if (fits_imm(&b)) {
+        x_alu_ri(&c->buf, op, w, ra, (int32_t)b.k);
+    } else {
+        int rb = in_reg(c, &b, ST(c)->nvals + 1);
+        x_alu_rr(&c->buf, op, w, ra, rb);
+        release(c, t, rb);
+    }
+    return push_reg(c, t, ra);
+}
+
+static bool lower_mul(gc_ctx *c, int w)
+{
+    uint8_t t = w ? GT_I64 : GT_I32;
+    xval b = pop(c);
+    int ra = pop_reg(c);
+    if (fits_imm(&b)) {
+        x_imul_rri(&c->buf, w, ra, ra, (int32_t)b.k);
+    } else {
+        int rb = in_reg(c, &b, ST(c)->nvals + 1);
+        x_imul_rr(&c->buf, w, ra, rb);
+        release(c, t, rb);
+    }
+    return push_reg(c, t, ra);
+}
+
+static bool lower_cmp(gc_ctx *c, int cc, int w)
+{
+    xval b = pop(c);
+    int ra = pop_reg(c);
+    if (fits_imm(&b)) {
+        x_alu_ri(&c->buf, ALU_CMP, w, ra, (int32_t)b.k);
+    } else {
+        int rb = in_reg(c, &b, ST(c)->nvals + 1);
+        x_alu_rr(&c->buf, ALU_CMP, w, ra, rb);
+        release(c, w ? GT_I64 : GT_I32, rb);
+    }
+    x_setcc(&c->buf, cc, RAX);
+    x_movzx8(&c->buf, ra, RAX);
+    return push_reg(c, GT_I32, ra);
+}
+
+static bool lower_eqz(gc_ctx *c, int w)
+{
+    int ra = pop_reg(c);
+    x_test_rr(&c->buf, w, ra, ra);
+    x_setcc(&c->buf, CC_E, RAX);
+    x_movzx8(&c->buf, ra, RAX);
+    return push_reg(c, GT_I32, ra);
+}
+
+static bool lower_shift(gc_ctx *c, int op, int w)
+{
+    uint8_t t = w ? GT_I64 : GT_I32;
+    xval b = pop(c);
+    int ra = pop_reg(c);
+    if (b.kind == K_CONST) {
+        x_shift_ri(&c->buf, op, w, ra, (uint8_t)(b.k & (w ? 63 : 31)));
+    } else {
+        int rb = in_reg(c, &b, ST(c)->nvals + 1);
+        x_mov_rr(&c->buf, 0, RCX, rb);
+        release(c, t, rb);
+        x_shift_cl(&c->buf, op, w, ra);
+    }
+    return push_reg(c, t, ra);
+}
+
+/*
+ *   div:  trap if b == 0; (signed) trap if a == MIN && b == -1
+ *   rem:  trap if b == 0; (signed) result 0 if b == -1
+ */
+static bool lower_divrem(gc_ctx *c, const gv_insn *ins, int w, int is_signed, int rem)
+{
+    uint8_t t = w ? GT_I64 : GT_I32;
+    int rb = pop_reg(c);
+    int ra = pop_reg(c);
+    x_test_rr(&c->buf, w, rb, rb);
+    if (!trap_if(c, CC_E, ins->offset, GATE_TRAP_DIV_BY_ZERO))
+        return false;
+    size_t skip_neg1 = SIZE_MAX, done = SIZE_MAX;
+    if (is_signed) {
+        x_alu_ri(&c->buf, ALU_CMP, w, rb, -1);
+        skip_neg1 = x_jcc32(&c->buf, CC_NE);
+        if (rem) {
+            x_mov_ri(&c->buf, 0, ra, 0);
+            done = x_jmp32(&c->buf);
+        } else {
+            if (w)
+                x_mov_ri(&c->buf, 1, RAX, INT64_MIN);
+            else
+                x_mov_ri(&c->buf, 0, RAX, (int64_t)(uint32_t)INT32_MIN);
+            x_alu_rr(&c->buf, ALU_CMP, w, ra, RAX);
+            if (!trap_if(c, CC_E, ins->offset, GATE_TRAP_INT_OVERFLOW))
+                return false;
+        }
+        x_patch32(&c->buf, skip_neg1, c->buf.n);
+    }
+    x_mov_rr(&c->buf, w, RAX, ra);
+    if (is_signed)
+        x_cdq(&c->buf, w);
+    else
+        x_alu_rr(&c->buf, ALU_XOR, 0, RDX, RDX);
+    x_div(&c->buf, w, is_signed, rb);
+    x_mov_rr(&c->buf, w, ra, rem ? RDX : RAX);
+    if (done != SIZE_MAX)
+        x_patch32(&c->buf, done, c->buf.n);
+    release(c, t, rb);
+    return push_reg(c, t, ra);
+}
+
+static bool lower_bitcount(gc_ctx *c, uint16_t op, int w)
+{
+    uint8_t t = w ? GT_I64 : GT_I32;
+    int ra = pop_reg(c);
+    int bits = w ? 64 : 32;
+    bool clz = op == GOP_I32_CLZ || op == GOP_I64_CLZ;
+    bool ctz = op == GOP_I32_CTZ || op == GOP_I64_CTZ;
+    if (clz && c->features_lzcnt) {
+        x_bitcount(&c->buf, 0xbd, w, ra, ra);
+    } else if (ctz && c->features_bmi1) {
+        x_bitcount(&c->buf, 0xbc, w, ra, ra);
+    } else if (clz) {
+        /* clz = (bits-1) - bsr(x), and bits when x == 0 */
+        x_mov_ri(&c->buf, 0, RCX, -1);
+        x_bsr_bsf(&c->buf, 1, w, RAX, ra);
+        x_cmov(&c->buf, CC_E, w, RAX, RCX);
+        x_mov_ri(&c->buf, 0, ra, bits - 1);
+        x_alu_rr(&c->buf, ALU_SUB, w, ra, RAX);
+    } else if (ctz) {
+        x_mov_ri(&c->buf, 0, RCX, bits);
+        x_bsr_bsf(&c->buf, 0, w, ra, ra);
+        x_cmov(&c->buf, CC_E, w, ra, RCX);
+    } else if (c->features_popcnt) {
+        x_bitcount(&c->buf, 0xb8, w, ra, ra);
+    } else {
+        /* SWAR popcount: x -= (x >> 1) & 0x55..; pairs, nibbles, then * 0x0101.. >> (bits-8) */
+        int64_t m1 = 0x5555555555555555LL, m2 = 0x3333333333333333LL, m4 = 0x0f0f0f0f0f0f0f0fLL;
+        x_mov_rr(&c->buf, w, RAX, ra);
+        x_shift_ri(&c->buf, SH_SHR, w, RAX, 1);
+        x_mov_ri(&c->buf, w, RCX, w ? m1 : (int64_t)(uint32_t)m1);
+        x_alu_rr(&c->buf, ALU_AND, w, RAX, RCX);
+        x_alu_rr(&c->buf, ALU_SUB, w, ra, RAX);
+        x_mov_ri(&c->buf, w, RCX, w ? m2 : (int64_t)(uint32_t)m2);
+        x_mov_rr(&c->buf, w, RAX, ra);
+        x_alu_rr(&c->buf, ALU_AND, w, RAX, RCX);
+        x_shift_ri(&c->buf, SH_SHR, w, ra, 2);
+        x_alu_rr(&c->buf, ALU_AND, w, ra, RCX);
+        x_alu_rr(&c->buf, ALU_ADD, w, ra, RAX);
+        x_mov_rr(&c->buf, w, RAX, ra);
+        x_shift_ri(&c->buf, SH_SHR, w, RAX, 4);
+        x_alu_rr(&c->buf, ALU_ADD, w, ra, RAX);
+        x_mov_ri(&c->buf, w, RCX, w ? m4 : (int64_t)(uint32_t)m4);
+        x_alu_rr(&c->buf, ALU_AND, w, ra, RCX);
+        x_mov_ri(&c->buf, w, RCX, w ? 0x0101010101010101LL : 0x01010101);
+        x_imul_rr(&c->buf, w, ra, RCX);
+        x_shift_ri(&c->buf, SH_SHR, w, ra, (uint8_t)(bits - 8));
+    }
+    return push_reg(c, t, ra);
+}
+
+/* ---- floating point ------------------------------------------------------ */
+
+static bool lower_fbin(gc_ctx *c, int op, int d)
+{
+    uint8_t t = d ? GT_F64 : GT_F32;
+    int xb = pop_reg(c);
+    int xa = pop_reg(c);
+    x_sse_rr(&c->buf, op, d, xa, xb);
+    release(c, t, xb);
+    return push_reg(c, t, xa);
+}
+
+/*
+ * min/max with wasm semantics: NaN if either is NaN, and -0 < +0.
+ *     ucomis a, b; jp nan; jne plain
+ *     (equal: +-0 or same value) min: orps a, b / max: andps a, b; jmp done
+ *   nan: adds a, b; jmp done
+ *   plain: mins/maxs a, b
+ */
+static bool lower_minmax(gc_ctx *c, int is_max, int d)
+{
+    uint8_t t = d ? GT_F64 : GT_F32;
+    int xb = pop_reg(c);
+    int xa = pop_reg(c);
+    x_ucomis(&c->buf, d, xa, xb);
+    size_t to_nan = x_jcc32(&c->buf, CC_P);
+    size_t to_plain = x_jcc32(&c->buf, CC_NE);
+    x_sse_pd_rr(&c->buf, is_max ? SSE_AND : SSE_OR, d, xa, xb);
+    size_t done1 = x_jmp32(&c->buf);
+    x_patch32(&c->buf, to_nan, c->buf.n);
+    x_sse_rr(&c->buf, SSE_ADD, d, xa, xb);
+    size_t done2 = x_jmp32(&c->buf);
+    x_patch32(&c->buf, to_plain, c->buf.n);
+    x_sse_rr(&c->buf, is_max ? SSE_MAX : SSE_MIN, d, xa, xb);
+    x_patch32(&c->buf, done1, c->buf.n);
+    x_patch32(&c->buf, done2, c->buf.n);
+    release(c, t, xb);
+    return push_reg(c, t, xa);
+}
+
+/* abs, neg, copysign: on the bits, in rax/rcx. */
+static bool lower_fbits(gc_ctx *c, uint16_t op, int d)
+{
+    uint8_t t = d ? GT_F64 : GT_F32;
+    bool copysign = op == GOP_F32_COPYSIGN || op == GOP_F64_COPYSIGN;
+    int xb = -1;
+    if (copysign)
+        xb = pop_reg(c);
+    int xa = pop_reg(c);
+    x_movd_rx(&c->buf, d, RAX, xa);
+    int top = d ? 63 : 31;
+    if (op == GOP_F32_NEG || op == GOP_F64_NEG) {
+        x_mov_ri(&c->buf, d, RCX, d ? INT64_MIN : (int64_t)0x80000000u);
+        x_alu_rr(&c->buf, ALU_XOR, d, RAX, RCX);
+    } else {
+        /* clear the sign: shl 1; shr 1 */
+        x_shift_ri(&c->buf, SH_SHL, d, RAX, 1);
+        x_shift_ri(&c->buf, SH_SHR, d, RAX, 1);
+        if (copysign) {
+            x_movd_rx(&c->buf, d, RCX, xb);
+            x_shift_ri(&c->buf, SH_SHR, d, RCX, (uint8_t)top);
+            x_shift_ri(&c->buf, SH_SHL, d, RCX, (uint8_t)top);
+            x_alu_rr(&c->buf, ALU_OR, d, RAX, RCX);
+            release(c, t, xb);
+        }
+    }
+    x_movd_xr(&c->buf, d, xa, RAX);
+    return push_reg(c, t, xa);
+}
+
+static bool lower_fcmp(gc_ctx *c, uint16_t op, int d)
+{
+    uint8_t t = d ? GT_F64 : GT_F32;
+    int xb = pop_reg(c);
+    int xa = pop_reg(c);
+    int r = alloc_gpr(c);
+    unsigned k = d ? (unsigned)(op - GOP_F64_EQ) : (unsigned)(op - GOP_F32_EQ);
+    switch (k) {
+    case 0: /* eq: ZF and not PF */
+        x_ucomis(&c->buf, d, xa, xb);
+        x_setcc(&c->buf, CC_E, RAX);
+        x_setcc(&c->buf, CC_NP, RCX);
+        x_alu_rr(&c->buf, ALU_AND, 0, RAX, RCX);
+        break;
+    case 1: /* ne: not ZF or PF */
+        x_ucomis(&c->buf, d, xa, xb);
+        x_setcc(&c->buf, CC_NE, RAX);
+        x_setcc(&c->buf, CC_P, RCX);
+        x_alu_rr(&c->buf, ALU_OR, 0, RAX, RCX);
+        break;
+    case 2: /* lt: b > a */
+        x_ucomis(&c->buf, d, xb, xa);
+        x_setcc(&c->buf, CC_A, RAX);
+        break;
+    case 3: /* gt */
+        x_ucomis(&c->buf, d, xa, xb);
+        x_setcc(&c->buf, CC_A, RAX);
+        break;
+    case 4: /* le: b >= a */
+        x_ucomis(&c->buf, d, xb, xa);
+        x_setcc(&c->buf, CC_AE, RAX);
+        break;
+    default: /* ge */
+        x_ucomis(&c->buf, d, xa, xb);
+        x_setcc(&c->buf, CC_AE, RAX);
+        break;
+    }
+    x_movzx8(&c->buf, r, RAX);
+    release(c, t, xa);
+    release(c, t, xb);
+    return push_reg(c, GT_I32, r);
+}
+
+/* Float-to-int truncation (trapping and saturating) goes through a helper. */
+static bool lower_trunc_helper(gc_ctx *c, const gv_insn *ins, uint8_t from, uint8_t to)
+{
+    int xa = pop_reg(c);
+    flush(c);
+    x_movd_rx(&c->buf, from == GT_F64, RDX, xa);
+    release(c, from, xa);
+    x_mov_ri(&c->buf, 0, RSI, ins->op);
+    x_mov_ri(&c->buf, 0, RCX, (int64_t)ins->offset);
+    call_helper(c, GH_TRUNC);
+    int r = alloc_gpr(c);
+    x_mov_rr(&c->buf, to == GT_I64, r, RAX);
+    return push_reg(c, to, r);
+}
+
+/* u64 -> float: halve with the low bit kept when the top bit is set. */
+static void cvt_u64(gc_ctx *c, int d, int x, int ra)
+{
+    x_alu_rr(&c->buf, ALU_XOR, 0, RAX, RAX);
+    x_test_rr(&c->buf, 1, ra, ra);
+    size_t neg = x_jcc32(&c->buf, CC_S);
+    x_cvtsi2s(&c->buf, d, 1, x, ra);
+    size_t done = x_jmp32(&c->buf);
+    x_patch32(&c->buf, neg, c->buf.n);
+    x_mov_rr(&c->buf, 1, RAX, ra);
+    x_shift_ri(&c->buf, SH_SHR, 1, RAX, 1);
+    x_mov_rr(&c->buf, 1, RCX, ra);
+    x_alu_ri(&c->buf, ALU_AND, 1, RCX, 1);
+    x_alu_rr(&c->buf, ALU_OR, 1, RAX, RCX);
+    x_cvtsi2s(&c->buf, d, 1, x, RAX);
+    x_sse_rr(&c->buf, SSE_ADD, d, x, x);
+    x_patch32(&c->buf, done, c->buf.n);
+}
+
+static bool lower_convert(gc_ctx *c, uint16_t op)
+{
+    switch (op) {
+    case GOP_F32_CONVERT_I32_S: case GOP_F64_CONVERT_I32_S:
+    case GOP_F32_CONVERT_I32_U: case GOP_F64_CONVERT_I32_U:
+    case GOP_F32_CONVERT_I64_S: case GOP_F64_CONVERT_I64_S:
+    case GOP_F32_CONVERT_I64_U: case GOP_F64_CONVERT_I64_U: {
+        int d = op >= GOP_F64_CONVERT_I32_S;
+        bool src64 = op == GOP_F32_CONVERT_I64_S || op == GOP_F64_CONVERT_I64_S ||
+                     op == GOP_F32_CONVERT_I64_U || op == GOP_F64_CONVERT_I64_U;
+        bool u = op == GOP_F32_CONVERT_I32_U || op == GOP_F64_CONVERT_I32_U ||
+                 op == GOP_F32_CONVERT_I64_U || op == GOP_F64_CONVERT_I64_U;
+        int ra = pop_reg(c);
+        int x = alloc_xmm(c);
+        x_sse_pd_rr(&c->buf, SSE_XOR, 0, x, x);   /* break the dependency */
+        if (src64 && u)
+            cvt_u64(c, d, x, ra);
+        else    /* a u32 is zero-extended in its register: convert it as i64 */
+            x_cvtsi2s(&c->buf, d, src64 || u, x, ra);
+        release(c, src64 ? GT_I64 : GT_I32, ra);
+        return push_reg(c, d ? GT_F64 : GT_F32, x);
+    }
+    case GOP_F32_DEMOTE_F64: case GOP_F64_PROMOTE_F32: {
+        int to_d = op == GOP_F64_PROMOTE_F32;
+        int x = pop_reg(c);
+        x_cvts2s(&c->buf, to_d, x, x);
+        ST(c)->xowner[x] = TEMP;
+        return push_reg(c, to_d ? GT_F64 : GT_F32, x);
+    }
+    case GOP_I32_REINTERPRET_F32: case GOP_I64_REINTERPRET_F64: {
+        int w = op == GOP_I64_REINTERPRET_F64;
+        int x = pop_reg(c);
+        int r = alloc_gpr(c);
+        x_movd_rx(&c->buf, w, r, x);
+        release(c, GT_F64, x);
+        return push_reg(c, w ? GT_I64 : GT_I32, r);
+    }
+    default: { /* F32_REINTERPRET_I32, F64_REINTERPRET_I64 */
+        int w = op == GOP_F64_REINTERPRET_I64;
+        int r = pop_reg(c);
+        int x = alloc_xmm(c);
+        x_movd_xr(&c->buf, w, x, r);
+        release(c, GT_I64, r);
+        return push_reg(c, w ? GT_F64 : GT_F32, x);
+    }
+    }
+}
+
+/* ---- variables, references, tables --------------------------------------- */
+
+static bool lower_local_get(gc_ctx *c, uint32_t i)
+{
+    uint8_t t = c->v->locals[i];
+    if (is_fp(t)) {
+        int x = alloc_xmm(c);
+        x_movs_load(&c->buf, t == GT_F64, x, slot(i));
+        return push_reg(c, t, x);
+    }
+    int r = alloc_gpr(c);
+    x_load(&c->buf, t == GT_I32 ? LD_U32 : LD_64, 1, r, slot(i));
+    return push_reg(c, t, r);
+}
+
+static void store_local(gc_ctx *c, uint32_t i, xval *v)
+{
+    if (v->kind == K_CONST && fits_imm(v)) {
+        int64_t k = v->type == GT_I32 ? (int64_t)(uint32_t)v->k : v->k;
+        if (k <= INT32_MAX && k >= INT32_MIN) {
+            x_store_i32(&c->buf, 8, (int32_t)k, slot(i));
+            return;
+        }
+    }
+    int r = in_reg(c, v, ST(c)->nvals);
+    if (is_fp(v->type))
+        x_movs_store(&c->buf, v->type == GT_F64, r, slot(i));
+    else
+        x_store(&c->buf, 8, r, slot(i));
+}
+
+static bool lower_global(gc_ctx *c, const gv_insn *ins)
+{
+    const gd_global *g = &c->m->globals[ins->imm.index];
+    x_load(&c->buf, LD_64, 1, RAX, xm(R15, VM_GLOBALS));
+    x_load(&c->buf, LD_64, 1, RAX, xm(RAX, 8 * (int32_t)ins->imm.index));
+    if (ins->op == GOP_GLOBAL_GET) {
+        if (is_fp(g->type)) {
+            int x = alloc_xmm(c);
+            x_movs_load(&c->buf, g->type == GT_F64, x, xm(RAX, 0));
+            return push_reg(c, g->type, x);
+        }
+        int r = alloc_gpr(c);
+        x_load(&c->buf, g->type == GT_I32 ? LD_U32 : LD_64, 1, r, xm(RAX, 0));
+        return push_reg(c, g->type, r);
+    }
+    xval v = pop(c);
+    int r = in_reg(c, &v, ST(c)->nvals);
+    /* in_reg may have used rax for a constant: reload the cell address */
+    x_load(&c->buf, LD_64, 1, RAX, xm(R15, VM_GLOBALS));
+    x_load(&c->buf, LD_64, 1, RAX, xm(RAX, 8 * (int32_t)ins->imm.index));
+    if (is_fp(g->type))
+        x_movs_store(&c->buf, g->type == GT_F64, r, xm(RAX, 0));
+    else
+        x_store(&c->buf, 8, r, xm(RAX, 0));
+    release(c, v.type, r);
+    return true;
+}
+
+static bool lower_select(gc_ctx *c)
+{
+    int rc = pop_reg(c);
+    xval b = pop(c);
+    int rb = in_reg(c, &b, ST(c)->nvals);
+    int ra = pop_reg(c);
+    x_test_rr(&c->buf, 0, rc, rc);
+    release(c, GT_I32, rc);
+    if (is_fp(b.type)) {
+        size_t keep = x_jcc32(&c->buf, CC_NE);
+        x_movaps(&c->buf, ra, rb);
+        x_patch32(&c->buf, keep, c->buf.n);
+    } else {
+        x_cmov(&c->buf, CC_E, 1, ra, rb);
+    }
+    release(c, b.type, rb);
+    return push_reg(c, b.type, ra);
+}
+
+/*
+ * Operations on tables and bulk memory call runtime helpers with up to
+ * four operands taken from the stack (rsi, rdx, rcx, r8 after vmctx),
+ * plus immediates.  The helper traps by itself when it must.
+ */
+static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t imm1,
+                         int64_t imm2, uint8_t result)
+{
+    static const int8_t argreg[] = { RSI, RDX, RCX, R8, R9 };
+    int nargs = 0;
+    flush(c);
+    xstate *s = ST(c);
+    /* immediates first (two are packed into one register), then the
+       stack operands bottom first, then the wasm offset */
+    bool has_imm = !(h == GH_MEMORY_GROW || h == GH_MEMORY_FILL || h == GH_MEMORY_COPY);
+    if (has_imm)
+        x_mov_ri(&c->buf, 1, argreg[nargs++], imm1 | imm2 << 32);
+    for (int i = 0; i < nops; i++)
+        x_load(&c->buf, LD_64, 1, argreg[nargs++], stack_slot(s, s->nvals - nops + i));
+    s->nvals -= nops;
+    x_mov_ri(&c->buf, 0, argreg[nargs], (int64_t)ins->offset);
+    call_helper(c, h);
+    if (h == GH_MEMORY_GROW &&
+        !gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, live_slots(c)))
+        return false;
+    if (!result)
+        return true;
+    int r = alloc_gpr(c);
+    x_mov_rr(&c->buf, result != GT_I32, r, RAX);
+    return push_reg(c, result, r);
+}
+
+/* ---- the contract -------------------------------------------------------- */
+
+static bool x_begin_module(gc_ctx *c)
+{
+    xstate *s = gx_malloc(&c->alloc, sizeof *s);
+    if (!s)
+        return oom(c);
+    memset(s, 0, sizeof *s);
+    c->be = s;
+    /* cpuid leaf 0x80000001 ecx bit 5: lzcnt; leaf 7 ebx bit 3: bmi1;
+       leaf 1 ecx bit 23: popcnt.  Only when compiling for this host. */
+#if defined(__x86_64__)
+    unsigned a, b, cc, d;
+    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(0x80000001u), "c"(0));
+    c->features_lzcnt = (cc >> 5) & 1;
+    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(7u), "c"(0));
+    c->features_bmi1 = (b >> 3) & 1;
+    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(1u), "c"(0));
+    c->features_popcnt = (cc >> 23) & 1;
+#endif
+    return true;
+}
+
+static bool x_begin_func(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    const gd_functype *ft = gd_func_type(c->m, c->func);
+    for (int i = 0; i < 16; i++)
+        s->owner[i] = s->xowner[i] = FREE;
+    s->nvals = 0;
+    s->nctls = 0;
+    s->dead = false;
+    s->maxout = 0;
+    s->nlocals = c->v->nlocals;
+    for (uint32_t i = 0; i < s->nlocals; i++)
+        if (c->v->locals[i] == GT_V128)
+            return gx_fail(c->err, GATE_ERR_NOT_IMPLEMENTED, c->m->funcs[c->func].body_off,
+                           c->func, "v128 is not supported by the x86-64 backend yet");
+    if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)s->nlocals))
+        return oom(c);
+    /* push rbp; mov rbp, rsp; sub rsp, FRAME (patched); mov [rbp-8], r15 */
+    x_push(&c->buf, RBP);
+    x_mov_rr(&c->buf, 1, RBP, RSP);
+    x_alu_ri(&c->buf, ALU_SUB, 1, RSP, 0x7fffffff);
+    s->frame_patch = c->buf.n - 4;
+    x_store(&c->buf, 8, R15, xm(RBP, -8));
+    /* stack exhaustion: before anything is written to the new frame */
+    x_alu_rm(&c->buf, ALU_CMP, 1, RSP, xm(R15, VM_REAL_LIMIT));
+    if (!trap_if(c, CC_B, c->m->funcs[c->func].body_off, GATE_TRAP_STACK_EXHAUSTED))
+        return false;
+    /* params from the caller's area, zeroes for the other locals */
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        x_load(&c->buf, LD_64, 1, RAX, in_slot(i));
+        x_store(&c->buf, 8, RAX, slot(i));
+    }
+    if (s->nlocals > ft->nparams) {
+        x_alu_rr(&c->buf, ALU_XOR, 0, RAX, RAX);
+        for (uint32_t i = ft->nparams; i < s->nlocals; i++)
+            x_store(&c->buf, 8, RAX, slot(i));
+    }
+    if (!push_ctl(c, GOP_CALL, 0, ft->nresults))
+        return false;
+    /* function entry: a safe point with the params in place */
+    return stop_check(c, c->m->funcs[c->func].body_off);
+}
+
+static bool x_end_func(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    uint64_t frame = 8 * (1 + (uint64_t)s->nlocals + c->v->maxvals + s->maxout);
+    frame = (frame + 15) & ~(uint64_t)15;
+    if (frame > 0x7fff0000u)
+        return gx_fail(c->err, GATE_ERR_LIMIT, c->m->funcs[c->func].body_off, c->func,
+                       "stack frame too large");
+    uint32_t f = (uint32_t)frame;
+    memcpy(c->buf.p + s->frame_patch, &f, 4);
+    return true;
+}
+
+static bool x_end_module(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    for (uint32_t i = 0; i < s->ncalls; i++)
+        x_patch32(&c->buf, s->calls[i].field,
+                  c->out->func_off[s->calls[i].func - c->m->nfunc_imports]);
+    return true;
+}
+
+static void x_free_module(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    if (!s)
+        return;
+    for (uint32_t i = 0; i < s->nctls; i++)
+        gx_free(&c->alloc, s->ctls[i].fix, (size_t)s->ctls[i].capfix * sizeof(size_t));
+    gx_free(&c->alloc, s->vals, (size_t)s->capvals * sizeof *s->vals);
+    gx_free(&c->alloc, s->ctls, (size_t)s->capctls * sizeof *s->ctls);
+    gx_free(&c->alloc, s->calls, (size_t)s->capcalls * sizeof *s->calls);
+    gx_free(&c->alloc, s, sizeof *s);
+    c->be = NULL;
+}
+
+static bool lower_control(gc_ctx *c, const gv_insn *ins)
+{
+    xstate *s = ST(c);
+    switch (ins->op) {
+    case GOP_BLOCK:
+    case GOP_LOOP: {
+        if (!s->dead)
+            flush(c);
+        if (!push_ctl(c, ins->op, ins->imm.block.nparams, ins->imm.block.nresults))
+            return false;
+        if (ins->op == GOP_LOOP && !s->dead) {
+            s->ctls[s->nctls - 1].loop_pc = c->buf.n;
+            return stop_check(c, ins->offset);
+        }
+        return true;
+    }
+    case GOP_IF: {
+        if (s->dead)
+            return push_ctl(c, GOP_IF, ins->imm.block.nparams, ins->imm.block.nresults);
+        int rc = pop_reg(c);
+        flush(c);
+        x_test_rr(&c->buf, 0, rc, rc);
+        release(c, GT_I32, rc);
+        size_t f = x_jcc32(&c->buf, CC_E);
+        if (!push_ctl(c, GOP_IF, ins->imm.block.nparams, ins->imm.block.nresults))
+            return false;
+        s->ctls[s->nctls - 1].else_fix = f;
+        return true;
+    }
+    case GOP_ELSE: {
+        xctl *k = &s->ctls[s->nctls - 1];
+        gv_ctrl *vc = &c->v->ctrls[c->v->nctrls - 1];
+        if (k->dead_entry)
+            return true;
+        if (!s->dead) {
+            flush(c);
+            if (!add_fix(c, k, x_jmp32(&c->buf)))
+                return false;
+        }
+        truncate_to(c, k->height);
+        x_patch32(&c->buf, k->else_fix, c->buf.n);
+        k->else_fix = SIZE_MAX;
+        s->dead = false;
+        return push_slots(c, vc->params, vc->nparams);
+    }
+    case GOP_END:
+        return lower_end(c, ins);
+    }
+    return true;
+}
+
+static bool x_lower(gc_ctx *c, const gv_insn *ins)
+{
+    xstate *s = ST(c);
+    uint16_t op = ins->op;
+    if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)(s->nvals + 8)))
+        return oom(c);
+    if (op == GOP_BLOCK || op == GOP_LOOP || op == GOP_IF || op == GOP_ELSE || op == GOP_END)
+        return lower_control(c, ins);
+    if (s->dead)
+        return true;
+    if (gop_table[op].prefix == 0xfd)
+        return gx_fail(c->err, GATE_ERR_NOT_IMPLEMENTED, ins->offset, c->func,
+                       "SIMD is not supported by the x86-64 backend yet");
+
+    switch (op) {
+    case GOP_UNREACHABLE:
+        if (!trap_here(c, ins->offset, GATE_TRAP_UNREACHABLE))
+            return false;
+        x_ud2(&c->buf);
+        set_dead(c);
+        return true;
+    case GOP_NOP:
+        return true;
+    case GOP_BR:
+        flush(c);
+        if (!branch(c, ins->imm.index))
+            return false;
+        set_dead(c);
+        return true;
+    case GOP_BR_IF: {
+        int rc = pop_reg(c);
+        flush(c);
+        x_test_rr(&c->buf, 0, rc, rc);
+        release(c, GT_I32, rc);
+        size_t skip = x_jcc32(&c->buf, CC_E);
+        if (!branch(c, ins->imm.index))
+            return false;
+        x_patch32(&c->buf, skip, c->buf.n);
+        return true;
+    }
+    case GOP_BR_TABLE: {
+        int ri = pop_reg(c);
+        flush(c);
+        x_mov_rr(&c->buf, 0, RDX, ri);
+        release(c, GT_I32, ri);
+        uint32_t n = ins->imm.brtable.count;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)(s->nvals + 8)))
+                return oom(c);
+            x_alu_ri(&c->buf, ALU_CMP, 0, RDX, (int32_t)i);
+            size_t skip = x_jcc32(&c->buf, CC_NE);
+            if (!branch(c, ins->imm.brtable.targets[i]))
+                return false;
+            x_patch32(&c->buf, skip, c->buf.n);
+        }
+        if (!branch(c, ins->imm.brtable.targets[n]))
+            return false;
+        set_dead(c);
+        return true;
+    }
+    case GOP_RETURN:
+        emit_return(c);
+        set_dead(c);
+        return true;
+    case GOP_CALL:
+        return lower_call(c, ins);
+    case GOP_CALL_INDIRECT:
+        return lower_call_indirect(c, ins);
+    case GOP_DROP: {
+        xval v = pop(c);
+        if (v.kind == K_REG)
+            release(c, v.type, v.reg);
+        return true;
+    }
+    case GOP_SELECT:
+    case GOP_SELECT_T:
+        return lower_select(c);
+    case GOP_LOCAL_GET:
+        return lower_local_get(c, ins->imm.index);
+    case GOP_LOCAL_SET:
+    case GOP_LOCAL_TEE: {
+        xval v = pop(c);
+        store_local(c, ins->imm.index, &v);
+        if (op == GOP_LOCAL_TEE) {
+            if (v.kind == K_REG)
+                return push_reg(c, v.type, v.reg);
+            return push_val(c, v.kind, v.type, -1, v.k);
+        }
+        if (v.kind == K_REG)
+            release(c, v.type, v.reg);
+        return true;
+    }
+    case GOP_GLOBAL_GET:
+    case GOP_GLOBAL_SET:
+        return lower_global(c, ins);
+    case GOP_I32_CONST:
+        return push_val(c, K_CONST, GT_I32, -1, (int64_t)(uint32_t)ins->imm.i32);
+    case GOP_I64_CONST:
+        return push_val(c, K_CONST, GT_I64, -1, ins->imm.i64);
+    case GOP_F32_CONST:
+        return push_val(c, K_CONST, GT_F32, -1, ins->imm.f32);
+    case GOP_F64_CONST:
+        return push_val(c, K_CONST, GT_F64, -1, (int64_t)ins->imm.f64);
+    case GOP_REF_NULL:
+        return push_val(c, K_CONST, ins->imm.type, -1, 0);
+    case GOP_REF_IS_NULL: {
+        xval v = pop(c);
+        int r = in_reg(c, &v, s->nvals);
+        x_test_rr(&c->buf, 1, r, r);
+        x_setcc(&c->buf, CC_E, RAX);
+        x_movzx8(&c->buf, r, RAX);
+        s->owner[r] = TEMP;
+        return push_reg(c, GT_I32, r);
+    }
+    case GOP_REF_FUNC: {
+        int r = alloc_gpr(c);
+        x_load(&c->buf, LD_64, 1, r, xm(R15, VM_FUNCS));
+        x_load(&c->buf, LD_64, 1, r, xm(r, 8 * (int32_t)ins->imm.index));
+        return push_reg(c, GT_FUNCREF, r);
+    }
+    case GOP_MEMORY_SIZE: {
+        int r = alloc_gpr(c);
+        x_load(&c->buf, LD_64, 1, r, xm(R15, VM_MEM));
+        x_load(&c->buf, LD_U32, 0, r, xm(r, MO_PAGES));
+        return push_reg(c, GT_I32, r);
+    }
+    case GOP_MEMORY_GROW:
+        return lower_helper(c, ins, GH_MEMORY_GROW, 1, 0, 0, GT_I32);
+    case GOP_MEMORY_FILL:
+        return lower_helper(c, ins, GH_MEMORY_FILL, 3, 0, 0, 0);
+    case GOP_MEMORY_COPY:
+        return lower_helper(c, ins, GH_MEMORY_COPY, 3, 0, 0, 0);
+    case GOP_MEMORY_INIT:
+        return lower_helper(c, ins, GH_MEMORY_INIT, 3, ins->imm.pair.a, 0, 0);
+    case GOP_DATA_DROP:
+        return lower_helper(c, ins, GH_DATA_DROP, 0, ins->imm.index, 0, 0);
+    case GOP_TABLE_GET:
+        return lower_helper(c, ins, GH_TABLE_GET, 1, ins->imm.index, 0,
+                            c->m->tables[ins->imm.index].elem);
+    case GOP_TABLE_SET:
+        return lower_helper(c, ins, GH_TABLE_SET, 2, ins->imm.index, 0, 0);
+    case GOP_TABLE_SIZE: {
+        int r = alloc_gpr(c);
+        x_load(&c->buf, LD_64, 1, r, xm(R15, VM_TABLES));
+        x_load(&c->buf, LD_64, 1, r, xm(r, 8 * (int32_t)ins->imm.index));
+        x_load(&c->buf, LD_U32, 0, r, xm(r, TB_SIZE));
+        return push_reg(c, GT_I32, r);
+    }
+    case GOP_TABLE_GROW:
+        return lower_helper(c, ins, GH_TABLE_GROW, 2, ins->imm.index, 0, GT_I32);
+    case GOP_TABLE_FILL:
+        return lower_helper(c, ins, GH_TABLE_FILL, 3, ins->imm.index, 0, 0);
+    case GOP_TABLE_COPY:
+        return lower_helper(c, ins, GH_TABLE_COPY, 3, ins->imm.pair.a, ins->imm.pair.b, 0);
+    case GOP_TABLE_INIT:
+        return lower_helper(c, ins, GH_TABLE_INIT, 3, ins->imm.pair.a, ins->imm.pair.b, 0);
+    case GOP_ELEM_DROP:
+        return lower_helper(c, ins, GH_ELEM_DROP, 0, ins->imm.index, 0, 0);
+
+    case GOP_I32_EQZ: return lower_eqz(c, 0);
+    case GOP_I64_EQZ: return lower_eqz(c, 1);
+    case GOP_I32_EQ: return lower_cmp(c, CC_E, 0);
+    case GOP_I32_NE: return lower_cmp(c, CC_NE, 0);
+    case GOP_I32_LT_S: return lower_cmp(c, CC_L, 0);
+    case GOP_I32_LT_U: return lower_cmp(c, CC_B, 0);
+    case GOP_I32_GT_S: return lower_cmp(c, CC_G, 0);
+    case GOP_I32_GT_U: return lower_cmp(c, CC_A, 0);
+    case GOP_I32_LE_S: return lower_cmp(c, CC_LE, 0);
+    case GOP_I32_LE_U: return lower_cmp(c, CC_BE, 0);
+    case GOP_I32_GE_S: return lower_cmp(c, CC_GE, 0);
+    case GOP_I32_GE_U: return lower_cmp(c, CC_AE, 0);
+    case GOP_I64_EQ: return lower_cmp(c, CC_E, 1);
+    case GOP_I64_NE: return lower_cmp(c, CC_NE, 1);
+    case GOP_I64_LT_S: return lower_cmp(c, CC_L, 1);
+    case GOP_I64_LT_U: return lower_cmp(c, CC_B, 1);
+    case GOP_I64_GT_S: return lower_cmp(c, CC_G, 1);
+    case GOP_I64_GT_U: return lower_cmp(c, CC_A, 1);
+    case GOP_I64_LE_S: return lower_cmp(c, CC_LE, 1);
+    case GOP_I64_LE_U: return lower_cmp(c, CC_BE, 1);
+    case GOP_I64_GE_S: return lower_cmp(c, CC_GE, 1);
+    case GOP_I64_GE_U: return lower_cmp(c, CC_AE, 1);
+    case GOP_F32_EQ: case GOP_F32_NE: case GOP_F32_LT: case GOP_F32_GT:
+    case GOP_F32_LE: case GOP_F32_GE:
+        return lower_fcmp(c, op, 0);
+    case GOP_F64_EQ: case GOP_F64_NE: case GOP_F64_LT: case GOP_F64_GT:
+    case GOP_F64_LE: case GOP_F64_GE:
+        return lower_fcmp(c, op, 1);
+
+    case GOP_I32_CLZ: case GOP_I32_CTZ: case GOP_I32_POPCNT:
+        return lower_bitcount(c, op, 0);
+    case GOP_I64_CLZ: case GOP_I64_CTZ: case GOP_I64_POPCNT:
+        return lower_bitcount(c, op, 1);
+    case GOP_I32_ADD: return lower_alu(c, ALU_ADD, 0);
+    case GOP_I32_SUB: return lower_alu(c, ALU_SUB, 0);
+    case GOP_I32_AND: return lower_alu(c, ALU_AND, 0);
+    case GOP_I32_OR: return lower_alu(c, ALU_OR, 0);
+    case GOP_I32_XOR: return lower_alu(c, ALU_XOR, 0);
+    case GOP_I64_ADD: return lower_alu(c, ALU_ADD, 1);
+    case GOP_I64_SUB: return lower_alu(c, ALU_SUB, 1);
+    case GOP_I64_AND: return lower_alu(c, ALU_AND, 1);
+    case GOP_I64_OR: return lower_alu(c, ALU_OR, 1);
+    case GOP_I64_XOR: return lower_alu(c, ALU_XOR, 1);
+    case GOP_I32_MUL: return lower_mul(c, 0);
+    case GOP_I64_MUL: return lower_mul(c, 1);
+    case GOP_I32_DIV_S: return lower_divrem(c, ins, 0, 1, 0);
+    case GOP_I32_DIV_U: return lower_divrem(c, ins, 0, 0, 0);
+    case GOP_I32_REM_S: return lower_divrem(c, ins, 0, 1, 1);
+    case GOP_I32_REM_U: return lower_divrem(c, ins, 0, 0, 1);
+    case GOP_I64_DIV_S: return lower_divrem(c, ins, 1, 1, 0);
+    case GOP_I64_DIV_U: return lower_divrem(c, ins, 1, 0, 0);
+    case GOP_I64_REM_S: return lower_divrem(c, ins, 1, 1, 1);
+    case GOP_I64_REM_U: return lower_divrem(c, ins, 1, 0, 1);
+    case GOP_I32_SHL: return lower_shift(c, SH_SHL, 0);
+    case GOP_I32_SHR_S: return lower_shift(c, SH_SAR, 0);
+    case GOP_I32_SHR_U: return lower_shift(c, SH_SHR, 0);
+    case GOP_I32_ROTL: return lower_shift(c, SH_ROL, 0);
+    case GOP_I32_ROTR: return lower_shift(c, SH_ROR, 0);
+    case GOP_I64_SHL: return lower_shift(c, SH_SHL, 1);
+    case GOP_I64_SHR_S: return lower_shift(c, SH_SAR, 1);
+    case GOP_I64_SHR_U: return lower_shift(c, SH_SHR, 1);
+    case GOP_I64_ROTL: return lower_shift(c, SH_ROL, 1);
+    case GOP_I64_ROTR: return lower_shift(c, SH_ROR, 1);
+
+    case GOP_F32_ADD: return lower_fbin(c, SSE_ADD, 0);
+    case GOP_F32_SUB: return lower_fbin(c, SSE_SUB, 0);
+    case GOP_F32_MUL: return lower_fbin(c, SSE_MUL, 0);
+    case GOP_F32_DIV: return lower_fbin(c, SSE_DIV, 0);
+    case GOP_F64_ADD: return lower_fbin(c, SSE_ADD, 1);
+    case GOP_F64_SUB: return lower_fbin(c, SSE_SUB, 1);
+    case GOP_F64_MUL: return lower_fbin(c, SSE_MUL, 1);
+    case GOP_F64_DIV: return lower_fbin(c, SSE_DIV, 1);
+    case GOP_F32_MIN: return lower_minmax(c, 0, 0);
+    case GOP_F32_MAX: return lower_minmax(c, 1, 0);
+    case GOP_F64_MIN: return lower_minmax(c, 0, 1);
+    case GOP_F64_MAX: return lower_minmax(c, 1, 1);
+    case GOP_F32_ABS: case GOP_F32_NEG: case GOP_F32_COPYSIGN:
+        return lower_fbits(c, op, 0);
+    case GOP_F64_ABS: case GOP_F64_NEG: case GOP_F64_COPYSIGN:
+        return lower_fbits(c, op, 1);
+    case GOP_F32_SQRT: case GOP_F64_SQRT: {
+        int d = op == GOP_F64_SQRT;
+        int x = pop_reg(c);
+        x_sse_rr(&c->buf, SSE_SQRT, d, x, x);
+        return push_reg(c, d ? GT_F64 : GT_F32, x);
+    }
+    case GOP_F32_CEIL: case GOP_F32_FLOOR: case GOP_F32_TRUNC: case GOP_F32_NEAREST:
+    case GOP_F64_CEIL: case GOP_F64_FLOOR: case GOP_F64_TRUNC: case GOP_F64_NEAREST: {
+        int d = op >= GOP_F64_CEIL;
+        unsigned k = d ? (unsigned)(op - GOP_F64_CEIL) : (unsigned)(op - GOP_F32_CEIL);
+        static const uint8_t mode[4] = { 2, 1, 3, 0 };   /* ceil floor trunc nearest */
+        int x = pop_reg(c);
+        x_rounds(&c->buf, d, x, x, (uint8_t)(mode[k] | 8));
+        return push_reg(c, d ? GT_F64 : GT_F32, x);
+    }
+
+    case GOP_I32_WRAP_I64: {
+        int r = pop_reg(c);
+        x_mov_rr(&c->buf, 0, r, r);
+        return push_reg(c, GT_I32, r);
+    }
+    case GOP_I64_EXTEND_I32_S: {
+        int r = pop_reg(c);
+        x_movsx(&c->buf, 4, 1, r, r);
+        return push_reg(c, GT_I64, r);
+    }
+    case GOP_I64_EXTEND_I32_U: {
+        int r = pop_reg(c);      /* already zero-extended */
+        return push_reg(c, GT_I64, r);
+    }
+    case GOP_I32_EXTEND8_S: case GOP_I32_EXTEND16_S: {
+        int r = pop_reg(c);
+        x_movsx(&c->buf, op == GOP_I32_EXTEND8_S ? 1 : 2, 0, r, r);
+        return push_reg(c, GT_I32, r);
+    }
+    case GOP_I64_EXTEND8_S: case GOP_I64_EXTEND16_S: case GOP_I64_EXTEND32_S: {
+        int r = pop_reg(c);
+        x_movsx(&c->buf, op == GOP_I64_EXTEND8_S ? 1 : op == GOP_I64_EXTEND16_S ? 2 : 4, 1, r, r);
+        return push_reg(c, GT_I64, r);
+    }
+    case GOP_I32_TRUNC_F32_S: case GOP_I32_TRUNC_F32_U:
+    case GOP_I32_TRUNC_SAT_F32_S: case GOP_I32_TRUNC_SAT_F32_U:
+        return lower_trunc_helper(c, ins, GT_F32, GT_I32);
+    case GOP_I32_TRUNC_F64_S: case GOP_I32_TRUNC_F64_U:
+    case GOP_I32_TRUNC_SAT_F64_S: case GOP_I32_TRUNC_SAT_F64_U:
+        return lower_trunc_helper(c, ins, GT_F64, GT_I32);
+    case GOP_I64_TRUNC_F32_S: case GOP_I64_TRUNC_F32_U:
+    case GOP_I64_TRUNC_SAT_F32_S: case GOP_I64_TRUNC_SAT_F32_U:
+        return lower_trunc_helper(c, ins, GT_F32, GT_I64);
+    case GOP_I64_TRUNC_F64_S: case GOP_I64_TRUNC_F64_U:
+    case GOP_I64_TRUNC_SAT_F64_S: case GOP_I64_TRUNC_SAT_F64_U:
+        return lower_trunc_helper(c, ins, GT_F64, GT_I64);
+    }
+    if (op >= GOP_F32_CONVERT_I32_S && op <= GOP_F64_REINTERPRET_I64)
+        return lower_convert(c, op);
+    if (op >= GOP_I32_LOAD && op <= GOP_I64_LOAD32_U)
+        return lower_load(c, ins);
+    if (op >= GOP_I32_STORE && op <= GOP_I64_STORE32)
+        return lower_store(c, ins);
+    return gx_fail(c->err, GATE_ERR_NOT_IMPLEMENTED, ins->offset, c->func,
+                   "%s is not supported by the x86-64 backend yet", gop_table[op].name);
+}
+
+const gc_backend gc_backend_x86_64 = {
+    .name = "x86_64",
+    .target = GATE_TARGET_X86_64,
+    .begin_module = x_begin_module,
+    .begin_func = x_begin_func,
+    .lower = x_lower,
+    .end_func = x_end_func,
+    .end_module = x_end_module,
+    .free_module = x_free_module,
+};

@@ -1,0 +1,122 @@
+/*
+ * backend.h - the contract between the target-independent single-pass
+ * driver (compile.c) and a backend (codegen-x86_64/, codegen-arm64/),
+ * plus what both share with the runtime: the instance context layout,
+ * and the safe-point and trap maps a compiled module carries.
+ */
+#ifndef GATE_BACKEND_H
+#define GATE_BACKEND_H
+
+#include "compiler.h"
+
+/*
+ * The instance context ("vmctx") that generated code reaches through a
+ * pinned register.  Only the first fields are at fixed offsets; the
+ * runtime owns the rest (runtime/runtime.h).
+ *
+ *   0  mem_base     linear memory 0 (a guarded reservation)
+ *   8  stack_limit  the stop word: function entries and loop headers
+ *                   compare the stack pointer against it
+ *  16  mem          memory object: +0 base, +8 pages
+ *  24  funcs        gate_funcref* per function index
+ *  32  tables       table object* per table index
+ *  40  globals      cell* per global index (imports share cells)
+ *  48  sigids       engine-wide signature id per type index
+ *  56  host_sp      host stack pointer saved by the entry trampoline
+ *  64  helpers      table of runtime helpers (GH_* order)
+ *  72  real_limit   the lowest stack pointer a frame may have; below it
+ *                   is a trap (stack_limit equals it unless a stop is asked)
+ */
+enum {
+    VM_MEM_BASE = 0, VM_STACK_LIMIT = 8, VM_MEM = 16, VM_FUNCS = 24, VM_TABLES = 32,
+    VM_GLOBALS = 40, VM_SIGIDS = 48, VM_HOST_SP = 56, VM_HELPERS = 64, VM_REAL_LIMIT = 72
+};
+/* funcref: what a table element and ref.func point at */
+enum { FR_CODE = 0, FR_VM = 8, FR_SIG = 16 };
+/* table object */
+enum { TB_ELEMS = 0, TB_SIZE = 8 };
+/* memory object */
+enum { MO_BASE = 0, MO_PAGES = 8 };
+
+/* Trap codes match gate_trap_code. */
+
+/* A place where a program may be stopped: keyed by (func, wasm offset). */
+typedef struct gc_safepoint {
+    uint32_t native;        /* code offset just after the call (return address) */
+    uint32_t func;
+    uint32_t wasm;          /* wasm offset of the instruction */
+    uint32_t nslots;        /* live slots: locals + operand stack */
+} gc_safepoint;
+
+/* A native instruction that can trap, and what the trap means. */
+typedef struct gc_trapsite {
+    uint32_t native;
+    uint32_t func;
+    uint32_t wasm;
+    uint32_t code;          /* gate_trap_code */
+} gc_trapsite;
+
+/* Runtime helpers called from generated code, indexed by GH_*. */
+enum {
+    GH_MEMORY_GROW, GH_MEMORY_FILL, GH_MEMORY_COPY, GH_MEMORY_INIT, GH_DATA_DROP,
+    GH_TABLE_GROW, GH_TABLE_FILL, GH_TABLE_COPY, GH_TABLE_INIT, GH_ELEM_DROP,
+    GH_TABLE_GET, GH_TABLE_SET, GH_SLOWPATH, GH_TRUNC, GH_COUNT
+};
+
+/* Output of compiling a module for one target. */
+typedef struct gc_code {
+    gx_alloc alloc;
+    uint8_t *code;
+    size_t size, cap;
+    uint32_t *func_off;     /* per defined function: entry offset */
+    uint32_t nfuncs;
+    gc_safepoint *sp;
+    uint32_t nsp, capsp;
+    gc_trapsite *traps;
+    uint32_t ntraps, captraps;
+} gc_code;
+
+/* Shared by the driver and the backend while compiling one module. */
+typedef struct gc_ctx {
+    const gd_module *m;
+    gx_alloc alloc;
+    gd_limits_cfg lim;
+    gate_error *err;
+    gc_buf buf;
+    gc_code *out;
+    gv_func *v;             /* the validator walking the current function */
+    uint32_t func;
+    const void *helpers;    /* target address table, GH_* order, or NULL */
+    void *be;               /* backend state */
+    bool features_lzcnt, features_popcnt, features_bmi1;
+} gc_ctx;
+
+/*
+ * The backend contract: constants and the functions the driver calls, in
+ * order, for each module: begin_module; per function begin_func, then
+ * lower for every instruction gv_next yields, then end_func; then
+ * end_module, which resolves calls between functions.
+ */
+typedef struct gc_backend {
+    const char *name;
+    gate_target target;
+    bool (*begin_module)(gc_ctx *c);
+    bool (*begin_func)(gc_ctx *c);
+    bool (*lower)(gc_ctx *c, const gv_insn *ins);
+    bool (*end_func)(gc_ctx *c);
+    bool (*end_module)(gc_ctx *c);
+    void (*free_module)(gc_ctx *c);
+} gc_backend;
+
+extern const gc_backend gc_backend_x86_64;
+
+/* compile.c */
+bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
+                const gd_limits_cfg *lim, const void *helpers, gc_code *out,
+                gate_error *err);
+void gc_code_free(gc_code *out);
+bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots);
+bool gc_add_trap(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code);
+const gc_trapsite *gc_find_trap(const gc_code *code, uint32_t native);
+
+#endif /* GATE_BACKEND_H */

@@ -1,0 +1,109 @@
+/*
+ * compile.c - the target-independent single-pass driver.  It walks every
+ * function body once with the validator iterator and hands each
+ * instruction, already checked and typed, to the backend.
+ */
+#include <string.h>
+
+#include "backend.h"
+
+static bool grow_array(gc_ctx *c, void **p, uint32_t *cap, uint32_t n, size_t each)
+{
+    if (n < *cap)
+        return true;
+    uint32_t ncap = *cap ? *cap * 2 : 256;
+    void *np = gx_realloc(&c->alloc, *p, (size_t)*cap * each, (size_t)ncap * each);
+    if (!np)
+        return gx_fail(c->err, GATE_ERR_NOMEM, UINT64_MAX, c->func, "out of memory");
+    *p = np;
+    *cap = ncap;
+    return true;
+}
+
+bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots)
+{
+    gc_code *o = c->out;
+    if (!grow_array(c, (void **)&o->sp, &o->capsp, o->nsp, sizeof *o->sp))
+        return false;
+    o->sp[o->nsp++] = (gc_safepoint){ native, c->func, wasm, nslots };
+    return true;
+}
+
+bool gc_add_trap(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code)
+{
+    gc_code *o = c->out;
+    if (!grow_array(c, (void **)&o->traps, &o->captraps, o->ntraps, sizeof *o->traps))
+        return false;
+    o->traps[o->ntraps++] = (gc_trapsite){ native, c->func, wasm, code };
+    return true;
+}
+
+/* Trap sites are added in code order, so the table is sorted by offset. */
+const gc_trapsite *gc_find_trap(const gc_code *code, uint32_t native)
+{
+    uint32_t lo = 0, hi = code->ntraps;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (code->traps[mid].native < native)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < code->ntraps && code->traps[lo].native == native ? &code->traps[lo] : NULL;
+}
+
+bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
+                const gd_limits_cfg *lim, const void *helpers, gc_code *out,
+                gate_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->alloc = *a;
+    gc_ctx c = { .m = m, .alloc = *a, .lim = *lim, .err = err, .out = out,
+                 .helpers = helpers };
+    gc_init(&c.buf, a);
+    out->nfuncs = m->nfuncs - m->nfunc_imports;
+    out->func_off = gx_malloc(a, (size_t)out->nfuncs * 4 + 4);
+    if (!out->func_off)
+        return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+    bool ok = be->begin_module(&c);
+    for (uint32_t f = m->nfunc_imports; ok && f < m->nfuncs; f++) {
+        gv_func v;
+        gv_insn ins;
+        int st = 1;
+        c.func = f;
+        c.v = &v;
+        if (!gv_begin(&v, m, a, lim, f, err)) {
+            ok = false;
+            break;
+        }
+        out->func_off[f - m->nfunc_imports] = (uint32_t)c.buf.n;
+        ok = be->begin_func(&c);
+        while (ok && (st = gv_next(&v, &ins)) > 0)
+            ok = be->lower(&c, &ins);
+        if (ok && st < 0)
+            ok = false;
+        if (ok)
+            ok = be->end_func(&c);
+        gv_end(&v);
+    }
+    if (ok)
+        ok = be->end_module(&c);
+    be->free_module(&c);
+    out->code = c.buf.p;
+    out->size = c.buf.n;
+    out->cap = c.buf.cap;
+    if (!ok) {
+        gc_code_free(out);
+        return false;
+    }
+    return true;
+}
+
+void gc_code_free(gc_code *out)
+{
+    gx_free(&out->alloc, out->code, out->cap);
+    gx_free(&out->alloc, out->func_off, (size_t)out->nfuncs * 4 + 4);
+    gx_free(&out->alloc, out->sp, (size_t)out->capsp * sizeof *out->sp);
+    gx_free(&out->alloc, out->traps, (size_t)out->captraps * sizeof *out->traps);
+    memset(out, 0, sizeof *out);
+}

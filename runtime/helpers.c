@@ -1,0 +1,278 @@
+/*
+ * helpers.c - runtime helpers that compiled code calls (GH_* in
+ * compiler/backend.h): bulk memory, tables, float-to-int truncation, the
+ * slow path of stop checks, and host calls.  Each runs on the wasm stack
+ * with the System V ABI, gets the current vmctx first and the wasm offset
+ * of the instruction last, and raises traps with rt_trap.
+ */
+#include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "runtime.h"
+
+_Noreturn void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off)
+{
+    rt_vm *entry = rt_entry_vm;
+    entry->trap.code = (gate_trap_code)code;
+    entry->trap.wasm_offset = wasm_off;
+    entry->trap.func_index = GATE_NO_FUNC;
+    entry->trap.message[0] = 0;
+    (void)vm;
+#if defined(__x86_64__)
+    gate_trap_exit_x86_64(entry, 1);
+#endif
+    __builtin_unreachable();
+}
+
+static uint32_t h_memory_grow(rt_vm *vm, uint32_t delta, uint32_t off)
+{
+    (void)off;
+    rt_memory *m = vm->mem;
+    uint64_t old = m->pages;
+    if (delta == 0)
+        return (uint32_t)old;
+    if (old + delta > m->max)
+        return UINT32_MAX;
+    if (mprotect(m->base + old * 65536, (size_t)delta * 65536, PROT_READ | PROT_WRITE))
+        return UINT32_MAX;
+    m->pages = old + delta;
+    return (uint32_t)old;
+}
+
+static void check_mem(rt_vm *vm, uint64_t at, uint64_t n, uint32_t off)
+{
+    if (at + n > vm->mem->pages * 65536)
+        rt_trap(vm, GATE_TRAP_MEMORY_OUT_OF_BOUNDS, off);
+}
+
+static void h_memory_fill(rt_vm *vm, uint32_t d, uint32_t val, uint32_t n, uint32_t off)
+{
+    check_mem(vm, d, n, off);
+    memset(vm->mem->base + d, (int)(val & 0xff), n);
+}
+
+static void h_memory_copy(rt_vm *vm, uint32_t d, uint32_t s, uint32_t n, uint32_t off)
+{
+    check_mem(vm, d, n, off);
+    check_mem(vm, s, n, off);
+    memmove(vm->mem->base + d, vm->mem->base + s, n);
+}
+
+static void h_memory_init(rt_vm *vm, uint64_t seg, uint32_t d, uint32_t s, uint32_t n,
+                          uint32_t off)
+{
+    gate_instance *inst = vm->inst;
+    const gd_data *ds = &inst->mod->info.data[seg];
+    uint64_t len = inst->data_dropped[seg] ? 0 : ds->len;
+    if ((uint64_t)s + n > len)
+        rt_trap(vm, GATE_TRAP_MEMORY_OUT_OF_BOUNDS, off);
+    check_mem(vm, d, n, off);
+    memcpy(vm->mem->base + d, inst->mod->bytes + ds->bytes_off + s, n);
+}
+
+static void h_data_drop(rt_vm *vm, uint64_t seg, uint32_t off)
+{
+    (void)off;
+    vm->inst->data_dropped[seg] = 1;
+}
+
+static rt_table *table(rt_vm *vm, uint64_t t)
+{
+    return vm->tables[(uint32_t)t];
+}
+
+static void *h_table_get(rt_vm *vm, uint64_t t, uint32_t i, uint32_t off)
+{
+    rt_table *tb = table(vm, t);
+    if (i >= tb->size)
+        rt_trap(vm, GATE_TRAP_TABLE_OUT_OF_BOUNDS, off);
+    return tb->elems[i];
+}
+
+static void h_table_set(rt_vm *vm, uint64_t t, uint32_t i, void *ref, uint32_t off)
+{
+    rt_table *tb = table(vm, t);
+    if (i >= tb->size)
+        rt_trap(vm, GATE_TRAP_TABLE_OUT_OF_BOUNDS, off);
+    tb->elems[i] = ref;
+}
+
+static uint32_t h_table_grow(rt_vm *vm, uint64_t t, void *ref, uint32_t n, uint32_t off)
+{
+    (void)off;
+    rt_table *tb = table(vm, t);
+    uint64_t old = tb->size, want = old + n;
+    if (want > tb->max || want > 10000000u)
+        return UINT32_MAX;
+    if (want > tb->cap) {
+        uint64_t cap = tb->cap ? tb->cap : 8;
+        while (cap < want)
+            cap *= 2;
+        gx_alloc *a = &vm->inst->eng->alloc;
+        void **e = gx_realloc(a, tb->elems, (size_t)tb->cap * sizeof(void *),
+                              (size_t)cap * sizeof(void *));
+        if (!e)
+            return UINT32_MAX;
+        tb->elems = e;
+        tb->cap = (uint32_t)cap;
+    }
+    for (uint64_t i = old; i < want; i++)
+        tb->elems[i] = ref;
+    tb->size = (uint32_t)want;
+    return (uint32_t)old;
+}
+
+static void h_table_fill(rt_vm *vm, uint64_t t, uint32_t i, void *ref, uint32_t n, uint32_t off)
+{
+    rt_table *tb = table(vm, t);
+    if ((uint64_t)i + n > tb->size)
+        rt_trap(vm, GATE_TRAP_TABLE_OUT_OF_BOUNDS, off);
+    for (uint32_t k = 0; k < n; k++)
+        tb->elems[i + k] = ref;
+}
+
+static void h_table_copy(rt_vm *vm, uint64_t tables, uint32_t d, uint32_t s, uint32_t n,
+                         uint32_t off)
+{
+    rt_table *dt = table(vm, tables & 0xffffffffu), *st = table(vm, tables >> 32);
+    if ((uint64_t)d + n > dt->size || (uint64_t)s + n > st->size)
+        rt_trap(vm, GATE_TRAP_TABLE_OUT_OF_BOUNDS, off);
+    memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(void *));
+}
+
+void *rt_const_ref(gate_instance *inst, const gd_const *k)
+{
+    switch (k->op) {
+    case GOP_REF_FUNC:
+        return inst->funcs[k->u.index];
+    case GOP_GLOBAL_GET:
+        return (void *)(uintptr_t)inst->globals[k->u.index][0];
+    default:
+        return NULL;
+    }
+}
+
+/* Copies elements [s, s+n) of segment e into table t at d; false if out of range. */
+bool rt_table_init_range(gate_instance *inst, rt_table *t, const gd_elem *e, uint64_t d,
+                         uint64_t s, uint64_t n)
+{
+    uint32_t len = inst->elem_dropped[e - inst->mod->info.elems] ? 0 : e->count;
+    if (s + n > len || d + n > t->size)
+        return false;
+    for (uint64_t i = 0; i < n; i++)
+        t->elems[d + i] = rt_const_ref(inst, &e->items[s + i]);
+    return true;
+}
+
+static void h_table_init(rt_vm *vm, uint64_t ids, uint32_t d, uint32_t s, uint32_t n,
+                         uint32_t off)
+{
+    gate_instance *inst = vm->inst;
+    const gd_elem *e = &inst->mod->info.elems[ids & 0xffffffffu];
+    if (!rt_table_init_range(inst, table(vm, ids >> 32), e, d, s, n))
+        rt_trap(vm, GATE_TRAP_TABLE_OUT_OF_BOUNDS, off);
+}
+
+static void h_elem_drop(rt_vm *vm, uint64_t seg, uint32_t off)
+{
+    (void)off;
+    vm->inst->elem_dropped[seg] = 1;
+}
+
+/* Stop checks land here when the stop word says so (issue 5 adds stops). */
+static void h_slowpath(rt_vm *vm, uint32_t off)
+{
+    (void)vm;
+    (void)off;
+}
+
+/*
+ * Float to integer.  `op` is the GOP_ of the instruction; the float comes
+ * as its bit pattern.  Trapping forms trap on NaN and out-of-range values;
+ * saturating forms clamp and map NaN to 0.
+ */
+static uint64_t h_trunc(rt_vm *vm, uint32_t op, uint64_t bits, uint32_t off)
+{
+    bool from32 = op == GOP_I32_TRUNC_F32_S || op == GOP_I32_TRUNC_F32_U ||
+                  op == GOP_I64_TRUNC_F32_S || op == GOP_I64_TRUNC_F32_U ||
+                  op == GOP_I32_TRUNC_SAT_F32_S || op == GOP_I32_TRUNC_SAT_F32_U ||
+                  op == GOP_I64_TRUNC_SAT_F32_S || op == GOP_I64_TRUNC_SAT_F32_U;
+    bool to64 = op == GOP_I64_TRUNC_F32_S || op == GOP_I64_TRUNC_F32_U ||
+                op == GOP_I64_TRUNC_F64_S || op == GOP_I64_TRUNC_F64_U ||
+                op == GOP_I64_TRUNC_SAT_F32_S || op == GOP_I64_TRUNC_SAT_F32_U ||
+                op == GOP_I64_TRUNC_SAT_F64_S || op == GOP_I64_TRUNC_SAT_F64_U;
+    bool sat = op >= GOP_I32_TRUNC_SAT_F32_S && op <= GOP_I64_TRUNC_SAT_F64_U;
+    bool is_signed = op == GOP_I32_TRUNC_F32_S || op == GOP_I32_TRUNC_F64_S ||
+                     op == GOP_I64_TRUNC_F32_S || op == GOP_I64_TRUNC_F64_S ||
+                     op == GOP_I32_TRUNC_SAT_F32_S || op == GOP_I32_TRUNC_SAT_F64_S ||
+                     op == GOP_I64_TRUNC_SAT_F32_S || op == GOP_I64_TRUNC_SAT_F64_S;
+    double x;
+    if (from32) {
+        float f;
+        uint32_t b32 = (uint32_t)bits;
+        memcpy(&f, &b32, 4);
+        x = f;
+    } else {
+        memcpy(&x, &bits, 8);
+    }
+    if (isnan(x)) {
+        if (sat)
+            return 0;
+        rt_trap(vm, GATE_TRAP_INVALID_CONVERSION, off);
+    }
+    double t = trunc(x);
+    double lo, hi;      /* valid iff lo <= t < hi */
+    if (is_signed) {
+        lo = to64 ? -9223372036854775808.0 : -2147483648.0;
+        hi = to64 ? 9223372036854775808.0 : 2147483648.0;
+    } else {
+        lo = 0.0;
+        hi = to64 ? 18446744073709551616.0 : 4294967296.0;
+    }
+    if (!(t >= lo && t < hi)) {
+        if (!sat)
+            rt_trap(vm, GATE_TRAP_INT_OVERFLOW, off);
+        if (t < lo)
+            return is_signed ? (to64 ? (uint64_t)INT64_MIN : (uint32_t)INT32_MIN) : 0;
+        return is_signed ? (to64 ? (uint64_t)INT64_MAX : (uint32_t)INT32_MAX)
+                         : (to64 ? UINT64_MAX : UINT32_MAX);
+    }
+    if (is_signed)
+        return to64 ? (uint64_t)(int64_t)t : (uint32_t)(int32_t)t;
+    return to64 ? (uint64_t)t : (uint32_t)t;
+}
+
+/* Called by gate_host_stub_x86_64 with the argument/result slots. */
+void gate_rt_host_call(rt_host *h, uint64_t *area)
+{
+    gate_val args[64], res[64];
+    for (uint32_t i = 0; i < h->type.nparams; i++) {
+        args[i].type = (gate_valtype)h->type.params[i];
+        memcpy(&args[i].of, &area[i], 8);
+    }
+    gate_status st = h->fn(NULL, h->ud, args, res);
+    if (st != GATE_OK)
+        rt_trap(rt_entry_vm, GATE_TRAP_HOST, 0);
+    for (uint32_t i = 0; i < h->type.nresults; i++) {
+        area[i] = 0;
+        memcpy(&area[i], &res[i].of, h->type.results[i] == GT_F32 || h->type.results[i] == GT_I32 ? 4 : 8);
+    }
+}
+
+const void *const gate_rt_helpers[GH_COUNT] = {
+    [GH_MEMORY_GROW] = (const void *)h_memory_grow,
+    [GH_MEMORY_FILL] = (const void *)h_memory_fill,
+    [GH_MEMORY_COPY] = (const void *)h_memory_copy,
+    [GH_MEMORY_INIT] = (const void *)h_memory_init,
+    [GH_DATA_DROP] = (const void *)h_data_drop,
+    [GH_TABLE_GROW] = (const void *)h_table_grow,
+    [GH_TABLE_FILL] = (const void *)h_table_fill,
+    [GH_TABLE_COPY] = (const void *)h_table_copy,
+    [GH_TABLE_INIT] = (const void *)h_table_init,
+    [GH_ELEM_DROP] = (const void *)h_elem_drop,
+    [GH_TABLE_GET] = (const void *)h_table_get,
+    [GH_TABLE_SET] = (const void *)h_table_set,
+    [GH_SLOWPATH] = (const void *)h_slowpath,
+    [GH_TRUNC] = (const void *)h_trunc,
+};

@@ -1,0 +1,694 @@
+/*
+ * instance.c - imports, linking, instantiation, and calls into compiled
+ * code.
+ *
+ * Linear memory is a reservation of 8 GiB + 64 KiB, inaccessible past the
+ * current size: a 32-bit address plus a 32-bit offset plus the access
+ * width always lands inside it, so compiled code needs no bounds checks.
+ * Wasm runs on a per-thread stack with a guard region below it; the
+ * function prologue's stack check keeps a margin above the guard for
+ * runtime helpers and host functions.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "runtime.h"
+
+#define MEM_RESERVE ((size_t)8 << 30 | (size_t)64 << 10)
+#define STACK_SIZE ((size_t)8 << 20)
+#define STACK_GUARD ((size_t)64 << 10)
+#define STACK_MARGIN ((size_t)256 << 10)
+
+static _Thread_local uint8_t *tls_stack;
+
+static void err_set(gate_error *err, gate_status st, const char *fmt, const char *a,
+                    const char *b)
+{
+    if (err) {
+        err->status = GATE_OK;
+        gx_fail(err, st, UINT64_MAX, GATE_NO_FUNC, fmt, a, b);
+    }
+}
+
+/* ---- imports ------------------------------------------------------------- */
+
+gate_imports *gate_imports_new(gate_engine *eng)
+{
+    gate_imports *imp = gx_malloc(&eng->alloc, sizeof *imp);
+    if (imp)
+        memset(imp, 0, sizeof *imp), imp->eng = eng;
+    return imp;
+}
+
+static char *dup_str(gate_engine *eng, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = gx_malloc(&eng->alloc, n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+void gate_imports_free(gate_imports *imp)
+{
+    if (!imp)
+        return;
+    gx_alloc *a = &imp->eng->alloc;
+    for (uint32_t i = 0; i < imp->n; i++) {
+        rt_import *it = &imp->items[i];
+        gx_free(a, it->module, strlen(it->module) + 1);
+        if (it->name)
+            gx_free(a, it->name, strlen(it->name) + 1);
+        if (it->host) {
+            gx_free(a, it->host->sig, strlen(it->host->sig) + 1);
+            gx_free(a, it->host, sizeof *it->host);
+        }
+    }
+    gx_free(a, imp->items, (size_t)imp->cap * sizeof *imp->items);
+    gx_free(a, imp, sizeof *imp);
+}
+
+static rt_import *add_import(gate_imports *imp, const char *module, const char *name)
+{
+    if (imp->n == imp->cap) {
+        uint32_t cap = imp->cap ? imp->cap * 2 : 8;
+        rt_import *n = gx_realloc(&imp->eng->alloc, imp->items, (size_t)imp->cap * sizeof *n,
+                                  (size_t)cap * sizeof *n);
+        if (!n)
+            return NULL;
+        imp->items = n;
+        imp->cap = cap;
+    }
+    rt_import *it = &imp->items[imp->n];
+    memset(it, 0, sizeof *it);
+    it->module = dup_str(imp->eng, module);
+    it->name = name ? dup_str(imp->eng, name) : NULL;
+    if (!it->module || (name && !it->name))
+        return NULL;
+    imp->n++;
+    return it;
+}
+
+gate_status gate_imports_instance(gate_imports *imp, const char *module_name,
+                                  gate_instance *inst, gate_error *err)
+{
+    rt_import *it = add_import(imp, module_name, NULL);
+    if (!it) {
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    it->kind = 255;
+    it->inst = inst;
+    return GATE_OK;
+}
+
+/* "R(P...)": i I f F, e externref, r funcref, v no result */
+static bool parse_sig(rt_host *h, const char *sig)
+{
+    const char *p = sig;
+    uint32_t n = 0;
+    uint8_t res[32], par[32];
+    uint32_t nr = 0, np = 0;
+    for (; *p && *p != '('; p++) {
+        uint8_t t = *p == 'i' ? GT_I32 : *p == 'I' ? GT_I64 : *p == 'f' ? GT_F32
+                  : *p == 'F' ? GT_F64 : *p == 'e' ? GT_EXTERNREF : *p == 'r' ? GT_FUNCREF : 0;
+        if (*p == 'v')
+            continue;
+        if (!t || nr >= 32)
+            return false;
+        res[nr++] = t;
+    }
+    if (*p++ != '(')
+        return false;
+    for (; *p && *p != ')'; p++) {
+        uint8_t t = *p == 'i' ? GT_I32 : *p == 'I' ? GT_I64 : *p == 'f' ? GT_F32
+                  : *p == 'F' ? GT_F64 : *p == 'e' ? GT_EXTERNREF : *p == 'r' ? GT_FUNCREF : 0;
+        if (!t || np >= 32)
+            return false;
+        par[np++] = t;
+    }
+    if (*p != ')' || p[1])
+        return false;
+    memcpy(h->types, par, np);
+    memcpy(h->types + np, res, nr);
+    n = np + nr;
+    (void)n;
+    h->type.nparams = np;
+    h->type.params = h->types;
+    h->type.nresults = nr;
+    h->type.results = h->types + np;
+    return true;
+}
+
+gate_status gate_imports_func_raw(gate_imports *imp, const char *module, const char *name,
+                                  const char *sig, gate_raw_fn fn, void *ud, gate_error *err)
+{
+    rt_host *h = gx_malloc(&imp->eng->alloc, sizeof *h);
+    if (!h) {
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    memset(h, 0, sizeof *h);
+    if (!parse_sig(h, sig)) {
+        gx_free(&imp->eng->alloc, h, sizeof *h);
+        err_set(err, GATE_ERR_ARG, "bad signature \"%s\"%s", sig, "");
+        return GATE_ERR_ARG;
+    }
+    h->fn = fn;
+    h->ud = ud;
+    h->sig = dup_str(imp->eng, sig);
+    rt_import *it = add_import(imp, module, name);
+    if (!it || !h->sig) {
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    it->kind = GATE_EXTERN_FUNC;
+    it->host = h;
+    it->fr.code = (void *)gate_host_stub_x86_64;
+    it->fr.vm = h;
+    it->fr.sig = rt_sig_id(imp->eng, &h->type);
+    return GATE_OK;
+}
+
+/* An export of inst by exact name and kind; -1 if none. */
+static int64_t find_export(const gate_instance *inst, const char *name, size_t len, int kind)
+{
+    const gd_module *m = &inst->mod->info;
+    for (uint32_t i = 0; i < m->nexports; i++)
+        if (m->exports[i].name_len == len && !memcmp(m->exports[i].name, name, len) &&
+            (kind < 0 || m->exports[i].kind == kind))
+            return i;
+    return -1;
+}
+
+/* ---- linking --------------------------------------------------------- */
+
+static bool limits_match(uint64_t min, uint64_t max, const gd_limits *want)
+{
+    if (min < want->min)
+        return false;
+    if (want->max != UINT64_MAX && (max == UINT64_MAX || max > want->max))
+        return false;
+    return true;
+}
+
+static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im,
+                     gate_error *err)
+{
+    const gd_module *m = &inst->mod->info;
+    for (uint32_t i = imp ? imp->n : 0; i-- > 0;) {
+        rt_import *it = &imp->items[i];
+        if (strcmp(it->module, im->module))
+            continue;
+        if (it->kind == 255) {
+            gate_instance *src = it->inst;
+            int64_t e = find_export(src, im->name, im->name_len, -1);
+            if (e < 0)
+                continue;
+            const gd_export *ex = &src->mod->info.exports[e];
+            if (ex->kind != im->kind)
+                break;
+            switch (im->kind) {
+            case GATE_EXTERN_FUNC: {
+                gate_funcref *fr = src->funcs[ex->index];
+                if (fr->sig != inst->mod->sigids[m->funcs[im->index].type])
+                    break;
+                inst->funcs[im->index] = fr;
+                return true;
+            }
+            case GATE_EXTERN_TABLE: {
+                rt_table *t = src->tables[ex->index];
+                const gd_table *want = &m->tables[im->index];
+                if (t->type != want->elem || !limits_match(t->size, t->max, &want->lim))
+                    break;
+                t->refs++;
+                inst->tables[im->index] = t;
+                return true;
+            }
+            case GATE_EXTERN_MEMORY: {
+                rt_memory *mem = src->mem;
+                if (!limits_match(mem->pages, mem->decl_max, &m->mems[0].lim))
+                    break;
+                mem->refs++;
+                inst->mem = mem;
+                return true;
+            }
+            default: {
+                rt_global *g = src->global_objs[ex->index];
+                const gd_global *want = &m->globals[im->index];
+                if (g->type != want->type || g->mut != want->mut)
+                    break;
+                g->refs++;
+                inst->global_objs[im->index] = g;
+                inst->globals[im->index] = g->bits;
+                return true;
+            }
+            }
+            break;
+        }
+        if (!it->name || strlen(it->name) != im->name_len || memcmp(it->name, im->name, im->name_len))
+            continue;
+        if (it->kind == GATE_EXTERN_FUNC && im->kind == GATE_EXTERN_FUNC &&
+            it->fr.sig == inst->mod->sigids[m->funcs[im->index].type]) {
+            inst->funcs[im->index] = &it->fr;
+            return true;
+        }
+        break;
+    }
+    char what[300];
+    snprintf(what, sizeof what, "%s.%s", im->module, im->name);
+    err_set(err, GATE_ERR_UNLINKABLE, "unknown import or incompatible import type: %s%s", what, "");
+    return false;
+}
+
+/* ---- memory, tables, globals ------------------------------------------ */
+
+static rt_memory *memory_new(gate_engine *eng, uint64_t pages, uint64_t max)
+{
+    rt_memory *m = gx_malloc(&eng->alloc, sizeof *m);
+    if (!m)
+        return NULL;
+    memset(m, 0, sizeof *m);
+    void *p = mmap(NULL, MEM_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED) {
+        gx_free(&eng->alloc, m, sizeof *m);
+        return NULL;
+    }
+    if (pages && mprotect(p, pages * 65536, PROT_READ | PROT_WRITE)) {
+        munmap(p, MEM_RESERVE);
+        gx_free(&eng->alloc, m, sizeof *m);
+        return NULL;
+    }
+    m->base = p;
+    m->pages = pages;
+    m->max = max;
+    m->reserved = MEM_RESERVE;
+    m->refs = 1;
+    return m;
+}
+
+static void memory_unref(gate_engine *eng, rt_memory *m)
+{
+    if (m && --m->refs == 0) {
+        munmap(m->base, m->reserved);
+        gx_free(&eng->alloc, m, sizeof *m);
+    }
+}
+
+static void table_unref(gate_engine *eng, rt_table *t)
+{
+    if (t && --t->refs == 0) {
+        gx_free(&eng->alloc, t->elems, (size_t)t->cap * sizeof(void *));
+        gx_free(&eng->alloc, t, sizeof *t);
+    }
+}
+
+static void global_unref(gate_engine *eng, rt_global *g)
+{
+    if (g && --g->refs == 0)
+        gx_free(&eng->alloc, g, sizeof *g);
+}
+
+static uint64_t const_bits(gate_instance *inst, const gd_const *k)
+{
+    switch (k->op) {
+    case GOP_GLOBAL_GET:
+        return inst->globals[k->u.index][0];
+    case GOP_REF_FUNC:
+    case GOP_REF_NULL:
+        return (uint64_t)(uintptr_t)rt_const_ref(inst, k);
+    default:
+        return k->u.bits;
+    }
+}
+
+/* ---- thread stack ----------------------------------------------------- */
+
+static uint8_t *thread_stack(void)
+{
+    if (tls_stack)
+        return tls_stack;
+    void *p = mmap(NULL, STACK_SIZE + STACK_GUARD, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (mprotect((uint8_t *)p + STACK_GUARD, STACK_SIZE, PROT_READ | PROT_WRITE)) {
+        munmap(p, STACK_SIZE + STACK_GUARD);
+        return NULL;
+    }
+    /* an alternate signal stack, so faults are handled even near the guard */
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_DISABLE)) {
+        static const size_t alt = 64 * 1024;
+        void *a = mmap(NULL, alt, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (a != MAP_FAILED) {
+            stack_t ss = { .ss_sp = a, .ss_size = alt, .ss_flags = 0 };
+            sigaltstack(&ss, NULL);
+        }
+    }
+    tls_stack = p;
+    return p;
+}
+
+static void set_limits(rt_vm *vm, uint8_t *stack)
+{
+    vm->real_limit = (uintptr_t)stack + STACK_GUARD + STACK_MARGIN;
+    vm->stack_limit = vm->real_limit;
+}
+
+/* ---- instantiation ---------------------------------------------------- */
+
+static uint32_t run_start(gate_instance *inst, gate_error *err);
+
+gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate_limits *lim,
+                                 gate_error *err)
+{
+    gate_error local;
+    if (!err)
+        err = &local;
+    err->status = GATE_OK;
+    if (!mod || !mod->exec) {
+        if (mod)
+            *err = mod->compile_err;
+        else
+            err_set(err, GATE_ERR_ARG, "no module%s%s", "", "");
+        return NULL;
+    }
+    gate_engine *eng = mod->eng;
+    const gd_module *m = &mod->info;
+    rt_signals_install();
+    uint8_t *stack = thread_stack();
+    gate_instance *inst = gx_malloc(&eng->alloc, sizeof *inst);
+    if (!inst || !stack) {
+        gx_free(&eng->alloc, inst, sizeof *inst);
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return NULL;
+    }
+    memset(inst, 0, sizeof *inst);
+    inst->eng = eng;
+    inst->mod = mod;
+    size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
+    inst->own_funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *inst->own_funcs);
+    inst->funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *inst->funcs);
+    inst->tables = gx_malloc(&eng->alloc, (nt + 1) * sizeof *inst->tables);
+    inst->globals = gx_malloc(&eng->alloc, (ng + 1) * sizeof *inst->globals);
+    inst->global_objs = gx_malloc(&eng->alloc, (ng + 1) * sizeof *inst->global_objs);
+    inst->data_dropped = gx_malloc(&eng->alloc, m->ndata + 1);
+    inst->elem_dropped = gx_malloc(&eng->alloc, m->nelems + 1);
+    if (!inst->own_funcs || !inst->funcs || !inst->tables || !inst->globals ||
+        !inst->global_objs || !inst->data_dropped || !inst->elem_dropped) {
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        gate_instance_free(inst);
+        return NULL;
+    }
+    memset(inst->funcs, 0, (nf + 1) * sizeof *inst->funcs);
+    memset(inst->tables, 0, (nt + 1) * sizeof *inst->tables);
+    memset(inst->global_objs, 0, (ng + 1) * sizeof *inst->global_objs);
+    memset(inst->data_dropped, 0, m->ndata + 1);
+    memset(inst->elem_dropped, 0, m->nelems + 1);
+    rt_vm *vm = &inst->vm;
+    vm->inst = inst;
+    vm->funcs = inst->funcs;
+    vm->tables = inst->tables;
+    vm->globals = inst->globals;
+    vm->sigids = mod->sigids;
+    vm->helpers = gate_rt_helpers;
+    set_limits(vm, stack);
+
+    /* imports */
+    for (uint32_t i = 0; i < m->nimports; i++)
+        if (!link_one(inst, imp, &m->imports[i], err)) {
+            gate_instance_free(inst);
+            return NULL;
+        }
+    /* defined functions */
+    for (uint32_t f = m->nfunc_imports; f < nf; f++) {
+        gate_funcref *fr = &inst->own_funcs[f];
+        fr->code = mod->exec + mod->code.func_off[f - m->nfunc_imports];
+        fr->vm = vm;
+        fr->sig = mod->sigids[m->funcs[f].type];
+        inst->funcs[f] = fr;
+    }
+    /* memory */
+    if (m->nmems && !inst->mem) {
+        uint64_t max = m->mems[0].lim.max == UINT64_MAX ? 65536 : m->mems[0].lim.max;
+        if (lim && lim->max_memory_pages && lim->max_memory_pages < max)
+            max = lim->max_memory_pages;
+        if (m->mems[0].lim.min > max || !(inst->mem = memory_new(eng, m->mems[0].lim.min, max))) {
+            err_set(err, GATE_ERR_INSTANTIATE, "cannot allocate memory%s%s", "", "");
+            gate_instance_free(inst);
+            return NULL;
+        }
+        inst->mem->decl_max = m->mems[0].lim.max;
+    }
+    vm->mem = inst->mem;
+    vm->mem_base = inst->mem ? inst->mem->base : NULL;
+    /* tables */
+    for (uint32_t t = m->ntable_imports; t < nt; t++) {
+        const gd_table *td = &m->tables[t];
+        rt_table *tb = gx_malloc(&eng->alloc, sizeof *tb);
+        uint64_t max_elems = lim && lim->max_table_elems ? lim->max_table_elems : 10000000u;
+        if (!tb || td->lim.min > max_elems) {
+            gx_free(&eng->alloc, tb, sizeof *tb);
+            err_set(err, GATE_ERR_INSTANTIATE, "table too large%s%s", "", "");
+            gate_instance_free(inst);
+            return NULL;
+        }
+        memset(tb, 0, sizeof *tb);
+        tb->refs = 1;
+        tb->type = td->elem;
+        tb->max = td->lim.max;
+        tb->size = (uint32_t)td->lim.min;
+        tb->cap = tb->size;
+        tb->elems = gx_malloc(&eng->alloc, (size_t)tb->cap * sizeof(void *) + 8);
+        inst->tables[t] = tb;
+        if (!tb->elems) {
+            err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+            gate_instance_free(inst);
+            return NULL;
+        }
+        memset(tb->elems, 0, (size_t)tb->cap * sizeof(void *));
+    }
+    /* globals */
+    for (uint32_t g = m->nglobal_imports; g < ng; g++) {
+        rt_global *go = gx_malloc(&eng->alloc, sizeof *go);
+        if (!go) {
+            err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+            gate_instance_free(inst);
+            return NULL;
+        }
+        memset(go, 0, sizeof *go);
+        go->refs = 1;
+        go->type = m->globals[g].type;
+        go->mut = m->globals[g].mut;
+        inst->global_objs[g] = go;
+        inst->globals[g] = go->bits;
+        go->bits[0] = const_bits(inst, &m->globals[g].init);
+    }
+    /* element segments, then data segments, in order; a failure traps */
+    for (uint32_t e = 0; e < m->nelems; e++) {
+        const gd_elem *es = &m->elems[e];
+        if (es->mode == GD_SEG_ACTIVE) {
+            uint32_t off = (uint32_t)const_bits(inst, &es->offset);
+            if (!rt_table_init_range(inst, inst->tables[es->table], es, off, 0, es->count)) {
+                err_set(err, GATE_ERR_INSTANTIATE, "out of bounds table access%s%s", "", "");
+                gate_instance_free(inst);
+                return NULL;
+            }
+        }
+        if (es->mode != GD_SEG_PASSIVE)
+            inst->elem_dropped[e] = 1;
+    }
+    for (uint32_t d = 0; d < m->ndata; d++) {
+        const gd_data *ds = &m->data[d];
+        if (ds->mode != GD_SEG_ACTIVE)
+            continue;
+        uint64_t off = (uint32_t)const_bits(inst, &ds->offset);
+        if (off + ds->len > inst->mem->pages * 65536) {
+            err_set(err, GATE_ERR_INSTANTIATE, "out of bounds memory access%s%s", "", "");
+            gate_instance_free(inst);
+            return NULL;
+        }
+        memcpy(inst->mem->base + off, mod->bytes + ds->bytes_off, ds->len);
+        inst->data_dropped[d] = 1;
+    }
+    if (m->has_start && run_start(inst, err) != GATE_OK) {
+        gate_instance_free(inst);
+        return NULL;
+    }
+    return inst;
+}
+
+void gate_instance_free(gate_instance *inst)
+{
+    if (!inst)
+        return;
+    gate_engine *eng = inst->eng;
+    const gd_module *m = &inst->mod->info;
+    size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
+    if (inst->tables)
+        for (uint32_t t = 0; t < nt; t++)
+            table_unref(eng, inst->tables[t]);
+    if (inst->global_objs)
+        for (uint32_t g = 0; g < ng; g++)
+            global_unref(eng, inst->global_objs[g]);
+    memory_unref(eng, inst->mem);
+    gx_free(&eng->alloc, inst->own_funcs, (nf + 1) * sizeof *inst->own_funcs);
+    gx_free(&eng->alloc, inst->funcs, (nf + 1) * sizeof *inst->funcs);
+    gx_free(&eng->alloc, inst->tables, (nt + 1) * sizeof *inst->tables);
+    gx_free(&eng->alloc, inst->globals, (ng + 1) * sizeof *inst->globals);
+    gx_free(&eng->alloc, inst->global_objs, (ng + 1) * sizeof *inst->global_objs);
+    gx_free(&eng->alloc, inst->data_dropped, m->ndata + 1);
+    gx_free(&eng->alloc, inst->elem_dropped, m->nelems + 1);
+    gx_free(&eng->alloc, inst, sizeof *inst);
+}
+
+/* ---- calls ------------------------------------------------------------ */
+
+/* Runs funcref fr with area holding the arguments; results replace them. */
+static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area, uint32_t n,
+                          gate_error *err)
+{
+    uint8_t *stack = thread_stack();
+    if (!stack) {
+        err_set(err, GATE_ERR_NOMEM, "cannot allocate a stack%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    rt_vm *prev = rt_entry_vm;
+    uintptr_t saved_sp = inst->vm.host_sp;
+    set_limits(&inst->vm, stack);
+    if (fr->code != (void *)gate_host_stub_x86_64)
+        set_limits((rt_vm *)fr->vm, stack);
+    rt_entry_vm = &inst->vm;
+    memset(&inst->vm.trap, 0, sizeof inst->vm.trap);
+    uint32_t rc = gate_enter_x86_64(&inst->vm, fr->code, area, n,
+                                    prev ? NULL : stack + STACK_GUARD + STACK_SIZE, fr->vm);
+    rt_entry_vm = prev;
+    inst->vm.host_sp = saved_sp;
+    if (rc) {
+        if (err) {
+            static const char *const names[] = {
+                "", "unreachable", "out of bounds memory access", "out of bounds table access",
+                "uninitialized element", "indirect call type mismatch", "integer divide by zero",
+                "integer overflow", "invalid conversion to integer", "call stack exhausted",
+                "uninitialized element", "host function trapped" };
+            uint32_t code = inst->vm.trap.code;
+            err->status = GATE_OK;
+            gx_fail(err, GATE_TRAPPED, inst->vm.trap.wasm_offset, inst->vm.trap.func_index,
+                    "%s", code < sizeof names / sizeof names[0] ? names[code] : "trap");
+        }
+        return GATE_TRAPPED;
+    }
+    return GATE_OK;
+}
+
+static uint32_t run_start(gate_instance *inst, gate_error *err)
+{
+    uint64_t area[1] = { 0 };
+    return invoke(inst, inst->funcs[inst->mod->info.start], area, 0, err);
+}
+
+gate_status gate_call_n(gate_instance *inst, const char *name, size_t name_len,
+                        const gate_val *args, size_t nargs, gate_val *results, size_t nresults,
+                        gate_error *err)
+{
+    gate_error local;
+    if (!err)
+        err = &local;
+    err->status = GATE_OK;
+    int64_t e = find_export(inst, name, name_len, GATE_EXTERN_FUNC);
+    if (e < 0) {
+        err_set(err, GATE_ERR_ARG, "no exported function \"%.200s\"%s", name, "");
+        return GATE_ERR_ARG;
+    }
+    uint32_t f = inst->mod->info.exports[e].index;
+    const gd_functype *ft = gd_func_type(&inst->mod->info, f);
+    if (nargs != ft->nparams || nresults < ft->nresults) {
+        err_set(err, GATE_ERR_ARG, "wrong number of arguments or results for \"%.200s\"%s",
+                name, "");
+        return GATE_ERR_ARG;
+    }
+    uint32_t n = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
+    uint64_t small[16];
+    uint64_t *area = n <= 16 ? small : gx_malloc(&inst->eng->alloc, (size_t)n * 8);
+    if (!area) {
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        if ((uint8_t)args[i].type != ft->params[i]) {
+            if (area != small)
+                gx_free(&inst->eng->alloc, area, (size_t)n * 8);
+            err_set(err, GATE_ERR_ARG, "argument type mismatch for \"%.200s\"%s", name, "");
+            return GATE_ERR_ARG;
+        }
+        area[i] = 0;
+        memcpy(&area[i], &args[i].of, ft->params[i] == GT_I32 || ft->params[i] == GT_F32 ? 4 : 8);
+    }
+    gate_status st = invoke(inst, inst->funcs[f], area, n, err);
+    if (st == GATE_OK)
+        for (uint32_t i = 0; i < ft->nresults; i++) {
+            results[i].type = (gate_valtype)ft->results[i];
+            memset(&results[i].of, 0, sizeof results[i].of);
+            memcpy(&results[i].of, &area[i],
+                   ft->results[i] == GT_I32 || ft->results[i] == GT_F32 ? 4 : 8);
+        }
+    if (area != small)
+        gx_free(&inst->eng->alloc, area, (size_t)n * 8);
+    return st;
+}
+
+gate_status gate_call(gate_instance *inst, const char *export_name, const gate_val *args,
+                      size_t nargs, gate_val *results, size_t nresults, gate_error *err)
+{
+    return gate_call_n(inst, export_name, strlen(export_name), args, nargs, results, nresults,
+                       err);
+}
+
+gate_status gate_trap_info_get(const gate_instance *inst, gate_trap_info *out)
+{
+    *out = inst->vm.trap;
+    return GATE_OK;
+}
+
+gate_status gate_instance_global(gate_instance *inst, const char *name, gate_val *out)
+{
+    int64_t e = find_export(inst, name, strlen(name), GATE_EXTERN_GLOBAL);
+    if (e < 0)
+        return GATE_ERR_ARG;
+    uint32_t g = inst->mod->info.exports[e].index;
+    rt_global *go = inst->global_objs[g];
+    out->type = (gate_valtype)go->type;
+    memset(&out->of, 0, sizeof out->of);
+    memcpy(&out->of, go->bits, go->type == GT_I32 || go->type == GT_F32 ? 4 : 8);
+    return GATE_OK;
+}
+
+uint8_t *gate_memory_data(gate_instance *inst, uint64_t *size)
+{
+    if (size)
+        *size = inst->mem ? inst->mem->pages * 65536 : 0;
+    return inst->mem ? inst->mem->base : NULL;
+}
+
+gate_status gate_memory_read(gate_instance *inst, uint64_t offset, void *dst, size_t len)
+{
+    if (!inst->mem || offset > inst->mem->pages * 65536 ||
+        len > inst->mem->pages * 65536 - offset)
+        return GATE_ERR_ARG;
+    memcpy(dst, inst->mem->base + offset, len);
+    return GATE_OK;
+}
+
+gate_status gate_memory_write(gate_instance *inst, uint64_t offset, const void *src, size_t len)
+{
+    if (!inst->mem || offset > inst->mem->pages * 65536 ||
+        len > inst->mem->pages * 65536 - offset)
+        return GATE_ERR_ARG;
+    memcpy(inst->mem->base + offset, src, len);
+    return GATE_OK;
+}
