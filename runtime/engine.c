@@ -103,6 +103,7 @@ gate_engine *gate_engine_new(const gate_config *cfg, gate_error *err)
         gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
         return NULL;
     }
+    memset(eng, 0, sizeof *eng);
     eng->cfg = *cfg;
     eng->alloc = a;
     gd_limits_from_config(&eng->lim, cfg);
@@ -116,11 +117,32 @@ void gate_engine_free(gate_engine *eng)
 {
     if (!eng)
         return;
+    for (uint32_t i = 0; i < eng->ngrave; i++)
+        gate_instance_free(eng->graveyard[i]);
+    gx_free(&eng->alloc, eng->graveyard, (size_t)eng->capgrave * sizeof *eng->graveyard);
     for (uint32_t i = 0; i < eng->nsigs; i++)
         gx_free(&eng->alloc, eng->sigs[i], strlen(eng->sigs[i]) + 1);
     gx_free(&eng->alloc, eng->sigs, (size_t)eng->capsigs * sizeof *eng->sigs);
     pthread_mutex_destroy(&eng->lock);
     gx_free(&eng->alloc, eng, sizeof *eng);
+}
+
+/* Keeps a failed instance alive until the engine goes (see runtime.h). */
+void rt_bury(gate_engine *eng, gate_instance *inst)
+{
+    pthread_mutex_lock(&eng->lock);
+    if (eng->ngrave == eng->capgrave) {
+        uint32_t cap = eng->capgrave ? eng->capgrave * 2 : 8;
+        gate_instance **n = gx_realloc(&eng->alloc, eng->graveyard,
+                                       (size_t)eng->capgrave * sizeof *n, (size_t)cap * sizeof *n);
+        if (n) {
+            eng->graveyard = n;
+            eng->capgrave = cap;
+        }
+    }
+    if (eng->ngrave < eng->capgrave)
+        eng->graveyard[eng->ngrave++] = inst;
+    pthread_mutex_unlock(&eng->lock);
 }
 
 /*
@@ -256,6 +278,7 @@ gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
     if (len)
         memcpy(copy, bytes, len);
     mod->eng = eng;
+    mod->refs = 1;
     mod->bytes = copy;
     mod->size = len;
     mod->hash = XXH64(copy, len, 0);
@@ -270,7 +293,7 @@ gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
 
 void gate_module_free(gate_module *mod)
 {
-    if (!mod)
+    if (!mod || --mod->refs > 0)
         return;
     gx_alloc a = mod->eng->alloc;
     if (mod->exec) {

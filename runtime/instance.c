@@ -362,6 +362,24 @@ static void set_limits(rt_vm *vm, uint8_t *stack)
 
 /* ---- instantiation ---------------------------------------------------- */
 
+/*
+ * Instantiation failed after the first `applied` element segments ran.
+ * If one of them put references to this instance's functions into an
+ * imported table, those stay callable (Wasm 2.0 keeps partial writes), so
+ * the instance is kept until the engine goes instead of freed.
+ */
+static void fail_partial(gate_instance *inst, uint32_t applied)
+{
+    const gd_module *m = &inst->mod->info;
+    for (uint32_t e = 0; e < applied && e < m->nelems; e++)
+        if (m->elems[e].mode == GD_SEG_ACTIVE && m->elems[e].table < m->ntable_imports &&
+            m->elems[e].count) {
+            rt_bury(inst->eng, inst);
+            return;
+        }
+    gate_instance_free(inst);
+}
+
 static uint32_t run_start(gate_instance *inst, gate_error *err);
 
 gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate_limits *lim,
@@ -391,6 +409,7 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
     memset(inst, 0, sizeof *inst);
     inst->eng = eng;
     inst->mod = mod;
+    mod->refs++;
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
     inst->own_funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *inst->own_funcs);
     inst->funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *inst->funcs);
@@ -496,7 +515,7 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
             uint32_t off = (uint32_t)const_bits(inst, &es->offset);
             if (!rt_table_init_range(inst, inst->tables[es->table], es, off, 0, es->count)) {
                 err_set(err, GATE_ERR_INSTANTIATE, "out of bounds table access%s%s", "", "");
-                gate_instance_free(inst);
+                fail_partial(inst, e);
                 return NULL;
             }
         }
@@ -510,14 +529,14 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
         uint64_t off = (uint32_t)const_bits(inst, &ds->offset);
         if (off + ds->len > inst->mem->pages * 65536) {
             err_set(err, GATE_ERR_INSTANTIATE, "out of bounds memory access%s%s", "", "");
-            gate_instance_free(inst);
+            fail_partial(inst, m->nelems);
             return NULL;
         }
         memcpy(inst->mem->base + off, mod->bytes + ds->bytes_off, ds->len);
         inst->data_dropped[d] = 1;
     }
     if (m->has_start && run_start(inst, err) != GATE_OK) {
-        gate_instance_free(inst);
+        fail_partial(inst, m->nelems);
         return NULL;
     }
     return inst;
@@ -544,7 +563,9 @@ void gate_instance_free(gate_instance *inst)
     gx_free(&eng->alloc, inst->global_objs, (ng + 1) * sizeof *inst->global_objs);
     gx_free(&eng->alloc, inst->data_dropped, m->ndata + 1);
     gx_free(&eng->alloc, inst->elem_dropped, m->nelems + 1);
+    gate_module *mod = inst->mod;
     gx_free(&eng->alloc, inst, sizeof *inst);
+    gate_module_free(mod);
 }
 
 /* ---- calls ------------------------------------------------------------ */

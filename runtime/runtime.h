@@ -13,10 +13,15 @@ struct gate_engine {
     pthread_mutex_t lock;       /* guards the signature table */
     char **sigs;                /* interned signature strings; id = index + 1 */
     uint32_t nsigs, capsigs;
+    /* instances whose instantiation failed after they put function
+       references into another instance's table: kept until the end */
+    gate_instance **graveyard;
+    uint32_t ngrave, capgrave;
 };
 
 struct gate_module {
     gate_engine *eng;
+    int refs;                   /* the handle, plus one per instance */
     uint8_t *bytes;             /* private copy of the module */
     size_t size;
     uint64_t hash;              /* xxh64, seed 0 */
@@ -119,6 +124,7 @@ struct gate_instance {
 
 /* engine.c */
 uint32_t rt_sig_id(gate_engine *eng, const gd_functype *t);
+void rt_bury(gate_engine *eng, gate_instance *inst);
 
 /* helpers.c: the GH_* table, and traps raised from C */
 extern const void *const gate_rt_helpers[GH_COUNT];

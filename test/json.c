@@ -62,7 +62,7 @@ static int hex4(jp *p, unsigned *out)
     return 1;
 }
 
-static int pstring(jp *p, char **out)
+static int pstring(jp *p, char **out, size_t *outlen)
 {
     p->pos++; /* opening quote */
     size_t start = p->pos, cap = 0;
@@ -114,6 +114,8 @@ static int pstring(jp *p, char **out)
     }
     o[n] = 0;
     *out = o;
+    if (outlen)
+        *outlen = n;
     return 1;
 }
 
@@ -143,7 +145,7 @@ static int pseq(jp *p, js *v, char close)
         memset(it, 0, sizeof *it);
         ws(p);
         if (close == '}') {
-            if (p->s[p->pos] != '"' || !pstring(p, &it->key))
+            if (p->s[p->pos] != '"' || !pstring(p, &it->key, NULL))
                 return perr(p, "expected member name");
             ws(p);
             if (p->s[p->pos++] != ':') {
@@ -179,7 +181,7 @@ static int pvalue(jp *p, js *v)
     }
     if (c == '"') {
         v->kind = JS_STR;
-        return pstring(p, &v->str);
+        return pstring(p, &v->str, &v->len);
     }
     if (!strncmp(p->s + p->pos, "true", 4) || !strncmp(p->s + p->pos, "false", 5)) {
         v->kind = JS_BOOL;

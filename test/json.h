@@ -9,6 +9,7 @@ typedef enum { JS_NULL, JS_BOOL, JS_NUM, JS_STR, JS_ARR, JS_OBJ } js_kind;
 typedef struct js {
     js_kind kind;
     char *str;            /* JS_STR; object member name in `key` */
+    size_t len;           /* of str: \u0000 may be inside */
     char *key;
     double num;
     int boolean;

@@ -17,3 +17,13 @@ for i in range(0, len(b), 12):
 out.append("};")
 open('small_wasm.h', 'w').write("\n".join(out) + "\n")
 PY
+wat2wasm spectest.wat -o spectest.wasm
+python3 - <<'PY'
+b = open('spectest.wasm', 'rb').read()
+out = ["/* test/data/spectest.wasm from spectest.wat (wat2wasm 1.0.32). */",
+       "static const unsigned char spectest_wasm[] = {"]
+for i in range(0, len(b), 12):
+    out.append("    " + " ".join("0x%02x," % x for x in b[i:i + 12]))
+out.append("};")
+open('spectest_wasm.h', 'w').write("\n".join(out) + "\n")
+PY
