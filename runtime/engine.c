@@ -217,7 +217,8 @@ static bool compile_host(gate_module *mod, gate_error *err)
     void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot map code");
-    memcpy(p, mod->code.code, mod->code.size);
+    if (mod->code.size)
+        memcpy(p, mod->code.code, mod->code.size);
     if (mprotect(p, sz, PROT_READ | PROT_EXEC)) {
         munmap(p, sz);
         return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot protect code");

@@ -11,7 +11,7 @@
 
 #include "runtime.h"
 
-_Noreturn void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off)
+void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off)
 {
     rt_vm *entry = rt_entry_vm;
     entry->trap.code = (gate_trap_code)code;
@@ -22,7 +22,6 @@ _Noreturn void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off)
 #if defined(__x86_64__)
     gate_trap_exit_x86_64(entry, 1);
 #endif
-    __builtin_unreachable();
 }
 
 static uint32_t h_memory_grow(rt_vm *vm, uint32_t delta, uint32_t off)

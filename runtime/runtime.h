@@ -128,13 +128,16 @@ void rt_bury(gate_engine *eng, gate_instance *inst);
 
 /* helpers.c: the GH_* table, and traps raised from C */
 extern const void *const gate_rt_helpers[GH_COUNT];
-_Noreturn void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off);
+/* Does not return: unwinds to the entry trampoline.  Not declared
+   _Noreturn so that ASan does not treat the wasm stack as a fiber switch. */
+void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off);
 bool rt_table_init_range(gate_instance *inst, rt_table *t, const gd_elem *e, uint64_t d,
                          uint64_t s, uint64_t n);
 void *rt_const_ref(gate_instance *inst, const gd_const *k);
 
 /* signals.c */
 void rt_signals_install(void);
+void rt_signals_reinstall(void);
 bool rt_code_register(gate_module *mod);
 void rt_code_unregister(gate_module *mod);
 extern _Thread_local rt_vm *rt_entry_vm;

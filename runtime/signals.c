@@ -106,3 +106,11 @@ void rt_signals_install(void)
 {
     pthread_once(&once, install);
 }
+
+/* For hosts (and test frameworks) that replaced the handlers after
+   libgate installed them: installs them again, chaining to the new ones. */
+void rt_signals_reinstall(void)
+{
+    pthread_once(&once, install);
+    install();
+}

@@ -27,3 +27,13 @@ for i in range(0, len(b), 12):
 out.append("};")
 open('spectest_wasm.h', 'w').write("\n".join(out) + "\n")
 PY
+wat2wasm run.wat -o run.wasm
+python3 - <<'PY'
+b = open('run.wasm', 'rb').read()
+out = ["/* test/data/run.wasm from run.wat (wat2wasm 1.0.32). */",
+       "static const unsigned char run_wasm[] = {"]
+for i in range(0, len(b), 12):
+    out.append("    " + " ".join("0x%02x," % x for x in b[i:i + 12]))
+out.append("};")
+open('run_wasm.h', 'w').write("\n".join(out) + "\n")
+PY

@@ -1,0 +1,247 @@
+/* unit_run.c - running compiled code: traps reach the C caller and the
+   instance keeps working; safe-point and trap maps are as designed. */
+#include "unit.h"
+#include "../runtime/runtime.h"
+#include "data/run_wasm.h"
+
+typedef struct env {
+    gate_engine *eng;
+    gate_module *mod;
+    gate_instance *inst;
+} env;
+
+static int setup(void **state)
+{
+    static env e;
+    gate_error err;
+    e.eng = gate_engine_new(NULL, &err);
+    e.mod = e.eng ? gate_module_new(e.eng, run_wasm, sizeof run_wasm, &err) : NULL;
+    e.inst = e.mod ? gate_instance_new(e.mod, NULL, NULL, &err) : NULL;
+    *state = &e;
+    return e.inst ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    env *e = *state;
+    gate_instance_free(e->inst);
+    gate_module_free(e->mod);
+    gate_engine_free(e->eng);
+    return 0;
+}
+
+/* cmocka installs its own fault handlers right before each test function:
+   every test puts libgate's back on top first (they chain to cmocka's for
+   faults outside wasm code). */
+
+static gate_status call1(gate_instance *in, const char *name, int32_t a, gate_val *r,
+                         gate_error *err)
+{
+    gate_val v = { .type = GATE_I32, .of.i32 = a };
+    return gate_call(in, name, &v, 1, r, 1, err);
+}
+
+static int32_t add(gate_instance *in, int32_t a, int32_t b)
+{
+    gate_val v[2] = { { .type = GATE_I32, .of.i32 = a }, { .type = GATE_I32, .of.i32 = b } };
+    gate_val r;
+    gate_error err;
+    assert_int_equal(gate_call(in, "add", v, 2, &r, 1, &err), GATE_OK);
+    return r.of.i32;
+}
+
+static void trap_in_deep_recursion(void **state)
+{
+    env *e = *state;
+    rt_signals_reinstall();
+    gate_val r;
+    gate_error err;
+    gate_trap_info ti;
+    assert_int_equal(call1(e->inst, "depth", 20000, &r, &err), GATE_OK);
+    assert_int_equal(r.of.i32, 20000);
+    assert_int_equal(call1(e->inst, "deep", 20000, &r, &err), GATE_TRAPPED);
+    gate_trap_info_get(e->inst, &ti);
+    assert_int_equal(ti.code, GATE_TRAP_UNREACHABLE);
+    assert_true(ti.wasm_offset > 0 && ti.wasm_offset < sizeof run_wasm);
+    assert_int_equal(run_wasm[ti.wasm_offset], 0x00);     /* the unreachable opcode */
+    assert_non_null(strstr(err.message, "unreachable"));
+    /* the same instance keeps working, many times over */
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(call1(e->inst, "deep", i % 50, &r, &err), GATE_TRAPPED);
+        assert_int_equal(add(e->inst, i, 1), i + 1);
+    }
+}
+
+static void out_of_bounds_at_the_edge(void **state)
+{
+    env *e = *state;
+    rt_signals_reinstall();
+    gate_val r;
+    gate_error err;
+    gate_trap_info ti;
+    gate_val st[2] = { { .type = GATE_I32, .of.i32 = 65532 },
+                       { .type = GATE_I32, .of.i32 = 0x12345678 } };
+    assert_int_equal(gate_call(e->inst, "store32", st, 2, NULL, 0, &err), GATE_OK);
+    assert_int_equal(call1(e->inst, "load32", 65532, &r, &err), GATE_OK);
+    assert_int_equal(r.of.i32, 0x12345678);
+    assert_int_equal(call1(e->inst, "load8", 65535, &r, &err), GATE_OK);
+    assert_int_equal(r.of.i32, 0x12);
+    /* one byte past the end, on every width */
+    assert_int_equal(call1(e->inst, "load32", 65533, &r, &err), GATE_TRAPPED);
+    gate_trap_info_get(e->inst, &ti);
+    assert_int_equal(ti.code, GATE_TRAP_MEMORY_OUT_OF_BOUNDS);
+    assert_int_equal(run_wasm[ti.wasm_offset], 0x28);      /* i32.load */
+    assert_int_equal(call1(e->inst, "load8", 65536, &r, &err), GATE_TRAPPED);
+    assert_int_equal(call1(e->inst, "load8", -1, &r, &err), GATE_TRAPPED);
+    /* address + offset beyond 4 GiB lands in the guard region */
+    assert_int_equal(call1(e->inst, "load_far", -1, &r, &err), GATE_TRAPPED);
+    gate_trap_info_get(e->inst, &ti);
+    assert_int_equal(ti.code, GATE_TRAP_MEMORY_OUT_OF_BOUNDS);
+    /* grow by one page: the old edge is now inside */
+    assert_int_equal(call1(e->inst, "grow", 1, &r, &err), GATE_OK);
+    assert_int_equal(r.of.i32, 1);
+    assert_int_equal(call1(e->inst, "load32", 65533, &r, &err), GATE_OK);
+    assert_int_equal(call1(e->inst, "load32", 131069, &r, &err), GATE_TRAPPED);
+    /* past the declared maximum of 4 pages, grow fails with -1 */
+    assert_int_equal(call1(e->inst, "grow", 3, &r, &err), GATE_OK);
+    assert_int_equal(r.of.i32, -1);
+    uint64_t size;
+    assert_non_null(gate_memory_data(e->inst, &size));
+    assert_int_equal(size, 2 * 65536);
+}
+
+static void stack_exhaustion(void **state)
+{
+    env *e = *state;
+    rt_signals_reinstall();
+    gate_val r;
+    gate_error err;
+    gate_trap_info ti;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(gate_call(e->inst, "runaway", NULL, 0, &r, 1, &err), GATE_TRAPPED);
+        gate_trap_info_get(e->inst, &ti);
+        assert_int_equal(ti.code, GATE_TRAP_STACK_EXHAUSTED);
+        assert_int_equal(add(e->inst, 40, 2), 42);
+        assert_int_equal(call1(e->inst, "depth", 1000, &r, &err), GATE_OK);
+    }
+    /* and a new instance of the same module works too */
+    gate_instance *fresh = gate_instance_new(e->mod, NULL, NULL, &err);
+    assert_non_null(fresh);
+    assert_int_equal(add(fresh, 1, 2), 3);
+    assert_int_equal(call1(fresh, "load32", 65532, &r, &err), GATE_OK);
+    assert_int_equal(r.of.i32, 0);                  /* its own, fresh memory */
+    gate_instance_free(fresh);
+}
+
+static void arithmetic_traps(void **state)
+{
+    env *e = *state;
+    rt_signals_reinstall();
+    gate_val v[2] = { { .type = GATE_I32, .of.i32 = 7 }, { .type = GATE_I32, .of.i32 = 0 } };
+    gate_val r;
+    gate_error err;
+    gate_trap_info ti;
+    assert_int_equal(gate_call(e->inst, "div", v, 2, &r, 1, &err), GATE_TRAPPED);
+    gate_trap_info_get(e->inst, &ti);
+    assert_int_equal(ti.code, GATE_TRAP_DIV_BY_ZERO);
+    v[0].of.i32 = INT32_MIN;
+    v[1].of.i32 = -1;
+    assert_int_equal(gate_call(e->inst, "div", v, 2, &r, 1, &err), GATE_TRAPPED);
+    gate_trap_info_get(e->inst, &ti);
+    assert_int_equal(ti.code, GATE_TRAP_INT_OVERFLOW);
+    v[0].of.i32 = -7;
+    v[1].of.i32 = 2;
+    assert_int_equal(gate_call(e->inst, "div", v, 2, &r, 1, &err), GATE_OK);
+    assert_int_equal(r.of.i32, -3);
+    /* bad calls from C are errors, not crashes */
+    assert_int_equal(gate_call(e->inst, "div", v, 1, &r, 1, &err), GATE_ERR_ARG);
+    assert_int_equal(gate_call(e->inst, "nope", v, 2, &r, 1, &err), GATE_ERR_ARG);
+    v[0].type = GATE_I64;
+    assert_int_equal(gate_call(e->inst, "div", v, 2, &r, 1, &err), GATE_ERR_ARG);
+}
+
+/*
+ * The maps: every function entry, loop header, call and memory.grow has a
+ * safe point keyed by its wasm offset, with locals + operand stack slots;
+ * every load and store has a trap site.
+ */
+static void safepoint_and_trap_maps(void **state)
+{
+    env *e = *state;
+    rt_signals_reinstall();
+    const gd_module *m = &e->mod->info;
+    const gc_code *code = &e->mod->code;
+    uint32_t want_sp = 0, want_traps = 0, found;
+    for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++) {
+        gv_func v;
+        gv_insn ins;
+        gate_error err;
+        assert_true(gv_begin(&v, m, &e->eng->alloc, &e->eng->lim, f, &err));
+        uint32_t nlocals = v.nlocals;
+        /* function entry: the params are in place, the stack is empty */
+        found = 0;
+        for (uint32_t i = 0; i < code->nsp; i++)
+            if (code->sp[i].func == f && code->sp[i].wasm == m->funcs[f].body_off) {
+                found++;
+                assert_int_equal(code->sp[i].nslots, nlocals);
+            }
+        assert_int_equal(found, 1);
+        want_sp++;
+        while (gv_next(&v, &ins) > 0) {
+            bool sp = ins.op == GOP_CALL || ins.op == GOP_LOOP || ins.op == GOP_MEMORY_GROW;
+            bool mem = (ins.op >= GOP_I32_LOAD && ins.op <= GOP_I64_STORE32);
+            if (sp) {
+                found = 0;
+                for (uint32_t i = 0; i < code->nsp; i++)
+                    if (code->sp[i].func == f && code->sp[i].wasm == ins.offset) {
+                        found++;
+                        assert_true(code->sp[i].nslots >= nlocals);
+                        assert_true(code->sp[i].native > 0 && code->sp[i].native <= code->size);
+                    }
+                assert_int_equal(found, 1);
+                want_sp++;
+            }
+            if (mem) {
+                found = 0;
+                for (uint32_t i = 0; i < code->ntraps; i++)
+                    if (code->traps[i].func == f && code->traps[i].wasm == ins.offset &&
+                        code->traps[i].code == GATE_TRAP_MEMORY_OUT_OF_BOUNDS)
+                        found++;
+                assert_int_equal(found, 1);
+                want_traps++;
+            }
+        }
+        gv_end(&v);
+    }
+    assert_int_equal(code->nsp, want_sp);
+    assert_true(code->ntraps >= want_traps);
+    /* trap sites are sorted, so the signal handler can binary-search them */
+    for (uint32_t i = 1; i < code->ntraps; i++)
+        assert_true(code->traps[i - 1].native < code->traps[i].native);
+    for (uint32_t i = 0; i < code->ntraps; i++)
+        assert_ptr_equal(gc_find_trap(code, code->traps[i].native), &code->traps[i]);
+}
+
+static void loops_and_results(void **state)
+{
+    env *e = *state;
+    rt_signals_reinstall();
+    gate_val r;
+    gate_error err;
+    assert_int_equal(call1(e->inst, "sum", 100000, &r, &err), GATE_OK);
+    assert_int_equal(r.type, GATE_I64);
+    assert_true(r.of.i64 == 4999950000LL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(trap_in_deep_recursion),
+        cmocka_unit_test(out_of_bounds_at_the_edge),
+        cmocka_unit_test(stack_exhaustion),
+        cmocka_unit_test(arithmetic_traps),
+        cmocka_unit_test(safepoint_and_trap_maps),
+        cmocka_unit_test(loops_and_results),
+    };
+    return cmocka_run_group_tests_name("run", tests, setup, teardown);
+}
