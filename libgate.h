@@ -126,6 +126,8 @@ typedef struct gate_config {
     gate_bounds_mode bounds;
     int deterministic;        /* canonicalise NaNs [planned]                */
     int safepoint_checks;     /* 1 (default): loop/entry stop checks        */
+    int cpu_features;         /* -1 (default): detect; 0: baseline only
+                                 (x86-64: bit 0 LZCNT, 1 POPCNT, 2 BMI1)  */
     /* Decoder limits; 0 means the built-in default (see docs/limits.md).  */
     uint64_t max_module_size;
     uint32_t max_function_size;

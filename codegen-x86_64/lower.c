@@ -575,6 +575,27 @@ static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
 
 /* ---- memory -------------------------------------------------------------- */
 
+/*
+ * Explicit bounds mode: trap unless addr + offset + size <= memory bytes.
+ *     mov rax, offset+size; add rax, ra; mov rcx, [r15+mem]; cmp rax, [rcx+bytes]; ja trap
+ */
+static bool bounds_check(gc_ctx *c, int ra, uint32_t offset, int size, uint64_t wasm_off)
+{
+    if (!c->explicit_bounds)
+        return true;
+    x_mov_ri(&c->buf, 1, RAX, (int64_t)offset + size);
+    x_alu_rr(&c->buf, ALU_ADD, 1, RAX, ra);
+    x_load(&c->buf, LD_64, 1, RCX, xm(R15, VM_MEM));
+    x_alu_rm(&c->buf, ALU_CMP, 1, RAX, xm(RCX, MO_BYTES));
+    return trap_if(c, CC_A, wasm_off, GATE_TRAP_MEMORY_OUT_OF_BOUNDS);
+}
+
+/* The access itself can fault only in guard mode. */
+static bool access_trap(gc_ctx *c, uint64_t wasm_off)
+{
+    return c->explicit_bounds || trap_here(c, wasm_off, GATE_TRAP_MEMORY_OUT_OF_BOUNDS);
+}
+
 /* Effective address operand for a wasm address in register ra. */
 static xmem mem_operand(gc_ctx *c, int ra, uint32_t offset)
 {
@@ -600,16 +621,18 @@ static bool lower_load(gc_ctx *c, const gv_insn *ins)
     while (L[i].op != ins->op)
         i++;
     int ra = pop_reg(c);
+    if (!bounds_check(c, ra, ins->imm.mem.offset, 1 << gop_table[ins->op].x, ins->offset))
+        return false;
     xmem m = mem_operand(c, ra, ins->imm.mem.offset);
     if (is_fp(L[i].type)) {
         int x = alloc_xmm(c);
-        if (!trap_here(c, ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
+        if (!access_trap(c, ins->offset))
             return false;
         x_movs_load(&c->buf, L[i].type == GT_F64, x, m);
         release(c, GT_I32, ra);
         return push_reg(c, L[i].type, x);
     }
-    if (!trap_here(c, ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
+    if (!access_trap(c, ins->offset))
         return false;
     /* sign-extending loads into an i32 extend to 32 bits only */
     x_load(&c->buf, L[i].kind, L[i].type == GT_I64, ra, m);
@@ -628,8 +651,10 @@ static bool lower_store(gc_ctx *c, const gv_insn *ins)
     xval v = pop(c);
     int rv = in_reg(c, &v, ST(c)->nvals);
     int ra = pop_reg(c);
+    if (!bounds_check(c, ra, ins->imm.mem.offset, bytes, ins->offset))
+        return false;
     xmem m = mem_operand(c, ra, ins->imm.mem.offset);
-    if (!trap_here(c, ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
+    if (!access_trap(c, ins->offset))
         return false;
     if (is_fp(v.type))
         x_movs_store(&c->buf, v.type == GT_F64, rv, m);
@@ -778,7 +803,7 @@ static bool lower_bitcount(gc_ctx *c, uint16_t op, int w)
         x_bitcount(&c->buf, 0xbc, w, ra, ra);
     } else if (clz) {
         /* clz = (bits-1) - bsr(x), and bits when x == 0 */
-        x_mov_ri(&c->buf, 0, RCX, -1);
+        x_mov_ri(&c->buf, w, RCX, -1);
         x_bsr_bsf(&c->buf, 1, w, RAX, ra);
         x_cmov(&c->buf, CC_E, w, RAX, RCX);
         x_mov_ri(&c->buf, 0, ra, bits - 1);
@@ -1131,15 +1156,24 @@ static bool x_begin_module(gc_ctx *c)
     c->be = s;
     /* cpuid leaf 0x80000001 ecx bit 5: lzcnt; leaf 7 ebx bit 3: bmi1;
        leaf 1 ecx bit 23: popcnt.  Only when compiling for this host. */
+    int f = c->cpu_features;
 #if defined(__x86_64__)
-    unsigned a, b, cc, d;
-    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(0x80000001u), "c"(0));
-    c->features_lzcnt = (cc >> 5) & 1;
-    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(7u), "c"(0));
-    c->features_bmi1 = (b >> 3) & 1;
-    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(1u), "c"(0));
-    c->features_popcnt = (cc >> 23) & 1;
+    if (f < 0) {
+        unsigned a, b, cc, d;
+        f = 0;
+        __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(0x80000001u), "c"(0));
+        f |= (cc >> 5) & 1 ? GC_CPU_LZCNT : 0;
+        __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(7u), "c"(0));
+        f |= (b >> 3) & 1 ? GC_CPU_BMI1 : 0;
+        __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(1u), "c"(0));
+        f |= (cc >> 23) & 1 ? GC_CPU_POPCNT : 0;
+    }
 #endif
+    if (f < 0)
+        f = 0;      /* cross-compiling: the baseline runs everywhere */
+    c->features_lzcnt = f & GC_CPU_LZCNT;
+    c->features_popcnt = f & GC_CPU_POPCNT;
+    c->features_bmi1 = f & GC_CPU_BMI1;
     return true;
 }
 

@@ -35,8 +35,8 @@ enum {
 enum { FR_CODE = 0, FR_VM = 8, FR_SIG = 16 };
 /* table object */
 enum { TB_ELEMS = 0, TB_SIZE = 8 };
-/* memory object */
-enum { MO_BASE = 0, MO_PAGES = 8 };
+/* memory object: base, size in pages, size in bytes */
+enum { MO_BASE = 0, MO_PAGES = 8, MO_BYTES = 16 };
 
 /* Trap codes match gate_trap_code. */
 
@@ -86,10 +86,14 @@ typedef struct gc_ctx {
     gc_code *out;
     gv_func *v;             /* the validator walking the current function */
     uint32_t func;
-    const void *helpers;    /* target address table, GH_* order, or NULL */
     void *be;               /* backend state */
     bool features_lzcnt, features_popcnt, features_bmi1;
+    bool explicit_bounds;   /* check every access instead of guard pages */
+    int cpu_features;       /* -1: detect; else GC_CPU_* bits to use */
 } gc_ctx;
+
+/* Optional CPU features a backend may use (x86-64: LZCNT, POPCNT, BMI1). */
+enum { GC_CPU_LZCNT = 1, GC_CPU_POPCNT = 2, GC_CPU_BMI1 = 4 };
 
 /*
  * The backend contract: constants and the functions the driver calls, in
@@ -111,8 +115,13 @@ typedef struct gc_backend {
 extern const gc_backend gc_backend_x86_64;
 
 /* compile.c */
+typedef struct gc_options {
+    bool explicit_bounds;
+    int cpu_features;       /* -1: detect */
+} gc_options;
+
 bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
-                const gd_limits_cfg *lim, const void *helpers, gc_code *out,
+                const gd_limits_cfg *lim, const gc_options *opt, gc_code *out,
                 gate_error *err);
 void gc_code_free(gc_code *out);
 bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots);

@@ -53,13 +53,14 @@ const gc_trapsite *gc_find_trap(const gc_code *code, uint32_t native)
 }
 
 bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
-                const gd_limits_cfg *lim, const void *helpers, gc_code *out,
+                const gd_limits_cfg *lim, const gc_options *opt, gc_code *out,
                 gate_error *err)
 {
     memset(out, 0, sizeof *out);
     out->alloc = *a;
     gc_ctx c = { .m = m, .alloc = *a, .lim = *lim, .err = err, .out = out,
-                 .helpers = helpers };
+                 .explicit_bounds = opt && opt->explicit_bounds,
+                 .cpu_features = opt ? opt->cpu_features : -1 };
     gc_init(&c.buf, a);
     out->nfuncs = m->nfuncs - m->nfunc_imports;
     out->func_off = gx_malloc(a, (size_t)out->nfuncs * 4 + 4);

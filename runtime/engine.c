@@ -82,6 +82,7 @@ void gate_config_init(gate_config *cfg)
     cfg->target = GATE_TARGET_HOST;
     cfg->bounds = GATE_BOUNDS_GUARD;
     cfg->safepoint_checks = 1;
+    cfg->cpu_features = -1;
 }
 
 gate_engine *gate_engine_new(const gate_config *cfg, gate_error *err)
@@ -203,7 +204,9 @@ static bool compile_host(gate_module *mod, gate_error *err)
             return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
 #if defined(__x86_64__)
     gate_error cerr = { .status = GATE_OK, .offset = UINT64_MAX, .func_index = GATE_NO_FUNC };
-    if (!gc_compile(m, &gc_backend_x86_64, &eng->alloc, &eng->lim, NULL, &mod->code, &cerr)) {
+    gc_options opt = { .explicit_bounds = eng->cfg.bounds == GATE_BOUNDS_EXPLICIT,
+                       .cpu_features = eng->cfg.cpu_features };
+    if (!gc_compile(m, &gc_backend_x86_64, &eng->alloc, &eng->lim, &opt, &mod->code, &cerr)) {
         if (cerr.status != GATE_ERR_NOT_IMPLEMENTED) {
             *err = cerr;
             return false;

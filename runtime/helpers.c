@@ -36,6 +36,7 @@ static uint32_t h_memory_grow(rt_vm *vm, uint32_t delta, uint32_t off)
     if (mprotect(m->base + old * 65536, (size_t)delta * 65536, PROT_READ | PROT_WRITE))
         return UINT32_MAX;
     m->pages = old + delta;
+    m->bytes = m->pages * 65536;
     return (uint32_t)old;
 }
 

@@ -266,27 +266,36 @@ static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im
 
 /* ---- memory, tables, globals ------------------------------------------ */
 
+/*
+ * Guard mode reserves 8 GiB + 64 KiB so no access can leave the
+ * reservation; explicit mode (every access checked by the code) reserves
+ * only the maximum size.  Either way the base never moves.
+ */
 static rt_memory *memory_new(gate_engine *eng, uint64_t pages, uint64_t max)
 {
     rt_memory *m = gx_malloc(&eng->alloc, sizeof *m);
     if (!m)
         return NULL;
     memset(m, 0, sizeof *m);
-    void *p = mmap(NULL, MEM_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+    size_t reserve = MEM_RESERVE;
+    if (eng->cfg.bounds == GATE_BOUNDS_EXPLICIT)
+        reserve = max ? (size_t)max * 65536 : 65536;
+    void *p = mmap(NULL, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
     if (p == MAP_FAILED) {
         gx_free(&eng->alloc, m, sizeof *m);
         return NULL;
     }
     if (pages && mprotect(p, pages * 65536, PROT_READ | PROT_WRITE)) {
-        munmap(p, MEM_RESERVE);
+        munmap(p, reserve);
         gx_free(&eng->alloc, m, sizeof *m);
         return NULL;
     }
     m->base = p;
     m->pages = pages;
+    m->bytes = pages * 65536;
     m->max = max;
-    m->reserved = MEM_RESERVE;
+    m->reserved = reserve;
     m->refs = 1;
     return m;
 }

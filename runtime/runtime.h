@@ -55,6 +55,7 @@ typedef struct rt_table {
 typedef struct rt_memory {
     uint8_t *base;
     uint64_t pages;
+    uint64_t bytes;             /* pages * 64 KiB, for explicit checks */
     uint64_t max;               /* pages it may grow to */
     uint64_t decl_max;          /* declared maximum, UINT64_MAX if none */
     size_t reserved;

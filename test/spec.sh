@@ -32,4 +32,4 @@ for w in "$spec"/*.wast; do
     fi
     jsons+=("$j")
 done
-exec "$build/spec-runner" --results "$build/spec-results.tsv" "${failed[@]}" "$@" "${jsons[@]}"
+exec "$build/spec-runner" --results "${SPEC_RESULTS:-$build/spec-results.tsv}" "${failed[@]}" "$@" "${jsons[@]}"

@@ -2,7 +2,8 @@
  * spec_runner.c - runs the commands of wast2json output files against
  * libgate.
  *
- *   spec-runner [-v] [--results FILE.tsv] [--failed-conversion NAME]... JSON...
+ *   spec-runner [-v] [--results FILE.tsv] [--label NAME] [--explicit-bounds]
+ *               [--baseline-cpu] [--failed-conversion NAME]... JSON...
  *
  * `module` must decode, validate and instantiate (imports come from the
  * spectest module and from registered instances); `assert_invalid` and
@@ -487,18 +488,22 @@ static const char *base_name(const char *path)
 int main(int argc, char **argv)
 {
     const char *results = NULL;
+    const char *label = "spec";
     counts total = { 0 };
     FILE *tsv = NULL;
     gate_error err;
-    gate_engine *eng = gate_engine_new(NULL, &err);
-    if (!eng) {
-        fprintf(stderr, "spec-runner: cannot create engine\n");
-        return 2;
-    }
+    gate_config cfg;
+    gate_config_init(&cfg);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "-v"))
             verbose = 1;
+        else if (!strcmp(argv[i], "--explicit-bounds"))
+            cfg.bounds = GATE_BOUNDS_EXPLICIT;
+        else if (!strcmp(argv[i], "--baseline-cpu"))
+            cfg.cpu_features = 0;
+        else if (!strcmp(argv[i], "--label") && i + 1 < argc)
+            label = argv[++i];
         else if (!strcmp(argv[i], "--results") && i + 1 < argc)
             results = argv[++i];
         else if (!strcmp(argv[i], "--failed-conversion") && i + 1 < argc)
@@ -507,6 +512,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "spec-runner: unknown option %s\n", argv[i]);
             return 2;
         }
+    }
+    gate_engine *eng = gate_engine_new(&cfg, &err);
+    if (!eng) {
+        fprintf(stderr, "spec-runner: cannot create engine\n");
+        return 2;
     }
     if (results && !(tsv = fopen(results, "w"))) {
         fprintf(stderr, "spec-runner: cannot write %s\n", results);
@@ -523,7 +533,7 @@ int main(int argc, char **argv)
                 fprintf(tsv, "%s\t0\t1\t0\n", argv[k + 1]);
             total.failed++;
             k++;
-        } else if (!strcmp(argv[k], "--results")) {
+        } else if (!strcmp(argv[k], "--results") || !strcmp(argv[k], "--label")) {
             k++;
         }
     }
@@ -549,7 +559,7 @@ int main(int argc, char **argv)
         fclose(tsv);
     for (int k = 0; k < SKIP_NREASONS; k++)
         printf("skipped (%s): %ld\n", skip_reason[k], total.skip_by[k]);
-    printf("spec: %ld passed, %ld failed, %ld skipped\n", total.passed, total.failed,
+    printf("%s: %ld passed, %ld failed, %ld skipped\n", label, total.passed, total.failed,
            total.skipped);
     gate_engine_free(eng);
     return total.failed ? 1 : 0;

@@ -10,15 +10,28 @@ typedef struct env {
     gate_instance *inst;
 } env;
 
-static int setup(void **state)
+static int setup_mode(void **state, gate_bounds_mode bounds)
 {
     static env e;
     gate_error err;
-    e.eng = gate_engine_new(NULL, &err);
+    gate_config cfg;
+    gate_config_init(&cfg);
+    cfg.bounds = bounds;
+    e.eng = gate_engine_new(&cfg, &err);
     e.mod = e.eng ? gate_module_new(e.eng, run_wasm, sizeof run_wasm, &err) : NULL;
     e.inst = e.mod ? gate_instance_new(e.mod, NULL, NULL, &err) : NULL;
     *state = &e;
     return e.inst ? 0 : -1;
+}
+
+static int setup_guard(void **state)
+{
+    return setup_mode(state, GATE_BOUNDS_GUARD);
+}
+
+static int setup_explicit(void **state)
+{
+    return setup_mode(state, GATE_BOUNDS_EXPLICIT);
 }
 
 static int teardown(void **state)
@@ -243,5 +256,8 @@ int main(void)
         cmocka_unit_test(safepoint_and_trap_maps),
         cmocka_unit_test(loops_and_results),
     };
-    return cmocka_run_group_tests_name("run", tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("run (guard pages)", tests, setup_guard, teardown);
+    failed += cmocka_run_group_tests_name("run (explicit bounds checks)", tests, setup_explicit,
+                                          teardown);
+    return failed;
 }
