@@ -15,7 +15,9 @@
  * values live in a register cache (rbx rsi rdi r8-r13 for integers and
  * references, xmm2-xmm15 for floats) or as constants until a control-flow
  * edge, a call or register pressure puts them in their canonical slots.
- * rax rcx rdx and xmm0 xmm1 are scratch inside one lowering.
+ * rax rcx rdx and xmm0 xmm1 are scratch inside one lowering.  A comparison
+ * leaves its result in the flags; br_if, if, select and eqz use the
+ * condition code directly, anything else first turns it into 0 or 1.
  *
  * Every merge point (block end, loop header, branch) and every safe point
  * (call, loop header, function entry, memory.grow) sees all values in
@@ -26,7 +28,10 @@
 #include "../compiler/backend.h"
 #include "x86_64.h"
 
-enum { K_SLOT, K_REG, K_CONST };
+/* Where a value lives: its slot, a register, a constant, or the CPU flags
+   (a comparison result, valid only on top of the stack until the next
+   instruction, which either branches on it or materialises it). */
+enum { K_SLOT, K_REG, K_CONST, K_FLAGS };
 
 typedef struct xval {
     uint8_t kind, type;
@@ -181,7 +186,11 @@ static void spill(gc_ctx *c, uint32_t i)
     xstate *s = ST(c);
     xval *v = &s->vals[i];
     xmem m = stack_slot(s, i);
-    if (v->kind == K_REG) {
+    if (v->kind == K_FLAGS) {
+        x_setcc(&c->buf, (int)v->k, RAX);
+        x_movzx8(&c->buf, RAX, RAX);
+        x_store(&c->buf, 8, RAX, m);
+    } else if (v->kind == K_REG) {
         if (is_fp(v->type)) {
             x_movs_store(&c->buf, v->type == GT_F64, v->reg, m);
             s->xowner[v->reg] = FREE;
@@ -276,6 +285,36 @@ static int pop_reg(gc_ctx *c)
 {
     xval v = pop(c);
     return in_reg(c, &v, ST(c)->nvals);
+}
+
+/* Turns a flags value on top of the stack into 0 or 1 in a register. */
+static void materialize_flags(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    xval *v = &s->vals[s->nvals - 1];
+    int r = alloc_gpr(c);               /* may spill with movs: flags survive */
+    x_setcc(&c->buf, (int)v->k, r);
+    x_movzx8(&c->buf, r, r);
+    v->kind = K_REG;
+    v->reg = (int8_t)r;
+    s->owner[r] = (int32_t)(s->nvals - 1);
+}
+
+static bool top_is_flags(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    return s->nvals && s->vals[s->nvals - 1].kind == K_FLAGS;
+}
+
+/* Pops an i32 condition; returns the condition code that means "true". */
+static int pop_cond(gc_ctx *c)
+{
+    if (top_is_flags(c))
+        return (int)pop(c).k;
+    int r = pop_reg(c);
+    x_test_rr(&c->buf, 0, r, r);
+    release(c, GT_I32, r);
+    return CC_NE;
 }
 
 /* ---- traps, safe points, helpers ----------------------------------------- */
@@ -391,6 +430,28 @@ static bool branch(gc_ctx *c, uint32_t d)
         return true;
     }
     return add_fix(c, k, x_jmp32(&c->buf));
+}
+
+/* Branch to depth d when cc holds; values flushed already. */
+static bool branch_if(gc_ctx *c, int cc, uint32_t d)
+{
+    xstate *s = ST(c);
+    xctl *k = &s->ctls[s->nctls - 1 - d];
+    uint32_t n = k->op == GOP_LOOP ? k->nparams : k->nresults;
+    if (n == 0 || s->nvals - n == k->height) {
+        /* nothing to move: one conditional jump to the label */
+        size_t f = x_jcc32(&c->buf, cc);
+        if (k->op == GOP_LOOP) {
+            x_patch32(&c->buf, f, k->loop_pc);
+            return true;
+        }
+        return add_fix(c, k, f);
+    }
+    size_t skip = x_jcc32(&c->buf, cc ^ 1);
+    if (!branch(c, d))
+        return false;
+    x_patch32(&c->buf, skip, c->buf.n);
+    return true;
 }
 
 /* Drops everything above `height` (dead code follows, or a block ends). */
@@ -717,18 +778,20 @@ static bool lower_cmp(gc_ctx *c, int cc, int w)
         x_alu_rr(&c->buf, ALU_CMP, w, ra, rb);
         release(c, w ? GT_I64 : GT_I32, rb);
     }
-    x_setcc(&c->buf, cc, RAX);
-    x_movzx8(&c->buf, ra, RAX);
-    return push_reg(c, GT_I32, ra);
+    release(c, w ? GT_I64 : GT_I32, ra);
+    return push_val(c, K_FLAGS, GT_I32, -1, cc);
 }
 
 static bool lower_eqz(gc_ctx *c, int w)
 {
+    if (!w && top_is_flags(c)) {
+        int cc = (int)pop(c).k;
+        return push_val(c, K_FLAGS, GT_I32, -1, cc ^ 1);
+    }
     int ra = pop_reg(c);
     x_test_rr(&c->buf, w, ra, ra);
-    x_setcc(&c->buf, CC_E, RAX);
-    x_movzx8(&c->buf, ra, RAX);
-    return push_reg(c, GT_I32, ra);
+    release(c, w ? GT_I64 : GT_I32, ra);
+    return push_val(c, K_FLAGS, GT_I32, -1, CC_E);
 }
 
 static bool lower_shift(gc_ctx *c, int op, int w)
@@ -1096,18 +1159,26 @@ static bool lower_global(gc_ctx *c, const gv_insn *ins)
 
 static bool lower_select(gc_ctx *c)
 {
-    int rc = pop_reg(c);
+    int cc;
+    int rc = -1;
+    if (top_is_flags(c))
+        cc = (int)pop(c).k;
+    else
+        rc = pop_reg(c), cc = CC_NE;
     xval b = pop(c);
     int rb = in_reg(c, &b, ST(c)->nvals);
     int ra = pop_reg(c);
-    x_test_rr(&c->buf, 0, rc, rc);
-    release(c, GT_I32, rc);
+    if (rc >= 0) {
+        /* after the operands are loaded (constants use xor-free movs anyway) */
+        x_test_rr(&c->buf, 0, rc, rc);
+        release(c, GT_I32, rc);
+    }
     if (is_fp(b.type)) {
-        size_t keep = x_jcc32(&c->buf, CC_NE);
+        size_t keep = x_jcc32(&c->buf, cc);
         x_movaps(&c->buf, ra, rb);
         x_patch32(&c->buf, keep, c->buf.n);
     } else {
-        x_cmov(&c->buf, CC_E, 1, ra, rb);
+        x_cmov(&c->buf, cc ^ 1, 1, ra, rb);
     }
     release(c, b.type, rb);
     return push_reg(c, b.type, ra);
@@ -1275,11 +1346,9 @@ static bool lower_control(gc_ctx *c, const gv_insn *ins)
     case GOP_IF: {
         if (s->dead)
             return push_ctl(c, GOP_IF, ins->imm.block.nparams, ins->imm.block.nresults);
-        int rc = pop_reg(c);
-        flush(c);
-        x_test_rr(&c->buf, 0, rc, rc);
-        release(c, GT_I32, rc);
-        size_t f = x_jcc32(&c->buf, CC_E);
+        int cc = pop_cond(c);
+        flush(c);           /* movs only: the flags survive */
+        size_t f = x_jcc32(&c->buf, cc ^ 1);
         if (!push_ctl(c, GOP_IF, ins->imm.block.nparams, ins->imm.block.nresults))
             return false;
         s->ctls[s->nctls - 1].else_fix = f;
@@ -1313,6 +1382,9 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
     uint16_t op = ins->op;
     if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)(s->nvals + 8)))
         return oom(c);
+    if (!s->dead && top_is_flags(c) && op != GOP_BR_IF && op != GOP_IF && op != GOP_SELECT &&
+        op != GOP_SELECT_T && op != GOP_I32_EQZ)
+        materialize_flags(c);
     if (op == GOP_BLOCK || op == GOP_LOOP || op == GOP_IF || op == GOP_ELSE || op == GOP_END)
         return lower_control(c, ins);
     if (s->dead)
@@ -1337,15 +1409,9 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
         set_dead(c);
         return true;
     case GOP_BR_IF: {
-        int rc = pop_reg(c);
-        flush(c);
-        x_test_rr(&c->buf, 0, rc, rc);
-        release(c, GT_I32, rc);
-        size_t skip = x_jcc32(&c->buf, CC_E);
-        if (!branch(c, ins->imm.index))
-            return false;
-        x_patch32(&c->buf, skip, c->buf.n);
-        return true;
+        int cc = pop_cond(c);
+        flush(c);           /* movs only: the flags survive */
+        return branch_if(c, cc, ins->imm.index);
     }
     case GOP_BR_TABLE: {
         int ri = pop_reg(c);
