@@ -8,6 +8,7 @@
  *
  * run, compile, objdump and resume arrive with issues 3 to 5.
  */
+#include <capstone/capstone.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +27,15 @@ static const char usage_text[] =
     "                         1 with \"offset: func: what\" when not\n"
     "  dump FILE.wasm         every instruction of every function with its byte\n"
     "                         offset and the operand-stack types after it\n"
+    "  objdump FILE.wasm      the x86-64 code the compiler makes, annotated with\n"
+    "                         function names, safe points and trap sites\n"
     "  help                   this text\n"
     "  version                libgate's version\n"
     "\n"
     "Coming with the next milestones (not built yet):\n"
     "  run [--invoke NAME] PROG.wasm [ARGS]   run a WASI program or an export\n"
     "  compile [--target x86_64|arm64] PROG.wasm -o PROG.gobj\n"
-    "  objdump PROG.wasm|PROG.gobj             annotated native disassembly\n"
+
     "  resume SNAPSHOT                         continue a stopped program\n"
     "\n"
     "Exit status: 0 success, 1 the module was rejected, 2 usage or I/O error.\n";
@@ -320,6 +323,69 @@ static int cmd_dump(gate_engine *eng, const char *path, const uint8_t *bytes, si
     return 0;
 }
 
+/* Native code of every function, with safe points and trap sites marked. */
+static int cmd_objdump(gate_engine *eng, const char *path, const uint8_t *bytes, size_t len)
+{
+    static const char *const trap_names[] = {
+        "", "unreachable", "memory out of bounds", "table out of bounds", "null funcref",
+        "signature mismatch", "divide by zero", "integer overflow", "invalid conversion",
+        "stack exhausted", "uninitialized element", "host" };
+    gate_error err;
+    gate_module *mod = gate_module_new(eng, bytes, len, &err);
+    if (!mod) {
+        report(path, &err);
+        return 1;
+    }
+    if (!mod->exec) {
+        report(path, &mod->compile_err);
+        gate_module_free(mod);
+        return 1;
+    }
+    const gd_module *m = &mod->info;
+    const gc_code *code = &mod->code;
+    csh cs;
+    if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+        fprintf(stderr, "gate: capstone is not available\n");
+        gate_module_free(mod);
+        return 2;
+    }
+    uint32_t sp = 0, tp = 0;
+    printf("%s: x86_64, %zu bytes of code, %u safe points, %u trap sites\n", path, code->size,
+           code->nsp, code->ntraps);
+    for (uint32_t i = 0; i < code->nfuncs; i++) {
+        uint32_t f = m->nfunc_imports + i;
+        size_t start = code->func_off[i];
+        size_t end = i + 1 < code->nfuncs ? code->func_off[i + 1] : code->size;
+        const char *name = gd_func_name(m, f);
+        char sig[128];
+        printf("\nfunc %u%s%s%s %s:\n", f, name ? " <" : "", name ? name : "", name ? ">" : "",
+               gd_sig_string(gd_func_type(m, f), sig, sizeof sig));
+        cs_insn *insn;
+        size_t n = cs_disasm(cs, code->code + start, end - start, start, 0, &insn);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t at = (uint32_t)insn[k].address;
+            uint32_t next = at + insn[k].size;
+            while (tp < code->ntraps && code->traps[tp].native < at)
+                tp++;
+            printf("  %06x  %-8s %-40s", at, insn[k].mnemonic, insn[k].op_str);
+            if (tp < code->ntraps && code->traps[tp].native == at)
+                printf(" ; trap: %s @wasm 0x%x", trap_names[code->traps[tp].code % 12],
+                       code->traps[tp].wasm);
+            while (sp < code->nsp && code->sp[sp].native < next)
+                sp++;
+            if (sp < code->nsp && code->sp[sp].native == next)
+                printf(" ; safe point @wasm 0x%x, %u slots", code->sp[sp].wasm,
+                       code->sp[sp].nslots);
+            putchar('\n');
+        }
+        if (n)
+            cs_free(insn, n);
+    }
+    cs_close(&cs);
+    gate_module_free(mod);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -338,8 +404,9 @@ int main(int argc, char **argv)
         fn = cmd_validate;
     else if (!strcmp(cmd, "dump"))
         fn = cmd_dump;
-    else if (!strcmp(cmd, "run") || !strcmp(cmd, "compile") || !strcmp(cmd, "objdump") ||
-             !strcmp(cmd, "resume")) {
+    else if (!strcmp(cmd, "objdump"))
+        fn = cmd_objdump;
+    else if (!strcmp(cmd, "run") || !strcmp(cmd, "compile") || !strcmp(cmd, "resume")) {
         fprintf(stderr, "gate: '%s' is not implemented yet (see `gate help`)\n", cmd);
         return 2;
     } else {

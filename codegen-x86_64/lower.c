@@ -352,12 +352,22 @@ static void reload_pinned(gc_ctx *c)
  * flushed and loaded rsi, rdx, rcx, r8 as needed.  Helpers are reached
  * through a table in the vmctx so the code stays position-independent.
  */
-static void call_helper(gc_ctx *c, int h)
+static bool call_helper_sp(gc_ctx *c, int h, bool safepoint, uint64_t wasm_off)
 {
     x_mov_rr(&c->buf, 1, RDI, R15);
     x_load(&c->buf, LD_64, 1, RAX, xm(R15, VM_HELPERS));
     x_call_m(&c->buf, xm(RAX, 8 * h));
+    /* the safe point is the return address, before anything else runs */
+    if (safepoint &&
+        !gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)wasm_off, live_slots(c)))
+        return false;
     reload_pinned(c);
+    return true;
+}
+
+static void call_helper(gc_ctx *c, int h)
+{
+    call_helper_sp(c, h, false, 0);
 }
 
 /*
@@ -371,8 +381,7 @@ static bool stop_check(gc_ctx *c, uint64_t wasm_off)
     x_alu_rm(&c->buf, ALU_CMP, 1, RSP, xm(R15, VM_STACK_LIMIT));
     size_t f = x_jcc32(&c->buf, CC_AE);
     x_mov_ri(&c->buf, 0, RSI, (int64_t)wasm_off);
-    call_helper(c, GH_SLOWPATH);
-    if (!gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)wasm_off, live_slots(c)))
+    if (!call_helper_sp(c, GH_SLOWPATH, true, wasm_off))
         return false;
     x_patch32(&c->buf, f, c->buf.n);
     return true;
@@ -472,14 +481,27 @@ static void set_dead(gc_ctx *c)
     s->dead = true;
 }
 
+/* Results go straight from wherever they are to the caller's area. */
 static bool emit_return(gc_ctx *c)
 {
     xstate *s = ST(c);
     const gd_functype *ft = gd_func_type(c->m, c->func);
-    flush(c);
     for (uint32_t i = 0; i < ft->nresults; i++) {
-        x_load(&c->buf, LD_64, 1, RAX, stack_slot(s, s->nvals - ft->nresults + i));
-        x_store(&c->buf, 8, RAX, in_slot(i));
+        uint32_t k = s->nvals - ft->nresults + i;
+        xval *v = &s->vals[k];
+        if (v->kind == K_FLAGS)
+            materialize_flags(c);
+        if (v->kind == K_REG && is_fp(v->type)) {
+            x_movs_store(&c->buf, v->type == GT_F64, v->reg, in_slot(i));
+        } else if (v->kind == K_REG) {
+            x_store(&c->buf, 8, v->reg, in_slot(i));
+        } else {
+            if (v->kind == K_CONST)
+                load_const(c, RAX, v->type, v->k);
+            else
+                x_load(&c->buf, LD_64, 1, RAX, stack_slot(s, k));
+            x_store(&c->buf, 8, RAX, in_slot(i));
+        }
     }
     x_mov_rr(&c->buf, 1, RSP, RBP);
     x_pop(&c->buf, RBP);
@@ -502,7 +524,7 @@ static bool lower_end(gc_ctx *c, const gv_insn *ins)
     xctl *k = &s->ctls[s->nctls - 1];
     gv_ctrl *vc = &c->v->ctrls[c->v->nctrls];   /* the frame just popped */
     bool live = !s->dead;
-    if (live)
+    if (live && s->nctls > 1)
         flush(c);
     if (s->nctls == 1) {
         /* the function's end */
@@ -1205,9 +1227,7 @@ static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t
         x_load(&c->buf, LD_64, 1, argreg[nargs++], stack_slot(s, s->nvals - nops + i));
     s->nvals -= nops;
     x_mov_ri(&c->buf, 0, argreg[nargs], (int64_t)ins->offset);
-    call_helper(c, h);
-    if (h == GH_MEMORY_GROW &&
-        !gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, live_slots(c)))
+    if (!call_helper_sp(c, h, h == GH_MEMORY_GROW, ins->offset))
         return false;
     if (!result)
         return true;
