@@ -442,6 +442,55 @@ static void floats(void **state)
     }
 }
 
+/* Forms with a condition code, every width of movsx, call through memory. */
+static void conditions_and_widths(void **state)
+{
+    (void)state;
+    static const char *const cc[16] = { "o", "no", "b", "ae", "e", "ne", "be", "a",
+                                        "s", "ns", "p", "np", "l", "ge", "le", "g" };
+    char want[128], m[64], v[32];
+    for (int k = 0; k < 16; k++) {
+        for (int d = 0; d < 16; d++) {
+            x_setcc(&buf, k, d);
+            snprintf(want, sizeof want, "set%s %s", cc[k], r8n[d]);
+            expect(want);
+            for (int s = 0; s < 16; s += 5) {
+                x_cmov(&buf, k, 1, d, s);
+                snprintf(want, sizeof want, "cmov%s %s, %s", cc[k], r64[d], r64[s]);
+                expect(want);
+            }
+        }
+    }
+    for (int d = 0; d < 16; d++) {
+        for (int s = 0; s < 16; s++) {
+            x_movsx(&buf, 1, 0, d, s);
+            snprintf(want, sizeof want, "movsx %s, %s", r32[d], r8n[s]);
+            expect(want);
+            x_movsx(&buf, 1, 1, d, s);
+            snprintf(want, sizeof want, "movsx %s, %s", r64[d], r8n[s]);
+            expect(want);
+            x_movsx(&buf, 4, 1, d, s);
+            snprintf(want, sizeof want, "movsxd %s, %s", r64[d], r32[s]);
+            expect(want);
+            x_bsr_bsf(&buf, 0, 1, d, s);
+            snprintf(want, sizeof want, "bsf %s, %s", r64[d], r64[s]);
+            expect(want);
+        }
+        for (size_t i = 0; i < sizeof disps / sizeof disps[0]; i++) {
+            xmem mm = xm(d, disps[i]);
+            x_call_m(&buf, mm);
+            mem(m, sizeof m, "qword", mm);
+            snprintf(want, sizeof want, "call %s", m);
+            expect(want);
+            x_store_i32(&buf, 4, disps[i], mm);
+            mem(m, sizeof m, "dword", mm);
+            num(v, sizeof v, (int64_t)(uint32_t)disps[i]);
+            snprintf(want, sizeof want, "mov %s, %s", m, v);
+            expect(want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +500,7 @@ int main(void)
         cmocka_unit_test(arith),
         cmocka_unit_test(branches),
         cmocka_unit_test(floats),
+        cmocka_unit_test(conditions_and_widths),
     };
     return cmocka_run_group_tests_name("x86_64 encoders", tests, setup, teardown);
 }
