@@ -47,7 +47,8 @@ $(BUILD)/libgate.so: $(LIB_OBJ)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libgate.so.0 -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
-$(BUILD)/gate: $(BUILD)/obj/cli/gate.o $(BUILD)/libgate.a
+CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c))
+$(BUILD)/gate: $(CLI_OBJ) $(BUILD)/libgate.a
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 

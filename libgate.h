@@ -221,7 +221,10 @@ typedef enum gate_host_resume {
 /* Context of a host call: lets the host trap or ask the program to stop. */
 typedef struct gate_call_ctx gate_call_ctx;
 gate_instance *gate_call_instance(gate_call_ctx *ctx);
+/* Record a message, then return GATE_TRAPPED from the host function. */
 void gate_call_trap(gate_call_ctx *ctx, const char *message);
+/* Ends the program (WASI proc_exit): the call returns GATE_EXITED. */
+void gate_call_exit(gate_call_ctx *ctx, int code);
 void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how);
 
 /* Raw host function: values in, values out; returns GATE_OK or GATE_TRAPPED. */
@@ -313,6 +316,13 @@ typedef struct gate_trap_info {
 } gate_trap_info;
 
 gate_status gate_trap_info_get(const gate_instance *inst, gate_trap_info *out);
+/* The frames of the last trap, innermost first: function index and wasm
+   offset (of the faulting instruction, then of each call).  Returns the
+   number of frames (at most 32), filling up to max. */
+uint32_t gate_trap_backtrace(const gate_instance *inst, uint32_t *funcs, uint32_t *offsets,
+                             uint32_t max);
+/* A function's name from the module's name section, or NULL. */
+const char *gate_module_func_name(const gate_module *mod, uint32_t func);
 /* WASI exit code after GATE_EXITED. */
 int gate_exit_code(const gate_instance *inst);
 

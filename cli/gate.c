@@ -15,12 +15,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../runtime/runtime.h"
+#include "cli.h"
 
 static const char usage_text[] =
     "usage: gate <command> [options] FILE [ARGS...]\n"
     "\n"
     "Commands:\n"
+    "  run [options] PROG.wasm [ARGS...]\n"
+    "                         run a WASI command (_start); exit status is the\n"
+    "                         program's, 134 after a trap (printed with a backtrace)\n"
+    "      --invoke NAME      call export NAME instead, ARGS parsed by its types\n"
+    "      --dir HOST[::GUEST] preopen a directory; --env KEY=VALUE; \n"
+    "      --max-memory-pages N; --explicit-bounds\n"
     "  inspect FILE.wasm      summary: types, imports, exports, memory, tables,\n"
     "                         functions, data, custom sections, module hash\n"
     "  validate FILE.wasm     decode and validate; exit status 0 when valid,\n"
@@ -33,7 +39,7 @@ static const char usage_text[] =
     "  version                libgate's version\n"
     "\n"
     "Coming with the next milestones (not built yet):\n"
-    "  run [--invoke NAME] PROG.wasm [ARGS]   run a WASI program or an export\n"
+
     "  compile [--target x86_64|arm64] PROG.wasm -o PROG.gobj\n"
 
     "  resume SNAPSHOT                         continue a stopped program\n"
@@ -47,7 +53,7 @@ static int usage(FILE *f)
 }
 
 /* Reads a whole file; refuses what is not a regular file or is too big. */
-static uint8_t *read_file(const char *path, size_t *len)
+uint8_t *cli_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -79,7 +85,7 @@ static uint8_t *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static void report(const char *path, const gate_error *err)
+void cli_report(const char *path, const gate_error *err)
 {
     char msg[512];
     fprintf(stderr, "gate: %s: %s\n", path, gate_error_format(err, msg, sizeof msg));
@@ -134,7 +140,7 @@ static int cmd_inspect(gate_engine *eng, const char *path, const uint8_t *bytes,
     gate_error err;
     gate_module *mod = gate_module_new(eng, bytes, len, &err);
     if (!mod) {
-        report(path, &err);
+        cli_report(path, &err);
         return 1;
     }
     const gd_module *m = &mod->info;
@@ -193,7 +199,7 @@ static int cmd_validate(gate_engine *eng, const char *path, const uint8_t *bytes
 {
     gate_error err;
     if (gate_validate(eng, bytes, len, &err) != GATE_OK) {
-        report(path, &err);
+        cli_report(path, &err);
         return 1;
     }
     printf("%s: valid\n", path);
@@ -278,7 +284,7 @@ static int cmd_dump(gate_engine *eng, const char *path, const uint8_t *bytes, si
     gate_error err;
     gate_module *mod = gate_module_new(eng, bytes, len, &err);
     if (!mod) {
-        report(path, &err);
+        cli_report(path, &err);
         return 1;
     }
     const gd_module *m = &mod->info;
@@ -288,7 +294,7 @@ static int cmd_dump(gate_engine *eng, const char *path, const uint8_t *bytes, si
         gv_insn ins;
         int st;
         if (!gv_begin(&v, m, &eng->alloc, &eng->lim, f, &err)) {
-            report(path, &err);
+            cli_report(path, &err);
             gate_module_free(mod);
             return 1;
         }
@@ -314,7 +320,7 @@ static int cmd_dump(gate_engine *eng, const char *path, const uint8_t *bytes, si
         printf("  ;; max operand depth %u, max block depth %u\n", v.maxvals, v.maxctrls);
         gv_end(&v);
         if (st < 0) {
-            report(path, &err);
+            cli_report(path, &err);
             gate_module_free(mod);
             return 1;
         }
@@ -333,11 +339,11 @@ static int cmd_objdump(gate_engine *eng, const char *path, const uint8_t *bytes,
     gate_error err;
     gate_module *mod = gate_module_new(eng, bytes, len, &err);
     if (!mod) {
-        report(path, &err);
+        cli_report(path, &err);
         return 1;
     }
     if (!mod->exec) {
-        report(path, &mod->compile_err);
+        cli_report(path, &mod->compile_err);
         gate_module_free(mod);
         return 1;
     }
@@ -406,7 +412,9 @@ int main(int argc, char **argv)
         fn = cmd_dump;
     else if (!strcmp(cmd, "objdump"))
         fn = cmd_objdump;
-    else if (!strcmp(cmd, "run") || !strcmp(cmd, "compile") || !strcmp(cmd, "resume")) {
+    else if (!strcmp(cmd, "run"))
+        return cli_run(argc, argv);
+    else if (!strcmp(cmd, "compile") || !strcmp(cmd, "resume")) {
         fprintf(stderr, "gate: '%s' is not implemented yet (see `gate help`)\n", cmd);
         return 2;
     } else {
@@ -418,13 +426,13 @@ int main(int argc, char **argv)
         return usage(stderr);
     }
     size_t len = 0;
-    uint8_t *bytes = read_file(argv[2], &len);
+    uint8_t *bytes = cli_read_file(argv[2], &len);
     if (!bytes)
         return 2;
     gate_error err;
     gate_engine *eng = gate_engine_new(NULL, &err);
     if (!eng) {
-        report(argv[2], &err);
+        cli_report(argv[2], &err);
         free(bytes);
         return 2;
     }

@@ -354,6 +354,7 @@ static void reload_pinned(gc_ctx *c)
  */
 static bool call_helper_sp(gc_ctx *c, int h, bool safepoint, uint64_t wasm_off)
 {
+    x_store(&c->buf, 8, RBP, xm(R15, VM_FP));
     x_mov_rr(&c->buf, 1, RDI, R15);
     x_load(&c->buf, LD_64, 1, RAX, xm(R15, VM_HELPERS));
     x_call_m(&c->buf, xm(RAX, 8 * h));

@@ -26,10 +26,13 @@
  *  64  helpers      table of runtime helpers (GH_* order)
  *  72  real_limit   the lowest stack pointer a frame may have; below it
  *                   is a trap (stack_limit equals it unless a stop is asked)
+ *  80  fp           frame pointer of the wasm frame that last called a
+ *                   runtime helper (for backtraces and frame walking)
  */
 enum {
     VM_MEM_BASE = 0, VM_STACK_LIMIT = 8, VM_MEM = 16, VM_FUNCS = 24, VM_TABLES = 32,
-    VM_GLOBALS = 40, VM_SIGIDS = 48, VM_HOST_SP = 56, VM_HELPERS = 64, VM_REAL_LIMIT = 72
+    VM_GLOBALS = 40, VM_SIGIDS = 48, VM_HOST_SP = 56, VM_HELPERS = 64, VM_REAL_LIMIT = 72,
+    VM_FP = 80
 };
 /* funcref: what a table element and ref.func point at */
 enum { FR_CODE = 0, FR_VM = 8, FR_SIG = 16 };
@@ -127,5 +130,9 @@ void gc_code_free(gc_code *out);
 bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots);
 bool gc_add_trap(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code);
 const gc_trapsite *gc_find_trap(const gc_code *code, uint32_t native);
+/* The safe point whose return address is `native`, or NULL. */
+const gc_safepoint *gc_find_safepoint(const gc_code *code, uint32_t native);
+/* The defined function whose body holds wasm offset `off`, or GATE_NO_FUNC. */
+uint32_t gd_func_at(const gd_module *m, uint64_t off);
 
 #endif /* GATE_BACKEND_H */

@@ -52,6 +52,33 @@ const gc_trapsite *gc_find_trap(const gc_code *code, uint32_t native)
     return lo < code->ntraps && code->traps[lo].native == native ? &code->traps[lo] : NULL;
 }
 
+/* Safe points are added in code order too. */
+const gc_safepoint *gc_find_safepoint(const gc_code *code, uint32_t native)
+{
+    uint32_t lo = 0, hi = code->nsp;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (code->sp[mid].native < native)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < code->nsp && code->sp[lo].native == native ? &code->sp[lo] : NULL;
+}
+
+uint32_t gd_func_at(const gd_module *m, uint64_t off)
+{
+    uint32_t lo = m->nfunc_imports, hi = m->nfuncs;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (m->funcs[mid].body_off + m->funcs[mid].body_len <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->nfuncs && off >= m->funcs[lo].body_off ? lo : GATE_NO_FUNC;
+}
+
 bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
                 const gd_limits_cfg *lim, const gc_options *opt, gc_code *out,
                 gate_error *err)

@@ -11,9 +11,11 @@
  *   argument slots, calls code, copies the result slots back to area and
  *   returns 0.  A trap leaves through gate_trap_exit_x86_64 instead.
  *
- *   new stack:   [rbp]    entry_vm        rbp survives the wasm code: every
+ *   new stack:   [rbp+16] nslots          rbp survives the wasm code: every
  *                [rbp+8]  area            compiled function saves it
- *                [rbp+16] nslots
+ *                [rbp]    entry_vm
+ *                [rbp-8]  entry_vm        where a wasm frame keeps its vmctx, for
+ *                                         a host function called directly
  *                [rsp..]  argument/result slots
  */
     .text
@@ -35,7 +37,8 @@ gate_enter_x86_64:
     mov %rdi, 0(%rbp)
     mov %rdx, 8(%rbp)
     mov %rcx, 16(%rbp)
-    mov %rbp, %rsp
+    mov %rdi, -8(%rbp)
+    lea -16(%rbp), %rsp
     lea 15(,%rcx,8), %rax
     and $-16, %rax
     sub %rax, %rsp
@@ -86,10 +89,12 @@ gate_trap_exit_x86_64:
     ret
     .size gate_trap_exit_x86_64, .-gate_trap_exit_x86_64
 
-/* Host functions: r15 = host record, argument/result slots at 8(%rsp). */
+/* Host functions: r15 = host record, argument/result slots at 8(%rsp),
+   the calling wasm frame's rbp in rbp (its vmctx is at -8(%rbp)). */
     .globl gate_host_stub_x86_64
     .type gate_host_stub_x86_64, @function
 gate_host_stub_x86_64:
+    mov -8(%rbp), %rdx
     push %rbp
     mov %rsp, %rbp
     mov %r15, %rdi

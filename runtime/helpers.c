@@ -6,6 +6,7 @@
  * of the instruction last, and raises traps with rt_trap.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -14,11 +15,12 @@
 void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off)
 {
     rt_vm *entry = rt_entry_vm;
+    gate_module *mod = vm->inst ? vm->inst->mod : NULL;
     entry->trap.code = (gate_trap_code)code;
     entry->trap.wasm_offset = wasm_off;
-    entry->trap.func_index = GATE_NO_FUNC;
+    entry->trap.func_index = mod ? gd_func_at(&mod->info, wasm_off) : GATE_NO_FUNC;
     entry->trap.message[0] = 0;
-    (void)vm;
+    rt_backtrace(entry, mod, wasm_off, vm->fp);
 #if defined(__x86_64__)
     gate_trap_exit_x86_64(entry, 1);
 #endif
@@ -244,20 +246,51 @@ static uint64_t h_trunc(rt_vm *vm, uint32_t op, uint64_t bits, uint32_t off)
 }
 
 /* Called by gate_host_stub_x86_64 with the argument/result slots. */
-void gate_rt_host_call(rt_host *h, uint64_t *area)
+void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller)
 {
     gate_val args[64], res[64];
     for (uint32_t i = 0; i < h->type.nparams; i++) {
         args[i].type = (gate_valtype)h->type.params[i];
+        memset(&args[i].of, 0, sizeof args[i].of);
         memcpy(&args[i].of, &area[i], 8);
     }
-    gate_status st = h->fn(NULL, h->ud, args, res);
-    if (st != GATE_OK)
-        rt_trap(rt_entry_vm, GATE_TRAP_HOST, 0);
+    memset(res, 0, sizeof(gate_val) * (h->type.nresults ? h->type.nresults : 1));
+    gate_call_ctx ctx = { .inst = caller->inst };
+    gate_status st = h->fn(&ctx, h->ud, args, res);
+    if (st == GATE_EXITED || ctx.exited) {
+        rt_vm *entry = rt_entry_vm;
+        entry->exit_code = ctx.exit_code;
+#if defined(__x86_64__)
+        gate_trap_exit_x86_64(entry, 2);
+#endif
+        return;
+    }
+    if (st != GATE_OK) {
+        rt_vm *entry = rt_entry_vm;
+        rt_trap(caller, GATE_TRAP_HOST, 0);
+        (void)entry;
+        return;
+    }
     for (uint32_t i = 0; i < h->type.nresults; i++) {
         area[i] = 0;
         memcpy(&area[i], &res[i].of, h->type.results[i] == GT_F32 || h->type.results[i] == GT_I32 ? 4 : 8);
     }
+}
+
+gate_instance *gate_call_instance(gate_call_ctx *ctx)
+{
+    return ctx ? ctx->inst : NULL;
+}
+
+void gate_call_exit(gate_call_ctx *ctx, int code)
+{
+    ctx->exited = true;
+    ctx->exit_code = code;
+}
+
+void gate_call_trap(gate_call_ctx *ctx, const char *message)
+{
+    snprintf(ctx->message, sizeof ctx->message, "%s", message ? message : "host trap");
 }
 
 const void *const gate_rt_helpers[GH_COUNT] = {

@@ -68,6 +68,8 @@ void gate_imports_free(gate_imports *imp)
         }
     }
     gx_free(a, imp->items, (size_t)imp->cap * sizeof *imp->items);
+    for (uint32_t i = 0; i < imp->nowned; i++)
+        imp->owned_free[i](imp->owned[i]);
     gx_free(a, imp, sizeof *imp);
 }
 
@@ -173,6 +175,56 @@ gate_status gate_imports_func_raw(gate_imports *imp, const char *module, const c
     return GATE_OK;
 }
 
+gate_status rt_imports_any(gate_imports *imp, const char *module, gate_raw_fn fn, void *ud,
+                           void *state, void (*state_free)(void *), gate_error *err)
+{
+    rt_host *h = gx_malloc(&imp->eng->alloc, sizeof *h);
+    rt_import *it = h && imp->nowned < 4 ? add_import(imp, module, NULL) : NULL;
+    if (!it) {
+        gx_free(&imp->eng->alloc, h, sizeof *h);
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    memset(h, 0, sizeof *h);
+    h->fn = fn;
+    h->ud = ud;
+    h->any_sig = true;
+    h->sig = dup_str(imp->eng, "*");
+    it->kind = GATE_EXTERN_FUNC;
+    it->host = h;
+    imp->owned[imp->nowned] = state;
+    imp->owned_free[imp->nowned++] = state_free;
+    return GATE_OK;
+}
+
+/* A per-instance host record for a wildcard import with the import's type. */
+static bool bind_any(gate_instance *inst, const rt_host *tmpl, const gd_import *im)
+{
+    gate_engine *eng = inst->eng;
+    const gd_functype *ft = gd_func_type(&inst->mod->info, im->index);
+    if (ft->nparams > 64 || ft->nresults > 64)
+        return false;
+    uint32_t n = inst->nhosts;
+    rt_host **hs = gx_realloc(&eng->alloc, inst->hosts, n * sizeof *hs, (n + 1) * sizeof *hs);
+    if (!hs)
+        return false;
+    inst->hosts = hs;
+    rt_host *h = gx_malloc(&eng->alloc, sizeof *h);
+    if (!h)
+        return false;
+    *h = *tmpl;
+    h->sig = NULL;
+    h->type = *ft;
+    hs[n] = h;
+    inst->nhosts = n + 1;
+    gate_funcref *fr = &inst->host_frs[im->index];
+    fr->code = (void *)gate_host_stub_x86_64;
+    fr->vm = h;
+    fr->sig = inst->mod->sigids[inst->mod->info.funcs[im->index].type];
+    inst->funcs[im->index] = fr;
+    return true;
+}
+
 /* An export of inst by exact name and kind; -1 if none. */
 static int64_t find_export(const gate_instance *inst, const char *name, size_t len, int kind)
 {
@@ -249,6 +301,8 @@ static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im
             }
             break;
         }
+        if (it->host && it->host->any_sig)
+            continue;           /* wildcards only when nothing else matches */
         if (!it->name || strlen(it->name) != im->name_len || memcmp(it->name, im->name, im->name_len))
             continue;
         if (it->kind == GATE_EXTERN_FUNC && im->kind == GATE_EXTERN_FUNC &&
@@ -257,6 +311,12 @@ static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im
             return true;
         }
         break;
+    }
+    for (uint32_t i = imp ? imp->n : 0; im->kind == GATE_EXTERN_FUNC && i-- > 0;) {
+        rt_import *it = &imp->items[i];
+        if (it->host && it->host->any_sig && !strcmp(it->module, im->module) &&
+            bind_any(inst, it->host, im))
+            return true;
     }
     char what[300];
     snprintf(what, sizeof what, "%s.%s", im->module, im->name);
@@ -425,10 +485,11 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
     inst->tables = gx_malloc(&eng->alloc, (nt + 1) * sizeof *inst->tables);
     inst->globals = gx_malloc(&eng->alloc, (ng + 1) * sizeof *inst->globals);
     inst->global_objs = gx_malloc(&eng->alloc, (ng + 1) * sizeof *inst->global_objs);
+    inst->host_frs = gx_malloc(&eng->alloc, (m->nfunc_imports + 1) * sizeof *inst->host_frs);
     inst->data_dropped = gx_malloc(&eng->alloc, m->ndata + 1);
     inst->elem_dropped = gx_malloc(&eng->alloc, m->nelems + 1);
     if (!inst->own_funcs || !inst->funcs || !inst->tables || !inst->globals ||
-        !inst->global_objs || !inst->data_dropped || !inst->elem_dropped) {
+        !inst->global_objs || !inst->data_dropped || !inst->elem_dropped || !inst->host_frs) {
         err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
         gate_instance_free(inst);
         return NULL;
@@ -572,6 +633,10 @@ void gate_instance_free(gate_instance *inst)
     gx_free(&eng->alloc, inst->global_objs, (ng + 1) * sizeof *inst->global_objs);
     gx_free(&eng->alloc, inst->data_dropped, m->ndata + 1);
     gx_free(&eng->alloc, inst->elem_dropped, m->nelems + 1);
+    for (uint32_t i = 0; i < inst->nhosts; i++)
+        gx_free(&eng->alloc, inst->hosts[i], sizeof *inst->hosts[i]);
+    gx_free(&eng->alloc, inst->hosts, inst->nhosts * sizeof *inst->hosts);
+    gx_free(&eng->alloc, inst->host_frs, (m->nfunc_imports + 1) * sizeof *inst->host_frs);
     gate_module *mod = inst->mod;
     gx_free(&eng->alloc, inst, sizeof *inst);
     gate_module_free(mod);
@@ -595,10 +660,20 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
         set_limits((rt_vm *)fr->vm, stack);
     rt_entry_vm = &inst->vm;
     memset(&inst->vm.trap, 0, sizeof inst->vm.trap);
+    inst->vm.nbt = 0;
     uint32_t rc = gate_enter_x86_64(&inst->vm, fr->code, area, n,
                                     prev ? NULL : stack + STACK_GUARD + STACK_SIZE, fr->vm);
     rt_entry_vm = prev;
     inst->vm.host_sp = saved_sp;
+    if (rc == 2) {
+        inst->exit_code = inst->vm.exit_code;
+        if (err) {
+            err->status = GATE_OK;
+            gx_fail(err, GATE_EXITED, UINT64_MAX, GATE_NO_FUNC, "exited with status %d",
+                    inst->exit_code);
+        }
+        return GATE_EXITED;
+    }
     if (rc) {
         if (err) {
             static const char *const names[] = {
@@ -677,6 +752,27 @@ gate_status gate_call(gate_instance *inst, const char *export_name, const gate_v
 {
     return gate_call_n(inst, export_name, strlen(export_name), args, nargs, results, nresults,
                        err);
+}
+
+uint32_t gate_trap_backtrace(const gate_instance *inst, uint32_t *funcs, uint32_t *offsets,
+                             uint32_t max)
+{
+    uint32_t n = inst->vm.nbt;
+    for (uint32_t i = 0; i < n && i < max; i++) {
+        funcs[i] = inst->vm.bt_func[i];
+        offsets[i] = inst->vm.bt_off[i];
+    }
+    return n;
+}
+
+const char *gate_module_func_name(const gate_module *mod, uint32_t func)
+{
+    return gd_func_name(&mod->info, func);
+}
+
+int gate_exit_code(const gate_instance *inst)
+{
+    return inst->exit_code;
 }
 
 gate_status gate_trap_info_get(const gate_instance *inst, gate_trap_info *out)

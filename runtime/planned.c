@@ -31,8 +31,6 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *bytes,
     return NULL;
 }
 
-gate_instance *gate_call_instance(gate_call_ctx *ctx) { (void)ctx; return NULL; }
-void gate_call_trap(gate_call_ctx *ctx, const char *message) { (void)ctx; (void)message; }
 void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how) { (void)ctx; (void)how; }
 
 
@@ -45,12 +43,6 @@ gate_status gate_imports_func(gate_imports *imp, const char *module, const char 
 
 
 
-gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg,
-                              gate_error *err)
-{
-    (void)imp; (void)cfg;
-    return planned(err, "WASI (issue 4)");
-}
 
 
 
@@ -63,7 +55,6 @@ gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
 }
 
 
-int gate_exit_code(const gate_instance *inst) { (void)inst; return -1; }
 
 
 

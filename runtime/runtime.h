@@ -81,15 +81,29 @@ typedef struct rt_vm {
     uintptr_t host_sp;          /* VM_HOST_SP */
     const void *const *helpers; /* VM_HELPERS */
     uintptr_t real_limit;       /* VM_REAL_LIMIT */
+    uintptr_t fp;               /* VM_FP */
     gate_instance *inst;
     /* set when a trap unwinds */
     gate_trap_info trap;
+    int exit_code;              /* set with an unwind of status 2 (exit) */
+    uint32_t nbt;               /* backtrace of the last trap, innermost first */
+    uint32_t bt_func[32], bt_off[32];
+    gate_module *bt_mod[32];
 } rt_vm;
+
+/* What a host function sees of its caller (gate_call_ctx). */
+struct gate_call_ctx {
+    gate_instance *inst;        /* the calling instance */
+    int exit_code;
+    bool exited;
+    char message[128];
+};
 
 /* A host function bound in a gate_imports. */
 typedef struct rt_host {
     gate_raw_fn fn;
     void *ud;
+    bool any_sig;               /* binds whatever signature the import has */
     char *sig;                  /* "R(P...)" */
     gd_functype type;
     uint8_t types[64];
@@ -107,7 +121,16 @@ struct gate_imports {
     gate_engine *eng;
     rt_import *items;
     uint32_t n, cap;
+    /* state owned by the imports (WASI): freed with them */
+    void *owned[4];
+    void (*owned_free[4])(void *);
+    uint32_t nowned;
 };
+
+/* Binds every function of `module` that nothing more specific provides to
+   fn, with whatever signature the importer declares; owns `state`. */
+gate_status rt_imports_any(gate_imports *imp, const char *module, gate_raw_fn fn, void *ud,
+                           void *state, void (*state_free)(void *), gate_error *err);
 
 struct gate_instance {
     gate_engine *eng;
@@ -121,6 +144,10 @@ struct gate_instance {
     rt_global **global_objs;
     uint8_t *data_dropped, *elem_dropped;
     int exit_code;
+    /* host records made at link time for wildcard imports */
+    rt_host **hosts;
+    gate_funcref *host_frs;
+    uint32_t nhosts;
 };
 
 /* engine.c */
@@ -137,6 +164,8 @@ bool rt_table_init_range(gate_instance *inst, rt_table *t, const gd_elem *e, uin
 void *rt_const_ref(gate_instance *inst, const gd_const *k);
 
 /* signals.c */
+gate_module *rt_code_owner(uintptr_t pc);
+void rt_backtrace(rt_vm *entry, gate_module *mod, uint32_t wasm_off, uintptr_t fp);
 void rt_signals_install(void);
 void rt_signals_reinstall(void);
 bool rt_code_register(gate_module *mod);
@@ -148,6 +177,6 @@ uint32_t gate_enter_x86_64(rt_vm *entry_vm, void *code, uint64_t *area, uint64_t
                            void *stack_top, void *callee_vm);
 void gate_trap_exit_x86_64(rt_vm *entry_vm, uint32_t status);
 void gate_host_stub_x86_64(void);
-void gate_rt_host_call(rt_host *h, uint64_t *area);
+void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller);
 
 #endif

@@ -42,7 +42,7 @@ void rt_code_unregister(gate_module *mod)
     }
 }
 
-static gate_module *code_owner(uintptr_t pc)
+gate_module *rt_code_owner(uintptr_t pc)
 {
     for (int i = 0; i < MAX_CODE; i++) {
         gate_module *m = atomic_load(&code_mods[i]);
@@ -50,6 +50,36 @@ static gate_module *code_owner(uintptr_t pc)
             return m;
     }
     return NULL;
+}
+
+/*
+ * Records where a trap happened: the innermost frame from the trap site,
+ * then each caller from its return address (a safe point) by following
+ * the saved frame pointers:  [fp] = caller's fp, [fp + 8] = return address.
+ * Only reads memory; safe in a signal handler.
+ */
+void rt_backtrace(rt_vm *entry, gate_module *mod, uint32_t wasm_off, uintptr_t fp)
+{
+    uint32_t n = 0;
+    if (mod) {
+        entry->bt_mod[n] = mod;
+        entry->bt_off[n] = wasm_off;
+        entry->bt_func[n++] = gd_func_at(&mod->info, wasm_off);
+    }
+    while (fp && n < 32) {
+        uintptr_t ret = ((uintptr_t *)fp)[1];
+        gate_module *m = rt_code_owner(ret);
+        if (!m)
+            break;              /* the entry trampoline */
+        const gc_safepoint *sp = gc_find_safepoint(&m->code, (uint32_t)(ret - (uintptr_t)m->exec));
+        if (!sp)
+            break;
+        entry->bt_mod[n] = m;
+        entry->bt_off[n] = sp->wasm;
+        entry->bt_func[n++] = sp->func;
+        fp = ((uintptr_t *)fp)[0];
+    }
+    entry->nbt = n;
 }
 
 static void chain(int sig, siginfo_t *si, void *ctx)
@@ -74,13 +104,14 @@ static void handler(int sig, siginfo_t *si, void *ctx)
     ucontext_t *uc = ctx;
     uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     rt_vm *vm = rt_entry_vm;
-    gate_module *m = vm ? code_owner(pc) : NULL;
+    gate_module *m = vm ? rt_code_owner(pc) : NULL;
     const gc_trapsite *t = m ? gc_find_trap(&m->code, (uint32_t)(pc - (uintptr_t)m->exec)) : NULL;
     if (t) {
         vm->trap.code = (gate_trap_code)t->code;
         vm->trap.func_index = t->func;
         vm->trap.wasm_offset = t->wasm;
         vm->trap.message[0] = 0;
+        rt_backtrace(vm, m, t->wasm, (uintptr_t)uc->uc_mcontext.gregs[REG_RBP]);
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)gate_trap_exit_x86_64;
         uc->uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)vm;
         uc->uc_mcontext.gregs[REG_RSI] = 1;

@@ -1,0 +1,903 @@
+/*
+ * wasi.c - WASI preview1 for ordinary wasi-libc programs.
+ *
+ * Every function checks every pointer against linear memory (EFAULT when
+ * out of range) and every descriptor against the table (EBADF).  Paths
+ * are resolved beneath a preopened directory with openat2(RESOLVE_BENEATH
+ * | RESOLVE_NO_MAGICLINKS): absolute paths, ".." that climbs out, and
+ * symlinks that point out all fail with ENOTCAPABLE.  What is not
+ * implemented answers ENOSYS, whatever its signature.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../runtime/runtime.h"
+
+enum {
+    W_SUCCESS = 0, W_2BIG = 1, W_ACCES = 2, W_AGAIN = 6, W_BADF = 8, W_BUSY = 10,
+    W_EXIST = 20, W_FAULT = 21, W_FBIG = 22, W_ILSEQ = 25, W_INTR = 27, W_INVAL = 28,
+    W_IO = 29, W_ISDIR = 31, W_LOOP = 32, W_MFILE = 33, W_NAMETOOLONG = 37, W_NFILE = 41,
+    W_NOENT = 44, W_NOMEM = 48, W_NOSPC = 51, W_NOSYS = 52, W_NOTDIR = 54, W_NOTEMPTY = 55,
+    W_NOTSUP = 58, W_NOTTY = 59, W_OVERFLOW = 61, W_PERM = 63, W_PIPE = 64, W_ROFS = 69,
+    W_SPIPE = 70, W_XDEV = 75, W_NOTCAPABLE = 76
+};
+enum { FT_UNKNOWN = 0, FT_BLOCK = 1, FT_CHAR = 2, FT_DIR = 3, FT_FILE = 4, FT_SOCK = 6,
+       FT_LINK = 7 };
+#define RIGHTS_ALL 0x1fffffffull
+
+typedef struct wfd {
+    int host;                   /* -1: closed */
+    bool preopen;
+    char *guest;                /* preopen name */
+    uint16_t flags;             /* fdflags */
+} wfd;
+
+typedef struct gate_wasi {
+    gate_engine *eng;
+    char **argv, **envp;
+    int argc, envc;
+    wfd *fds;
+    uint32_t nfds;
+} gate_wasi;
+
+static int errno_to_wasi(int e)
+{
+    switch (e) {
+    case E2BIG: return W_2BIG;
+    case EACCES: return W_ACCES;
+    case EAGAIN: return W_AGAIN;
+    case EBADF: return W_BADF;
+    case EBUSY: return W_BUSY;
+    case EEXIST: return W_EXIST;
+    case EFAULT: return W_FAULT;
+    case EFBIG: return W_FBIG;
+    case EILSEQ: return W_ILSEQ;
+    case EINTR: return W_INTR;
+    case EINVAL: return W_INVAL;
+    case EISDIR: return W_ISDIR;
+    case ELOOP: return W_LOOP;
+    case EMFILE: return W_MFILE;
+    case ENAMETOOLONG: return W_NAMETOOLONG;
+    case ENFILE: return W_NFILE;
+    case ENOENT: return W_NOENT;
+    case ENOMEM: return W_NOMEM;
+    case ENOSPC: return W_NOSPC;
+    case ENOSYS: return W_NOSYS;
+    case ENOTDIR: return W_NOTDIR;
+    case ENOTEMPTY: return W_NOTEMPTY;
+    case EOPNOTSUPP: return W_NOTSUP;
+    case ENOTTY: return W_NOTTY;
+    case EOVERFLOW: return W_OVERFLOW;
+    case EPERM: return W_PERM;
+    case EPIPE: return W_PIPE;
+    case EROFS: return W_ROFS;
+    case ESPIPE: return W_SPIPE;
+    case EXDEV: return W_NOTCAPABLE;   /* openat2 RESOLVE_BENEATH: an escape */
+    default: return W_IO;
+    }
+}
+
+/* ---- memory access ---------------------------------------------------- */
+
+static uint8_t *mem(gate_call_ctx *ctx, uint32_t ptr, uint64_t len)
+{
+    uint64_t size;
+    uint8_t *base = gate_memory_data(gate_call_instance(ctx), &size);
+    if (!base || (uint64_t)ptr + len > size)
+        return NULL;
+    return base + ptr;
+}
+
+static bool put32(gate_call_ctx *ctx, uint32_t ptr, uint32_t v)
+{
+    uint8_t *p = mem(ctx, ptr, 4);
+    if (p)
+        memcpy(p, &v, 4);
+    return p != NULL;
+}
+
+static bool put64(gate_call_ctx *ctx, uint32_t ptr, uint64_t v)
+{
+    uint8_t *p = mem(ctx, ptr, 8);
+    if (p)
+        memcpy(p, &v, 8);
+    return p != NULL;
+}
+
+#define ARG32(i) ((uint32_t)args[i].of.i32)
+#define ARG64(i) ((uint64_t)args[i].of.i64)
+
+static gate_status ret(gate_val *res, int e)
+{
+    res[0].type = GATE_I32;
+    res[0].of.i32 = e;
+    return GATE_OK;
+}
+
+static wfd *getfd(gate_wasi *w, uint32_t fd)
+{
+    return fd < w->nfds && w->fds[fd].host >= 0 ? &w->fds[fd] : NULL;
+}
+
+/* ---- args, environment, clocks, random, yield, exit --------------------- */
+
+static int strings_get(gate_call_ctx *ctx, char **list, int n, uint32_t ptrs, uint32_t buf)
+{
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(list[i]) + 1;
+        uint8_t *p = mem(ctx, buf, len);
+        if (!p || !put32(ctx, ptrs + 4 * (uint32_t)i, buf))
+            return W_FAULT;
+        memcpy(p, list[i], len);
+        buf += (uint32_t)len;
+    }
+    return W_SUCCESS;
+}
+
+static int strings_sizes(gate_call_ctx *ctx, char **list, int n, uint32_t count_ptr,
+                         uint32_t size_ptr)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += strlen(list[i]) + 1;
+    if (total > UINT32_MAX)
+        return W_OVERFLOW;
+    return put32(ctx, count_ptr, (uint32_t)n) && put32(ctx, size_ptr, (uint32_t)total)
+               ? W_SUCCESS : W_FAULT;
+}
+
+static gate_status args_get(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    gate_wasi *w = ud;
+    return ret(res, strings_get(c, w->argv, w->argc, ARG32(0), ARG32(1)));
+}
+
+static gate_status args_sizes_get(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    gate_wasi *w = ud;
+    return ret(res, strings_sizes(c, w->argv, w->argc, ARG32(0), ARG32(1)));
+}
+
+static gate_status environ_get(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    gate_wasi *w = ud;
+    return ret(res, strings_get(c, w->envp, w->envc, ARG32(0), ARG32(1)));
+}
+
+static gate_status environ_sizes_get(gate_call_ctx *c, void *ud, const gate_val *args,
+                                     gate_val *res)
+{
+    gate_wasi *w = ud;
+    return ret(res, strings_sizes(c, w->envp, w->envc, ARG32(0), ARG32(1)));
+}
+
+static int clock_of(uint32_t id, clockid_t *out)
+{
+    static const clockid_t ids[] = { CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID,
+                                     CLOCK_THREAD_CPUTIME_ID };
+    if (id > 3)
+        return W_INVAL;
+    *out = ids[id];
+    return W_SUCCESS;
+}
+
+static gate_status clock_res_get(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)ud;
+    clockid_t id;
+    struct timespec ts;
+    int e = clock_of(ARG32(0), &id);
+    if (e)
+        return ret(res, e);
+    if (clock_getres(id, &ts))
+        return ret(res, errno_to_wasi(errno));
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return ret(res, put64(c, ARG32(1), ns) ? W_SUCCESS : W_FAULT);
+}
+
+static gate_status clock_time_get(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)ud;
+    clockid_t id;
+    struct timespec ts;
+    int e = clock_of(ARG32(0), &id);
+    if (e)
+        return ret(res, e);
+    if (clock_gettime(id, &ts))
+        return ret(res, errno_to_wasi(errno));
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return ret(res, put64(c, ARG32(2), ns) ? W_SUCCESS : W_FAULT);
+}
+
+static gate_status random_get(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)ud;
+    uint8_t *p = mem(c, ARG32(0), ARG32(1));
+    if (!p)
+        return ret(res, W_FAULT);
+    for (uint32_t done = 0; done < ARG32(1);) {
+        ssize_t n = getrandom(p + done, ARG32(1) - done, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return ret(res, errno_to_wasi(errno));
+        }
+        done += (uint32_t)n;
+    }
+    return ret(res, W_SUCCESS);
+}
+
+static gate_status sched_yield_(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)c; (void)ud; (void)args;
+    sched_yield();
+    return ret(res, W_SUCCESS);
+}
+
+static gate_status proc_exit(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)ud; (void)res;
+    gate_call_exit(c, (int)ARG32(0));
+    return GATE_EXITED;
+}
+
+static gate_status nosys(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)c; (void)ud; (void)args;
+    return ret(res, W_NOSYS);
+}
+
+/* ---- descriptors --------------------------------------------------------- */
+
+static uint8_t filetype(mode_t m)
+{
+    if (S_ISREG(m)) return FT_FILE;
+    if (S_ISDIR(m)) return FT_DIR;
+    if (S_ISCHR(m)) return FT_CHAR;
+    if (S_ISBLK(m)) return FT_BLOCK;
+    if (S_ISLNK(m)) return FT_LINK;
+    if (S_ISSOCK(m)) return FT_SOCK;
+    return FT_UNKNOWN;
+}
+
+static uint64_t ns_of(struct timespec ts)
+{
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int write_filestat(gate_call_ctx *c, uint32_t ptr, const struct stat *st)
+{
+    uint8_t *p = mem(c, ptr, 64);
+    if (!p)
+        return W_FAULT;
+    uint64_t v[8] = { st->st_dev, st->st_ino, filetype(st->st_mode), st->st_nlink,
+                      (uint64_t)st->st_size, ns_of(st->st_atim), ns_of(st->st_mtim),
+                      ns_of(st->st_ctim) };
+    memcpy(p, v, 64);
+    return W_SUCCESS;
+}
+
+/* iovecs: count entries of { u32 buf, u32 len } at ptr */
+static int iov_io(gate_call_ctx *c, int host, uint32_t iovs, uint32_t n, bool is_write,
+                  uint64_t *total)
+{
+    *total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t *e = mem(c, iovs + 8 * i, 8);
+        if (!e)
+            return W_FAULT;
+        uint32_t buf, len;
+        memcpy(&buf, e, 4);
+        memcpy(&len, e + 4, 4);
+        uint8_t *p = mem(c, buf, len);
+        if (!p)
+            return W_FAULT;
+        uint32_t done = 0;
+        while (done < len) {
+            ssize_t r = is_write ? write(host, p + done, len - done)
+                                 : read(host, p + done, len - done);
+            if (r < 0) {
+                if (errno == EINTR)
+                    continue;
+                return *total ? W_SUCCESS : errno_to_wasi(errno);
+            }
+            if (r == 0)
+                break;
+            done += (uint32_t)r;
+            if (!is_write)
+                break;   /* a short read ends the call, as readv does */
+        }
+        *total += done;
+        if (done < len)
+            break;
+    }
+    return W_SUCCESS;
+}
+
+static gate_status fd_rw(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res,
+                         bool is_write)
+{
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    uint64_t total;
+    int e = iov_io(c, f->host, ARG32(1), ARG32(2), is_write, &total);
+    if (e)
+        return ret(res, e);
+    return ret(res, put32(c, ARG32(3), (uint32_t)total) ? W_SUCCESS : W_FAULT);
+}
+
+static gate_status fd_read(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    return fd_rw(c, ud, args, res, false);
+}
+
+static gate_status fd_write(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    return fd_rw(c, ud, args, res, true);
+}
+
+static gate_status fd_seek(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    wfd *f = getfd(ud, ARG32(0));
+    static const int wh[] = { SEEK_SET, SEEK_CUR, SEEK_END };
+    if (!f)
+        return ret(res, W_BADF);
+    if (ARG32(2) > 2)
+        return ret(res, W_INVAL);
+    off_t r = lseek(f->host, (off_t)ARG64(1), wh[ARG32(2)]);
+    if (r < 0)
+        return ret(res, errno_to_wasi(errno));
+    return ret(res, put64(c, ARG32(3), (uint64_t)r) ? W_SUCCESS : W_FAULT);
+}
+
+static gate_status fd_tell(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    off_t r = lseek(f->host, 0, SEEK_CUR);
+    if (r < 0)
+        return ret(res, errno_to_wasi(errno));
+    return ret(res, put64(c, ARG32(1), (uint64_t)r) ? W_SUCCESS : W_FAULT);
+}
+
+static gate_status fd_close(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)c;
+    gate_wasi *w = ud;
+    wfd *f = getfd(w, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    if (f->host > 2)
+        close(f->host);
+    free(f->guest);
+    f->guest = NULL;
+    f->host = -1;
+    f->preopen = false;
+    return ret(res, W_SUCCESS);
+}
+
+static gate_status fd_fdstat_get(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    wfd *f = getfd(ud, ARG32(0));
+    struct stat st;
+    if (!f)
+        return ret(res, W_BADF);
+    if (fstat(f->host, &st))
+        return ret(res, errno_to_wasi(errno));
+    uint8_t *p = mem(c, ARG32(1), 24);
+    if (!p)
+        return ret(res, W_FAULT);
+    memset(p, 0, 24);
+    p[0] = filetype(st.st_mode);
+    memcpy(p + 2, &f->flags, 2);
+    uint64_t rights = RIGHTS_ALL;
+    memcpy(p + 8, &rights, 8);
+    memcpy(p + 16, &rights, 8);
+    return ret(res, W_SUCCESS);
+}
+
+static gate_status fd_fdstat_set_flags(gate_call_ctx *c, void *ud, const gate_val *args,
+                                       gate_val *res)
+{
+    (void)c;
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    uint32_t fl = ARG32(1);
+    int host = fcntl(f->host, F_GETFL);
+    if (host < 0)
+        return ret(res, errno_to_wasi(errno));
+    host &= ~(O_APPEND | O_NONBLOCK);
+    if (fl & 1)
+        host |= O_APPEND;
+    if (fl & 4)
+        host |= O_NONBLOCK;
+    if (fcntl(f->host, F_SETFL, host) < 0)
+        return ret(res, errno_to_wasi(errno));
+    f->flags = (uint16_t)fl;
+    return ret(res, W_SUCCESS);
+}
+
+static gate_status fd_filestat_get(gate_call_ctx *c, void *ud, const gate_val *args,
+                                   gate_val *res)
+{
+    wfd *f = getfd(ud, ARG32(0));
+    struct stat st;
+    if (!f)
+        return ret(res, W_BADF);
+    if (fstat(f->host, &st))
+        return ret(res, errno_to_wasi(errno));
+    return ret(res, write_filestat(c, ARG32(1), &st));
+}
+
+static gate_status fd_prestat_get(gate_call_ctx *c, void *ud, const gate_val *args,
+                                  gate_val *res)
+{
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    if (!f->preopen)
+        return ret(res, W_BADF);
+    uint8_t *p = mem(c, ARG32(1), 8);
+    if (!p)
+        return ret(res, W_FAULT);
+    uint32_t len = (uint32_t)strlen(f->guest);
+    memset(p, 0, 8);
+    memcpy(p + 4, &len, 4);
+    return ret(res, W_SUCCESS);
+}
+
+static gate_status fd_prestat_dir_name(gate_call_ctx *c, void *ud, const gate_val *args,
+                                       gate_val *res)
+{
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f || !f->preopen)
+        return ret(res, W_BADF);
+    size_t len = strlen(f->guest);
+    if (ARG32(2) < len)
+        return ret(res, W_NAMETOOLONG);
+    uint8_t *p = mem(c, ARG32(1), len);
+    if (!p)
+        return ret(res, W_FAULT);
+    memcpy(p, f->guest, len);
+    return ret(res, W_SUCCESS);
+}
+
+/* fd_readdir(fd, buf, len, cookie, bufused): cookies are getdents64 offsets */
+static gate_status fd_readdir(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    uint32_t buf = ARG32(1), len = ARG32(2);
+    uint8_t *out = mem(c, buf, len);
+    if (!out)
+        return ret(res, W_FAULT);
+    if (lseek(f->host, (off_t)ARG64(3), SEEK_SET) < 0)
+        return ret(res, errno_to_wasi(errno));
+    char raw[4096];
+    uint32_t used = 0;
+    while (used < len) {
+        long n = syscall(SYS_getdents64, f->host, raw, sizeof raw);
+        if (n < 0)
+            return ret(res, errno_to_wasi(errno));
+        if (n == 0)
+            break;
+        for (long pos = 0; pos < n && used < len;) {
+            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; } h;
+            memcpy(&h, raw + pos, 19);
+            const char *name = raw + pos + 19;
+            uint32_t nlen = (uint32_t)strlen(name);
+            uint8_t d[24] = { 0 };
+            uint64_t next = (uint64_t)h.off;
+            memcpy(d, &next, 8);
+            memcpy(d + 8, &h.ino, 8);
+            memcpy(d + 16, &nlen, 4);
+            d[20] = h.type == DT_DIR ? FT_DIR : h.type == DT_REG ? FT_FILE
+                  : h.type == DT_LNK ? FT_LINK : h.type == DT_CHR ? FT_CHAR
+                  : h.type == DT_BLK ? FT_BLOCK : h.type == DT_SOCK ? FT_SOCK : FT_UNKNOWN;
+            /* entries may be cut at the end of the buffer: that is the protocol */
+            for (uint32_t k = 0; k < 24 && used < len; k++)
+                out[used++] = d[k];
+            for (uint32_t k = 0; k < nlen && used < len; k++)
+                out[used++] = (uint8_t)name[k];
+            pos += h.reclen;
+        }
+    }
+    return ret(res, put32(c, ARG32(4), used) ? W_SUCCESS : W_FAULT);
+}
+
+/* ---- paths --------------------------------------------------------------- */
+
+/* Copies a guest path out of memory, NUL-terminated; rejects NULs. */
+static int guest_path(gate_call_ctx *c, uint32_t ptr, uint32_t len, char *out, size_t cap)
+{
+    if (len >= cap)
+        return W_NAMETOOLONG;
+    uint8_t *p = mem(c, ptr, len);
+    if (!p)
+        return W_FAULT;
+    if (memchr(p, 0, len))
+        return W_INVAL;
+    memcpy(out, p, len);
+    out[len] = 0;
+    return W_SUCCESS;
+}
+
+/* openat2 beneath dirfd; fails with EXDEV when the path would escape. */
+static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, bool follow)
+{
+    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = mode,
+                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+    if (!follow)
+        how.flags |= O_NOFOLLOW;
+    long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    return (int)fd;
+}
+
+/* Splits path into an opened parent directory (beneath dirfd) and a last name. */
+static int open_parent(int dirfd, const char *path, char *name, size_t cap, int *parent)
+{
+    const char *slash = strrchr(path, '/');
+    const char *last = slash ? slash + 1 : path;
+    if (!*last || !strcmp(last, ".") || !strcmp(last, ".."))
+        return W_INVAL;
+    if (strlen(last) >= cap)
+        return W_NAMETOOLONG;
+    strcpy(name, last);
+    char dir[4096];
+    size_t dlen = slash ? (size_t)(slash - path) : 0;
+    if (dlen == 0 && slash)
+        return W_NOTCAPABLE;          /* "/name": absolute */
+    memcpy(dir, path, dlen);
+    dir[dlen] = 0;
+    int fd = open_beneath(dirfd, dlen ? dir : ".", O_PATH | O_DIRECTORY, 0, true);
+    if (fd < 0)
+        return errno_to_wasi(errno);
+    *parent = fd;
+    return W_SUCCESS;
+}
+
+static int add_fd(gate_wasi *w, int host)
+{
+    for (uint32_t i = 3; i < w->nfds; i++)
+        if (w->fds[i].host < 0) {
+            memset(&w->fds[i], 0, sizeof w->fds[i]);
+            w->fds[i].host = host;
+            return (int)i;
+        }
+    if (w->nfds >= 4096)
+        return -1;
+    wfd *n = realloc(w->fds, (w->nfds + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    w->fds = n;
+    memset(&n[w->nfds], 0, sizeof *n);
+    n[w->nfds].host = host;
+    return (int)w->nfds++;
+}
+
+/* path_open(dirfd, dirflags, path, path_len, oflags, rights, rights_inh, fdflags, fd_out) */
+static gate_status path_open(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    gate_wasi *w = ud;
+    wfd *d = getfd(w, ARG32(0));
+    char path[4096];
+    if (!d)
+        return ret(res, W_BADF);
+    int e = guest_path(c, ARG32(2), ARG32(3), path, sizeof path);
+    if (e)
+        return ret(res, e);
+    uint32_t oflags = ARG32(4), fdflags = ARG32(7);
+    uint64_t rights = ARG64(5);
+    /* read/write from the requested rights: fd_read = 1<<1, fd_write = 1<<6 */
+    bool rd = rights & (1u << 1) || !(rights & (1u << 6));
+    bool wr = rights & (1u << 6);
+    int flags = rd && wr ? O_RDWR : wr ? O_WRONLY : O_RDONLY;
+    if (oflags & 1) flags |= O_CREAT;
+    if (oflags & 2) flags |= O_DIRECTORY;
+    if (oflags & 4) flags |= O_EXCL;
+    if (oflags & 8) flags |= O_TRUNC;
+    if (fdflags & 1) flags |= O_APPEND;
+    if (fdflags & 4) flags |= O_NONBLOCK;
+    if ((flags & (O_CREAT | O_TRUNC)) && !(flags & (O_WRONLY | O_RDWR)))
+        flags |= O_RDWR;
+    int fd = open_beneath(d->host, path, flags, 0644, ARG32(1) & 1);
+    if (fd < 0 && errno == EISDIR && (flags & (O_WRONLY | O_RDWR)))
+        fd = open_beneath(d->host, path, (flags & ~(O_WRONLY | O_RDWR)) | O_RDONLY, 0644,
+                          ARG32(1) & 1);
+    if (fd < 0)
+        return ret(res, errno_to_wasi(errno));
+    int g = add_fd(w, fd);
+    if (g < 0) {
+        close(fd);
+        return ret(res, W_MFILE);
+    }
+    w->fds[g].flags = (uint16_t)fdflags;
+    if (!put32(c, ARG32(8), (uint32_t)g)) {
+        close(fd);
+        w->fds[g].host = -1;
+        return ret(res, W_FAULT);
+    }
+    return ret(res, W_SUCCESS);
+}
+
+static gate_status path_filestat_get(gate_call_ctx *c, void *ud, const gate_val *args,
+                                     gate_val *res)
+{
+    wfd *d = getfd(ud, ARG32(0));
+    char path[4096];
+    struct stat st;
+    if (!d)
+        return ret(res, W_BADF);
+    int e = guest_path(c, ARG32(2), ARG32(3), path, sizeof path);
+    if (e)
+        return ret(res, e);
+    int fd = open_beneath(d->host, path, O_PATH, 0, ARG32(1) & 1);
+    if (fd < 0)
+        return ret(res, errno_to_wasi(errno));
+    int r = fstat(fd, &st);
+    int saved = errno;
+    close(fd);
+    if (r)
+        return ret(res, errno_to_wasi(saved));
+    return ret(res, write_filestat(c, ARG32(4), &st));
+}
+
+/* mkdir, unlink, rmdir: beneath the directory, on the last name */
+static gate_status path_op(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res,
+                           int op)
+{
+    wfd *d = getfd(ud, ARG32(0));
+    char path[4096], name[256];
+    int parent, r;
+    if (!d)
+        return ret(res, W_BADF);
+    int e = guest_path(c, ARG32(1), ARG32(2), path, sizeof path);
+    if (!e)
+        e = open_parent(d->host, path, name, sizeof name, &parent);
+    if (e)
+        return ret(res, e);
+    if (op == 0)
+        r = mkdirat(parent, name, 0755);
+    else
+        r = unlinkat(parent, name, op == 2 ? AT_REMOVEDIR : 0);
+    int saved = errno;
+    close(parent);
+    return ret(res, r ? errno_to_wasi(saved) : W_SUCCESS);
+}
+
+static gate_status path_create_directory(gate_call_ctx *c, void *ud, const gate_val *args,
+                                         gate_val *res)
+{
+    return path_op(c, ud, args, res, 0);
+}
+
+static gate_status path_unlink_file(gate_call_ctx *c, void *ud, const gate_val *args,
+                                    gate_val *res)
+{
+    return path_op(c, ud, args, res, 1);
+}
+
+static gate_status path_remove_directory(gate_call_ctx *c, void *ud, const gate_val *args,
+                                         gate_val *res)
+{
+    return path_op(c, ud, args, res, 2);
+}
+
+/* path_rename(fd, old, old_len, new_fd, new, new_len) */
+static gate_status path_rename(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    wfd *d1 = getfd(ud, ARG32(0)), *d2 = getfd(ud, ARG32(3));
+    char p1[4096], p2[4096], n1[256], n2[256];
+    int f1, f2;
+    if (!d1 || !d2)
+        return ret(res, W_BADF);
+    int e = guest_path(c, ARG32(1), ARG32(2), p1, sizeof p1);
+    if (!e)
+        e = guest_path(c, ARG32(4), ARG32(5), p2, sizeof p2);
+    if (!e)
+        e = open_parent(d1->host, p1, n1, sizeof n1, &f1);
+    if (e)
+        return ret(res, e);
+    e = open_parent(d2->host, p2, n2, sizeof n2, &f2);
+    if (e) {
+        close(f1);
+        return ret(res, e);
+    }
+    int r = renameat(f1, n1, f2, n2);
+    int saved = errno;
+    close(f1);
+    close(f2);
+    return ret(res, r ? errno_to_wasi(saved) : W_SUCCESS);
+}
+
+/* poll_oneoff for clock subscriptions: sleeps until the earliest one. */
+static gate_status poll_oneoff(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)ud;
+    uint32_t in = ARG32(0), out = ARG32(1), n = ARG32(2);
+    if (n == 0)
+        return ret(res, W_INVAL);
+    uint8_t *subs = mem(c, in, (uint64_t)n * 48), *evs = mem(c, out, (uint64_t)n * 32);
+    if (!subs || !evs)
+        return ret(res, W_FAULT);
+    uint64_t wait = UINT64_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t *s = subs + 48 * i;
+        if (s[8] != 0)
+            continue;
+        uint64_t timeout;
+        uint16_t flags;
+        uint32_t id;
+        memcpy(&id, s + 16, 4);
+        memcpy(&timeout, s + 24, 8);
+        memcpy(&flags, s + 40, 2);
+        if (flags & 1) {       /* absolute */
+            clockid_t cid;
+            struct timespec ts;
+            if (clock_of(id, &cid) || clock_gettime(cid, &ts))
+                return ret(res, W_INVAL);
+            uint64_t now = ns_of(ts);
+            timeout = timeout > now ? timeout - now : 0;
+        }
+        if (timeout < wait)
+            wait = timeout;
+    }
+    if (wait != UINT64_MAX) {
+        struct timespec ts = { (time_t)(wait / 1000000000u), (long)(wait % 1000000000u) };
+        while (nanosleep(&ts, &ts) && errno == EINTR)
+            ;
+    }
+    uint32_t nev = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t *s = subs + 48 * i, *ev = evs + 32 * nev;
+        memset(ev, 0, 32);
+        memcpy(ev, s, 8);                        /* userdata */
+        if (s[8] == 0) {
+            ev[10] = 0;                          /* clock */
+        } else {
+            uint16_t err = W_NOSYS;              /* fd readiness: not supported */
+            memcpy(ev + 8, &err, 2);
+            ev[10] = s[8];
+        }
+        nev++;
+    }
+    return ret(res, put32(c, ARG32(3), nev) ? W_SUCCESS : W_FAULT);
+}
+
+/* ---- binding ------------------------------------------------------------- */
+
+static void wasi_free(void *p)
+{
+    gate_wasi *w = p;
+    for (int i = 0; i < w->argc; i++)
+        free(w->argv[i]);
+    for (int i = 0; i < w->envc; i++)
+        free(w->envp[i]);
+    free(w->argv);
+    free(w->envp);
+    for (uint32_t i = 0; i < w->nfds; i++) {
+        if (w->fds[i].host > 2)
+            close(w->fds[i].host);
+        free(w->fds[i].guest);
+    }
+    free(w->fds);
+    free(w);
+}
+
+static const struct {
+    const char *name, *sig;
+    gate_raw_fn fn;
+} wasi_funcs[] = {
+    { "args_get", "i(ii)", args_get },
+    { "args_sizes_get", "i(ii)", args_sizes_get },
+    { "environ_get", "i(ii)", environ_get },
+    { "environ_sizes_get", "i(ii)", environ_sizes_get },
+    { "clock_res_get", "i(ii)", clock_res_get },
+    { "clock_time_get", "i(iIi)", clock_time_get },
+    { "random_get", "i(ii)", random_get },
+    { "sched_yield", "i()", sched_yield_ },
+    { "proc_exit", "v(i)", proc_exit },
+    { "fd_read", "i(iiii)", fd_read },
+    { "fd_write", "i(iiii)", fd_write },
+    { "fd_seek", "i(iIii)", fd_seek },
+    { "fd_tell", "i(ii)", fd_tell },
+    { "fd_close", "i(i)", fd_close },
+    { "fd_fdstat_get", "i(ii)", fd_fdstat_get },
+    { "fd_fdstat_set_flags", "i(ii)", fd_fdstat_set_flags },
+    { "fd_filestat_get", "i(ii)", fd_filestat_get },
+    { "fd_prestat_get", "i(ii)", fd_prestat_get },
+    { "fd_prestat_dir_name", "i(iii)", fd_prestat_dir_name },
+    { "fd_readdir", "i(iiiIi)", fd_readdir },
+    { "path_open", "i(iiiiiIIii)", path_open },
+    { "path_filestat_get", "i(iiiii)", path_filestat_get },
+    { "path_create_directory", "i(iii)", path_create_directory },
+    { "path_unlink_file", "i(iii)", path_unlink_file },
+    { "path_remove_directory", "i(iii)", path_remove_directory },
+    { "path_rename", "i(iiiiii)", path_rename },
+    { "poll_oneoff", "i(iiii)", poll_oneoff },
+};
+
+gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg, gate_error *err)
+{
+    gate_wasi *w = calloc(1, sizeof *w);
+    if (!w)
+        goto nomem;
+    w->eng = imp->eng;
+    w->argc = cfg ? cfg->argc : 0;
+    w->envc = cfg ? cfg->envc : 0;
+    w->argv = calloc((size_t)w->argc + 1, sizeof(char *));
+    w->envp = calloc((size_t)w->envc + 1, sizeof(char *));
+    w->nfds = 3 + (cfg ? (uint32_t)cfg->npreopens : 0);
+    w->fds = calloc(w->nfds, sizeof *w->fds);
+    if (!w->argv || !w->envp || !w->fds) {
+        wasi_free(w);
+        goto nomem;
+    }
+    for (uint32_t i = 0; i < w->nfds; i++)
+        w->fds[i].host = i < 3 ? (int)i : -1;
+    for (int i = 0; i < w->argc; i++)
+        if (!(w->argv[i] = strdup(cfg->argv[i]))) {
+            wasi_free(w);
+            goto nomem;
+        }
+    for (int i = 0; i < w->envc; i++)
+        if (!(w->envp[i] = strdup(cfg->envp[i]))) {
+            wasi_free(w);
+            goto nomem;
+        }
+    for (int i = 0; cfg && i < cfg->npreopens; i++) {
+        int fd = open(cfg->preopen_host[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+            if (err) {
+                err->status = GATE_OK;
+                gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "cannot open directory %s: %s",
+                        cfg->preopen_host[i], strerror(errno));
+            }
+            wasi_free(w);
+            return GATE_ERR_IO;
+        }
+        wfd *f = &w->fds[3 + i];
+        f->host = fd;
+        f->preopen = true;
+        f->guest = strdup(cfg->preopen_guest && cfg->preopen_guest[i] ? cfg->preopen_guest[i]
+                                                                       : cfg->preopen_host[i]);
+        if (!f->guest) {
+            wasi_free(w);
+            goto nomem;
+        }
+    }
+    for (size_t i = 0; i < sizeof wasi_funcs / sizeof wasi_funcs[0]; i++) {
+        gate_status st = gate_imports_func_raw(imp, "wasi_snapshot_preview1", wasi_funcs[i].name,
+                                               wasi_funcs[i].sig, wasi_funcs[i].fn, w, err);
+        if (st != GATE_OK) {
+            wasi_free(w);
+            return st;
+        }
+    }
+    /* anything else from wasi_snapshot_preview1: ENOSYS, whatever its type */
+    gate_status st = rt_imports_any(imp, "wasi_snapshot_preview1", nosys, w, w, wasi_free, err);
+    if (st != GATE_OK)
+        wasi_free(w);
+    return st;
+nomem:
+    if (err) {
+        err->status = GATE_OK;
+        gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+    }
+    return GATE_ERR_NOMEM;
+}

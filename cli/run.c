@@ -1,0 +1,235 @@
+/*
+ * run.c - `gate run`: a WASI command (_start) or one export (--invoke).
+ *
+ *   gate run [options] PROG.wasm [ARGS...]
+ *     --invoke NAME          call export NAME with ARGS parsed by its types
+ *     --dir HOST[::GUEST]    preopen a host directory (as GUEST)
+ *     --env KEY=VALUE        an environment variable for the program
+ *     --max-memory-pages N   cap linear memory
+ *     --explicit-bounds      bounds-check every access instead of guard pages
+ *
+ * Exit status: the program's (proc_exit, 0 when _start returns); 134 after
+ * a trap, which prints the trap, its wasm offset and a backtrace; 1 when
+ * the module is rejected; 2 for usage or I/O errors.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_OPT 256
+
+static int usage_run(void)
+{
+    fprintf(stderr, "usage: gate run [--invoke NAME] [--dir HOST[::GUEST]] [--env K=V]\n"
+                    "                [--max-memory-pages N] [--explicit-bounds] PROG.wasm [ARGS...]\n");
+    return 2;
+}
+
+static void print_trap(gate_instance *inst, gate_module *mod, const gate_error *err)
+{
+    uint32_t funcs[32], offs[32];
+    fprintf(stderr, "gate: trap: %s\n", err->message);
+    uint32_t n = gate_trap_backtrace(inst, funcs, offs, 32);
+    for (uint32_t i = 0; i < n && i < 32; i++) {
+        const char *name = funcs[i] == GATE_NO_FUNC ? NULL : gate_module_func_name(mod, funcs[i]);
+        fprintf(stderr, "  #%u func %u%s%s%s at wasm offset 0x%x\n", i, funcs[i],
+                name ? " <" : "", name ? name : "", name ? ">" : "", offs[i]);
+    }
+}
+
+/* Parses a command-line argument as a value of type t. */
+static int parse_arg(const char *s, uint8_t t, gate_val *v)
+{
+    char *end;
+    errno = 0;
+    memset(v, 0, sizeof *v);
+    v->type = (gate_valtype)t;
+    switch (t) {
+    case GT_I32: {
+        long long x = strtoll(s, &end, 0);
+        if (*end || errno || x < INT32_MIN || x > UINT32_MAX)
+            return 0;
+        v->of.i32 = (int32_t)x;
+        return 1;
+    }
+    case GT_I64: {
+        long long x = strtoll(s, &end, 0);
+        if (*end || errno)
+            return 0;
+        v->of.i64 = x;
+        return 1;
+    }
+    case GT_F32:
+        v->of.f32 = strtof(s, &end);
+        return !*end;
+    case GT_F64:
+        v->of.f64 = strtod(s, &end);
+        return !*end;
+    default:
+        return 0;
+    }
+}
+
+static void print_val(const gate_val *v)
+{
+    switch (v->type) {
+    case GATE_I32: printf("%" PRId32 "\n", v->of.i32); break;
+    case GATE_I64: printf("%" PRId64 "\n", v->of.i64); break;
+    case GATE_F32: printf("%.9g\n", (double)v->of.f32); break;
+    case GATE_F64: printf("%.17g\n", v->of.f64); break;
+    default: printf("ref %p\n", v->of.ref); break;
+    }
+}
+
+int cli_run(int argc, char **argv)
+{
+    const char *invoke = NULL, *prog = NULL;
+    const char *dirs_host[MAX_OPT], *dirs_guest[MAX_OPT], *envs[MAX_OPT];
+    char *dir_copies[MAX_OPT];
+    int ndirs = 0, nenvs = 0, i;
+    gate_config cfg;
+    gate_limits lim = { 0 };
+    gate_config_init(&cfg);
+    for (i = 2; i < argc && argv[i][0] == '-'; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--")) {
+            i++;
+            break;
+        }
+        if (!strcmp(o, "--explicit-bounds")) {
+            cfg.bounds = GATE_BOUNDS_EXPLICIT;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return usage_run();
+        const char *val = argv[++i];
+        if (!strcmp(o, "--invoke")) {
+            invoke = val;
+        } else if (!strcmp(o, "--dir")) {
+            if (ndirs == MAX_OPT)
+                return usage_run();
+            char *copy = strdup(val);
+            if (!copy)
+                return 2;
+            char *sep = strstr(copy, "::");
+            dir_copies[ndirs] = copy;
+            dirs_guest[ndirs] = sep ? sep + 2 : copy;
+            if (sep)
+                *sep = 0;
+            dirs_host[ndirs++] = copy;
+        } else if (!strcmp(o, "--env")) {
+            if (nenvs == MAX_OPT || !strchr(val, '='))
+                return usage_run();
+            envs[nenvs++] = val;
+        } else if (!strcmp(o, "--max-memory-pages")) {
+            char *end;
+            unsigned long n = strtoul(val, &end, 10);
+            if (*end || n == 0 || n > 65536)
+                return usage_run();
+            lim.max_memory_pages = (uint32_t)n;
+        } else {
+            fprintf(stderr, "gate run: unknown option %s\n", o);
+            return usage_run();
+        }
+    }
+    if (i >= argc)
+        return usage_run();
+    prog = argv[i++];
+    int rc = 2;
+    size_t len;
+    gate_error err;
+    uint8_t *bytes = cli_read_file(prog, &len);
+    gate_engine *eng = bytes ? gate_engine_new(&cfg, &err) : NULL;
+    gate_module *mod = NULL;
+    gate_imports *imp = NULL;
+    gate_instance *inst = NULL;
+    if (!eng)
+        goto out;
+    mod = gate_module_new(eng, bytes, len, &err);
+    if (!mod) {
+        cli_report(prog, &err);
+        rc = 1;
+        goto out;
+    }
+    imp = gate_imports_new(eng);
+    const char **wargv = calloc((size_t)(argc - i) + 1, sizeof *wargv);
+    if (!imp || !wargv) {
+        free(wargv);
+        goto out;
+    }
+    wargv[0] = prog;
+    for (int k = i; k < argc; k++)
+        wargv[k - i + 1] = argv[k];
+    gate_wasi_config wc = { .argc = invoke ? 1 : argc - i + 1, .argv = wargv,
+                            .envc = nenvs, .envp = envs, .npreopens = ndirs,
+                            .preopen_host = dirs_host, .preopen_guest = dirs_guest };
+    gate_status st = gate_imports_wasi(imp, &wc, &err);
+    free(wargv);
+    if (st != GATE_OK) {
+        cli_report(prog, &err);
+        goto out;
+    }
+    inst = gate_instance_new(mod, imp, &lim, &err);
+    if (!inst) {
+        cli_report(prog, &err);
+        rc = err.status == GATE_TRAPPED ? 134 : 1;
+        goto out;
+    }
+    if (invoke) {
+        /* find the export's type to parse the arguments */
+        const gd_module *m = &mod->info;
+        const gd_functype *ft = NULL;
+        for (uint32_t e = 0; e < m->nexports; e++)
+            if (m->exports[e].kind == GATE_EXTERN_FUNC && !strcmp(m->exports[e].name, invoke))
+                ft = gd_func_type(m, m->exports[e].index);
+        if (!ft) {
+            fprintf(stderr, "gate run: %s: no exported function \"%s\"\n", prog, invoke);
+            goto out;
+        }
+        if ((uint32_t)(argc - i) != ft->nparams || ft->nparams > 64 || ft->nresults > 64) {
+            fprintf(stderr, "gate run: %s takes %u argument(s)\n", invoke, ft->nparams);
+            goto out;
+        }
+        gate_val args[64], res[64];
+        for (uint32_t k = 0; k < ft->nparams; k++)
+            if (!parse_arg(argv[i + (int)k], ft->params[k], &args[k])) {
+                fprintf(stderr, "gate run: argument %u (\"%s\") is not a valid %s\n", k + 1,
+                        argv[i + (int)k], ft->params[k] == GT_I32 ? "i32" : ft->params[k] == GT_I64
+                        ? "i64" : ft->params[k] == GT_F32 ? "f32" : ft->params[k] == GT_F64
+                        ? "f64" : "value of that type");
+                goto out;
+            }
+        st = gate_call(inst, invoke, args, ft->nparams, res, ft->nresults, &err);
+        if (st == GATE_OK) {
+            for (uint32_t k = 0; k < ft->nresults; k++)
+                print_val(&res[k]);
+            rc = 0;
+        }
+    } else {
+        st = gate_call(inst, "_start", NULL, 0, NULL, 0, &err);
+        if (st == GATE_OK)
+            rc = 0;
+    }
+    fflush(stdout);
+    if (st == GATE_EXITED) {
+        rc = gate_exit_code(inst) & 0xff;
+    } else if (st == GATE_TRAPPED) {
+        print_trap(inst, mod, &err);
+        rc = 134;
+    } else if (st != GATE_OK) {
+        cli_report(prog, &err);
+        rc = 2;
+    }
+out:
+    gate_instance_free(inst);
+    gate_imports_free(imp);
+    gate_module_free(mod);
+    gate_engine_free(eng);
+    free(bytes);
+    for (int k = 0; k < ndirs; k++)
+        free(dir_copies[k]);
+    return rc;
+}
