@@ -540,7 +540,9 @@ static int guest_path(gate_call_ctx *c, uint32_t ptr, uint32_t len, char *out, s
 /* openat2 beneath dirfd; fails with EXDEV when the path would escape. */
 static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, bool follow)
 {
-    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = mode,
+    /* openat2 insists on mode 0 unless the call can create a file */
+    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
+                            .mode = (flags & O_CREAT) ? mode : 0,
                             .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
     if (!follow)
         how.flags |= O_NOFOLLOW;

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Tests of the gate command and WASI: C programs built for wasm32-wasi with
+# clang, run by build/gate, their output, exit status and stderr checked.
+# Last line: "cli: N passed, N failed".
+#   test/run-cli.sh BUILD
+set -uo pipefail
+build=${1:-build}
+gate=$build/gate
+out=$build/cli
+rm -rf "$out"; mkdir -p "$out"
+pass=0 fail=0
+ok()   { pass=$((pass + 1)); echo "ok   $1"; }
+bad()  { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+
+wasm() { clang --target=wasm32-wasi -O2 -o "$out/$1.wasm" "$2" 2>"$out/$1.cc.log"; }
+if ! wasm wasi_test test/wasi/wasi_test.c || ! wasm trap test/wasi/trap.c ||
+   ! wasm hello examples/hello.c; then
+    cat "$out"/*.cc.log
+    echo "cli: 0 passed, 1 failed"
+    exit 1
+fi
+
+# WASI: files, directories, args, env, clocks, random, the sandbox, exit code
+sb=$out/sandbox
+mkdir -p "$sb"; ln -s /etc "$sb/link"; echo secret > "$out/secret"
+"$gate" run --dir "$sb::sandbox" --env GATE_TEST=yes "$out/wasi_test.wasm" one "two words" \
+    > "$out/wasi.out" 2> "$out/wasi.err"; rc=$?
+check "wasi: exit status of exit(7)" test $rc -eq 7
+if diff -u test/wasi/wasi_test.expected "$out/wasi.out" > "$out/wasi.diff"; then
+    ok "wasi: output"
+else
+    bad "wasi: output" "$(head -20 "$out/wasi.diff")"
+fi
+check "wasi: nothing escaped the sandbox" test ! -e "$out/made"
+
+# a program gives the same output as its native build
+gcc -O2 -o "$out/hello.native" examples/hello.c
+"$out/hello.native" 5000 > "$out/hello.want"
+"$gate" run "$out/hello.wasm" 5000 > "$out/hello.got"; rc=$?
+check "run: exit status 0" test $rc -eq 0
+check "run: output equals the native build's" cmp -s "$out/hello.want" "$out/hello.got"
+
+# a trap: message, backtrace with names, status 134, output before it kept
+"$gate" run "$out/trap.wasm" > "$out/trap.out" 2> "$out/trap.err"; rc=$?
+check "trap: exit status 134" test $rc -eq 134
+check "trap: stdout before the trap" grep -qx before "$out/trap.out"
+check "trap: message" grep -q "trap: integer divide by zero" "$out/trap.err"
+check "trap: backtrace names divide <- middle <- main" \
+    bash -c "grep -q '#0 func .*<divide>' '$out/trap.err' && grep -q '#1 func .*<middle>' '$out/trap.err' && grep -q '#2 func .*<main>' '$out/trap.err'"
+check "trap: wasm offset" grep -q "at wasm offset 0x" "$out/trap.err"
+
+# --invoke
+r=$("$gate" run --invoke add test/data/run.wasm 40 2)
+check "invoke: add 40 2 = 42" test "$r" = 42
+r=$("$gate" run --invoke sum test/data/run.wasm 100000)
+check "invoke: i64 result" test "$r" = 4999950000
+"$gate" run --invoke add test/data/run.wasm 40 x > /dev/null 2>&1; rc=$?
+check "invoke: bad argument is a usage error" test $rc -eq 2
+"$gate" run --invoke nope test/data/run.wasm > /dev/null 2>&1; rc=$?
+check "invoke: unknown export is an error" test $rc -eq 2
+"$gate" run --invoke runaway test/data/run.wasm > /dev/null 2> "$out/exh.err"; rc=$?
+check "invoke: stack exhaustion traps" bash -c "test $rc -eq 134 && grep -q 'stack exhausted' '$out/exh.err'"
+
+# bad input
+head -c 100 "$out/hello.wasm" > "$out/cut.wasm"
+"$gate" run "$out/cut.wasm" > /dev/null 2> "$out/cut.err"; rc=$?
+check "bad module: status 1 with an offset" bash -c "test $rc -eq 1 && grep -q 'offset 0x' '$out/cut.err'"
+"$gate" run "$out/does-not-exist.wasm" > /dev/null 2>&1; rc=$?
+check "missing file: status 2" test $rc -eq 2
+"$gate" run --dir /nonexistent-dir "$out/hello.wasm" > /dev/null 2>&1; rc=$?
+check "missing preopen: status 2" test $rc -eq 2
+"$gate" frobnicate > /dev/null 2>&1; rc=$?
+check "unknown command: status 2" test $rc -eq 2
+"$gate" help > "$out/help.txt"; rc=$?
+check "help: status 0 and lists run" bash -c "test $rc -eq 0 && grep -q 'run \[options\]' '$out/help.txt'"
+for c in inspect validate dump objdump; do
+    "$gate" $c test/data/run.wasm > "$out/$c.txt" 2>&1; rc=$?
+    check "$c: status 0" test $rc -eq 0
+done
+check "objdump: safe points and trap sites annotated" \
+    bash -c "grep -q 'safe point @wasm' '$out/objdump.txt' && grep -q 'trap: memory out of bounds' '$out/objdump.txt'"
+
+echo "cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]
