@@ -9,7 +9,7 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-missing-field-initializers -Werror=implicit-function-declaration
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  := -lxxhash -lcapstone -lm -lpthread
+LDLIBS  := -lxxhash -lcapstone -lffi -lm -lpthread
 PREFIX  ?= /usr/local
 
 LIB_SRC := $(wildcard compiler/*.c codegen-x86_64/*.c codegen-arm64/*.c \
@@ -22,7 +22,7 @@ HDRS    := libgate.h $(wildcard */*.h) compiler/opcodes.def
 UNIT_SRC  := $(wildcard test/unit_*.c)
 UNIT_BIN  := $(UNIT_SRC:test/%.c=$(BUILD)/test/%)
 
-.PHONY: all lib deps deps-arm64 test unit spec asan demo fuzz fuzz-smoke clean install
+.PHONY: all lib deps deps-arm64 test unit spec asan demo fuzz fuzz-smoke clean install examples
 
 all: $(BUILD)/libgate.a $(BUILD)/libgate.so $(BUILD)/gate
 
@@ -79,7 +79,7 @@ spec: $(BUILD)/spec-runner
 # The whole suite: deps, build, unit tests, spec harness; last line is the
 # total "N passed, N failed, N skipped".
 test: deps
-	@$(MAKE) --no-print-directory -s all $(UNIT_BIN) $(BUILD)/spec-runner
+	@$(MAKE) --no-print-directory -s all $(UNIT_BIN) $(BUILD)/spec-runner examples
 	@bash test/run-all.sh $(BUILD)
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything, tested.
@@ -101,12 +101,26 @@ $(BUILD)/fuzz/fuzz_decode: test/fuzz/fuzz_decode.c $(LIB_SRC) $(HDRS)
 fuzz: deps $(BUILD)/fuzz/fuzz_decode
 	@bash test/fuzz/run.sh $(BUILD) $(FUZZ_TIME)
 
+# The embedding example, linked against the build tree.
+examples: $(BUILD)/examples/host $(BUILD)/examples/guest.wasm
+$(BUILD)/examples/host: examples/host.c libgate.h $(BUILD)/libgate.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -I. -o $@ examples/host.c $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
+$(BUILD)/examples/guest.wasm: examples/guest.wat
+	@mkdir -p $(dir $@)
+	@wat2wasm $< -o $@
+
+# libgate.a, libgate.so, libgate.h, gate.pc and gate under PREFIX.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(BUILD)/libgate.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(BUILD)/libgate.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libgate.so $(DESTDIR)$(PREFIX)/lib/libgate.so.0
+	ln -sf libgate.so.0 $(DESTDIR)$(PREFIX)/lib/libgate.so
 	install -m 644 libgate.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(BUILD)/gate $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' tools/gate.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/gate.pc
 
 clean:
 	rm -rf build

@@ -107,10 +107,12 @@ gate_status gate_imports_instance(gate_imports *imp, const char *module_name,
     return GATE_OK;
 }
 
-/* "R(P...)": i I f F, e externref, r funcref, v no result */
+/* "R(P...)": i I f F, e externref, r funcref, v no result; a leading '*'
+   in the parameters marks a gate_call_ctx* first argument (libffi only) */
 static bool parse_sig(rt_host *h, const char *sig)
 {
     const char *p = sig;
+    h->with_ctx = false;
     uint32_t n = 0;
     uint8_t res[32], par[32];
     uint32_t nr = 0, np = 0;
@@ -125,6 +127,10 @@ static bool parse_sig(rt_host *h, const char *sig)
     }
     if (*p++ != '(')
         return false;
+    if (*p == '*') {
+        h->with_ctx = true;
+        p++;
+    }
     for (; *p && *p != ')'; p++) {
         uint8_t t = *p == 'i' ? GT_I32 : *p == 'I' ? GT_I64 : *p == 'f' ? GT_F32
                   : *p == 'F' ? GT_F64 : *p == 'e' ? GT_EXTERNREF : *p == 'r' ? GT_FUNCREF : 0;
@@ -145,25 +151,19 @@ static bool parse_sig(rt_host *h, const char *sig)
     return true;
 }
 
-gate_status gate_imports_func_raw(gate_imports *imp, const char *module, const char *name,
-                                  const char *sig, gate_raw_fn fn, void *ud, gate_error *err)
+/* Registers host record h (signature parsed or to parse) as module.name. */
+static gate_status add_host(gate_imports *imp, const char *module, const char *name,
+                            const char *sig, rt_host *h, gate_raw_fn fn, void *ud,
+                            gate_error *err)
 {
-    rt_host *h = gx_malloc(&imp->eng->alloc, sizeof *h);
-    if (!h) {
-        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
-        return GATE_ERR_NOMEM;
-    }
-    memset(h, 0, sizeof *h);
-    if (!parse_sig(h, sig)) {
-        gx_free(&imp->eng->alloc, h, sizeof *h);
-        err_set(err, GATE_ERR_ARG, "bad signature \"%s\"%s", sig, "");
-        return GATE_ERR_ARG;
-    }
     h->fn = fn;
     h->ud = ud;
     h->sig = dup_str(imp->eng, sig);
-    rt_import *it = add_import(imp, module, name);
-    if (!it || !h->sig) {
+    rt_import *it = h->sig ? add_import(imp, module, name) : NULL;
+    if (!it) {
+        if (h->sig)
+            gx_free(&imp->eng->alloc, h->sig, strlen(h->sig) + 1);
+        gx_free(&imp->eng->alloc, h, sizeof *h);
         err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
         return GATE_ERR_NOMEM;
     }
@@ -173,6 +173,96 @@ gate_status gate_imports_func_raw(gate_imports *imp, const char *module, const c
     it->fr.vm = h;
     it->fr.sig = rt_sig_id(imp->eng, &h->type);
     return GATE_OK;
+}
+
+gate_status gate_imports_func_raw(gate_imports *imp, const char *module, const char *name,
+                                  const char *sig, gate_raw_fn fn, void *ud, gate_error *err)
+{
+    rt_host *h = gx_malloc(&imp->eng->alloc, sizeof *h);
+    if (!h) {
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    memset(h, 0, sizeof *h);
+    if (!fn || !parse_sig(h, sig) || h->with_ctx) {
+        gx_free(&imp->eng->alloc, h, sizeof *h);
+        err_set(err, GATE_ERR_ARG, "bad signature \"%s\" (or no function)%s", sig, "");
+        return GATE_ERR_ARG;
+    }
+    return add_host(imp, module, name, sig, h, fn, ud, err);
+}
+
+static ffi_type *ffi_of(uint8_t t)
+{
+    switch (t) {
+    case GT_I32: return &ffi_type_sint32;
+    case GT_I64: return &ffi_type_sint64;
+    case GT_F32: return &ffi_type_float;
+    case GT_F64: return &ffi_type_double;
+    default: return &ffi_type_pointer;
+    }
+}
+
+/*
+ * A plain C function: arguments and result are converted from the slots
+ * by libffi according to the signature string (one result at most).
+ */
+static gate_status ffi_trampoline(gate_call_ctx *ctx, void *ud, const gate_val *args,
+                                  gate_val *results)
+{
+    rt_host *h = ud;
+    void *argp[65];
+    uint32_t k = 0;
+    if (h->with_ctx)
+        argp[k++] = &ctx;
+    for (uint32_t i = 0; i < h->type.nparams; i++)
+        argp[k++] = (void *)&args[i].of;
+    union { ffi_arg a; int64_t i64; float f32; double f64; void *p; } rv;
+    memset(&rv, 0, sizeof rv);
+    ffi_call(&h->cif, h->cfn, &rv, argp);
+    if (h->type.nresults) {
+        uint8_t t = h->type.results[0];
+        results[0].type = (gate_valtype)t;
+        switch (t) {
+        case GT_I32: results[0].of.i32 = (int32_t)rv.a; break;
+        case GT_I64: results[0].of.i64 = rv.i64; break;
+        case GT_F32: results[0].of.f32 = rv.f32; break;
+        case GT_F64: results[0].of.f64 = rv.f64; break;
+        default: results[0].of.ref = rv.p; break;
+        }
+    }
+    if (ctx->message[0])
+        return GATE_TRAPPED;
+    return ctx->exited ? GATE_EXITED : GATE_OK;
+}
+
+gate_status gate_imports_func(gate_imports *imp, const char *module, const char *name,
+                              const char *sig, void (*fn)(void), gate_error *err)
+{
+    rt_host *h = gx_malloc(&imp->eng->alloc, sizeof *h);
+    if (!h) {
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    memset(h, 0, sizeof *h);
+    h->cfn = fn;
+    if (!fn || !parse_sig(h, sig) || h->type.nresults > 1) {
+        gx_free(&imp->eng->alloc, h, sizeof *h);
+        err_set(err, GATE_ERR_ARG, "bad signature \"%s\" (or no function)%s", sig, "");
+        return GATE_ERR_ARG;
+    }
+    uint32_t k = 0;
+    if (h->with_ctx)
+        h->atypes[k++] = &ffi_type_pointer;
+    for (uint32_t i = 0; i < h->type.nparams; i++)
+        h->atypes[k++] = ffi_of(h->type.params[i]);
+    ffi_type *rt = h->type.nresults ? ffi_of(h->type.results[0]) : &ffi_type_void;
+    if (ffi_prep_cif(&h->cif, FFI_DEFAULT_ABI, k, rt, h->atypes) != FFI_OK) {
+        gx_free(&imp->eng->alloc, h, sizeof *h);
+        err_set(err, GATE_ERR_ARG, "libffi cannot call signature \"%s\"%s", sig, "");
+        return GATE_ERR_ARG;
+    }
+    return add_host(imp, module, name, sig, h, ffi_trampoline, h, err);
 }
 
 gate_status rt_imports_any(gate_imports *imp, const char *module, gate_raw_fn fn, void *ud,

@@ -34,12 +34,6 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *bytes,
 void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how) { (void)ctx; (void)how; }
 
 
-gate_status gate_imports_func(gate_imports *imp, const char *module, const char *name,
-                              const char *sig, void (*fn)(void), gate_error *err)
-{
-    (void)imp; (void)module; (void)name; (void)sig; (void)fn;
-    return planned(err, "host functions (issue 4)");
-}
 
 
 

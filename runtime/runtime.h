@@ -2,6 +2,7 @@
 #ifndef GATE_RUNTIME_H
 #define GATE_RUNTIME_H
 
+#include <ffi.h>
 #include <pthread.h>
 
 #include "../compiler/backend.h"
@@ -103,6 +104,10 @@ struct gate_call_ctx {
 typedef struct rt_host {
     gate_raw_fn fn;
     void *ud;
+    void (*cfn)(void);          /* plain C function called through libffi */
+    bool with_ctx;              /* cfn's first parameter is a gate_call_ctx* */
+    ffi_cif cif;
+    ffi_type *atypes[65];
     bool any_sig;               /* binds whatever signature the import has */
     char *sig;                  /* "R(P...)" */
     gd_functype type;

@@ -81,5 +81,41 @@ done
 check "objdump: safe points and trap sites annotated" \
     bash -c "grep -q 'safe point @wasm' '$out/objdump.txt' && grep -q 'trap: memory out of bounds' '$out/objdump.txt'"
 
+# the embedding example, against the build tree and against an installed copy
+"$build/examples/host" "$build/examples/guest.wasm" > "$out/host.out" 2>&1; rc=$?
+check "example host: runs" test $rc -eq 0
+if diff -u examples/host.expected "$out/host.out" > "$out/host.diff"; then
+    ok "example host: output"
+else
+    bad "example host: output" "$(head -20 "$out/host.diff")"
+fi
+prefix=$(cd "$out" && pwd)/prefix
+if make --no-print-directory -s install BUILD="$build" PREFIX="$prefix" > "$out/install.log" 2>&1; then
+    ok "make install PREFIX=..."
+    export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+    check "pkg-config finds gate" pkg-config --exists gate
+    # static: libgate.a plus the private libraries pkg-config lists
+    priv=$(pkg-config --libs-only-l --static gate | sed 's/-lgate//')
+    if cc -o "$out/host-installed" examples/host.c $(pkg-config --cflags gate) \
+        -L"$prefix/lib" -Wl,-Bstatic -lgate -Wl,-Bdynamic $priv -lm \
+        > "$out/host-installed.log" 2>&1; then
+        ok "example builds against the installed libgate.a (pkg-config --static)"
+        "$out/host-installed" "$build/examples/guest.wasm" > "$out/host2.out" 2>&1
+        check "installed example: same output" cmp -s examples/host.expected "$out/host2.out"
+    else
+        bad "example builds against the installed copy" "$(head -5 "$out/host-installed.log")"
+    fi
+    if cc -o "$out/host-shared" examples/host.c $(pkg-config --cflags --libs gate) -lm \
+        -Wl,-rpath,"$prefix/lib" > "$out/host-shared.log" 2>&1; then
+        "$out/host-shared" "$build/examples/guest.wasm" > "$out/host3.out" 2>&1
+        check "example linked with libgate.so: same output" cmp -s examples/host.expected "$out/host3.out"
+    else
+        bad "example links with libgate.so" "$(head -5 "$out/host-shared.log")"
+    fi
+    check "gate installed and runs" bash -c "\"$prefix/bin/gate\" version > /dev/null"
+else
+    bad "make install" "$(tail -5 "$out/install.log")"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
