@@ -11,6 +11,8 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS  := -lxxhash -lcapstone -lffi -lm -lpthread
 PREFIX  ?= /usr/local
+# test scripts that link programs against the library need the same flags
+export EXTRA_LDFLAGS
 
 LIB_SRC := $(wildcard compiler/*.c codegen-x86_64/*.c codegen-arm64/*.c \
                       runtime/*.c snapshot/*.c abi/*.c)

@@ -97,7 +97,7 @@ if make --no-print-directory -s install BUILD="$build" PREFIX="$prefix" > "$out/
     # static: libgate.a plus the private libraries pkg-config lists
     priv=$(pkg-config --libs-only-l --static gate | sed 's/-lgate//')
     if cc -o "$out/host-installed" examples/host.c $(pkg-config --cflags gate) \
-        -L"$prefix/lib" -Wl,-Bstatic -lgate -Wl,-Bdynamic $priv -lm \
+        -L"$prefix/lib" -Wl,-Bstatic -lgate -Wl,-Bdynamic $priv -lm ${EXTRA_LDFLAGS:-} \
         > "$out/host-installed.log" 2>&1; then
         ok "example builds against the installed libgate.a (pkg-config --static)"
         "$out/host-installed" "$build/examples/guest.wasm" > "$out/host2.out" 2>&1
@@ -105,7 +105,7 @@ if make --no-print-directory -s install BUILD="$build" PREFIX="$prefix" > "$out/
     else
         bad "example builds against the installed copy" "$(head -5 "$out/host-installed.log")"
     fi
-    if cc -o "$out/host-shared" examples/host.c $(pkg-config --cflags --libs gate) -lm \
+    if cc -o "$out/host-shared" examples/host.c $(pkg-config --cflags --libs gate) -lm ${EXTRA_LDFLAGS:-} \
         -Wl,-rpath,"$prefix/lib" > "$out/host-shared.log" 2>&1; then
         "$out/host-shared" "$build/examples/guest.wasm" > "$out/host3.out" 2>&1
         check "example linked with libgate.so: same output" cmp -s examples/host.expected "$out/host3.out"
