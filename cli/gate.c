@@ -26,8 +26,12 @@ static const char usage_text[] =
     "                         program's, 134 after a trap (printed with a backtrace)\n"
     "      --invoke NAME      call export NAME instead, ARGS parsed by its types\n"
     "      --dir HOST[::GUEST] preopen a directory; --env KEY=VALUE; \n"
-    "      --max-memory-pages N; --explicit-bounds\n"
-    "  inspect FILE.wasm      summary: types, imports, exports, memory, tables,\n"
+    "      --max-memory-pages N; --explicit-bounds; --cache-dir DIR; --no-cache\n"
+    "                         (compiled code is cached by module hash)\n"
+    "  compile [--target x86_64|arm64] [--explicit-bounds] PROG.wasm -o PROG.gobj\n"
+    "                         ahead-of-time compilation to an object that loads\n"
+    "                         without compiling (run, inspect, objdump take it)\n"
+    "  inspect FILE.wasm|.gobj summary: types, imports, exports, memory, tables,\n"
     "                         functions, data, custom sections, module hash\n"
     "  validate FILE.wasm     decode and validate; exit status 0 when valid,\n"
     "                         1 with \"offset: func: what\" when not\n"
@@ -40,7 +44,7 @@ static const char usage_text[] =
     "\n"
     "Coming with the next milestones (not built yet):\n"
 
-    "  compile [--target x86_64|arm64] PROG.wasm -o PROG.gobj\n"
+
 
     "  resume SNAPSHOT                         continue a stopped program\n"
     "\n"
@@ -138,7 +142,7 @@ static void print_extern(const gd_module *m, uint8_t kind, uint32_t index)
 static int cmd_inspect(gate_engine *eng, const char *path, const uint8_t *bytes, size_t len)
 {
     gate_error err;
-    gate_module *mod = gate_module_new(eng, bytes, len, &err);
+    gate_module *mod = cli_load(eng, bytes, len, &err);
     if (!mod) {
         cli_report(path, &err);
         return 1;
@@ -149,8 +153,11 @@ static int cmd_inspect(gate_engine *eng, const char *path, const uint8_t *bytes,
         code += m->funcs[i].body_len;
     for (uint32_t i = 0; i < m->ndata; i++)
         data += m->data[i].len;
-    printf("module   %s\n", path);
-    printf("size     %zu bytes\n", len);
+    printf("%s   %s\n", mod->from_object ? "object" : "module", path);
+    if (mod->from_object)
+        printf("target   x86_64, compiled ahead of time (%zu bytes of code, %u safe points, "
+               "%u trap sites)\n", mod->code.size, mod->code.nsp, mod->code.ntraps);
+    printf("size     %zu bytes%s\n", len, mod->from_object ? " (object)" : "");
     printf("hash     xxh64:%016llx\n", (unsigned long long)gate_module_hash(mod));
     printf("types    %u\n", m->ntypes);
     printf("funcs    %u (%u imported, %u defined, %llu bytes of code)\n", m->nfuncs,
@@ -282,7 +289,7 @@ static void print_stack(const gv_func *v)
 static int cmd_dump(gate_engine *eng, const char *path, const uint8_t *bytes, size_t len)
 {
     gate_error err;
-    gate_module *mod = gate_module_new(eng, bytes, len, &err);
+    gate_module *mod = cli_load(eng, bytes, len, &err);
     if (!mod) {
         cli_report(path, &err);
         return 1;
@@ -337,7 +344,7 @@ static int cmd_objdump(gate_engine *eng, const char *path, const uint8_t *bytes,
         "signature mismatch", "divide by zero", "integer overflow", "invalid conversion",
         "stack exhausted", "uninitialized element", "host" };
     gate_error err;
-    gate_module *mod = gate_module_new(eng, bytes, len, &err);
+    gate_module *mod = cli_load(eng, bytes, len, &err);
     if (!mod) {
         cli_report(path, &err);
         return 1;
@@ -414,7 +421,9 @@ int main(int argc, char **argv)
         fn = cmd_objdump;
     else if (!strcmp(cmd, "run"))
         return cli_run(argc, argv);
-    else if (!strcmp(cmd, "compile") || !strcmp(cmd, "resume")) {
+    else if (!strcmp(cmd, "compile"))
+        return cli_compile(argc, argv);
+    else if (!strcmp(cmd, "resume")) {
         fprintf(stderr, "gate: '%s' is not implemented yet (see `gate help`)\n", cmd);
         return 2;
     } else {

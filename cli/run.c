@@ -7,6 +7,13 @@
  *     --env KEY=VALUE        an environment variable for the program
  *     --max-memory-pages N   cap linear memory
  *     --explicit-bounds      bounds-check every access instead of guard pages
+ *     --cache-dir DIR        where compiled objects are kept (default
+ *                            $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate)
+ *     --no-cache             always compile
+ *
+ * PROG may be a wasm module or an object from `gate compile`.  A module's
+ * compiled code is cached by module hash, target and options, so the
+ * next run of the same module loads it instead of compiling.
  *
  * Exit status: the program's (proc_exit, 0 when _start returns); 134 after
  * a trap, which prints the trap, its wasm offset and a backtrace; 1 when
@@ -16,6 +23,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <xxhash.h>
 
 #include "cli.h"
 
@@ -24,8 +34,71 @@
 static int usage_run(void)
 {
     fprintf(stderr, "usage: gate run [--invoke NAME] [--dir HOST[::GUEST]] [--env K=V]\n"
-                    "                [--max-memory-pages N] [--explicit-bounds] PROG.wasm [ARGS...]\n");
+                    "                [--max-memory-pages N] [--explicit-bounds]\n"
+                    "                [--cache-dir DIR | --no-cache] PROG.wasm|PROG.gobj [ARGS...]\n");
     return 2;
+}
+
+/* The cache directory, created private to the user; NULL: no cache. */
+static const char *cache_dir(const char *opt, char *buf, size_t size)
+{
+    const char *d = opt ? opt : getenv("GATE_CACHE_DIR");
+    if (!d) {
+        const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        if (x && *x)
+            snprintf(buf, size, "%s/gate", x);
+        else if (home && *home)
+            snprintf(buf, size, "%s/.cache/gate", home);
+        else
+            return NULL;
+        d = buf;
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", d);
+        char *slash = strrchr(parent, '/');
+        if (slash) {
+            *slash = 0;
+            mkdir(parent, 0700);
+        }
+    }
+    if (mkdir(d, 0700) && errno != EEXIST)
+        return NULL;
+    return d;
+}
+
+/*
+ * Loads PROG: an object as it is; a module from the cache when an object
+ * for the same bytes, target and options is there, else compiled and
+ * then stored (atomically) for next time.
+ */
+static gate_module *load_cached(gate_engine *eng, const char *dir, const uint8_t *bytes,
+                                size_t len, bool explicit_bounds, gate_error *err)
+{
+    if (!dir || (len >= 8 && !memcmp(bytes, "GATEOBJ", 8)))
+        return cli_load(eng, bytes, len, err);
+    char path[4200];
+    unsigned long long h = XXH64(bytes, len, 0);
+    snprintf(path, sizeof path, "%s/%016llx-x86_64-%s.gobj", dir, h,
+             explicit_bounds ? "explicit" : "guard");
+    size_t olen;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        fclose(f);
+        uint8_t *obj = cli_read_file(path, &olen);
+        gate_error e2;
+        gate_module *m = obj ? gate_module_load_object(eng, obj, olen, &e2) : NULL;
+        free(obj);
+        /* the same bytes, not only the same hash */
+        if (m && m->size == len && !memcmp(m->bytes, bytes, len))
+            return m;
+        gate_module_free(m);
+    }
+    gate_module *m = gate_module_new(eng, bytes, len, err);
+    uint8_t *obj;
+    if (m && m->exec && gate_module_write_object(m, GATE_TARGET_HOST, &obj, &olen, NULL) == GATE_OK) {
+        cli_write_atomic(path, obj, olen);     /* a cache: failure to write is not an error */
+        gate_free_buffer(eng, obj, olen);
+    }
+    return m;
 }
 
 static void print_trap(gate_instance *inst, gate_module *mod, const gate_error *err)
@@ -86,7 +159,9 @@ static void print_val(const gate_val *v)
 
 int cli_run(int argc, char **argv)
 {
-    const char *invoke = NULL, *prog = NULL;
+    const char *invoke = NULL, *prog = NULL, *cache_opt = NULL;
+    bool no_cache = false;
+    char cache_buf[4096];
     const char *dirs_host[MAX_OPT], *dirs_guest[MAX_OPT], *envs[MAX_OPT];
     char *dir_copies[MAX_OPT];
     int ndirs = 0, nenvs = 0, i;
@@ -101,6 +176,10 @@ int cli_run(int argc, char **argv)
         }
         if (!strcmp(o, "--explicit-bounds")) {
             cfg.bounds = GATE_BOUNDS_EXPLICIT;
+            continue;
+        }
+        if (!strcmp(o, "--no-cache")) {
+            no_cache = true;
             continue;
         }
         if (i + 1 >= argc)
@@ -120,6 +199,8 @@ int cli_run(int argc, char **argv)
             if (sep)
                 *sep = 0;
             dirs_host[ndirs++] = copy;
+        } else if (!strcmp(o, "--cache-dir")) {
+            cache_opt = val;
         } else if (!strcmp(o, "--env")) {
             if (nenvs == MAX_OPT || !strchr(val, '='))
                 return usage_run();
@@ -148,7 +229,8 @@ int cli_run(int argc, char **argv)
     gate_instance *inst = NULL;
     if (!eng)
         goto out;
-    mod = gate_module_new(eng, bytes, len, &err);
+    mod = load_cached(eng, no_cache ? NULL : cache_dir(cache_opt, cache_buf, sizeof cache_buf),
+                      bytes, len, cfg.bounds == GATE_BOUNDS_EXPLICIT, &err);
     if (!mod) {
         cli_report(prog, &err);
         rc = 1;

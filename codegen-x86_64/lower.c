@@ -1239,6 +1239,23 @@ static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t
 
 /* ---- the contract -------------------------------------------------------- */
 
+/* cpuid: leaf 0x80000001 ecx bit 5 LZCNT, leaf 7 ebx bit 3 BMI1 (TZCNT),
+   leaf 1 ecx bit 23 POPCNT.  Not on an x86-64 host: the baseline. */
+int gc_x86_host_features(void)
+{
+    int f = 0;
+#if defined(__x86_64__)
+    unsigned a, b, cc, d;
+    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(0x80000001u), "c"(0));
+    f |= (cc >> 5) & 1 ? GC_CPU_LZCNT : 0;
+    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(7u), "c"(0));
+    f |= (b >> 3) & 1 ? GC_CPU_BMI1 : 0;
+    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(1u), "c"(0));
+    f |= (cc >> 23) & 1 ? GC_CPU_POPCNT : 0;
+#endif
+    return f;
+}
+
 static bool x_begin_module(gc_ctx *c)
 {
     xstate *s = gx_malloc(&c->alloc, sizeof *s);
@@ -1248,21 +1265,8 @@ static bool x_begin_module(gc_ctx *c)
     c->be = s;
     /* cpuid leaf 0x80000001 ecx bit 5: lzcnt; leaf 7 ebx bit 3: bmi1;
        leaf 1 ecx bit 23: popcnt.  Only when compiling for this host. */
-    int f = c->cpu_features;
-#if defined(__x86_64__)
-    if (f < 0) {
-        unsigned a, b, cc, d;
-        f = 0;
-        __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(0x80000001u), "c"(0));
-        f |= (cc >> 5) & 1 ? GC_CPU_LZCNT : 0;
-        __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(7u), "c"(0));
-        f |= (b >> 3) & 1 ? GC_CPU_BMI1 : 0;
-        __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(1u), "c"(0));
-        f |= (cc >> 23) & 1 ? GC_CPU_POPCNT : 0;
-    }
-#endif
-    if (f < 0)
-        f = 0;      /* cross-compiling: the baseline runs everywhere */
+    int f = c->cpu_features < 0 ? gc_x86_host_features() : c->cpu_features;
+    c->out->cpu_features = f;
     c->features_lzcnt = f & GC_CPU_LZCNT;
     c->features_popcnt = f & GC_CPU_POPCNT;
     c->features_bmi1 = f & GC_CPU_BMI1;

@@ -77,6 +77,7 @@ typedef struct gc_code {
     uint32_t nsp, capsp;
     gc_trapsite *traps;
     uint32_t ntraps, captraps;
+    int cpu_features;       /* GC_CPU_* the code relies on */
 } gc_code;
 
 /* Shared by the driver and the backend while compiling one module. */
@@ -116,6 +117,8 @@ typedef struct gc_backend {
 } gc_backend;
 
 extern const gc_backend gc_backend_x86_64;
+/* GC_CPU_* bits this x86-64 host has (0 elsewhere). */
+int gc_x86_host_features(void);
 
 /* compile.c */
 typedef struct gc_options {

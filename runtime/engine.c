@@ -228,6 +228,7 @@ static bool compile_host(gate_module *mod, gate_error *err)
     }
     mod->exec = p;
     mod->exec_size = sz;
+    mod->cpu_used = mod->code.cpu_features;
     if (!rt_code_register(mod)) {
         munmap(p, sz);
         mod->exec = NULL;

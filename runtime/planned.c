@@ -16,20 +16,7 @@ static gate_status planned(gate_error *err, const char *what)
     return GATE_ERR_NOT_IMPLEMENTED;
 }
 
-gate_status gate_module_write_object(const gate_module *mod, gate_target t,
-                                     uint8_t **out, size_t *out_len, gate_error *err)
-{
-    (void)mod; (void)t; (void)out; (void)out_len;
-    return planned(err, "AOT object output (issue 4)");
-}
 
-gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *bytes,
-                                     size_t len, gate_error *err)
-{
-    (void)eng; (void)bytes; (void)len;
-    planned(err, "AOT object loading (issue 4)");
-    return NULL;
-}
 
 void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how) { (void)ctx; (void)how; }
 

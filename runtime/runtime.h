@@ -31,6 +31,8 @@ struct gate_module {
     uint8_t *exec;              /* code mapped read+execute */
     size_t exec_size;
     gate_error compile_err;     /* why there is no code, if there is none */
+    int cpu_used;               /* GC_CPU_* the code relies on */
+    bool from_object;           /* loaded from an AOT object */
     uint32_t *sigids;           /* engine signature id per type index */
 };
 

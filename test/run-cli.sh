@@ -81,6 +81,29 @@ done
 check "objdump: safe points and trap sites annotated" \
     bash -c "grep -q 'safe point @wasm' '$out/objdump.txt' && grep -q 'trap: memory out of bounds' '$out/objdump.txt'"
 
+# AOT objects and the compile cache
+"$gate" compile "$out/hello.wasm" -o "$out/hello.gobj" > /dev/null; rc=$?
+check "compile: status 0" test $rc -eq 0
+"$gate" run "$out/hello.gobj" 5000 > "$out/hello.obj.out"; rc=$?
+check "run an object: same output" bash -c "test $rc -eq 0 && cmp -s '$out/hello.want' '$out/hello.obj.out'"
+check "inspect an object" bash -c "'$gate' inspect '$out/hello.gobj' | grep -q 'compiled ahead of time'"
+"$gate" compile --target arm64 "$out/hello.wasm" -o "$out/hello-arm.gobj" > /dev/null 2> "$out/arm.err"; rc=$?
+check "compile --target arm64: refused until the backend exists" \
+    bash -c "test $rc -eq 1 && grep -q 'ARM64 backend' '$out/arm.err' && test ! -e '$out/hello-arm.gobj'"
+head -c 3000 "$out/hello.gobj" > "$out/cut.gobj"
+"$gate" run "$out/cut.gobj" > /dev/null 2> "$out/cutobj.err"; rc=$?
+check "truncated object: rejected" bash -c "test $rc -eq 1 && grep -q 'object' '$out/cutobj.err'"
+cache=$out/cache
+"$gate" run --cache-dir "$cache" "$out/hello.wasm" 5000 > "$out/c1.out"
+objs=("$cache"/*.gobj)
+check "cache: an object is stored" test -f "${objs[0]}"
+"$gate" run --cache-dir "$cache" "$out/hello.wasm" 5000 > "$out/c2.out"
+check "cache: second run same output" cmp -s "$out/c1.out" "$out/c2.out"
+printf 'garbage' | dd of="${objs[0]}" bs=1 seek=200 conv=notrunc 2>/dev/null
+"$gate" run --cache-dir "$cache" "$out/hello.wasm" 5000 > "$out/c3.out"; rc=$?
+check "cache: a corrupted entry is recompiled, not trusted" \
+    bash -c "test $rc -eq 0 && cmp -s '$out/c1.out' '$out/c3.out'"
+
 # the embedding example, against the build tree and against an installed copy
 "$build/examples/host" "$build/examples/guest.wasm" > "$out/host.out" 2>&1; rc=$?
 check "example host: runs" test $rc -eq 0

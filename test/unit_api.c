@@ -116,10 +116,10 @@ static void errors_format_and_planned(void **state)
     assert_string_equal(gate_error_format(&e, buf, sizeof buf),
                         "offset 0x4: malformed: unknown binary version 2");
     gate_module *mod = gate_module_new(eng, small_wasm, sizeof small_wasm, &e);
+    /* small.wat uses SIMD: it loads, but cannot be instantiated yet */
     assert_null(gate_instance_new(mod, NULL, NULL, &e));
     assert_int_equal(e.status, GATE_ERR_NOT_IMPLEMENTED);
-    assert_int_equal(gate_module_write_object(mod, GATE_TARGET_X86_64, NULL, NULL, &e),
-                     GATE_ERR_NOT_IMPLEMENTED);
+    assert_int_equal(gate_snapshot(NULL, NULL, NULL, &e), GATE_ERR_NOT_IMPLEMENTED);
     assert_non_null(strstr(e.message, "not implemented yet"));
     gate_config cfg;
     gate_config_init(&cfg);

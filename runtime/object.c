@@ -1,0 +1,248 @@
+/*
+ * object.c - ahead-of-time objects: a compiled module saved to bytes and
+ * loaded back without compiling.  Layout (little-endian, docs/aot-format.md):
+ *
+ *   +0   "GATEOBJ\0"
+ *   +8   u32 format version (1)        +12  u32 target (1 x86_64, 2 arm64)
+ *   +16  u32 compiler version          +20  u32 code options (GC_OBJ_*)
+ *   +24  u64 module hash (xxh64)       +32  u64 module size
+ *   +40  u64 code size                 +48  u32 functions  +52 u32 safe points
+ *   +56  u32 trap sites                +60  u32 reserved (0)
+ *   +64  module bytes | function offsets (u32 each) | code |
+ *        safe points (4 x u32 each) | trap sites (4 x u32 each)
+ *   end  u64 xxh64 of everything before it
+ *
+ * The checksum catches truncation and corruption, not malice: an object
+ * holds machine code that will run, so objects must come from a trusted
+ * place (the cache directory is private to its user).
+ */
+#include <string.h>
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#include "runtime.h"
+
+#define OBJ_MAGIC "GATEOBJ"
+#define OBJ_VERSION 1u
+#define OBJ_HEADER 64u
+#define COMPILER_VERSION ((GATE_VERSION_MAJOR << 16) | (GATE_VERSION_MINOR << 8) | \
+                          GATE_VERSION_PATCH)
+enum { GC_OBJ_EXPLICIT = 1, GC_OBJ_LZCNT = 2, GC_OBJ_POPCNT = 4, GC_OBJ_BMI1 = 8 };
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+static uint32_t code_options(const gate_module *mod)
+{
+    uint32_t o = 0;
+    if (mod->eng->cfg.bounds == GATE_BOUNDS_EXPLICIT)
+        o |= GC_OBJ_EXPLICIT;
+    o |= (uint32_t)(mod->cpu_used & 7) << 1;
+    return o;
+}
+
+gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint8_t **out,
+                                     size_t *out_len, gate_error *err)
+{
+    if (err)
+        err->status = GATE_OK;
+    if (t == GATE_TARGET_HOST)
+        t = GATE_TARGET_X86_64;
+    if (t != GATE_TARGET_X86_64) {
+        gx_fail(err, GATE_ERR_TARGET, UINT64_MAX, GATE_NO_FUNC,
+                "target arm64: the ARM64 backend is not built yet");
+        return GATE_ERR_TARGET;
+    }
+    if (!mod->exec) {
+        if (err)
+            *err = mod->compile_err;
+        return mod->compile_err.status ? mod->compile_err.status : GATE_ERR_NOT_IMPLEMENTED;
+    }
+    const gc_code *c = &mod->code;
+    size_t size = OBJ_HEADER + mod->size + 4 * (size_t)c->nfuncs + c->size +
+                  16 * (size_t)c->nsp + 16 * (size_t)c->ntraps + 8;
+    uint8_t *b = gx_malloc(&mod->eng->alloc, size);
+    if (!b) {
+        gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+        return GATE_ERR_NOMEM;
+    }
+    memset(b, 0, OBJ_HEADER);
+    memcpy(b, OBJ_MAGIC, 8);
+    put32(b + 8, OBJ_VERSION);
+    put32(b + 12, (uint32_t)t);
+    put32(b + 16, COMPILER_VERSION);
+    put32(b + 20, code_options(mod));
+    put64(b + 24, mod->hash);
+    put64(b + 32, mod->size);
+    put64(b + 40, c->size);
+    put32(b + 48, c->nfuncs);
+    put32(b + 52, c->nsp);
+    put32(b + 56, c->ntraps);
+    uint8_t *p = b + OBJ_HEADER;
+    memcpy(p, mod->bytes, mod->size);
+    p += mod->size;
+    for (uint32_t i = 0; i < c->nfuncs; i++, p += 4)
+        put32(p, c->func_off[i]);
+    memcpy(p, c->code, c->size);
+    p += c->size;
+    for (uint32_t i = 0; i < c->nsp; i++, p += 16) {
+        put32(p, c->sp[i].native);
+        put32(p + 4, c->sp[i].func);
+        put32(p + 8, c->sp[i].wasm);
+        put32(p + 12, c->sp[i].nslots);
+    }
+    for (uint32_t i = 0; i < c->ntraps; i++, p += 16) {
+        put32(p, c->traps[i].native);
+        put32(p + 4, c->traps[i].func);
+        put32(p + 8, c->traps[i].wasm);
+        put32(p + 12, c->traps[i].code);
+    }
+    put64(p, XXH64(b, (size_t)(p - b), 0));
+    *out = b;
+    *out_len = size;
+    return GATE_OK;
+}
+
+static gate_module *fail(gate_module *mod, gate_error *err, gate_status st, uint64_t off,
+                         const char *what)
+{
+    gx_fail(err, st, off, GATE_NO_FUNC, "%s", what);
+    gate_module_free(mod);
+    return NULL;
+}
+
+gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t len,
+                                     gate_error *err)
+{
+    gate_error local;
+    if (!err)
+        err = &local;
+    err->status = GATE_OK;
+    if (len < OBJ_HEADER + 8 || memcmp(b, OBJ_MAGIC, 8))
+        return fail(NULL, err, GATE_ERR_OBJECT, 0, "not a libgate object (bad magic or too short)");
+    if (get32(b + 8) != OBJ_VERSION)
+        return fail(NULL, err, GATE_ERR_OBJECT, 8, "unsupported object format version");
+    if (XXH64(b, len - 8, 0) != get64(b + len - 8))
+        return fail(NULL, err, GATE_ERR_OBJECT, len - 8,
+                    "checksum mismatch: the object is truncated or corrupted");
+    uint32_t target = get32(b + 12);
+#if defined(__x86_64__)
+    if (target != GATE_TARGET_X86_64)
+#else
+    if (1)
+#endif
+        return fail(NULL, err, GATE_ERR_TARGET, 12, "object is for another target");
+    if (get32(b + 16) != COMPILER_VERSION)
+        return fail(NULL, err, GATE_ERR_OBJECT, 16, "object is from another compiler version");
+    uint32_t opts = get32(b + 20);
+    if (((opts & GC_OBJ_EXPLICIT) != 0) != (eng->cfg.bounds == GATE_BOUNDS_EXPLICIT))
+        return fail(NULL, err, GATE_ERR_OBJECT, 20,
+                    "object was compiled for the other bounds-check mode");
+    if ((int)((opts >> 1) & 7) & ~gc_x86_host_features())
+        return fail(NULL, err, GATE_ERR_TARGET, 20,
+                    "object uses CPU features (LZCNT/POPCNT/BMI1) this CPU lacks");
+    uint64_t msize = get64(b + 32), csize = get64(b + 40);
+    uint32_t nf = get32(b + 48), nsp = get32(b + 52), ntr = get32(b + 56);
+    uint64_t need = (uint64_t)OBJ_HEADER + msize + 4ull * nf + csize + 16ull * nsp +
+                    16ull * ntr + 8;
+    if (msize > len || csize > len || need != len)
+        return fail(NULL, err, GATE_ERR_OBJECT, 32, "object section sizes do not add up");
+    const uint8_t *mb = b + OBJ_HEADER;
+    if (XXH64(mb, (size_t)msize, 0) != get64(b + 24))
+        return fail(NULL, err, GATE_ERR_OBJECT, 24, "module hash does not match the module");
+
+    /* the module: decoded (index spaces, types, segments), not compiled */
+    gate_module *mod = gx_malloc(&eng->alloc, sizeof *mod);
+    uint8_t *copy = gx_malloc(&eng->alloc, (size_t)msize);
+    if (!mod || !copy) {
+        gx_free(&eng->alloc, mod, sizeof *mod);
+        gx_free(&eng->alloc, copy, (size_t)msize);
+        return fail(NULL, err, GATE_ERR_NOMEM, UINT64_MAX, "out of memory");
+    }
+    memset(mod, 0, sizeof *mod);
+    memcpy(copy, mb, (size_t)msize);
+    mod->eng = eng;
+    mod->refs = 1;
+    mod->bytes = copy;
+    mod->size = (size_t)msize;
+    mod->hash = get64(b + 24);
+    if (!gd_decode(&mod->info, &eng->alloc, copy, (size_t)msize, &eng->lim, err)) {
+        gate_module_free(mod);
+        return NULL;
+    }
+    const gd_module *m = &mod->info;
+    if (nf != m->nfuncs - m->nfunc_imports)
+        return fail(mod, err, GATE_ERR_OBJECT, 48, "function count does not match the module");
+    mod->sigids = gx_malloc(&eng->alloc, ((size_t)m->ntypes + 1) * 4);
+    if (!mod->sigids)
+        return fail(mod, err, GATE_ERR_NOMEM, UINT64_MAX, "out of memory");
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        if (!(mod->sigids[i] = rt_sig_id(eng, &m->types[i])))
+            return fail(mod, err, GATE_ERR_NOMEM, UINT64_MAX, "out of memory");
+
+    /* code and maps, every offset checked against the code size */
+    gc_code *c = &mod->code;
+    c->alloc = eng->alloc;
+    c->nfuncs = nf;
+    c->func_off = gx_malloc(&eng->alloc, (size_t)nf * 4 + 4);
+    c->sp = gx_malloc(&eng->alloc, (size_t)nsp * sizeof *c->sp + 1);
+    c->traps = gx_malloc(&eng->alloc, (size_t)ntr * sizeof *c->traps + 1);
+    c->capsp = nsp;
+    c->captraps = ntr;
+    if (!c->func_off || !c->sp || !c->traps)
+        return fail(mod, err, GATE_ERR_NOMEM, UINT64_MAX, "out of memory");
+    const uint8_t *p = mb + msize;
+    for (uint32_t i = 0; i < nf; i++, p += 4) {
+        c->func_off[i] = get32(p);
+        if (c->func_off[i] >= csize || (i && c->func_off[i] <= c->func_off[i - 1]))
+            return fail(mod, err, GATE_ERR_OBJECT, (uint64_t)(p - b), "bad function offset");
+    }
+    const uint8_t *code = p;
+    p += csize;
+    c->nsp = nsp;
+    for (uint32_t i = 0; i < nsp; i++, p += 16) {
+        c->sp[i] = (gc_safepoint){ get32(p), get32(p + 4), get32(p + 8), get32(p + 12) };
+        if (c->sp[i].native > csize || c->sp[i].func >= m->nfuncs ||
+            (i && c->sp[i].native < c->sp[i - 1].native))
+            return fail(mod, err, GATE_ERR_OBJECT, (uint64_t)(p - b), "bad safe point record");
+    }
+    c->ntraps = ntr;
+    for (uint32_t i = 0; i < ntr; i++, p += 16) {
+        c->traps[i] = (gc_trapsite){ get32(p), get32(p + 4), get32(p + 8), get32(p + 12) };
+        if (c->traps[i].native >= csize || c->traps[i].func >= m->nfuncs ||
+            c->traps[i].code > GATE_TRAP_HOST || (i && c->traps[i].native <= c->traps[i - 1].native))
+            return fail(mod, err, GATE_ERR_OBJECT, (uint64_t)(p - b), "bad trap site record");
+    }
+    size_t sz = ((size_t)csize + 4095) & ~(size_t)4095;
+    if (sz == 0)
+        sz = 4096;
+    void *x = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (x == MAP_FAILED)
+        return fail(mod, err, GATE_ERR_NOMEM, UINT64_MAX, "cannot map code");
+    memcpy(x, code, (size_t)csize);
+    if (mprotect(x, sz, PROT_READ | PROT_EXEC)) {
+        munmap(x, sz);
+        return fail(mod, err, GATE_ERR_NOMEM, UINT64_MAX, "cannot protect code");
+    }
+    /* the code buffer itself is only needed for objdump and writing back */
+    c->code = gx_malloc(&eng->alloc, (size_t)csize + 1);
+    if (!c->code) {
+        munmap(x, sz);
+        return fail(mod, err, GATE_ERR_NOMEM, UINT64_MAX, "out of memory");
+    }
+    memcpy(c->code, code, (size_t)csize);
+    c->size = (size_t)csize;
+    c->cap = (size_t)csize + 1;
+    mod->exec = x;
+    mod->exec_size = sz;
+    mod->cpu_used = (int)((opts >> 1) & 7);
+    if (!rt_code_register(mod)) {
+        munmap(x, sz);
+        mod->exec = NULL;
+        return fail(mod, err, GATE_ERR_LIMIT, UINT64_MAX, "too many modules with code loaded");
+    }
+    mod->from_object = true;
+    return mod;
+}
