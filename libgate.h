@@ -269,7 +269,8 @@ gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg,
 
 typedef struct gate_limits {
     uint32_t max_memory_pages;   /* 0: the module's maximum or 65536       */
-    uint64_t stack_size;         /* wasm stack in bytes; 0: 1 MiB          */
+    uint64_t stack_size;         /* wasm stack in bytes, 512 KiB..1 GiB;
+                                    0: 8 MiB (the stack is per thread)     */
     uint32_t max_table_elems;    /* 0: 10,000,000                          */
 } gate_limits;
 

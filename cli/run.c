@@ -6,6 +6,7 @@
  *     --dir HOST[::GUEST]    preopen a host directory (as GUEST)
  *     --env KEY=VALUE        an environment variable for the program
  *     --max-memory-pages N   cap linear memory
+ *     --stack-size BYTES     the wasm stack (suffixes k, m; default 8m)
  *     --explicit-bounds      bounds-check every access instead of guard pages
  *     --cache-dir DIR        where compiled objects are kept (default
  *                            $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate)
@@ -34,7 +35,7 @@
 static int usage_run(void)
 {
     fprintf(stderr, "usage: gate run [--invoke NAME] [--dir HOST[::GUEST]] [--env K=V]\n"
-                    "                [--max-memory-pages N] [--explicit-bounds]\n"
+                    "                [--max-memory-pages N] [--stack-size BYTES] [--explicit-bounds]\n"
                     "                [--cache-dir DIR | --no-cache] PROG.wasm|PROG.gobj [ARGS...]\n");
     return 2;
 }
@@ -205,6 +206,16 @@ int cli_run(int argc, char **argv)
             if (nenvs == MAX_OPT || !strchr(val, '='))
                 return usage_run();
             envs[nenvs++] = val;
+        } else if (!strcmp(o, "--stack-size")) {
+            char *end;
+            unsigned long long n = strtoull(val, &end, 10);
+            if (*end == 'k' || *end == 'K')
+                n <<= 10, end++;
+            else if (*end == 'm' || *end == 'M')
+                n <<= 20, end++;
+            if (*end || n == 0)
+                return usage_run();
+            lim.stack_size = n;
         } else if (!strcmp(o, "--max-memory-pages")) {
             char *end;
             unsigned long n = strtoul(val, &end, 10);

@@ -18,11 +18,14 @@
 #include "runtime.h"
 
 #define MEM_RESERVE ((size_t)8 << 30 | (size_t)64 << 10)
-#define STACK_SIZE ((size_t)8 << 20)
+#define STACK_SIZE ((size_t)8 << 20)      /* default */
+#define STACK_MIN ((size_t)512 << 10)
+#define STACK_MAX ((size_t)1 << 30)
 #define STACK_GUARD ((size_t)64 << 10)
 #define STACK_MARGIN ((size_t)256 << 10)
 
 static _Thread_local uint8_t *tls_stack;
+static _Thread_local size_t tls_stack_size;
 
 static void err_set(gate_error *err, gate_status st, const char *fmt, const char *a,
                     const char *b)
@@ -487,16 +490,27 @@ static uint64_t const_bits(gate_instance *inst, const gd_const *k)
 
 /* ---- thread stack ----------------------------------------------------- */
 
-static uint8_t *thread_stack(void)
+/*
+ * The calling thread's wasm stack, of at least `size` bytes (0: the
+ * default).  It is replaced by a bigger one only between calls, never
+ * while wasm runs on it.
+ */
+static uint8_t *thread_stack(size_t size)
 {
-    if (tls_stack)
+    if (!size)
+        size = STACK_SIZE;
+    if (tls_stack && (tls_stack_size >= size || rt_entry_vm))
         return tls_stack;
-    void *p = mmap(NULL, STACK_SIZE + STACK_GUARD, PROT_NONE,
+    if (tls_stack) {
+        munmap(tls_stack, tls_stack_size + STACK_GUARD);
+        tls_stack = NULL;
+    }
+    void *p = mmap(NULL, size + STACK_GUARD, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-    if (mprotect((uint8_t *)p + STACK_GUARD, STACK_SIZE, PROT_READ | PROT_WRITE)) {
-        munmap(p, STACK_SIZE + STACK_GUARD);
+    if (mprotect((uint8_t *)p + STACK_GUARD, size, PROT_READ | PROT_WRITE)) {
+        munmap(p, size + STACK_GUARD);
         return NULL;
     }
     /* an alternate signal stack, so faults are handled even near the guard */
@@ -510,6 +524,7 @@ static uint8_t *thread_stack(void)
         }
     }
     tls_stack = p;
+    tls_stack_size = size;
     return p;
 }
 
@@ -558,7 +573,12 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
     gate_engine *eng = mod->eng;
     const gd_module *m = &mod->info;
     rt_signals_install();
-    uint8_t *stack = thread_stack();
+    size_t stack_size = lim && lim->stack_size ? (size_t)lim->stack_size : 0;
+    if (stack_size && (stack_size < STACK_MIN || stack_size > STACK_MAX)) {
+        err_set(err, GATE_ERR_ARG, "stack size must be between 512 KiB and 1 GiB%s%s", "", "");
+        return NULL;
+    }
+    uint8_t *stack = thread_stack(stack_size);
     gate_instance *inst = gx_malloc(&eng->alloc, sizeof *inst);
     if (!inst || !stack) {
         gx_free(&eng->alloc, inst, sizeof *inst);
@@ -568,6 +588,7 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
     memset(inst, 0, sizeof *inst);
     inst->eng = eng;
     inst->mod = mod;
+    inst->stack_size = stack_size;
     mod->refs++;
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
     inst->own_funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *inst->own_funcs);
@@ -738,7 +759,7 @@ void gate_instance_free(gate_instance *inst)
 static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area, uint32_t n,
                           gate_error *err)
 {
-    uint8_t *stack = thread_stack();
+    uint8_t *stack = thread_stack(inst->stack_size);
     if (!stack) {
         err_set(err, GATE_ERR_NOMEM, "cannot allocate a stack%s%s", "", "");
         return GATE_ERR_NOMEM;
@@ -752,7 +773,7 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
     memset(&inst->vm.trap, 0, sizeof inst->vm.trap);
     inst->vm.nbt = 0;
     uint32_t rc = gate_enter_x86_64(&inst->vm, fr->code, area, n,
-                                    prev ? NULL : stack + STACK_GUARD + STACK_SIZE, fr->vm);
+                                    prev ? NULL : stack + STACK_GUARD + tls_stack_size, fr->vm);
     rt_entry_vm = prev;
     inst->vm.host_sp = saved_sp;
     if (rc == 2) {

@@ -142,6 +142,7 @@ gate_status rt_imports_any(gate_imports *imp, const char *module, gate_raw_fn fn
 struct gate_instance {
     gate_engine *eng;
     gate_module *mod;
+    size_t stack_size;          /* wasm stack wanted (0: default) */
     rt_vm vm;
     gate_funcref *own_funcs;    /* defined functions */
     gate_funcref **funcs;

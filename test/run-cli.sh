@@ -62,6 +62,18 @@ check "invoke: unknown export is an error" test $rc -eq 2
 "$gate" run --invoke runaway test/data/run.wasm > /dev/null 2> "$out/exh.err"; rc=$?
 check "invoke: stack exhaustion traps" bash -c "test $rc -eq 134 && grep -q 'stack exhausted' '$out/exh.err'"
 
+# limits: a small stack runs out sooner, a big one later; memory caps grow
+d1=$("$gate" run --stack-size 1m --invoke depth test/data/run.wasm 20000 2>/dev/null); r1=$?
+d2=$("$gate" run --stack-size 64m --invoke depth test/data/run.wasm 200000 2>/dev/null); r2=$?
+check "stack size: 1 MiB traps at depth 20000, 64 MiB reaches 200000" \
+    bash -c "test $r1 -eq 134 && test $r2 -eq 0 && test '$d2' = 200000"
+g=$("$gate" run --max-memory-pages 2 --invoke grow test/data/run.wasm 1)
+g2=$("$gate" run --max-memory-pages 2 --invoke grow test/data/run.wasm 2)
+check "max memory pages: grow within the cap works, past it fails" \
+    bash -c "test '$g' = 1 && test '$g2' = -1"
+"$gate" run --stack-size 1k --invoke add test/data/run.wasm 1 2 > /dev/null 2>&1; rc=$?
+check "stack size below the minimum: an error" test $rc -ne 0
+
 # bad input
 head -c 100 "$out/hello.wasm" > "$out/cut.wasm"
 "$gate" run "$out/cut.wasm" > /dev/null 2> "$out/cut.err"; rc=$?
