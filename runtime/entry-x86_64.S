@@ -94,7 +94,9 @@ gate_trap_exit_x86_64:
     .globl gate_host_stub_x86_64
     .type gate_host_stub_x86_64, @function
 gate_host_stub_x86_64:
-    mov -8(%rbp), %rdx
+    mov -8(%rbp), %rdx          /* the caller's vmctx */
+    mov (%rsp), %rcx            /* return address into the caller */
+    mov %rbp, %r8               /* the caller's frame, for backtraces */
     push %rbp
     mov %rsp, %rbp
     mov %r15, %rdi

@@ -246,7 +246,8 @@ static uint64_t h_trunc(rt_vm *vm, uint32_t op, uint64_t bits, uint32_t off)
 }
 
 /* Called by gate_host_stub_x86_64 with the argument/result slots. */
-void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller)
+void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
+                       uintptr_t fp)
 {
     gate_val args[64], res[64];
     for (uint32_t i = 0; i < h->type.nparams; i++) {
@@ -266,9 +267,21 @@ void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller)
         return;
     }
     if (st != GATE_OK) {
+        /* the trap is at the call instruction of the wasm caller */
         rt_vm *entry = rt_entry_vm;
-        rt_trap(caller, GATE_TRAP_HOST, 0);
-        (void)entry;
+        gate_module *m = rt_code_owner(ret);
+        const gc_safepoint *sp =
+            m ? gc_find_safepoint(&m->code, (uint32_t)(ret - (uintptr_t)m->exec)) : NULL;
+        entry->trap.code = GATE_TRAP_HOST;
+        entry->trap.func_index = sp ? sp->func : GATE_NO_FUNC;
+        entry->trap.wasm_offset = sp ? sp->wasm : 0;
+        snprintf(entry->trap.message, sizeof entry->trap.message, "%s",
+                 ctx.message[0] ? ctx.message : "host function trapped");
+        rt_backtrace(entry, sp ? m : NULL, sp ? sp->wasm : 0, fp);
+        (void)caller;
+#if defined(__x86_64__)
+        gate_trap_exit_x86_64(entry, 1);
+#endif
         return;
     }
     for (uint32_t i = 0; i < h->type.nresults; i++) {

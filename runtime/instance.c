@@ -794,8 +794,13 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
                 "uninitialized element", "host function trapped" };
             uint32_t code = inst->vm.trap.code;
             err->status = GATE_OK;
-            gx_fail(err, GATE_TRAPPED, inst->vm.trap.wasm_offset, inst->vm.trap.func_index,
-                    "%s", code < sizeof names / sizeof names[0] ? names[code] : "trap");
+            if (inst->vm.trap.message[0])
+                gx_fail(err, GATE_TRAPPED, inst->vm.trap.wasm_offset, inst->vm.trap.func_index,
+                        "%s: %s", code < sizeof names / sizeof names[0] ? names[code] : "trap",
+                        inst->vm.trap.message);
+            else
+                gx_fail(err, GATE_TRAPPED, inst->vm.trap.wasm_offset, inst->vm.trap.func_index,
+                        "%s", code < sizeof names / sizeof names[0] ? names[code] : "trap");
         }
         return GATE_TRAPPED;
     }

@@ -185,6 +185,7 @@ uint32_t gate_enter_x86_64(rt_vm *entry_vm, void *code, uint64_t *area, uint64_t
                            void *stack_top, void *callee_vm);
 void gate_trap_exit_x86_64(rt_vm *entry_vm, uint32_t status);
 void gate_host_stub_x86_64(void);
-void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller);
+void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
+                       uintptr_t fp);
 
 #endif
