@@ -36,7 +36,7 @@ static gate_status r_i64(gate_call_ctx *c, void *ud, const gate_val *a, gate_val
 {
     (void)c; (void)ud;
     r[0].type = GATE_I64;
-    r[0].of.i64 = a[0].of.i64 * 2;
+    r[0].of.i64 = (int64_t)((uint64_t)a[0].of.i64 * 2);
     return GATE_OK;
 }
 static gate_status r_f32(gate_call_ctx *c, void *ud, const gate_val *a, gate_val *r)
