@@ -17,6 +17,22 @@
 
 #include "runtime.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/* A trap or exit leaves C frames (helpers, host functions) on the wasm
+   stack without returning: clear the poison ASan left for them. */
+static void stack_unpoison(uint8_t *stack, size_t size)
+{
+    __asan_unpoison_memory_region(stack, size);
+}
+#else
+static void stack_unpoison(uint8_t *stack, size_t size)
+{
+    (void)stack;
+    (void)size;
+}
+#endif
+
 #define MEM_RESERVE ((size_t)8 << 30 | (size_t)64 << 10)
 #define STACK_SIZE ((size_t)8 << 20)      /* default */
 #define STACK_MIN ((size_t)512 << 10)
@@ -776,6 +792,8 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
                                     prev ? NULL : stack + STACK_GUARD + tls_stack_size, fr->vm);
     rt_entry_vm = prev;
     inst->vm.host_sp = saved_sp;
+    if (rc && !prev)
+        stack_unpoison(stack + STACK_GUARD, tls_stack_size);
     if (rc == 2) {
         inst->exit_code = inst->vm.exit_code;
         if (err) {
