@@ -8,7 +8,7 @@ build=${1:-build}
 gate=$build/gate
 out=$build/cli
 rm -rf "$out"; mkdir -p "$out"
-pass=0 fail=0
+pass=0 fail=0 skipped=0
 ok()   { pass=$((pass + 1)); echo "ok   $1"; }
 bad()  { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
@@ -33,6 +33,33 @@ else
     bad "wasi: output" "$(head -20 "$out/wasi.diff")"
 fi
 check "wasi: nothing escaped the sandbox" test ! -e "$out/made"
+
+# the same output and exit code as node's WASI
+if ! wasm programs test/wasi/programs.c; then
+    bad "programs.c builds" "$(head -5 "$out/programs.cc.log")"
+elif command -v node > /dev/null; then
+    for mode in a b; do
+        rm -rf "$out/data"; mkdir -p "$out/data"
+        printf 'one\ntwo\nthree\n' > "$out/data/input.txt"; touch "$out/data/zzz" "$out/data/aaa"
+        printf 'some input\nfor the program\n' > "$out/stdin.txt"
+        MODE=$mode node --no-warnings test/wasi/node-wasi.mjs "$out/data" "$out/programs.wasm" \
+            x "y z" < "$out/stdin.txt" > "$out/node.out" 2>&1; nrc=$?
+        "$gate" run --dir "$out/data::data" --env MODE=$mode "$out/programs.wasm" x "y z" \
+            < "$out/stdin.txt" > "$out/gate.out" 2>&1; grc=$?
+        check "node parity ($mode): exit code ($grc vs node $nrc)" test $grc -eq $nrc
+        if diff -u "$out/node.out" "$out/gate.out" > "$out/parity.diff"; then
+            ok "node parity ($mode): output"
+        else
+            bad "node parity ($mode): output" "$(head -20 "$out/parity.diff")"
+        fi
+    done
+    node --no-warnings test/wasi/node-wasi.mjs "$out" "$out/hello.wasm" 100000 > "$out/hn.out"
+    "$gate" run "$out/hello.wasm" 100000 > "$out/hg.out"
+    check "node parity: hello.c 100000" cmp -s "$out/hn.out" "$out/hg.out"
+else
+    echo "skip node parity: node is not installed"
+    skipped=$((skipped + 5))
+fi
 
 # a program gives the same output as its native build
 gcc -O2 -o "$out/hello.native" examples/hello.c
@@ -152,5 +179,5 @@ else
     bad "make install" "$(tail -5 "$out/install.log")"
 fi
 
-echo "cli: $pass passed, $fail failed"
+echo "cli: $pass passed, $fail failed, $skipped skipped"
 [ $fail -eq 0 ]
