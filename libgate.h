@@ -290,7 +290,8 @@ gate_status gate_call_n(gate_instance *inst, const char *name, size_t name_len,
 /* The current value of an exported global. */
 gate_status gate_instance_global(gate_instance *inst, const char *name, gate_val *out);
 
-/* Continues a call that returned GATE_SUSPENDED. */
+/* Continues a call that returned GATE_SUSPENDED, where it stopped.  The
+   results are those of the original call.  Not from inside a call. */
 gate_status gate_resume(gate_instance *inst, gate_val *results,
                         size_t nresults, gate_error *err);
 
@@ -343,6 +344,8 @@ gate_status gate_memory_write(gate_instance *inst, uint64_t offset,
  * async-signal-safe: it only writes one word of the instance.
  */
 void gate_request_stop(gate_instance *inst);
+/* Whether the instance holds a stopped call (gate_resume continues it). */
+int gate_is_suspended(const gate_instance *inst);
 /* Fuel: a deterministic work budget; UINT64_MAX = unmetered. */
 gate_status gate_set_fuel(gate_instance *inst, uint64_t fuel);
 uint64_t gate_get_fuel(const gate_instance *inst);

@@ -1326,6 +1326,7 @@ static bool x_end_func(gc_ctx *c)
                        "stack frame too large");
     uint32_t f = (uint32_t)frame;
     memcpy(c->buf.p + s->frame_patch, &f, 4);
+    c->out->func_frame[c->func - c->m->nfunc_imports] = f;
     return true;
 }
 

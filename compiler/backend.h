@@ -28,11 +28,12 @@
  *                   is a trap (stack_limit equals it unless a stop is asked)
  *  80  fp           frame pointer of the wasm frame that last called a
  *                   runtime helper (for backtraces and frame walking)
+ *  88  fuel         remaining fuel when metering is compiled in
  */
 enum {
     VM_MEM_BASE = 0, VM_STACK_LIMIT = 8, VM_MEM = 16, VM_FUNCS = 24, VM_TABLES = 32,
     VM_GLOBALS = 40, VM_SIGIDS = 48, VM_HOST_SP = 56, VM_HELPERS = 64, VM_REAL_LIMIT = 72,
-    VM_FP = 80
+    VM_FP = 80, VM_FUEL = 88
 };
 /* funcref: what a table element and ref.func point at */
 enum { FR_CODE = 0, FR_VM = 8, FR_SIG = 16 };
@@ -72,6 +73,7 @@ typedef struct gc_code {
     uint8_t *code;
     size_t size, cap;
     uint32_t *func_off;     /* per defined function: entry offset */
+    uint32_t *func_frame;   /* per defined function: frame size below rbp */
     uint32_t nfuncs;
     gc_safepoint *sp;
     uint32_t nsp, capsp;

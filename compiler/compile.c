@@ -91,7 +91,8 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
     gc_init(&c.buf, a);
     out->nfuncs = m->nfuncs - m->nfunc_imports;
     out->func_off = gx_malloc(a, (size_t)out->nfuncs * 4 + 4);
-    if (!out->func_off)
+    out->func_frame = gx_malloc(a, (size_t)out->nfuncs * 4 + 4);
+    if (!out->func_off || !out->func_frame)
         return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
     bool ok = be->begin_module(&c);
     for (uint32_t f = m->nfunc_imports; ok && f < m->nfuncs; f++) {
@@ -131,6 +132,7 @@ void gc_code_free(gc_code *out)
 {
     gx_free(&out->alloc, out->code, out->cap);
     gx_free(&out->alloc, out->func_off, (size_t)out->nfuncs * 4 + 4);
+    gx_free(&out->alloc, out->func_frame, (size_t)out->nfuncs * 4 + 4);
     gx_free(&out->alloc, out->sp, (size_t)out->capsp * sizeof *out->sp);
     gx_free(&out->alloc, out->traps, (size_t)out->captraps * sizeof *out->traps);
     memset(out, 0, sizeof *out);

@@ -52,6 +52,8 @@ gate_enter_x86_64:
 3:  mov %r9, %r15
     mov 0(%r15), %r14
     call *%rsi
+    .globl gate_enter_ret_x86_64
+gate_enter_ret_x86_64:              /* rebuilt outermost frames return here */
     mov 8(%rbp), %rdx
     mov 16(%rbp), %rcx
     xor %eax, %eax
@@ -72,6 +74,31 @@ gate_enter_x86_64:
     pop %rbp
     ret
     .size gate_enter_x86_64, .-gate_enter_x86_64
+
+/*
+ * uint32_t gate_resume_x86_64(rt_vm *entry_vm, void *rsp, void *rbp, void *pc,
+ *                             rt_vm *vm)
+ *   Continues frames that were rebuilt on the wasm stack: saves the host
+ *   context exactly as gate_enter_x86_64 does (so its epilogue, reached when
+ *   the outermost rebuilt frame returns to gate_enter_ret_x86_64, returns
+ *   from here), then jumps to pc with the frame's rsp and rbp.
+ */
+    .globl gate_resume_x86_64
+    .type gate_resume_x86_64, @function
+gate_resume_x86_64:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, 56(%rdi)
+    mov %rsi, %rsp
+    mov %rdx, %rbp
+    mov %r8, %r15
+    mov 0(%r15), %r14
+    jmp *%rcx
+    .size gate_resume_x86_64, .-gate_resume_x86_64
 
 /* void gate_trap_exit_x86_64(rt_vm *entry_vm, uint32_t status): unwinds to
    the gate_enter_x86_64 that entry_vm->host_sp belongs to. */

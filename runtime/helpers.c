@@ -6,6 +6,7 @@
  * of the instruction last, and raises traps with rt_trap.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -182,11 +183,27 @@ static void h_elem_drop(rt_vm *vm, uint64_t seg, uint32_t off)
     vm->inst->elem_dropped[seg] = 1;
 }
 
-/* Stop checks land here when the stop word says so (issue 5 adds stops). */
+/*
+ * Stop checks land here when the stop word says so.  If a stop was asked
+ * and the stack holds only this instance's frames, they are captured in
+ * portable form and the call unwinds with "suspended"; otherwise (a host
+ * function or another instance in between) the program runs on and the
+ * request stays pending for the next safe point.
+ */
 static void h_slowpath(rt_vm *vm, uint32_t off)
 {
-    (void)vm;
     (void)off;
+    int why = atomic_load(&vm->stop_req) ? RT_STOP_REQUEST : 0;
+    if (!why || vm != rt_entry_vm)
+        return;
+    gate_instance *inst = vm->inst;
+    rt_susp_free(inst, &inst->susp);
+    if (!rt_walk_frames(vm, (uintptr_t)__builtin_return_address(0), vm->fp, &inst->susp))
+        return;
+    inst->susp.reason = (uint32_t)why;
+#if defined(__x86_64__)
+    gate_trap_exit_x86_64(vm, 3);
+#endif
 }
 
 /*

@@ -10,7 +10,9 @@
  * runtime helpers and host functions.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -547,7 +549,8 @@ static uint8_t *thread_stack(size_t size)
 static void set_limits(rt_vm *vm, uint8_t *stack)
 {
     vm->real_limit = (uintptr_t)stack + STACK_GUARD + STACK_MARGIN;
-    vm->stack_limit = vm->real_limit;
+    /* a pending stop request keeps the stop word raised */
+    vm->stack_limit = atomic_load(&vm->stop_req) ? UINTPTR_MAX : vm->real_limit;
 }
 
 /* ---- instantiation ---------------------------------------------------- */
@@ -746,6 +749,12 @@ void gate_instance_free(gate_instance *inst)
     gate_engine *eng = inst->eng;
     const gd_module *m = &inst->mod->info;
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
+    if (inst->has_timer) {
+        timer_t t;
+        memcpy(&t, &inst->deadline_timer, sizeof t < sizeof(void *) ? sizeof t : sizeof(void *));
+        timer_delete(t);
+    }
+    rt_susp_free(inst, &inst->susp);
     if (inst->tables)
         for (uint32_t t = 0; t < nt; t++)
             table_unref(eng, inst->tables[t]);
@@ -771,10 +780,17 @@ void gate_instance_free(gate_instance *inst)
 
 /* ---- calls ------------------------------------------------------------ */
 
+static gate_status finish(gate_instance *inst, uint32_t rc, uint8_t *stack, bool nested,
+                          gate_error *err);
+
 /* Runs funcref fr with area holding the arguments; results replace them. */
 static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area, uint32_t n,
-                          gate_error *err)
+                          uint32_t entry_func, gate_error *err)
 {
+    if (inst->susp.active) {
+        err_set(err, GATE_ERR_STATE, "the instance is suspended: resume it first%s%s", "", "");
+        return GATE_ERR_STATE;
+    }
     uint8_t *stack = thread_stack(inst->stack_size);
     if (!stack) {
         err_set(err, GATE_ERR_NOMEM, "cannot allocate a stack%s%s", "", "");
@@ -792,8 +808,26 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
                                     prev ? NULL : stack + STACK_GUARD + tls_stack_size, fr->vm);
     rt_entry_vm = prev;
     inst->vm.host_sp = saved_sp;
-    if (rc && !prev)
+    if (rc == 3)
+        inst->susp.entry_func = entry_func;
+    return finish(inst, rc, stack, prev != NULL, err);
+}
+
+/* What a return from the entry trampoline means. */
+static gate_status finish(gate_instance *inst, uint32_t rc, uint8_t *stack, bool nested,
+                          gate_error *err)
+{
+    if (rc && !nested)
         stack_unpoison(stack + STACK_GUARD, tls_stack_size);
+    if (rc == 3) {
+        inst->susp.active = true;
+        if (err) {
+            err->status = GATE_OK;
+            gx_fail(err, GATE_SUSPENDED, UINT64_MAX, GATE_NO_FUNC, "suspended in %u frame(s)",
+                    inst->susp.nframes);
+        }
+        return GATE_SUSPENDED;
+    }
     if (rc == 2) {
         inst->exit_code = inst->vm.exit_code;
         if (err) {
@@ -828,7 +862,7 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
 static uint32_t run_start(gate_instance *inst, gate_error *err)
 {
     uint64_t area[1] = { 0 };
-    return invoke(inst, inst->funcs[inst->mod->info.start], area, 0, err);
+    return invoke(inst, inst->funcs[inst->mod->info.start], area, 0, GATE_NO_FUNC, err);
 }
 
 gate_status gate_call_n(gate_instance *inst, const char *name, size_t name_len,
@@ -868,7 +902,7 @@ gate_status gate_call_n(gate_instance *inst, const char *name, size_t name_len,
         area[i] = 0;
         memcpy(&area[i], &args[i].of, ft->params[i] == GT_I32 || ft->params[i] == GT_F32 ? 4 : 8);
     }
-    gate_status st = invoke(inst, inst->funcs[f], area, n, err);
+    gate_status st = invoke(inst, inst->funcs[f], area, n, f, err);
     if (st == GATE_OK)
         for (uint32_t i = 0; i < ft->nresults; i++) {
             results[i].type = (gate_valtype)ft->results[i];
@@ -886,6 +920,118 @@ gate_status gate_call(gate_instance *inst, const char *export_name, const gate_v
 {
     return gate_call_n(inst, export_name, strlen(export_name), args, nargs, results, nresults,
                        err);
+}
+
+/* ---- stopping and resuming ---------------------------------------------- */
+
+void gate_request_stop(gate_instance *inst)
+{
+    /* only stores: safe from another thread and from a signal handler */
+    atomic_store(&inst->vm.stop_req, 1);
+    __atomic_store_n(&inst->vm.stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
+}
+
+static void deadline_fired(union sigval v)
+{
+    gate_request_stop(v.sival_ptr);
+}
+
+gate_status gate_set_deadline(gate_instance *inst, uint64_t ns_from_now)
+{
+    if (!inst->has_timer) {
+        struct sigevent ev;
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_THREAD;
+        ev.sigev_notify_function = deadline_fired;
+        ev.sigev_value.sival_ptr = inst;
+        timer_t t;
+        if (timer_create(CLOCK_MONOTONIC, &ev, &t))
+            return GATE_ERR_NOMEM;
+        memcpy(&inst->deadline_timer, &t, sizeof t < sizeof(void *) ? sizeof t : sizeof(void *));
+        inst->has_timer = true;
+    }
+    timer_t t;
+    memcpy(&t, &inst->deadline_timer, sizeof t < sizeof(void *) ? sizeof t : sizeof(void *));
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(ns_from_now / 1000000000u);
+    its.it_value.tv_nsec = (long)(ns_from_now % 1000000000u);
+    return timer_settime(t, 0, &its, NULL) ? GATE_ERR_ARG : GATE_OK;
+}
+
+int gate_is_suspended(const gate_instance *inst)
+{
+    return inst->susp.active;
+}
+
+gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
+                        gate_error *err)
+{
+    gate_error local;
+    if (!err)
+        err = &local;
+    err->status = GATE_OK;
+    if (!inst->susp.active) {
+        err_set(err, GATE_ERR_STATE, "the instance is not suspended%s%s", "", "");
+        return GATE_ERR_STATE;
+    }
+    if (rt_entry_vm) {
+        err_set(err, GATE_ERR_STATE, "cannot resume from inside a call%s%s", "", "");
+        return GATE_ERR_STATE;
+    }
+    const gd_module *m = &inst->mod->info;
+    uint32_t f = inst->susp.entry_func;
+    const gd_functype *ft = f < m->nfuncs ? gd_func_type(m, f) : NULL;
+    uint32_t np = ft ? ft->nparams : 0, nr = ft ? ft->nresults : 0;
+    if (nresults < nr) {
+        err_set(err, GATE_ERR_ARG, "the call returns more results than there is room for%s%s",
+                "", "");
+        return GATE_ERR_ARG;
+    }
+    uint32_t n = np > nr ? np : nr;
+    uint64_t small[16];
+    uint64_t *area = n <= 16 ? small : gx_malloc(&inst->eng->alloc, (size_t)n * 8);
+    uint8_t *stack = thread_stack(inst->stack_size);
+    if (!area || !stack) {
+        if (area && area != small)
+            gx_free(&inst->eng->alloc, area, (size_t)n * 8);
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    memset(area, 0, (size_t)n * 8);
+    /* the frames move from the instance onto the stack */
+    rt_susp s = inst->susp;
+    memset(&inst->susp, 0, sizeof inst->susp);
+    atomic_store(&inst->vm.stop_req, 0);
+    set_limits(&inst->vm, stack);
+    memset(&inst->vm.trap, 0, sizeof inst->vm.trap);
+    inst->vm.nbt = 0;
+    uintptr_t saved_sp = inst->vm.host_sp;
+    rt_entry_vm = &inst->vm;
+    gate_status rc = rt_resume_frames(inst, &s, area, n, stack + STACK_GUARD + tls_stack_size,
+                                      err);
+    rt_entry_vm = NULL;
+    inst->vm.host_sp = saved_sp;
+    gate_status st;
+    if (rc == GATE_ERR_SNAPSHOT || rc == GATE_ERR_TARGET) {
+        inst->susp = s;             /* nothing ran: still suspended */
+        st = rc;
+    } else {
+        rt_susp_free(inst, &s);
+        if (rc == 3)
+            inst->susp.entry_func = f;
+        st = finish(inst, (uint32_t)rc, stack, false, err);
+        if (st == GATE_OK)
+            for (uint32_t i = 0; i < nr; i++) {
+                results[i].type = (gate_valtype)ft->results[i];
+                memset(&results[i].of, 0, sizeof results[i].of);
+                memcpy(&results[i].of, &area[i],
+                       ft->results[i] == GT_I32 || ft->results[i] == GT_F32 ? 4 : 8);
+            }
+    }
+    if (area != small)
+        gx_free(&inst->eng->alloc, area, (size_t)n * 8);
+    return st;
 }
 
 uint32_t gate_trap_backtrace(const gate_instance *inst, uint32_t *funcs, uint32_t *offsets,

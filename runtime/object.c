@@ -8,7 +8,7 @@
  *   +24  u64 module hash (xxh64)       +32  u64 module size
  *   +40  u64 code size                 +48  u32 functions  +52 u32 safe points
  *   +56  u32 trap sites                +60  u32 reserved (0)
- *   +64  module bytes | function offsets (u32 each) | code |
+ *   +64  module bytes | function offsets (u32 each) | frame sizes (u32 each) | code |
  *        safe points (4 x u32 each) | trap sites (4 x u32 each)
  *   end  u64 xxh64 of everything before it
  *
@@ -61,7 +61,7 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
         return mod->compile_err.status ? mod->compile_err.status : GATE_ERR_NOT_IMPLEMENTED;
     }
     const gc_code *c = &mod->code;
-    size_t size = OBJ_HEADER + mod->size + 4 * (size_t)c->nfuncs + c->size +
+    size_t size = OBJ_HEADER + mod->size + 8 * (size_t)c->nfuncs + c->size +
                   16 * (size_t)c->nsp + 16 * (size_t)c->ntraps + 8;
     uint8_t *b = gx_malloc(&mod->eng->alloc, size);
     if (!b) {
@@ -85,6 +85,8 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
     p += mod->size;
     for (uint32_t i = 0; i < c->nfuncs; i++, p += 4)
         put32(p, c->func_off[i]);
+    for (uint32_t i = 0; i < c->nfuncs; i++, p += 4)
+        put32(p, c->func_frame[i]);
     memcpy(p, c->code, c->size);
     p += c->size;
     for (uint32_t i = 0; i < c->nsp; i++, p += 16) {
@@ -145,7 +147,7 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
                     "object uses CPU features (LZCNT/POPCNT/BMI1) this CPU lacks");
     uint64_t msize = get64(b + 32), csize = get64(b + 40);
     uint32_t nf = get32(b + 48), nsp = get32(b + 52), ntr = get32(b + 56);
-    uint64_t need = (uint64_t)OBJ_HEADER + msize + 4ull * nf + csize + 16ull * nsp +
+    uint64_t need = (uint64_t)OBJ_HEADER + msize + 8ull * nf + csize + 16ull * nsp +
                     16ull * ntr + 8;
     if (msize > len || csize > len || need != len)
         return fail(NULL, err, GATE_ERR_OBJECT, 32, "object section sizes do not add up");
@@ -187,17 +189,23 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
     c->alloc = eng->alloc;
     c->nfuncs = nf;
     c->func_off = gx_malloc(&eng->alloc, (size_t)nf * 4 + 4);
+    c->func_frame = gx_malloc(&eng->alloc, (size_t)nf * 4 + 4);
     c->sp = gx_malloc(&eng->alloc, (size_t)nsp * sizeof *c->sp + 1);
     c->traps = gx_malloc(&eng->alloc, (size_t)ntr * sizeof *c->traps + 1);
     c->capsp = nsp;
     c->captraps = ntr;
-    if (!c->func_off || !c->sp || !c->traps)
+    if (!c->func_off || !c->func_frame || !c->sp || !c->traps)
         return fail(mod, err, GATE_ERR_NOMEM, UINT64_MAX, "out of memory");
     const uint8_t *p = mb + msize;
     for (uint32_t i = 0; i < nf; i++, p += 4) {
         c->func_off[i] = get32(p);
         if (c->func_off[i] >= csize || (i && c->func_off[i] <= c->func_off[i - 1]))
             return fail(mod, err, GATE_ERR_OBJECT, (uint64_t)(p - b), "bad function offset");
+    }
+    for (uint32_t i = 0; i < nf; i++, p += 4) {
+        c->func_frame[i] = get32(p);
+        if (c->func_frame[i] < 16 || c->func_frame[i] > 0x7fff0000u || (c->func_frame[i] & 15))
+            return fail(mod, err, GATE_ERR_OBJECT, (uint64_t)(p - b), "bad frame size");
     }
     const uint8_t *code = p;
     p += csize;

@@ -28,22 +28,14 @@ void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how) { (void)ct
 
 
 
-gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
-                        gate_error *err)
-{
-    (void)inst; (void)results; (void)nresults;
-    return planned(err, "resume (issue 5)");
-}
 
 
 
 
 
 
-void gate_request_stop(gate_instance *inst) { (void)inst; }
 gate_status gate_set_fuel(gate_instance *inst, uint64_t fuel) { (void)inst; (void)fuel; return GATE_ERR_NOT_IMPLEMENTED; }
 uint64_t gate_get_fuel(const gate_instance *inst) { (void)inst; return 0; }
-gate_status gate_set_deadline(gate_instance *inst, uint64_t ns) { (void)inst; (void)ns; return GATE_ERR_NOT_IMPLEMENTED; }
 
 gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len,
                           gate_error *err)

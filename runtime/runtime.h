@@ -85,7 +85,9 @@ typedef struct rt_vm {
     const void *const *helpers; /* VM_HELPERS */
     uintptr_t real_limit;       /* VM_REAL_LIMIT */
     uintptr_t fp;               /* VM_FP */
+    int64_t fuel;               /* VM_FUEL */
     gate_instance *inst;
+    _Atomic int stop_req;       /* gate_request_stop was called */
     /* set when a trap unwinds */
     gate_trap_info trap;
     int exit_code;              /* set with an unwind of status 2 (exit) */
@@ -101,6 +103,24 @@ struct gate_call_ctx {
     bool exited;
     char message[128];
 };
+
+/* A stopped frame in portable form: slots are raw 8-byte values in wasm
+   order (locals, then the operand stack); references are still native
+   pointers here and become indices only in a snapshot. */
+typedef struct rt_frame {
+    uint32_t func, wasm, nslots;
+    uint64_t *slots;
+} rt_frame;
+
+enum { RT_STOP_REQUEST = 1, RT_STOP_FUEL = 2 };
+
+typedef struct rt_susp {
+    bool active;
+    uint32_t reason;            /* RT_STOP_* */
+    uint32_t entry_func;        /* the function gate_call started */
+    rt_frame *frames;           /* outermost first */
+    uint32_t nframes;
+} rt_susp;
 
 /* A host function bound in a gate_imports. */
 typedef struct rt_host {
@@ -143,6 +163,9 @@ struct gate_instance {
     gate_engine *eng;
     gate_module *mod;
     size_t stack_size;          /* wasm stack wanted (0: default) */
+    rt_susp susp;               /* the stopped call, if any */
+    void *deadline_timer;       /* timer_t, when a deadline is set */
+    bool has_timer;
     rt_vm vm;
     gate_funcref *own_funcs;    /* defined functions */
     gate_funcref **funcs;
@@ -170,6 +193,14 @@ void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off);
 bool rt_table_init_range(gate_instance *inst, rt_table *t, const gd_elem *e, uint64_t d,
                          uint64_t s, uint64_t n);
 void *rt_const_ref(gate_instance *inst, const gd_const *k);
+
+/* frames-x86_64.c: native frames <-> portable frames */
+bool rt_walk_frames(rt_vm *vm, uintptr_t pc, uintptr_t fp, rt_susp *out);
+gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *area,
+                             uint32_t nslots, uint8_t *stack_top, gate_error *err);
+void rt_susp_free(gate_instance *inst, rt_susp *s);
+extern char gate_enter_ret_x86_64[];
+uint32_t gate_resume_x86_64(rt_vm *entry_vm, void *rsp, void *rbp, void *pc, rt_vm *vm);
 
 /* signals.c */
 gate_module *rt_code_owner(uintptr_t pc);

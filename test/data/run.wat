@@ -37,4 +37,21 @@
     (local.get $s))
   (func (export "div") (param i32 i32) (result i32)
     (i32.div_s (local.get 0) (local.get 1)))
+;; recurse `depth` deep, spin `iters` times at the bottom, and fold
+  ;; locals of every type into the result on the way back (for stops)
+  (func $spin (export "spin") (param $depth i32) (param $iters i64) (result i64)
+    (local $f f64) (local $g f32) (local $k i64)
+    (local.set $f (f64.convert_i32_u (local.get $depth)))
+    (local.set $g (f32.const 0.5))
+    (if (result i64) (i32.eqz (local.get $depth))
+      (then
+        (loop $l
+          (local.set $k (i64.add (local.get $k) (i64.const 3)))
+          (br_if $l (i64.lt_u (local.get $k) (i64.mul (local.get $iters) (i64.const 3)))))
+        (local.get $k))
+      (else
+        (i64.add
+          (call $spin (i32.sub (local.get $depth) (i32.const 1)) (local.get $iters))
+          (i64.add (i64.trunc_f64_u (local.get $f))
+                   (i64.trunc_f32_u (f32.mul (local.get $g) (f32.const 2))))))))
 )

@@ -1,0 +1,150 @@
+/* unit_suspend.c - stopping a running call at a safe point and resuming
+   it where it stopped: from another thread, from a deadline, repeatedly,
+   deep in recursion; the results equal an uninterrupted run. */
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "../runtime/runtime.h"
+#include "data/run_wasm.h"
+
+static gate_engine *eng;
+static gate_module *mod;
+
+static int setup(void **state)
+{
+    (void)state;
+    gate_error e;
+    eng = gate_engine_new(NULL, &e);
+    mod = gate_module_new(eng, run_wasm, sizeof run_wasm, &e);
+    return mod ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    gate_module_free(mod);
+    gate_engine_free(eng);
+    return 0;
+}
+
+typedef struct stopper {
+    gate_instance *inst;
+    int delay_us, times;
+    volatile int done;
+} stopper;
+
+static void *stop_thread(void *p)
+{
+    stopper *s = p;
+    for (int i = 0; i < s->times && !s->done; i++) {
+        usleep((useconds_t)s->delay_us);
+        gate_request_stop(s->inst);
+    }
+    return NULL;
+}
+
+/* spin(depth, iters): the reference value */
+static int64_t spin_ref(int depth, int64_t iters)
+{
+    return iters * 3 + (int64_t)depth * (depth + 1) / 2 + depth;
+}
+
+static void stop_from_another_thread(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    gate_instance *in = gate_instance_new(mod, NULL, NULL, &e);
+    assert_non_null(in);
+    gate_val a[2] = { { .type = GATE_I32, .of.i32 = 50 },
+                      { .type = GATE_I64, .of.i64 = 400000000 } }, r;
+    stopper s = { in, 20000, 1000, 0 };
+    pthread_t t;
+    pthread_create(&t, NULL, stop_thread, &s);
+    gate_status st = gate_call(in, "spin", a, 2, &r, 1, &e);
+    int stops = 0;
+    while (st == GATE_SUSPENDED) {
+        stops++;
+        assert_true(gate_is_suspended(in));
+        /* the stopped state: 51 frames of spin, the innermost in its loop */
+        assert_int_equal(in->susp.nframes, 51);
+        assert_int_equal(in->susp.frames[50].func, in->susp.frames[0].func);
+        /* another call is refused while suspended */
+        gate_val x[2] = { { .type = GATE_I32, .of.i32 = 1 }, { .type = GATE_I32, .of.i32 = 2 } };
+        gate_val xr;
+        assert_int_equal(gate_call(in, "add", x, 2, &xr, 1, &e), GATE_ERR_STATE);
+        st = gate_resume(in, &r, 1, &e);
+        if (st != GATE_OK && st != GATE_SUSPENDED)
+            printf("  resume: %s\n", e.message);
+    }
+    s.done = 1;
+    pthread_join(t, NULL);
+    assert_int_equal(st, GATE_OK);
+    assert_true(stops >= 2);
+    assert_false(gate_is_suspended(in));
+    assert_true(r.of.i64 == spin_ref(50, 400000000));
+    printf("  stopped and resumed %d times\n", stops);
+    gate_instance_free(in);
+}
+
+static void deadline(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    gate_instance *in = gate_instance_new(mod, NULL, NULL, &e);
+    gate_val a[2] = { { .type = GATE_I32, .of.i32 = 3 },
+                      { .type = GATE_I64, .of.i64 = 2000000000 } }, r;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(gate_set_deadline(in, 20 * 1000 * 1000), GATE_OK);
+    gate_status st = gate_call(in, "spin", a, 2, &r, 1, &e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(st, GATE_SUSPENDED);
+    /* no timing threshold: only that it stopped well before the end */
+    assert_true(in->susp.nframes == 4);
+    /* without a new deadline, it runs to the end */
+    st = gate_resume(in, &r, 1, &e);
+    assert_int_equal(st, GATE_OK);
+    assert_true(r.of.i64 == spin_ref(3, 2000000000));
+    (void)t1;
+    gate_instance_free(in);
+}
+
+static void stop_before_a_call_and_misuse(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    gate_instance *in = gate_instance_new(mod, NULL, NULL, &e);
+    gate_val r;
+    /* not suspended: resume is an error */
+    assert_int_equal(gate_resume(in, &r, 1, &e), GATE_ERR_STATE);
+    /* a request made between calls stops the next call at its entry */
+    gate_request_stop(in);
+    gate_val a[2] = { { .type = GATE_I32, .of.i32 = 2 }, { .type = GATE_I32, .of.i32 = 3 } };
+    assert_int_equal(gate_call(in, "add", a, 2, &r, 1, &e), GATE_SUSPENDED);
+    assert_int_equal(in->susp.nframes, 1);
+    assert_int_equal(in->susp.frames[0].nslots, 2);        /* the two params */
+    assert_int_equal(in->susp.frames[0].slots[0], 2);
+    assert_int_equal(gate_resume(in, &r, 1, &e), GATE_OK);
+    assert_int_equal(r.of.i32, 5);
+    /* freeing a suspended instance frees its frames (checked by ASan) */
+    gate_request_stop(in);
+    gate_val s2[2] = { { .type = GATE_I32, .of.i32 = 10 }, { .type = GATE_I64, .of.i64 = 10 } };
+    assert_int_equal(gate_call(in, "spin", s2, 2, &r, 1, &e), GATE_SUSPENDED);
+    gate_instance_free(in);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(stop_from_another_thread),
+        cmocka_unit_test(deadline),
+        cmocka_unit_test(stop_before_a_call_and_misuse),
+    };
+    return cmocka_run_group_tests_name("suspend", tests, setup, teardown);
+}
