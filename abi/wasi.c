@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../runtime/runtime.h"
+#include "../snapshot/snapshot.h"
 
 enum {
     W_SUCCESS = 0, W_2BIG = 1, W_ACCES = 2, W_AGAIN = 6, W_BADF = 8, W_BUSY = 10,
@@ -40,7 +40,12 @@ typedef struct wfd {
     int host;                   /* -1: closed */
     bool preopen;
     char *guest;                /* preopen name */
+    char *host_path;            /* preopen: the host directory */
     uint16_t flags;             /* fdflags */
+    /* opened by path_open: enough to open it again after a restore */
+    char *path;                 /* relative to preopen `dir` */
+    uint32_t dir;
+    int oflags;                 /* host open flags, minus create/truncate */
 } wfd;
 
 typedef struct gate_wasi {
@@ -383,7 +388,9 @@ static gate_status fd_close(gate_call_ctx *c, void *ud, const gate_val *args, ga
     if (f->host > 2)
         close(f->host);
     free(f->guest);
-    f->guest = NULL;
+    free(f->host_path);
+    free(f->path);
+    f->guest = f->host_path = f->path = NULL;
     f->host = -1;
     f->preopen = false;
     return ret(res, W_SUCCESS);
@@ -629,6 +636,9 @@ static gate_status path_open(gate_call_ctx *c, void *ud, const gate_val *args, g
         return ret(res, W_MFILE);
     }
     w->fds[g].flags = (uint16_t)fdflags;
+    w->fds[g].path = strdup(path);
+    w->fds[g].dir = ARG32(0);
+    w->fds[g].oflags = flags & ~(O_CREAT | O_TRUNC | O_EXCL);
     if (!put32(c, ARG32(8), (uint32_t)g)) {
         close(fd);
         w->fds[g].host = -1;
@@ -796,6 +806,8 @@ static void wasi_free(void *p)
         if (w->fds[i].host > 2)
             close(w->fds[i].host);
         free(w->fds[i].guest);
+        free(w->fds[i].host_path);
+        free(w->fds[i].path);
     }
     free(w->fds);
     free(w);
@@ -833,6 +845,196 @@ static const struct {
     { "path_rename", "i(iiiiii)", path_rename },
     { "poll_oneoff", "i(iiii)", poll_oneoff },
 };
+
+/* Binds every WASI function to state w, which the imports then own. */
+static gate_status wasi_bind(gate_imports *imp, gate_wasi *w, gate_error *err)
+{
+    for (size_t i = 0; i < sizeof wasi_funcs / sizeof wasi_funcs[0]; i++) {
+        gate_status st = gate_imports_func_raw(imp, "wasi_snapshot_preview1", wasi_funcs[i].name,
+                                               wasi_funcs[i].sig, wasi_funcs[i].fn, w, err);
+        if (st != GATE_OK) {
+            wasi_free(w);
+            return st;
+        }
+    }
+    /* anything else from wasi_snapshot_preview1: ENOSYS, whatever its type */
+    gate_status st = rt_imports_any(imp, "wasi_snapshot_preview1", nosys, w, w, wasi_free, err);
+    if (st != GATE_OK)
+        wasi_free(w);
+    return st;
+}
+
+/*
+ * Saved WASI state: arguments, environment, and the descriptor table.
+ * Preopens keep their host directory; files opened by the program keep
+ * their path beneath a preopen, open flags and offset, so a restore opens
+ * them again and seeks.  Standard streams are the host's, as always.
+ *
+ *   u32 argc, strings; u32 envc, strings; u32 nfds, then per descriptor
+ *   u8 kind (0 closed, 1 stdio, 2 preopen, 3 file), u16 fdflags, and for
+ *   a preopen: guest name, host path; for a file: u32 dir, path,
+ *   u32 open flags, u64 offset.   (strings: u32 length, bytes)
+ */
+void rt_wasi_save(const gate_wasi *w, gs_buf *b)
+{
+    gs_u32(b, (uint32_t)w->argc);
+    for (int i = 0; i < w->argc; i++)
+        gs_str(b, w->argv[i]);
+    gs_u32(b, (uint32_t)w->envc);
+    for (int i = 0; i < w->envc; i++)
+        gs_str(b, w->envp[i]);
+    gs_u32(b, w->nfds);
+    for (uint32_t i = 0; i < w->nfds; i++) {
+        const wfd *f = &w->fds[i];
+        uint8_t kind = f->host < 0 ? 0 : i < 3 ? 1 : f->preopen ? 2 : f->path ? 3 : 0;
+        gs_u8(b, kind);
+        gs_bytes(b, &f->flags, 2);
+        if (kind == 2) {
+            gs_str(b, f->guest);
+            gs_str(b, f->host_path);
+        } else if (kind == 3) {
+            off_t pos = lseek(f->host, 0, SEEK_CUR);
+            gs_u32(b, f->dir);
+            gs_str(b, f->path);
+            gs_u32(b, (uint32_t)f->oflags);
+            gs_u64(b, pos < 0 ? 0 : (uint64_t)pos);
+        }
+    }
+}
+
+typedef struct wrd {
+    const uint8_t *p;
+    size_t n, pos;
+    bool bad;
+} wrd;
+
+static uint32_t w32(wrd *r)
+{
+    uint32_t v = 0;
+    if (r->n - r->pos < 4)
+        r->bad = true;
+    else
+        memcpy(&v, r->p + r->pos, 4), r->pos += 4;
+    return v;
+}
+
+static char *wstr(wrd *r)
+{
+    uint32_t n = w32(r);
+    if (r->bad || n > 65536 || r->n - r->pos < n) {
+        r->bad = true;
+        return NULL;
+    }
+    char *s = malloc((size_t)n + 1);
+    if (!s) {
+        r->bad = true;
+        return NULL;
+    }
+    memcpy(s, r->p + r->pos, n);
+    s[n] = 0;
+    r->pos += n;
+    if (strlen(s) != n) {       /* no NULs inside */
+        free(s);
+        r->bad = true;
+        return NULL;
+    }
+    return s;
+}
+
+gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n, gate_error *err)
+{
+    wrd r = { p, n, 0, false };
+    gate_wasi *w = calloc(1, sizeof *w);
+    if (!w)
+        goto bad;
+    w->eng = imp->eng;
+    uint32_t argc = w32(&r);
+    if (r.bad || argc > 65536)
+        goto bad;
+    w->argv = calloc((size_t)argc + 1, sizeof(char *));
+    if (!w->argv)
+        goto bad;
+    for (; (uint32_t)w->argc < argc && !r.bad; w->argc++)
+        w->argv[w->argc] = wstr(&r);
+    uint32_t envc = w32(&r);
+    if (r.bad || envc > 65536)
+        goto bad;
+    w->envp = calloc((size_t)envc + 1, sizeof(char *));
+    if (!w->envp)
+        goto bad;
+    for (; (uint32_t)w->envc < envc && !r.bad; w->envc++)
+        w->envp[w->envc] = wstr(&r);
+    uint32_t nfds = w32(&r);
+    if (r.bad || nfds < 3 || nfds > 4096)
+        goto bad;
+    w->fds = calloc(nfds, sizeof *w->fds);
+    if (!w->fds)
+        goto bad;
+    w->nfds = nfds;
+    for (uint32_t i = 0; i < nfds; i++)
+        w->fds[i].host = -1;
+    for (uint32_t i = 0; i < nfds && !r.bad; i++) {
+        wfd *f = &w->fds[i];
+        if (r.pos + 3 > r.n) {
+            r.bad = true;
+            break;
+        }
+        uint8_t kind = r.p[r.pos];
+        memcpy(&f->flags, r.p + r.pos + 1, 2);
+        r.pos += 3;
+        if (kind == 1 && i < 3) {
+            f->host = (int)i;
+        } else if (kind == 2) {
+            f->guest = wstr(&r);
+            f->host_path = wstr(&r);
+            if (r.bad)
+                break;
+            f->preopen = true;
+            f->host = open(f->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (f->host < 0) {
+                if (err) {
+                    err->status = GATE_OK;
+                    gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC,
+                            "cannot reopen preopened directory %s", f->host_path);
+                }
+                wasi_free(w);
+                return GATE_ERR_IO;
+            }
+        } else if (kind == 3) {
+            f->dir = w32(&r);
+            f->path = wstr(&r);
+            f->oflags = (int)w32(&r);
+            uint64_t pos = 0;
+            if (r.n - r.pos >= 8)
+                memcpy(&pos, r.p + r.pos, 8), r.pos += 8;
+            else
+                r.bad = true;
+            if (r.bad || f->dir >= i || !w->fds[f->dir].preopen)
+                break;
+            /* reopened beneath the same preopen; if that fails, the program
+               sees EBADF on it: the file is reported lost */
+            f->host = open_beneath(w->fds[f->dir].host, f->path, f->oflags, 0, true);
+            if (f->host >= 0)
+                lseek(f->host, (off_t)pos, SEEK_SET);
+        } else if (kind != 0) {
+            r.bad = true;
+        }
+    }
+    if (r.bad || r.pos != r.n)
+        goto bad;
+    return wasi_bind(imp, w, err);
+bad:
+    if (w) {
+        if (!w->fds)
+            w->nfds = 0;
+        wasi_free(w);
+    }
+    if (err) {
+        err->status = GATE_OK;
+        gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, GATE_NO_FUNC, "bad gate.wasi section");
+    }
+    return GATE_ERR_SNAPSHOT;
+}
 
 gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg, gate_error *err)
 {
@@ -878,24 +1080,13 @@ gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg, ga
         f->preopen = true;
         f->guest = strdup(cfg->preopen_guest && cfg->preopen_guest[i] ? cfg->preopen_guest[i]
                                                                        : cfg->preopen_host[i]);
-        if (!f->guest) {
+        f->host_path = strdup(cfg->preopen_host[i]);
+        if (!f->guest || !f->host_path) {
             wasi_free(w);
             goto nomem;
         }
     }
-    for (size_t i = 0; i < sizeof wasi_funcs / sizeof wasi_funcs[0]; i++) {
-        gate_status st = gate_imports_func_raw(imp, "wasi_snapshot_preview1", wasi_funcs[i].name,
-                                               wasi_funcs[i].sig, wasi_funcs[i].fn, w, err);
-        if (st != GATE_OK) {
-            wasi_free(w);
-            return st;
-        }
-    }
-    /* anything else from wasi_snapshot_preview1: ENOSYS, whatever its type */
-    gate_status st = rt_imports_any(imp, "wasi_snapshot_preview1", nosys, w, w, wasi_free, err);
-    if (st != GATE_OK)
-        wasi_free(w);
-    return st;
+    return wasi_bind(imp, w, err);
 nomem:
     if (err) {
         err->status = GATE_OK;

@@ -419,6 +419,8 @@ static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im
         if (it->kind == GATE_EXTERN_FUNC && im->kind == GATE_EXTERN_FUNC &&
             it->fr.sig == inst->mod->sigids[m->funcs[im->index].type]) {
             inst->funcs[im->index] = &it->fr;
+            if (!strcmp(it->module, "wasi_snapshot_preview1") && it->host)
+                inst->wasi = it->host->ud;
             return true;
         }
         break;
@@ -426,8 +428,11 @@ static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im
     for (uint32_t i = imp ? imp->n : 0; im->kind == GATE_EXTERN_FUNC && i-- > 0;) {
         rt_import *it = &imp->items[i];
         if (it->host && it->host->any_sig && !strcmp(it->module, im->module) &&
-            bind_any(inst, it->host, im))
+            bind_any(inst, it->host, im)) {
+            if (!strcmp(it->module, "wasi_snapshot_preview1"))
+                inst->wasi = it->host->ud;
             return true;
+        }
     }
     char what[300];
     snprintf(what, sizeof what, "%s.%s", im->module, im->name);

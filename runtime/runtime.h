@@ -164,6 +164,7 @@ struct gate_instance {
     gate_module *mod;
     size_t stack_size;          /* wasm stack wanted (0: default) */
     rt_susp susp;               /* the stopped call, if any */
+    struct gate_wasi *wasi;     /* its WASI state, when linked to WASI */
     void *deadline_timer;       /* timer_t, when a deadline is set */
     bool has_timer;
     rt_vm vm;

@@ -1,0 +1,710 @@
+/*
+ * snapshot.c - a stopped (or idle) instance as a self-contained wasm
+ * module, and back.  Layout: docs/snapshot-format.md.
+ *
+ *   original sections, in order, with
+ *     memory   min = the current size in pages
+ *     table    min = the current size
+ *     global   initialisers = the current values
+ *     start    dropped (the program already started)
+ *     element  the original segments kept in place (their indices are in
+ *              the code); those already applied or dropped become
+ *              declarative, i.e. dropped at instantiation; then one active
+ *              segment per defined table with its current contents
+ *     data     likewise: applied or dropped segments become empty passive
+ *              segments, then the memory's non-zero runs as active segments
+ *     datacount updated
+ *   custom "gate.state"    run state (suspended or idle, entry function)
+ *   custom "gate.stack"    the portable stack: frames of typed slots
+ *   custom "gate.wasi"     WASI state, when the instance uses WASI
+ *   custom "gate.checksum" xxh64 of every byte before this section
+ *
+ * Any wasm tool can parse it; the reader checks everything against the
+ * module before a frame is built (restore never trusts a native address:
+ * references are function indices, continuations come from the map).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "snapshot.h"
+
+#define GS_VERSION 1u
+#define ZERO_RUN 32          /* zero runs at least this long split segments */
+
+/* ---- byte building ---------------------------------------------------- */
+
+void gs_bytes(gs_buf *b, const void *p, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->cap - b->n < n) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap - b->n < n)
+            cap *= 2;
+        uint8_t *np = gx_realloc(&b->alloc, b->p, b->cap, cap);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+
+void gs_u8(gs_buf *b, uint8_t v) { gs_bytes(b, &v, 1); }
+void gs_u32(gs_buf *b, uint32_t v) { gs_bytes(b, &v, 4); }
+void gs_u64(gs_buf *b, uint64_t v) { gs_bytes(b, &v, 8); }
+
+void gs_leb(gs_buf *b, uint64_t v)
+{
+    do {
+        uint8_t c = v & 0x7f;
+        v >>= 7;
+        gs_u8(b, (uint8_t)(c | (v ? 0x80 : 0)));
+    } while (v);
+}
+
+void gs_sleb(gs_buf *b, int64_t v)
+{
+    for (;;) {
+        uint8_t c = v & 0x7f;
+        v >>= 7;   /* arithmetic shift on the compilers we use */
+        bool done = (v == 0 && !(c & 0x40)) || (v == -1 && (c & 0x40));
+        gs_u8(b, (uint8_t)(c | (done ? 0 : 0x80)));
+        if (done)
+            break;
+    }
+}
+
+void gs_str(gs_buf *b, const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s);
+    gs_u32(b, n);
+    gs_bytes(b, s, n);
+}
+
+void gs_free(gs_buf *b)
+{
+    gx_free(&b->alloc, b->p, b->cap);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+static void section(gs_buf *out, uint8_t id, const gs_buf *body)
+{
+    gs_u8(out, id);
+    gs_leb(out, body->n);
+    gs_bytes(out, body->p, body->n);
+}
+
+static void custom(gs_buf *out, const char *name, const gs_buf *payload)
+{
+    gs_buf b = { .alloc = out->alloc };
+    gs_leb(&b, strlen(name));
+    gs_bytes(&b, name, strlen(name));
+    gs_bytes(&b, payload->p, payload->n);
+    out->oom |= b.oom;
+    section(out, 0, &b);
+    gs_free(&b);
+}
+
+/* ---- slot types --------------------------------------------------------- */
+
+bool gs_slot_types(const gate_module *mod, uint32_t func, uint32_t wasm, uint32_t nslots,
+                   uint8_t *types, gate_error *err)
+{
+    const gd_module *m = &mod->info;
+    gv_func v;
+    gv_insn ins;
+    if (func < m->nfunc_imports || func >= m->nfuncs)
+        return gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, func, "not a defined function");
+    if (!gv_begin(&v, m, &mod->eng->alloc, &mod->eng->lim, func, err))
+        return false;
+    bool found = wasm == m->funcs[func].body_off;
+    while (!found) {
+        if (gr_off(&v.r) == wasm) {
+            found = true;
+            break;
+        }
+        if (gv_next(&v, &ins) <= 0)
+            break;
+    }
+    bool ok = found && nslots <= v.nlocals + (found && wasm != m->funcs[func].body_off ? v.nvals : 0);
+    if (ok) {
+        for (uint32_t k = 0; k < nslots; k++)
+            types[k] = k < v.nlocals ? v.locals[k] : v.vals[k - v.nlocals];
+        for (uint32_t k = 0; k < nslots; k++)
+            if (types[k] == GT_UNKNOWN || types[k] == GT_V128)
+                ok = false;
+    }
+    gv_end(&v);
+    if (!ok)
+        return gx_fail(err, GATE_ERR_SNAPSHOT, wasm, func,
+                       "no safe point with %u slots at wasm offset 0x%x", nslots, wasm);
+    return true;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* A reference as a portable value: function index + 1, 0 for null. */
+static bool ref_out(const gate_instance *inst, uint8_t type, uint64_t raw, uint64_t *out)
+{
+    if (!raw) {
+        *out = 0;
+        return true;
+    }
+    if (type != GT_FUNCREF)
+        return false;            /* host references cannot move */
+    const gd_module *m = &inst->mod->info;
+    for (uint32_t f = 0; f < m->nfuncs; f++)
+        if ((uint64_t)(uintptr_t)inst->funcs[f] == raw) {
+            *out = (uint64_t)f + 1;
+            return true;
+        }
+    return false;                /* another instance's function */
+}
+
+static void const_expr(gs_buf *b, const gate_instance *inst, uint8_t type, uint64_t bits,
+                       bool *ok)
+{
+    uint64_t r = 0;
+    switch (type) {
+    case GT_I32: gs_u8(b, 0x41); gs_sleb(b, (int32_t)(uint32_t)bits); break;
+    case GT_I64: gs_u8(b, 0x42); gs_sleb(b, (int64_t)bits); break;
+    case GT_F32: gs_u8(b, 0x43); gs_bytes(b, &bits, 4); break;
+    case GT_F64: gs_u8(b, 0x44); gs_bytes(b, &bits, 8); break;
+    default:
+        if (!ref_out(inst, type, bits, &r))
+            *ok = false;
+        if (r) {
+            gs_u8(b, 0xd2);
+            gs_leb(b, r - 1);
+        } else {
+            gs_u8(b, 0xd0);
+            gs_u8(b, type);
+        }
+        break;
+    }
+    gs_u8(b, 0x0b);
+}
+
+static void limits(gs_buf *b, uint64_t min, uint64_t max)
+{
+    gs_u8(b, max == UINT64_MAX ? 0 : 1);
+    gs_leb(b, min);
+    if (max != UINT64_MAX)
+        gs_leb(b, max);
+}
+
+/* Element section: the original segments in place (applied or dropped
+   ones as declarative), then one active segment per defined table. */
+static void write_elems(gs_buf *o, gs_buf *b, const gate_instance *inst, bool *ok)
+{
+    const gd_module *m = &inst->mod->info;
+    uint32_t ntab = m->ntables - m->ntable_imports;
+    if (m->nelems + ntab == 0)
+        return;
+    b->n = 0;
+    gs_leb(b, m->nelems + ntab);
+    for (uint32_t e = 0; e < m->nelems; e++) {
+        const gd_elem *es = &m->elems[e];
+        bool alive = es->mode == GD_SEG_PASSIVE && !inst->elem_dropped[e];
+        gs_leb(b, alive ? 5 : 7);          /* passive / declarative, expressions */
+        gs_u8(b, es->type);
+        gs_leb(b, es->count);
+        for (uint32_t k = 0; k < es->count; k++) {
+            const gd_const *it = &es->items[k];
+            if (it->op == GOP_REF_FUNC) {
+                gs_u8(b, 0xd2);
+                gs_leb(b, it->u.index);
+            } else if (it->op == GOP_GLOBAL_GET) {
+                gs_u8(b, 0x23);
+                gs_leb(b, it->u.index);
+            } else {
+                gs_u8(b, 0xd0);
+                gs_u8(b, es->type);
+            }
+            gs_u8(b, 0x0b);
+        }
+    }
+    for (uint32_t t = m->ntable_imports; t < m->ntables; t++) {
+        const rt_table *tb = inst->tables[t];
+        gs_leb(b, 6);                      /* active, table index, expressions */
+        gs_leb(b, t);
+        gs_u8(b, 0x41);
+        gs_sleb(b, 0);
+        gs_u8(b, 0x0b);
+        gs_u8(b, tb->type);
+        gs_leb(b, tb->size);
+        for (uint32_t k = 0; k < tb->size; k++)
+            const_expr(b, inst, tb->type, (uint64_t)(uintptr_t)tb->elems[k], ok);
+    }
+    section(o, 9, b);
+}
+
+/* The next run of memory [start, end) worth a segment, from *i on;
+   false when only zeros are left. */
+static bool next_run(const uint8_t *mem, uint64_t size, uint64_t *i, uint64_t *start,
+                     uint64_t *end)
+{
+    uint64_t k = *i;
+    while (k < size && !mem[k])
+        k++;
+    if (k >= size)
+        return false;
+    uint64_t j = k, zeros = 0, last = k;
+    while (j < size && zeros < ZERO_RUN) {
+        if (mem[j]) {
+            zeros = 0;
+            last = j;
+        } else {
+            zeros++;
+        }
+        j++;
+    }
+    *start = k;
+    *end = last + 1;
+    *i = j;
+    return true;
+}
+
+/* Data count, the code section as it was (if any), then data: original
+   segments in place (applied or dropped ones empty), then memory runs. */
+static void write_data(gs_buf *o, gs_buf *b, const gate_instance *inst, const uint8_t *code,
+                       size_t code_len)
+{
+    const gate_module *mod = inst->mod;
+    const gd_module *m = &mod->info;
+    const uint8_t *mem = inst->mem ? inst->mem->base : NULL;
+    uint64_t size = inst->mem ? inst->mem->pages * 65536 : 0, i = 0, a, z;
+    uint32_t runs = 0;
+    while (next_run(mem, size, &i, &a, &z))
+        runs++;
+    b->n = 0;
+    gs_leb(b, m->ndata + runs);
+    section(o, 12, b);
+    if (code)
+        gs_bytes(o, code, code_len);
+    b->n = 0;
+    gs_leb(b, m->ndata + runs);
+    for (uint32_t d = 0; d < m->ndata; d++) {
+        const gd_data *ds = &m->data[d];
+        bool alive = ds->mode == GD_SEG_PASSIVE && !inst->data_dropped[d];
+        gs_leb(b, 1);                      /* passive */
+        gs_leb(b, alive ? ds->len : 0);
+        if (alive)
+            gs_bytes(b, mod->bytes + ds->bytes_off, ds->len);
+    }
+    for (i = 0; next_run(mem, size, &i, &a, &z);) {
+        gs_leb(b, 0);                      /* active, memory 0 */
+        gs_u8(b, 0x41);
+        gs_sleb(b, (int32_t)(uint32_t)a);
+        gs_u8(b, 0x0b);
+        gs_leb(b, z - a);
+        gs_bytes(b, mem + a, z - a);
+    }
+    section(o, 11, b);
+}
+
+gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, gate_error *err)
+{
+    gate_error local;
+    if (!err)
+        err = &local;
+    err->status = GATE_OK;
+    if (!inst)
+        return gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "no instance"), GATE_ERR_ARG;
+    if (rt_entry_vm == &inst->vm)
+        return gx_fail(err, GATE_ERR_STATE, UINT64_MAX, GATE_NO_FUNC,
+                       "the instance is running"), GATE_ERR_STATE;
+    const gate_module *mod = inst->mod;
+    const gd_module *m = &mod->info;
+    if (m->nmem_imports || m->ntable_imports)
+        return gx_fail(err, GATE_ERR_STATE, UINT64_MAX, GATE_NO_FUNC,
+                       "instances with imported memories or tables cannot be snapshotted yet"),
+               GATE_ERR_STATE;
+    gs_buf o = { .alloc = inst->eng->alloc };
+    gs_buf b = { .alloc = inst->eng->alloc };
+    bool ok = true;
+    gs_bytes(&o, "\0asm\1\0\0\0", 8);
+    bool elem_done = false, data_done = false;
+    gr_reader r = { .base = mod->bytes, .pos = 8, .end = mod->size };
+    gate_error scratch = { 0 };
+    r.err = &scratch;
+    while (r.pos < r.end) {
+        uint8_t id;
+        uint32_t len;
+        size_t start = r.pos;
+        if (!gr_byte(&r, &id) || !gr_u32(&r, &len))
+            break;
+        size_t body = r.pos;
+        r.pos += len;
+        b.n = 0;
+        switch (id) {
+        case 5:      /* memory: the current size */
+            gs_leb(&b, m->nmems);
+            for (uint32_t i = 0; i < m->nmems; i++)
+                limits(&b, inst->mem->pages, m->mems[i].lim.max);
+            section(&o, 5, &b);
+            break;
+        case 4:      /* tables: the current sizes */
+            gs_leb(&b, m->ntables);
+            for (uint32_t i = 0; i < m->ntables; i++) {
+                gs_u8(&b, m->tables[i].elem);
+                limits(&b, inst->tables[i]->size, m->tables[i].lim.max);
+            }
+            section(&o, 4, &b);
+            break;
+        case 6:      /* globals: the current values */
+            gs_leb(&b, m->nglobals - m->nglobal_imports);
+            for (uint32_t g = m->nglobal_imports; g < m->nglobals; g++) {
+                gs_u8(&b, m->globals[g].type);
+                gs_u8(&b, m->globals[g].mut);
+                const_expr(&b, inst, m->globals[g].type, inst->globals[g][0], &ok);
+            }
+            section(&o, 6, &b);
+            break;
+        case 8:      /* start: dropped */
+            break;
+        case 9:
+            write_elems(&o, &b, inst, &ok);
+            elem_done = true;
+            break;
+        case 12:     /* data count: the originals plus the memory runs (below) */
+            break;
+        case 11:     /* data: written after the code section, see below */
+            break;
+        case 10:
+            if (!elem_done)
+                write_elems(&o, &b, inst, &ok);
+            elem_done = true;
+            write_data(&o, &b, inst, mod->bytes + start, r.pos - start);
+            data_done = true;
+            break;
+        default:     /* type, import, function, export, custom: as they were */
+            gs_bytes(&o, mod->bytes + start, r.pos - start);
+            (void)body;
+            break;
+        }
+    }
+    if (!elem_done)
+        write_elems(&o, &b, inst, &ok);
+    if (!data_done)
+        write_data(&o, &b, inst, NULL, 0);
+    /* gate.state */
+    b.n = 0;
+    gs_u32(&b, GS_VERSION);
+    gs_u32(&b, inst->susp.active ? 1 : 0);
+    gs_u32(&b, inst->susp.active ? inst->susp.entry_func : GATE_NO_FUNC);
+    gs_u32(&b, inst->susp.reason);
+    gs_u64(&b, mod->hash);
+    custom(&o, "gate.state", &b);
+    /* gate.stack */
+    b.n = 0;
+    gs_u32(&b, inst->susp.active ? inst->susp.nframes : 0);
+    for (uint32_t i = 0; inst->susp.active && i < inst->susp.nframes && ok; i++) {
+        const rt_frame *f = &inst->susp.frames[i];
+        uint8_t stack_types[256];
+        uint8_t *types = f->nslots <= sizeof stack_types ? stack_types
+                                                         : gx_malloc(&inst->eng->alloc, f->nslots);
+        if (!types || !gs_slot_types(mod, f->func, f->wasm, f->nslots, types, err)) {
+            ok = false;
+            if (types && types != stack_types)
+                gx_free(&inst->eng->alloc, types, f->nslots);
+            break;
+        }
+        gs_u32(&b, f->func);
+        gs_u32(&b, f->wasm);
+        gs_u32(&b, f->nslots);
+        for (uint32_t k = 0; k < f->nslots; k++) {
+            uint64_t v = f->slots[k];
+            if (types[k] == GT_I32 || types[k] == GT_F32)
+                v &= 0xffffffffu;
+            else if (gt_is_ref(types[k]) && !ref_out(inst, types[k], v, &v))
+                ok = false;
+            gs_u8(&b, types[k]);
+            gs_u64(&b, v);
+        }
+        if (types != stack_types)
+            gx_free(&inst->eng->alloc, types, f->nslots);
+    }
+    custom(&o, "gate.stack", &b);
+    if (inst->wasi) {
+        b.n = 0;
+        rt_wasi_save(inst->wasi, &b);
+        custom(&o, "gate.wasi", &b);
+    }
+    /* gate.checksum: xxh64 of everything before it */
+    b.n = 0;
+    gs_u64(&b, XXH64(o.p, o.n, 0));
+    custom(&o, "gate.checksum", &b);
+    bool oom = o.oom || b.oom;
+    gs_free(&b);
+    if (!ok || oom) {
+        gs_free(&o);
+        if (err->status == GATE_OK)
+            gx_fail(err, oom ? GATE_ERR_NOMEM : GATE_ERR_STATE, UINT64_MAX, GATE_NO_FUNC, "%s",
+                    oom ? "out of memory"
+                        : "the state holds references that cannot move (host references or "
+                          "another instance's functions)");
+        return err->status;
+    }
+    *out = o.p;
+    *out_len = o.n;
+    return GATE_OK;
+}
+
+gate_status gate_snapshot_save(gate_instance *inst, const char *path, gate_error *err)
+{
+    uint8_t *buf;
+    size_t len;
+    gate_status st = gate_snapshot(inst, &buf, &len, err);
+    if (st != GATE_OK)
+        return st;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    bool ok = f && fwrite(buf, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok)
+        remove(tmp);
+    gx_free(&inst->eng->alloc, buf, len);
+    if (!ok) {
+        if (err) {
+            err->status = GATE_OK;
+            gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "cannot write %s", path);
+        }
+        return GATE_ERR_IO;
+    }
+    return GATE_OK;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static const gd_custom *find_custom(const gd_module *m, const char *name)
+{
+    for (uint32_t i = 0; i < m->ncustom; i++)
+        if (!strcmp(m->custom[i].name, name))
+            return &m->custom[i];
+    return NULL;
+}
+
+bool gate_is_snapshot(const uint8_t *bytes, size_t len);
+bool gate_is_snapshot(const uint8_t *bytes, size_t len)
+{
+    static const char tag[] = "\x0dgate.checksum";
+    return len > 40 && memmem(bytes + len - 40 > bytes ? bytes + len - 40 : bytes, 40, tag,
+                              sizeof tag - 1) != NULL;
+}
+
+/* Checks the trailing checksum section before anything else is parsed. */
+static bool check_sum(const uint8_t *b, size_t len, gate_error *err)
+{
+    /* id 0, size 23 (1 + 13 + 8 + ...), name "gate.checksum", u64 */
+    static const char name[] = "gate.checksum";
+    size_t tail = 1 + 1 + 1 + 13 + 8;       /* id, size, name length, name, sum */
+    if (len < 8 + tail || b[len - tail] != 0 || b[len - tail + 1] != 22 ||
+        b[len - tail + 2] != 13 || memcmp(b + len - tail + 3, name, 13))
+        return gx_fail(err, GATE_ERR_SNAPSHOT, len, GATE_NO_FUNC,
+                       "not a snapshot, or truncated: no checksum section at the end");
+    uint64_t sum;
+    memcpy(&sum, b + len - 8, 8);
+    if (sum != XXH64(b, len - tail, 0))
+        return gx_fail(err, GATE_ERR_SNAPSHOT, len - 8, GATE_NO_FUNC,
+                       "checksum mismatch: the snapshot is corrupted");
+    return true;
+}
+
+typedef struct rd {
+    const uint8_t *p;
+    size_t n, pos;
+    bool bad;
+} rd;
+
+static uint32_t rd32(rd *r)
+{
+    uint32_t v = 0;
+    if (r->n - r->pos < 4) {
+        r->bad = true;
+        return 0;
+    }
+    memcpy(&v, r->p + r->pos, 4);
+    r->pos += 4;
+    return v;
+}
+
+static uint64_t rd64(rd *r)
+{
+    uint64_t v = 0;
+    if (r->n - r->pos < 8) {
+        r->bad = true;
+        return 0;
+    }
+    memcpy(&v, r->p + r->pos, 8);
+    r->pos += 8;
+    return v;
+}
+
+static uint8_t rd8(rd *r)
+{
+    if (r->pos >= r->n) {
+        r->bad = true;
+        return 0;
+    }
+    return r->p[r->pos++];
+}
+
+/*
+ * Frame i's place in the chain: every frame but the innermost is stopped
+ * at a call whose callee is the next frame's function (so results agree
+ * in number and type); the innermost is stopped at a loop header or at
+ * its function's entry.
+ */
+static bool frame_link_ok(const gate_module *mod, const rt_susp *s, uint32_t i,
+                          gate_error *err)
+{
+    const gd_module *m = &mod->info;
+    const rt_frame *f = &s->frames[i];
+    uint8_t op = f->wasm < mod->size ? mod->bytes[f->wasm] : 0xff;
+    if (i + 1 == s->nframes) {
+        if (op == 0x03 || f->wasm == m->funcs[f->func].body_off)
+            return true;
+        return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
+                       "innermost frame is not stopped at a loop or function entry");
+    }
+    gr_reader r = { .base = mod->bytes, .pos = f->wasm + 1, .end = mod->size, .err = err };
+    uint32_t idx;
+    const rt_frame *callee = &s->frames[i + 1];
+    if (op == 0x10 && gr_u32(&r, &idx) && idx == callee->func)
+        return true;
+    if (op == 0x11 && gr_u32(&r, &idx) && idx < m->ntypes &&
+        mod->sigids[idx] == mod->sigids[m->funcs[callee->func].type])
+        return true;
+    err->status = GATE_OK;
+    return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
+                   "frame %u is not stopped at a call of frame %u's function", i, i + 1);
+}
+
+gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes, size_t len,
+                                     gate_imports *imp, gate_error *err)
+{
+    gate_error local;
+    if (!err)
+        err = &local;
+    err->status = GATE_OK;
+    if (!check_sum(bytes, len, err))
+        return NULL;
+    gate_module *mod = gate_module_new(eng, bytes, len, err);
+    if (!mod)
+        return NULL;
+    const gd_module *m = &mod->info;
+    const gd_custom *cs = find_custom(m, "gate.state"), *ck = find_custom(m, "gate.stack");
+    if (!cs || !ck) {
+        gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, GATE_NO_FUNC,
+                "a gate.state or gate.stack section is missing");
+        gate_module_free(mod);
+        return NULL;
+    }
+    rd st = { mod->bytes + cs->off, cs->len, 0, false };
+    uint32_t version = rd32(&st), suspended = rd32(&st), entry = rd32(&st), reason = rd32(&st);
+    if (st.bad || version != GS_VERSION || suspended > 1 ||
+        (suspended && (entry >= m->nfuncs || entry < m->nfunc_imports))) {
+        gx_fail(err, GATE_ERR_SNAPSHOT, cs->off, GATE_NO_FUNC, "bad gate.state section");
+        gate_module_free(mod);
+        return NULL;
+    }
+    gate_instance *inst = gate_instance_new(mod, imp, NULL, err);
+    gate_module_free(mod);          /* the instance holds it */
+    if (!inst)
+        return NULL;
+    if (!suspended)
+        return inst;
+    /* the portable stack, checked frame by frame */
+    rd r = { mod->bytes + ck->off, ck->len, 0, false };
+    uint32_t n = rd32(&r);
+    rt_susp s = { 0 };
+    gx_alloc *a = &eng->alloc;
+    if (r.bad || n == 0 || n > 100000 || (uint64_t)n * 12 > ck->len) {
+        gx_fail(err, GATE_ERR_SNAPSHOT, ck->off, GATE_NO_FUNC, "bad frame count in gate.stack");
+        goto fail;
+    }
+    s.frames = gx_malloc(a, (size_t)n * sizeof *s.frames + 1);
+    if (!s.frames)
+        goto nomem;
+    memset(s.frames, 0, (size_t)n * sizeof *s.frames);
+    s.nframes = n;
+    for (uint32_t i = 0; i < n; i++) {
+        rt_frame *f = &s.frames[i];
+        uint64_t at = ck->off + r.pos;
+        f->func = rd32(&r);
+        f->wasm = rd32(&r);
+        f->nslots = rd32(&r);
+        if (r.bad || f->func < m->nfunc_imports || f->func >= m->nfuncs ||
+            f->nslots > (r.n - r.pos) / 9) {
+            gx_fail(err, GATE_ERR_SNAPSHOT, at, GATE_NO_FUNC, "frame %u: bad header", i);
+            goto fail;
+        }
+        /* the outermost frame is the entry function; each caller is stopped
+           at a call; the innermost at a loop or the function's entry */
+        if (i == 0 && f->func != entry) {
+            gx_fail(err, GATE_ERR_SNAPSHOT, at, f->func, "frame 0 is not the entry function");
+            goto fail;
+        }
+        uint8_t *types = gx_malloc(a, f->nslots + 1);
+        f->slots = gx_malloc(a, (size_t)f->nslots * 8 + 8);
+        if (!types || !f->slots) {
+            gx_free(a, types, f->nslots + 1);
+            goto nomem;
+        }
+        if (!gs_slot_types(mod, f->func, f->wasm, f->nslots, types, err)) {
+            gx_free(a, types, f->nslots + 1);
+            goto fail;
+        }
+        for (uint32_t k = 0; k < f->nslots; k++) {
+            uint8_t t = rd8(&r);
+            uint64_t v = rd64(&r);
+            bool good = t == types[k];
+            if (good && (t == GT_I32 || t == GT_F32))
+                good = v <= UINT32_MAX;
+            if (good && t == GT_EXTERNREF)
+                good = v == 0;               /* host references do not move */
+            if (good && t == GT_FUNCREF) {
+                good = v <= m->nfuncs;
+                v = good && v ? (uint64_t)(uintptr_t)inst->funcs[v - 1] : 0;
+            }
+            if (!good) {
+                gx_fail(err, GATE_ERR_SNAPSHOT, ck->off + r.pos - 9, f->func,
+                        "frame %u slot %u: value does not fit its type", i, k);
+                gx_free(a, types, f->nslots + 1);
+                goto fail;
+            }
+            f->slots[k] = v;
+        }
+        gx_free(a, types, f->nslots + 1);
+        if (!frame_link_ok(mod, &s, i, err))
+            goto fail;
+    }
+    if (r.pos != r.n) {
+        gx_fail(err, GATE_ERR_SNAPSHOT, ck->off + r.pos, GATE_NO_FUNC,
+                "bytes left over in gate.stack");
+        goto fail;
+    }
+    s.active = true;
+    s.entry_func = entry;
+    s.reason = reason;
+    inst->susp = s;
+    return inst;
+nomem:
+    gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+fail:
+    rt_susp_free(inst, &s);
+    gate_instance_free(inst);
+    return NULL;
+}

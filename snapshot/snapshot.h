@@ -1,0 +1,37 @@
+/* snapshot.h - internal header of snapshot/: writing and reading snapshots. */
+#ifndef GATE_SNAPSHOT_H
+#define GATE_SNAPSHOT_H
+
+#include "../runtime/runtime.h"
+
+/* A growable byte buffer for building modules. */
+typedef struct gs_buf {
+    gx_alloc alloc;
+    uint8_t *p;
+    size_t n, cap;
+    bool oom;
+} gs_buf;
+
+void gs_bytes(gs_buf *b, const void *p, size_t n);
+void gs_u8(gs_buf *b, uint8_t v);
+void gs_leb(gs_buf *b, uint64_t v);
+void gs_sleb(gs_buf *b, int64_t v);
+void gs_u32(gs_buf *b, uint32_t v);
+void gs_u64(gs_buf *b, uint64_t v);
+void gs_str(gs_buf *b, const char *s);
+void gs_free(gs_buf *b);
+
+/*
+ * Types of the first nslots slots of a frame stopped at (func, wasm): the
+ * locals, then the operand stack as validation knows it just before the
+ * instruction at `wasm` (or the locals alone at the function's entry).
+ */
+bool gs_slot_types(const gate_module *mod, uint32_t func, uint32_t wasm, uint32_t nslots,
+                   uint8_t *types, gate_error *err);
+
+/* abi/wasi.c: the WASI state of an instance, saved and restored. */
+struct gate_wasi;
+void rt_wasi_save(const struct gate_wasi *w, gs_buf *b);
+gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n, gate_error *err);
+
+#endif
