@@ -386,9 +386,17 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
             write_data(&o, &b, inst, mod->bytes + start, r.pos - start);
             data_done = true;
             break;
-        default:     /* type, import, function, export, custom: as they were */
+        case 0: {    /* custom: as they were, but not an older snapshot's state */
+            gr_reader cr = { .base = mod->bytes, .pos = body, .end = r.pos, .err = &scratch };
+            const uint8_t *name;
+            uint32_t nlen;
+            if (gr_name(&cr, &name, &nlen) && nlen >= 5 && !memcmp(name, "gate.", 5))
+                break;
             gs_bytes(&o, mod->bytes + start, r.pos - start);
-            (void)body;
+            break;
+        }
+        default:     /* type, import, function, export: as they were */
+            gs_bytes(&o, mod->bytes + start, r.pos - start);
             break;
         }
     }
@@ -418,8 +426,10 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
                 gx_free(&inst->eng->alloc, types, f->nslots);
             break;
         }
+        /* offsets relative to the function body: the body bytes are the
+           same in every module written from this one */
         gs_u32(&b, f->func);
-        gs_u32(&b, f->wasm);
+        gs_u32(&b, (uint32_t)(f->wasm - m->funcs[f->func].body_off));
         gs_u32(&b, f->nslots);
         for (uint32_t k = 0; k < f->nslots; k++) {
             uint64_t v = f->slots[k];
@@ -644,13 +654,14 @@ gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes, siz
         rt_frame *f = &s.frames[i];
         uint64_t at = ck->off + r.pos;
         f->func = rd32(&r);
-        f->wasm = rd32(&r);
+        uint32_t rel = rd32(&r);
         f->nslots = rd32(&r);
         if (r.bad || f->func < m->nfunc_imports || f->func >= m->nfuncs ||
-            f->nslots > (r.n - r.pos) / 9) {
+            rel >= m->funcs[f->func].body_len || f->nslots > (r.n - r.pos) / 9) {
             gx_fail(err, GATE_ERR_SNAPSHOT, at, GATE_NO_FUNC, "frame %u: bad header", i);
             goto fail;
         }
+        f->wasm = (uint32_t)(m->funcs[f->func].body_off + rel);
         /* the outermost frame is the entry function; each caller is stopped
            at a call; the innermost at a loop or the function's entry */
         if (i == 0 && f->func != entry) {
@@ -688,9 +699,10 @@ gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes, siz
             f->slots[k] = v;
         }
         gx_free(a, types, f->nslots + 1);
+    }
+    for (uint32_t i = 0; i < n; i++)
         if (!frame_link_ok(mod, &s, i, err))
             goto fail;
-    }
     if (r.pos != r.n) {
         gx_fail(err, GATE_ERR_SNAPSHOT, ck->off + r.pos, GATE_NO_FUNC,
                 "bytes left over in gate.stack");

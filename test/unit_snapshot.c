@@ -1,0 +1,181 @@
+/* unit_snapshot.c - snapshots: a stopped instance saved to bytes is a
+   valid wasm module, restores into a new instance (another engine), and
+   resumes to the same result; damaged or forged snapshots are refused. */
+#include <stdio.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "unit.h"
+#include "../runtime/runtime.h"
+#include "data/run_wasm.h"
+
+static gate_engine *eng;
+static gate_module *mod;
+static uint8_t *snap;
+static size_t snap_len;
+
+static int64_t spin_ref(int depth, int64_t iters)
+{
+    return iters * 3 + (int64_t)depth * (depth + 1) / 2 + depth;
+}
+
+/* A stopped spin(20, N) with some memory touched. */
+static int setup(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    eng = gate_engine_new(NULL, &e);
+    mod = gate_module_new(eng, run_wasm, sizeof run_wasm, &e);
+    gate_instance *in = gate_instance_new(mod, NULL, NULL, &e);
+    if (!in)
+        return -1;
+    gate_val st[2] = { { .type = GATE_I32, .of.i32 = 1000 },
+                       { .type = GATE_I32, .of.i32 = 0x5a5a5a5a } };
+    gate_call(in, "store32", st, 2, NULL, 0, &e);
+    st[0].of.i32 = 65000;
+    gate_call(in, "store32", st, 2, NULL, 0, &e);
+    /* stopped by a deadline, deep in the loop at the bottom */
+    gate_set_deadline(in, 20 * 1000 * 1000);
+    gate_val a[2] = { { .type = GATE_I32, .of.i32 = 20 },
+                      { .type = GATE_I64, .of.i64 = 300000000 } }, r;
+    if (gate_call(in, "spin", a, 2, &r, 1, &e) != GATE_SUSPENDED)
+        return -1;
+    if (gate_snapshot(in, &snap, &snap_len, &e) != GATE_OK) {
+        printf("snapshot: %s\n", e.message);
+        return -1;
+    }
+    gate_instance_free(in);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    gate_free_buffer(eng, snap, snap_len);
+    gate_module_free(mod);
+    gate_engine_free(eng);
+    return 0;
+}
+
+static void is_a_valid_wasm_module(void **state)
+{
+    (void)state;
+    gate_error e;
+    assert_int_equal(gate_validate(eng, snap, snap_len, &e), GATE_OK);
+    /* and wabt agrees, when it is installed */
+    FILE *f = fopen("build/test-snapshot.wasm", "wb");
+    if (f) {
+        fwrite(snap, 1, snap_len, f);
+        fclose(f);
+        if (system("command -v wasm-validate > /dev/null 2>&1") == 0)
+            assert_int_equal(system("wasm-validate build/test-snapshot.wasm"), 0);
+        remove("build/test-snapshot.wasm");
+    }
+}
+
+static void restores_and_resumes_elsewhere(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    gate_config cfg;
+    gate_config_init(&cfg);
+    cfg.bounds = GATE_BOUNDS_EXPLICIT;        /* even a differently built engine */
+    gate_engine *other = gate_engine_new(&cfg, &e);
+    gate_instance *in = gate_snapshot_restore(other, snap, snap_len, NULL, &e);
+    if (!in)
+        fail_msg("restore: %s", e.message);
+    assert_true(gate_is_suspended(in));
+    assert_int_equal(in->susp.nframes, 21);
+    /* memory came along */
+    uint32_t v = 0;
+    assert_int_equal(gate_memory_read(in, 1000, &v, 4), GATE_OK);
+    assert_int_equal(v, 0x5a5a5a5a);
+    assert_int_equal(gate_memory_read(in, 65000, &v, 4), GATE_OK);
+    assert_int_equal(v, 0x5a5a5a5a);
+    gate_val r;
+    assert_int_equal(gate_resume(in, &r, 1, &e), GATE_OK);
+    assert_true(r.of.i64 == spin_ref(20, 300000000));
+    /* and it can be snapshotted again, idle this time */
+    uint8_t *again;
+    size_t alen;
+    assert_int_equal(gate_snapshot(in, &again, &alen, &e), GATE_OK);
+    gate_instance *idle = gate_snapshot_restore(other, again, alen, NULL, &e);
+    assert_non_null(idle);
+    assert_false(gate_is_suspended(idle));
+    gate_instance_free(idle);
+    gate_free_buffer(other, again, alen);
+    gate_instance_free(in);
+    gate_engine_free(other);
+}
+
+static void refuse(const uint8_t *b, size_t n, const char *msg)
+{
+    gate_error e;
+    gate_instance *in = gate_snapshot_restore(eng, b, n, NULL, &e);
+    if (in) {
+        gate_instance_free(in);
+        fail_msg("bad snapshot restored (%s)", msg);
+    }
+    if (!strstr(e.message, msg))
+        fail_msg("want \"%s\", got \"%s\"", msg, e.message);
+}
+
+static void damaged_snapshots(void **state)
+{
+    (void)state;
+    uint8_t *b = malloc(snap_len);
+    for (size_t n = 0; n < snap_len; n += 1 + n / 8)
+        refuse(snap, n, "");                  /* every truncation */
+    for (size_t i = 0; i < snap_len; i += 7) {
+        memcpy(b, snap, snap_len);
+        b[i] ^= 0x04;
+        refuse(b, snap_len, "");              /* every bit flip */
+    }
+    free(b);
+}
+
+/* Finds gate.stack's payload, changes a u32 in it, fixes the checksum. */
+static void forge(size_t frame_field, uint32_t value, const char *msg)
+{
+    uint8_t *b = malloc(snap_len);
+    memcpy(b, snap, snap_len);
+    uint8_t *p = memmem(b, snap_len, "gate.stack", 10);
+    assert_non_null(p);
+    p += 10 + 4;                              /* name, frame count */
+    memcpy(p + frame_field, &value, 4);
+    uint64_t sum = XXH64(b, snap_len - 24, 0);
+    memcpy(b + snap_len - 8, &sum, 8);
+    refuse(b, snap_len, msg);
+    free(b);
+}
+
+static void forged_frames(void **state)
+{
+    (void)state;
+    forge(0, 0, "");                          /* frame 0 in an imported/other function */
+    forge(4, 3, "safe point");                /* a wasm offset that is no safe point */
+    forge(8, 200, "");                        /* too many slots */
+    forge(8, 0, "");                          /* too few slots */
+    /* a slot's type byte changed: i32 where the function has f64 */
+    uint8_t *b = malloc(snap_len);
+    memcpy(b, snap, snap_len);
+    uint8_t *p = memmem(b, snap_len, "gate.stack", 10) + 10 + 4 + 12;
+    p[0] = p[0] == GT_I32 ? GT_I64 : GT_I32;
+    uint64_t sum = XXH64(b, snap_len - 24, 0);
+    memcpy(b + snap_len - 8, &sum, 8);
+    refuse(b, snap_len, "does not fit its type");
+    free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(is_a_valid_wasm_module),
+        cmocka_unit_test(restores_and_resumes_elsewhere),
+        cmocka_unit_test(damaged_snapshots),
+        cmocka_unit_test(forged_frames),
+    };
+    return cmocka_run_group_tests_name("snapshot", tests, setup, teardown);
+}
