@@ -366,7 +366,11 @@ gate_status gate_snapshot_save(gate_instance *inst, const char *path,
 gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes,
                                      size_t len, gate_imports *imp,
                                      gate_error *err);
-/* Copy-on-write clone of a stopped or idle instance. */
+/* WASI imports with the state saved in a snapshot (arguments,
+   environment, preopens, open files reopened and positioned). */
+gate_status gate_imports_wasi_from_snapshot(gate_imports *imp, const uint8_t *snap, size_t len,
+                                            gate_error *err);
+/* Copy-on-write clone of a stopped or idle instance [planned]. */
 gate_instance *gate_instance_fork(gate_instance *inst, gate_error *err);
 
 #ifdef __cplusplus

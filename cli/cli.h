@@ -11,6 +11,11 @@ uint8_t *cli_read_file(const char *path, size_t *len);
 void cli_report(const char *path, const gate_error *err);
 int cli_run(int argc, char **argv);
 int cli_compile(int argc, char **argv);
+int cli_resume(int argc, char **argv);
+int cli_outcome(gate_instance *inst, gate_module *mod, gate_status st, const gate_error *err,
+                const char *snapshot, const gate_val *res, uint32_t nres);
+void cli_stop_on_signals(gate_instance *inst);
+bool cli_duration(const char *s, uint64_t *ns);
 /* A module from wasm bytes or an AOT object (by its magic). */
 gate_module *cli_load(gate_engine *eng, const uint8_t *bytes, size_t len, gate_error *err);
 /* Writes a file atomically: temporary file, fsync, rename. */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "../snapshot/snapshot.h"
 
 static const char usage_text[] =
     "usage: gate <command> [options] FILE [ARGS...]\n"
@@ -29,11 +30,16 @@ static const char usage_text[] =
     "      --max-memory-pages N; --stack-size BYTES; --explicit-bounds;\n"
     "      --cache-dir DIR; --no-cache\n"
     "                         (compiled code is cached by module hash)\n"
+    "      --suspend-after=DURATION --snapshot=FILE   stop after DURATION (250ms,\n"
+    "                         2s, ...) or on SIGINT/SIGTERM, save, exit with 75\n"
+    "  resume [--suspend-after=DUR] [--snapshot=FILE2] FILE\n"
+    "                         continue a program saved by run --snapshot\n"
     "  compile [--target x86_64|arm64] [--explicit-bounds] PROG.wasm -o PROG.gobj\n"
     "                         ahead-of-time compilation to an object that loads\n"
     "                         without compiling (run, inspect, objdump take it)\n"
-    "  inspect FILE.wasm|.gobj summary: types, imports, exports, memory, tables,\n"
-    "                         functions, data, custom sections, module hash\n"
+    "  inspect FILE           summary of a module, object or snapshot: types,\n"
+    "                         imports, exports, memory, tables, functions, data,\n"
+    "                         custom sections, hash; a snapshot's stopped frames\n"
     "  validate FILE.wasm     decode and validate; exit status 0 when valid,\n"
     "                         1 with \"offset: func: what\" when not\n"
     "  dump FILE.wasm         every instruction of every function with its byte\n"
@@ -43,13 +49,8 @@ static const char usage_text[] =
     "  help                   this text\n"
     "  version                libgate's version\n"
     "\n"
-    "Coming with the next milestones (not built yet):\n"
-
-
-
-    "  resume SNAPSHOT                         continue a stopped program\n"
-    "\n"
-    "Exit status: 0 success, 1 the module was rejected, 2 usage or I/O error.\n";
+    "Exit status: 0 success, 1 the module was rejected, 2 usage or I/O error;\n"
+    "run/resume: the program's own, 134 after a trap, 75 when stopped and saved.\n";
 
 static int usage(FILE *f)
 {
@@ -199,6 +200,7 @@ static int cmd_inspect(gate_engine *eng, const char *path, const uint8_t *bytes,
         putchar('\n');
     }
     printf("status   valid\n");
+    gs_describe(stdout, mod);
     gate_module_free(mod);
     return 0;
 }
@@ -424,10 +426,9 @@ int main(int argc, char **argv)
         return cli_run(argc, argv);
     else if (!strcmp(cmd, "compile"))
         return cli_compile(argc, argv);
-    else if (!strcmp(cmd, "resume")) {
-        fprintf(stderr, "gate: '%s' is not implemented yet (see `gate help`)\n", cmd);
-        return 2;
-    } else {
+    else if (!strcmp(cmd, "resume"))
+        return cli_resume(argc, argv);
+    else {
         fprintf(stderr, "gate: unknown command '%s'\n\n", cmd);
         return usage(stderr);
     }

@@ -11,17 +11,22 @@
  *     --cache-dir DIR        where compiled objects are kept (default
  *                            $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate)
  *     --no-cache             always compile
+ *     --suspend-after=DUR    stop the program after DUR (e.g. 250ms, 2s) ...
+ *     --snapshot=FILE        ... and save it to FILE, exiting with status 75;
+ *                            SIGINT/SIGTERM then also stop and save it
  *
  * PROG may be a wasm module or an object from `gate compile`.  A module's
  * compiled code is cached by module hash, target and options, so the
  * next run of the same module loads it instead of compiling.
  *
  * Exit status: the program's (proc_exit, 0 when _start returns); 134 after
- * a trap, which prints the trap, its wasm offset and a backtrace; 1 when
- * the module is rejected; 2 for usage or I/O errors.
+ * a trap, which prints the trap, its wasm offset and a backtrace; 75 when
+ * it was stopped and saved; 1 when the module is rejected; 2 for usage or
+ * I/O errors.  `gate resume` (resume.c) continues a saved program.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,7 +41,9 @@ static int usage_run(void)
 {
     fprintf(stderr, "usage: gate run [--invoke NAME] [--dir HOST[::GUEST]] [--env K=V]\n"
                     "                [--max-memory-pages N] [--stack-size BYTES] [--explicit-bounds]\n"
-                    "                [--cache-dir DIR | --no-cache] PROG.wasm|PROG.gobj [ARGS...]\n");
+                    "                [--cache-dir DIR | --no-cache]\n"
+                    "                [--suspend-after=DURATION] [--snapshot=FILE]\n"
+                    "                PROG.wasm|PROG.gobj [ARGS...]\n");
     return 2;
 }
 
@@ -102,6 +109,45 @@ static gate_module *load_cached(gate_engine *eng, const char *dir, const uint8_t
     return m;
 }
 
+/* SIGINT/SIGTERM stop the program at its next safe point instead. */
+static gate_instance *volatile stop_target;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (stop_target)
+        gate_request_stop(stop_target);     /* async-signal-safe: two stores */
+}
+
+void cli_stop_on_signals(gate_instance *inst)
+{
+    stop_target = inst;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* "250ms", "2s", "1.5s", "100us", "10m"; a plain number is seconds. */
+bool cli_duration(const char *s, uint64_t *ns)
+{
+    char *end;
+    double v = strtod(s, &end);
+    double mul = 1e9;
+    if (!strcmp(end, "ns")) mul = 1;
+    else if (!strcmp(end, "us")) mul = 1e3;
+    else if (!strcmp(end, "ms")) mul = 1e6;
+    else if (!strcmp(end, "s") || !*end) mul = 1e9;
+    else if (!strcmp(end, "m")) mul = 60e9;
+    else return false;
+    if (end == s || v < 0 || v * mul > 1e18)
+        return false;
+    *ns = (uint64_t)(v * mul);
+    return *ns > 0;
+}
+
 static void print_trap(gate_instance *inst, gate_module *mod, const gate_error *err)
 {
     uint32_t funcs[32], offs[32];
@@ -158,9 +204,53 @@ static void print_val(const gate_val *v)
     }
 }
 
+/*
+ * What happened to a call or a resume: prints results or the trap, saves
+ * a stopped program; returns the exit status.
+ */
+int cli_outcome(gate_instance *inst, gate_module *mod, gate_status st, const gate_error *err,
+                const char *snapshot, const gate_val *res, uint32_t nres)
+{
+    fflush(stdout);
+    switch (st) {
+    case GATE_OK:
+        for (uint32_t k = 0; k < nres; k++)
+            print_val(&res[k]);
+        return 0;
+    case GATE_EXITED:
+        return gate_exit_code(inst) & 0xff;
+    case GATE_TRAPPED:
+        print_trap(inst, mod, err);
+        return 134;
+    case GATE_SUSPENDED: {
+        const rt_frame *f = &inst->susp.frames[inst->susp.nframes - 1];
+        const char *name = gate_module_func_name(mod, f->func);
+        fprintf(stderr, "gate: stopped in func %u%s%s%s at wasm offset 0x%x, %u frame(s) deep\n",
+                f->func, name ? " <" : "", name ? name : "", name ? ">" : "", f->wasm,
+                inst->susp.nframes);
+        if (!snapshot) {
+            fprintf(stderr, "gate: no --snapshot file: the stopped program is lost\n");
+            return 2;
+        }
+        gate_error e2;
+        if (gate_snapshot_save(inst, snapshot, &e2) != GATE_OK) {
+            cli_report(snapshot, &e2);
+            return 2;
+        }
+        fprintf(stderr, "gate: snapshot written to %s; continue with: gate resume %s\n",
+                snapshot, snapshot);
+        return 75;
+    }
+    default:
+        cli_report("gate", err);
+        return 2;
+    }
+}
+
 int cli_run(int argc, char **argv)
 {
-    const char *invoke = NULL, *prog = NULL, *cache_opt = NULL;
+    const char *invoke = NULL, *prog = NULL, *cache_opt = NULL, *snapshot = NULL;
+    uint64_t suspend_after = 0;
     bool no_cache = false;
     char cache_buf[4096];
     const char *dirs_host[MAX_OPT], *dirs_guest[MAX_OPT], *envs[MAX_OPT];
@@ -174,6 +264,15 @@ int cli_run(int argc, char **argv)
         if (!strcmp(o, "--")) {
             i++;
             break;
+        }
+        if (!strncmp(o, "--snapshot=", 11)) {
+            snapshot = o + 11;
+            continue;
+        }
+        if (!strncmp(o, "--suspend-after=", 16)) {
+            if (!cli_duration(o + 16, &suspend_after))
+                return usage_run();
+            continue;
         }
         if (!strcmp(o, "--explicit-bounds")) {
             cfg.bounds = GATE_BOUNDS_EXPLICIT;
@@ -200,6 +299,11 @@ int cli_run(int argc, char **argv)
             if (sep)
                 *sep = 0;
             dirs_host[ndirs++] = copy;
+        } else if (!strcmp(o, "--snapshot")) {
+            snapshot = val;
+        } else if (!strcmp(o, "--suspend-after")) {
+            if (!cli_duration(val, &suspend_after))
+                return usage_run();
         } else if (!strcmp(o, "--cache-dir")) {
             cache_opt = val;
         } else if (!strcmp(o, "--env")) {
@@ -227,7 +331,7 @@ int cli_run(int argc, char **argv)
             return usage_run();
         }
     }
-    if (i >= argc)
+    if (i >= argc || (suspend_after && !snapshot))
         return usage_run();
     prog = argv[i++];
     int rc = 2;
@@ -295,27 +399,21 @@ int cli_run(int argc, char **argv)
                         ? "f64" : "value of that type");
                 goto out;
             }
+        if (snapshot)
+            cli_stop_on_signals(inst);
+        if (suspend_after)
+            gate_set_deadline(inst, suspend_after);
         st = gate_call(inst, invoke, args, ft->nparams, res, ft->nresults, &err);
-        if (st == GATE_OK) {
-            for (uint32_t k = 0; k < ft->nresults; k++)
-                print_val(&res[k]);
-            rc = 0;
-        }
+        rc = cli_outcome(inst, mod, st, &err, snapshot, res, ft->nresults);
     } else {
+        if (snapshot)
+            cli_stop_on_signals(inst);
+        if (suspend_after)
+            gate_set_deadline(inst, suspend_after);
         st = gate_call(inst, "_start", NULL, 0, NULL, 0, &err);
-        if (st == GATE_OK)
-            rc = 0;
+        rc = cli_outcome(inst, mod, st, &err, snapshot, NULL, 0);
     }
-    fflush(stdout);
-    if (st == GATE_EXITED) {
-        rc = gate_exit_code(inst) & 0xff;
-    } else if (st == GATE_TRAPPED) {
-        print_trap(inst, mod, &err);
-        rc = 134;
-    } else if (st != GATE_OK) {
-        cli_report(prog, &err);
-        rc = 2;
-    }
+    stop_target = NULL;
 out:
     gate_instance_free(inst);
     gate_imports_free(imp);

@@ -720,3 +720,109 @@ fail:
     gate_instance_free(inst);
     return NULL;
 }
+
+/* The payload of custom section `name`, by a scan of section headers only. */
+static const uint8_t *scan_custom(const uint8_t *b, size_t len, const char *name, size_t *n)
+{
+    gate_error scratch = { 0 };
+    gr_reader r = { .base = b, .pos = 8, .end = len, .err = &scratch };
+    if (len < 8 || memcmp(b, "\0asm", 4))
+        return NULL;
+    while (r.pos < r.end) {
+        uint8_t id;
+        uint32_t sz;
+        if (!gr_byte(&r, &id) || !gr_u32(&r, &sz) || sz > r.end - r.pos)
+            return NULL;
+        size_t end = r.pos + sz;
+        if (id == 0) {
+            gr_reader c = r;
+            c.end = end;
+            const uint8_t *nm;
+            uint32_t nl;
+            if (gr_name(&c, &nm, &nl) && nl == strlen(name) && !memcmp(nm, name, nl)) {
+                *n = end - c.pos;
+                return b + c.pos;
+            }
+        }
+        r.pos = end;
+    }
+    return NULL;
+}
+
+gate_status gate_imports_wasi_from_snapshot(gate_imports *imp, const uint8_t *snap, size_t len,
+                                            gate_error *err)
+{
+    size_t n;
+    const uint8_t *p = scan_custom(snap, len, "gate.wasi", &n);
+    if (!p) {
+        if (err) {
+            err->status = GATE_OK;
+            gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, GATE_NO_FUNC,
+                    "the snapshot has no WASI state");
+        }
+        return GATE_ERR_SNAPSHOT;
+    }
+    return rt_wasi_restore(imp, p, n, err);
+}
+
+bool gs_describe(FILE *out, const gate_module *mod)
+{
+    const gd_module *m = &mod->info;
+    const gd_custom *cs = find_custom(m, "gate.state"), *ck = find_custom(m, "gate.stack");
+    if (!cs || !ck)
+        return false;
+    rd st = { mod->bytes + cs->off, cs->len, 0, false };
+    uint32_t version = rd32(&st), suspended = rd32(&st), entry = rd32(&st), reason = rd32(&st);
+    uint64_t orig = rd64(&st);
+    fprintf(out, "snapshot version %u, %s", version, suspended ? "suspended" : "idle");
+    if (suspended) {
+        const char *nm = entry < m->nfuncs ? gd_func_name(m, entry) : NULL;
+        fprintf(out, " in a call of func %u%s%s%s (%s)", entry, nm ? " <" : "", nm ? nm : "",
+                nm ? ">" : "", reason == RT_STOP_FUEL ? "out of fuel" : "stop requested");
+    }
+    fprintf(out, "\noriginal module xxh64:%016llx\n", (unsigned long long)orig);
+    if (m->nmems)
+        fprintf(out, "memory %llu pages (%llu KiB)\n", (unsigned long long)m->mems[0].lim.min,
+                (unsigned long long)m->mems[0].lim.min * 64);
+    rd r = { mod->bytes + ck->off, ck->len, 0, false };
+    uint32_t n = rd32(&r);
+    fprintf(out, "stack %u frame(s), innermost first:\n", n);
+    /* collect frame starts, then print from the innermost */
+    size_t *starts = gx_malloc(&mod->eng->alloc, (size_t)n * sizeof *starts + 1);
+    if (!starts)
+        return true;
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+        starts[i] = r.pos;
+        rd32(&r);
+        rd32(&r);
+        uint32_t ns = rd32(&r);
+        if (ns > (r.n - r.pos) / 9)
+            r.bad = true;
+        else
+            r.pos += (size_t)ns * 9;
+    }
+    for (uint32_t i = n; i-- > 0 && !r.bad;) {
+        rd f = { r.p, r.n, starts[i], false };
+        uint32_t func = rd32(&f), rel = rd32(&f), ns = rd32(&f);
+        const char *nm = func < m->nfuncs ? gd_func_name(m, func) : NULL;
+        fprintf(out, "  #%u func %u%s%s%s +0x%x:", n - 1 - i, func, nm ? " <" : "", nm ? nm : "",
+                nm ? ">" : "", rel);
+        for (uint32_t k = 0; k < ns; k++) {
+            uint8_t t = rd8(&f);
+            uint64_t v = rd64(&f);
+            switch (t) {
+            case GT_I32: fprintf(out, " i32:%d", (int32_t)(uint32_t)v); break;
+            case GT_I64: fprintf(out, " i64:%lld", (long long)v); break;
+            case GT_F32: { float x; uint32_t b32 = (uint32_t)v; memcpy(&x, &b32, 4);
+                           fprintf(out, " f32:%g", (double)x); break; }
+            case GT_F64: { double x; memcpy(&x, &v, 8); fprintf(out, " f64:%g", x); break; }
+            case GT_FUNCREF: fprintf(out, v ? " funcref:%llu" : " funcref:null",
+                                     (unsigned long long)(v - 1)); break;
+            default: fprintf(out, " externref:null"); break;
+            }
+        }
+        fputc('\n', out);
+    }
+    gx_free(&mod->eng->alloc, starts, (size_t)n * sizeof *starts + 1);
+    return true;
+}

@@ -2,6 +2,8 @@
 #ifndef GATE_SNAPSHOT_H
 #define GATE_SNAPSHOT_H
 
+#include <stdio.h>
+
 #include "../runtime/runtime.h"
 
 /* A growable byte buffer for building modules. */
@@ -28,6 +30,10 @@ void gs_free(gs_buf *b);
  */
 bool gs_slot_types(const gate_module *mod, uint32_t func, uint32_t wasm, uint32_t nslots,
                    uint8_t *types, gate_error *err);
+
+/* Prints a snapshot's run state and portable stack; false if `mod` is
+   not a snapshot. */
+bool gs_describe(FILE *out, const gate_module *mod);
 
 /* abi/wasi.c: the WASI state of an instance, saved and restored. */
 struct gate_wasi;

@@ -143,6 +143,63 @@ printf 'garbage' | dd of="${objs[0]}" bs=1 seek=200 conv=notrunc 2>/dev/null
 check "cache: a corrupted entry is recompiled, not trusted" \
     bash -c "test $rc -eq 0 && cmp -s '$out/c1.out' '$out/c3.out'"
 
+# suspend, snapshot, resume: the combined output equals one uninterrupted run
+"$gate" run "$out/hello.wasm" 6000000 > "$out/whole.out"
+rm -f "$out/h.snap"
+"$gate" run --suspend-after=300ms --snapshot="$out/h.snap" "$out/hello.wasm" 6000000 \
+    > "$out/part0.out" 2> "$out/part0.err"; rc=$?
+check "suspend: exit status 75 and a snapshot" bash -c "test $rc -eq 75 && test -s '$out/h.snap'"
+check "suspend: says where it stopped" grep -q "stopped in func .* at wasm offset 0x" "$out/part0.err"
+check "snapshot: a valid wasm module (wasm-validate)" wasm-validate "$out/h.snap"
+check "snapshot: inspect shows the frames" \
+    bash -c "'$gate' inspect '$out/h.snap' | grep -q '#0 func .*<main>'"
+hops=0 rc=75
+cat "$out/part0.out" > "$out/joined.out"
+while [ $rc -eq 75 ] && [ $hops -lt 60 ]; do
+    hops=$((hops + 1))
+    "$gate" resume --suspend-after=200ms --snapshot="$out/h.snap" "$out/h.snap" \
+        >> "$out/joined.out" 2>> "$out/resume.err"; rc=$?
+done
+check "resume: finished after $hops hop(s) with status 0" bash -c "test $rc -eq 0 && test $hops -ge 2"
+check "resume: joined output equals the uninterrupted run" cmp -s "$out/whole.out" "$out/joined.out"
+# SIGINT saves instead of killing
+rm -f "$out/i.snap"
+"$gate" run --snapshot="$out/i.snap" "$out/hello.wasm" 6000000 > "$out/int0.out" 2>/dev/null &
+pid=$!
+sleep 0.3; kill -INT $pid; wait $pid; rc=$?
+check "SIGINT: stopped and saved (75)" bash -c "test $rc -eq 75 && test -s '$out/i.snap'"
+"$gate" resume "$out/i.snap" > "$out/int1.out" 2>/dev/null; rc=$?
+cat "$out/int0.out" "$out/int1.out" > "$out/intj.out"
+check "SIGINT: resumed output equals the uninterrupted run" \
+    bash -c "test $rc -eq 0 && cmp -s '$out/whole.out' '$out/intj.out'"
+# open files come back at their offsets
+if wasm copy test/wasi/copy.c; then
+    rm -rf "$out/cp"; mkdir -p "$out/cp"
+    for k in 1 2 3 4 5 6 7 8; do echo "line $k of the input" >> "$out/cp/in.txt"; done
+    "$gate" run --dir "$out/cp::data" --suspend-after=250ms --snapshot="$out/c.snap" \
+        "$out/copy.wasm" > "$out/c0.out" 2>/dev/null; rc=$?
+    n=0
+    while [ $rc -eq 75 ] && [ $n -lt 30 ]; do
+        n=$((n + 1))
+        "$gate" resume --suspend-after=150ms --snapshot="$out/c.snap" "$out/c.snap" \
+            >> "$out/c0.out" 2>/dev/null; rc=$?
+    done
+    check "files: reopened and positioned across $n resume(s)" \
+        bash -c "test $rc -eq 0 && grep -q 'copied 8 lines' '$out/c0.out' && test \$(wc -l < '$out/cp/out.txt') -eq 8 && grep -q '^8: line 8 of the input' '$out/cp/out.txt'"
+else
+    bad "copy.c builds"
+fi
+# damaged snapshots are refused
+head -c 5000 "$out/h.snap" > "$out/cut.snap" 2>/dev/null || true
+"$gate" run --suspend-after=50ms --snapshot="$out/d.snap" "$out/hello.wasm" 6000000 > /dev/null 2>&1
+cp "$out/d.snap" "$out/flip.snap"
+printf '\x55' | dd of="$out/flip.snap" bs=1 seek=3000 conv=notrunc 2>/dev/null
+"$gate" resume "$out/flip.snap" > /dev/null 2> "$out/flip.err"; rc=$?
+check "snapshot: a flipped byte is refused" bash -c "test $rc -eq 1 && grep -q 'checksum' '$out/flip.err'"
+head -c 4000 "$out/d.snap" > "$out/cut.snap"
+"$gate" resume "$out/cut.snap" > /dev/null 2>&1; rc=$?
+check "snapshot: a truncated one is refused" test $rc -eq 1
+
 # the embedding example, against the build tree and against an installed copy
 "$build/examples/host" "$build/examples/guest.wasm" > "$out/host.out" 2>&1; rc=$?
 check "example host: runs" test $rc -eq 0

@@ -1,0 +1,99 @@
+/*
+ * resume.c - `gate resume`: continue a program saved by `gate run
+ * --snapshot` (or by gate_snapshot_save) where it stopped.
+ *
+ *   gate resume [--suspend-after=DUR] [--snapshot=FILE2] FILE
+ *
+ * The WASI state (arguments, environment, preopens, open files and their
+ * offsets) comes from the snapshot.  If the program is stopped again
+ * (deadline, SIGINT, SIGTERM) it is saved to FILE2, or back to FILE.
+ * Exit status as for `gate run`.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int usage_resume(void)
+{
+    fprintf(stderr, "usage: gate resume [--suspend-after=DURATION] [--snapshot=FILE2] FILE\n");
+    return 2;
+}
+
+int cli_resume(int argc, char **argv)
+{
+    const char *file = NULL, *snapshot = NULL;
+    uint64_t suspend_after = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strncmp(o, "--snapshot=", 11))
+            snapshot = o + 11;
+        else if (!strcmp(o, "--snapshot") && i + 1 < argc)
+            snapshot = argv[++i];
+        else if (!strncmp(o, "--suspend-after=", 16)) {
+            if (!cli_duration(o + 16, &suspend_after))
+                return usage_resume();
+        } else if (!strcmp(o, "--suspend-after") && i + 1 < argc) {
+            if (!cli_duration(argv[++i], &suspend_after))
+                return usage_resume();
+        } else if (o[0] == '-' || file) {
+            return usage_resume();
+        } else {
+            file = o;
+        }
+    }
+    if (!file)
+        return usage_resume();
+    if (!snapshot)
+        snapshot = file;
+    size_t len;
+    gate_error err;
+    uint8_t *bytes = cli_read_file(file, &len);
+    if (!bytes)
+        return 2;
+    int rc = 2;
+    gate_engine *eng = gate_engine_new(NULL, &err);
+    gate_imports *imp = eng ? gate_imports_new(eng) : NULL;
+    gate_instance *inst = NULL;
+    if (!imp)
+        goto out;
+    /* a snapshot without WASI state still resumes; with it, WASI comes back */
+    gate_error werr;
+    gate_status ws = gate_imports_wasi_from_snapshot(imp, bytes, len, &werr);
+    if (ws != GATE_OK && ws != GATE_ERR_SNAPSHOT) {
+        cli_report(file, &werr);
+        goto out;
+    }
+    if (ws == GATE_ERR_SNAPSHOT && strstr(werr.message, "bad")) {
+        cli_report(file, &werr);
+        rc = 1;
+        goto out;
+    }
+    inst = gate_snapshot_restore(eng, bytes, len, imp, &err);
+    if (!inst) {
+        cli_report(file, &err);
+        rc = 1;
+        goto out;
+    }
+    if (!gate_is_suspended(inst)) {
+        fprintf(stderr, "gate resume: %s: the snapshot holds no stopped call\n", file);
+        goto out;
+    }
+    const gd_module *m = &inst->mod->info;
+    const gd_functype *ft = gd_func_type(m, inst->susp.entry_func);
+    gate_val res[64];
+    if (ft->nresults > 64)
+        goto out;
+    cli_stop_on_signals(inst);
+    if (suspend_after)
+        gate_set_deadline(inst, suspend_after);
+    gate_status st = gate_resume(inst, res, 64, &err);
+    rc = cli_outcome(inst, inst->mod, st, &err, snapshot, res, ft->nresults);
+    cli_stop_on_signals(NULL);
+out:
+    gate_instance_free(inst);
+    gate_imports_free(imp);
+    gate_engine_free(eng);
+    free(bytes);
+    return rc;
+}
