@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's main command (`make demo`): build a real wasm32-wasi program
-# from C, then validate, inspect, compile ahead of time, run (from the
-# module and from the object), trap with a backtrace, reject damaged
-# input, and embed.  Suspend, snapshot and resume join with issue 5.
+# from C, compile it ahead of time, run it, stop it after a while, save it
+# as a snapshot, look inside, resume it in new processes until it finishes
+# (the joined output equals one uninterrupted run), then show a trap's
+# backtrace, damaged input being refused, and an embedding host.
 set -euo pipefail
 build=${1:-build}
 gate=$build/gate
@@ -31,13 +32,35 @@ cat "$out/run1.txt"
 cmp -s "$out/run1.txt" "$out/run2.txt" && echo "(identical output from the object)"
 
 echo
-echo "== 5. gate objdump: native code with safe points and trap sites"
+echo "== 5. suspend and resume: stop after 300 ms, snapshot, resume in new processes"
+"$gate" run "$out/hello.wasm" 6000000 > "$out/whole.txt"
+rm -f "$out/hello.snap"
+set +e
+"$gate" run --suspend-after=300ms --snapshot="$out/hello.snap" "$out/hello.wasm" 6000000 > "$out/joined.txt"
+rc=$?
+echo "exit status $rc (75: stopped and saved)"
+echo "-- gate inspect $out/hello.snap (the portable frames):"
+"$gate" inspect "$out/hello.snap" | sed -n '/^snapshot/,$p'
+wasm-validate "$out/hello.snap" && echo "(wasm-validate: the snapshot is a valid wasm module)"
+hop=0
+while [ $rc -eq 75 ] && [ $hop -lt 50 ]; do
+    hop=$((hop + 1))
+    "$gate" resume --suspend-after=300ms --snapshot="$out/hello.snap" "$out/hello.snap" >> "$out/joined.txt" 2> "$out/resume.err"
+    rc=$?
+    echo "resume #$hop: exit status $rc, $(grep -o 'stopped in func [0-9]* <[^>]*>' "$out/resume.err" || echo finished)"
+done
+set -e
+tail -2 "$out/joined.txt"
+cmp -s "$out/whole.txt" "$out/joined.txt" && echo "(the joined output of all hops equals one uninterrupted run)"
+
+echo
+echo "== 6. gate objdump: native code with safe points and trap sites"
 "$gate" objdump "$out/hello.wasm" > "$out/hello.objdump"
 grep -m1 -A18 '<main>' "$out/hello.objdump" || true
 echo "... ($(wc -l < "$out/hello.objdump") lines in $out/hello.objdump)"
 
 echo
-echo "== 6. a trap: message, wasm offset and backtrace; exit status 134"
+echo "== 7. a trap: message, wasm offset and backtrace; exit status 134"
 clang --target=wasm32-wasi -O2 -o "$out/trap.wasm" "$here/../test/wasi/trap.c"
 set +e
 "$gate" run "$out/trap.wasm"
@@ -45,7 +68,7 @@ echo "exit status $?"
 set -e
 
 echo
-echo "== 7. damaged copies are rejected with what and where"
+echo "== 8. damaged copies are rejected with what and where"
 head -c 2000 "$out/hello.wasm" > "$out/truncated.wasm"
 "$gate" validate "$out/truncated.wasm" || true
 cp "$out/hello.wasm" "$out/flipped.wasm"
@@ -60,7 +83,7 @@ PY
 "$gate" validate "$out/flipped.wasm" || true
 
 echo
-echo "== 8. embedding: examples/host.c with host functions through libffi"
+echo "== 9. embedding: examples/host.c with host functions through libffi"
 make --no-print-directory -s BUILD="$build" examples
 "$build/examples/host" "$build/examples/guest.wasm"
 echo
