@@ -128,6 +128,8 @@ typedef struct gate_config {
     int safepoint_checks;     /* 1 (default): loop/entry stop checks        */
     int cpu_features;         /* -1 (default): detect; 0: baseline only
                                  (x86-64: bit 0 LZCNT, 1 POPCNT, 2 BMI1)  */
+    uint32_t stress_stop_every; /* testing: stop at every Nth stop check
+                                   (0: never) as if a stop were requested */
     /* Decoder limits; 0 means the built-in default (see docs/limits.md).  */
     uint64_t max_module_size;
     uint32_t max_function_size;

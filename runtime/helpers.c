@@ -194,7 +194,12 @@ static void h_slowpath(rt_vm *vm, uint32_t off)
 {
     (void)off;
     int why = atomic_load(&vm->stop_req) ? RT_STOP_REQUEST : 0;
-    if (!why || vm != rt_entry_vm)
+    if (!why && vm->stress_every && vm->stress_left &&
+        ++vm->stress_count % vm->stress_every == 0) {
+        why = RT_STOP_REQUEST;
+        vm->stress_left--;
+    }
+    if (!why || vm != rt_entry_vm || vm->no_stop)
         return;
     gate_instance *inst = vm->inst;
     rt_susp_free(inst, &inst->susp);

@@ -554,8 +554,9 @@ static uint8_t *thread_stack(size_t size)
 static void set_limits(rt_vm *vm, uint8_t *stack)
 {
     vm->real_limit = (uintptr_t)stack + STACK_GUARD + STACK_MARGIN;
-    /* a pending stop request keeps the stop word raised */
-    vm->stack_limit = atomic_load(&vm->stop_req) ? UINTPTR_MAX : vm->real_limit;
+    /* a pending stop request (or stress testing) keeps the stop word raised */
+    vm->stack_limit = atomic_load(&vm->stop_req) || vm->stress_every ? UINTPTR_MAX
+                                                                       : vm->real_limit;
 }
 
 /* ---- instantiation ---------------------------------------------------- */
@@ -641,6 +642,7 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
     vm->globals = inst->globals;
     vm->sigids = mod->sigids;
     vm->helpers = gate_rt_helpers;
+    vm->stress_every = eng->cfg.stress_stop_every;
     set_limits(vm, stack);
 
     /* imports */
@@ -809,6 +811,9 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
     rt_entry_vm = &inst->vm;
     memset(&inst->vm.trap, 0, sizeof inst->vm.trap);
     inst->vm.nbt = 0;
+    /* stress testing stops a call at most this many times (deep recursion
+       would otherwise make every stop walk the whole stack) */
+    inst->vm.stress_left = 16;
     uint32_t rc = gate_enter_x86_64(&inst->vm, fr->code, area, n,
                                     prev ? NULL : stack + STACK_GUARD + tls_stack_size, fr->vm);
     rt_entry_vm = prev;
@@ -864,10 +869,15 @@ static gate_status finish(gate_instance *inst, uint32_t rc, uint8_t *stack, bool
     return GATE_OK;
 }
 
+/* Instantiation cannot return a stopped program: the start function runs
+   to its end, and a stop asked meanwhile applies to the next call. */
 static uint32_t run_start(gate_instance *inst, gate_error *err)
 {
     uint64_t area[1] = { 0 };
-    return invoke(inst, inst->funcs[inst->mod->info.start], area, 0, GATE_NO_FUNC, err);
+    inst->vm.no_stop = true;
+    uint32_t st = invoke(inst, inst->funcs[inst->mod->info.start], area, 0, GATE_NO_FUNC, err);
+    inst->vm.no_stop = false;
+    return st;
 }
 
 gate_status gate_call_n(gate_instance *inst, const char *name, size_t name_len,

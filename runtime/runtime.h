@@ -88,6 +88,9 @@ typedef struct rt_vm {
     int64_t fuel;               /* VM_FUEL */
     gate_instance *inst;
     _Atomic int stop_req;       /* gate_request_stop was called */
+    uint32_t stress_every, stress_count;   /* gate_config.stress_stop_every */
+    uint32_t stress_left;       /* stress stops left in this call */
+    bool no_stop;               /* running the start function: not stoppable */
     /* set when a trap unwinds */
     gate_trap_info trap;
     int exit_code;              /* set with an unwind of status 2 (exit) */

@@ -37,6 +37,8 @@ typedef struct counts {
 } counts;
 
 static int verbose;
+static uint32_t stress;               /* --stress N */
+static long stress_stops, stress_roundtrips, stress_inplace;
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -107,6 +109,8 @@ typedef struct fstate {
     char *names[MAX_INST];            /* "$M" or NULL */
     int n;
     gate_instance *cur;               /* the last module; NULL if it failed */
+    gate_instance *registered[MAX_INST];
+    int nregistered;
     int cur_nocode;                   /* last module could not be compiled */
 } fstate;
 
@@ -260,6 +264,60 @@ static void fmt_val(char *buf, size_t n, const gate_val *v)
     }
 }
 
+static int is_registered(fstate *f, gate_instance *in)
+{
+    for (int i = 0; i < f->nregistered; i++)
+        if (f->registered[i] == in)
+            return 1;
+    return 0;
+}
+
+/*
+ * Stress mode: a call stopped at a safe point.  The first stop of each
+ * call goes through a snapshot: written to bytes, restored into a fresh
+ * instance that replaces the old one, and resumed there (only for
+ * instances nobody imports from: those are resumed in place).  Later
+ * stops of the same call are resumed in place, which also goes through
+ * the portable frames.  The final status is the call's.
+ */
+static gate_status stress_continue(fstate *f, gate_instance *in, gate_status st, gate_val *res,
+                                   gate_error *err)
+{
+    int first = 1;
+    while (st == GATE_SUSPENDED) {
+        stress_stops++;
+        if (first && !is_registered(f, in)) {
+            uint8_t *snap;
+            size_t len;
+            gate_error e2;
+            if (gate_snapshot(in, &snap, &len, &e2) == GATE_OK) {
+                gate_instance *fresh = gate_snapshot_restore(f->eng, snap, len, f->imp, &e2);
+                gate_free_buffer(f->eng, snap, len);
+                if (!fresh) {
+                    *err = e2;
+                    return GATE_ERR_SNAPSHOT;
+                }
+                for (int i = 0; i < f->n; i++)
+                    if (f->insts[i] == in) {
+                        gate_instance_free(in);
+                        f->insts[i] = fresh;
+                    }
+                if (f->cur == in)
+                    f->cur = fresh;
+                in = fresh;
+                stress_roundtrips++;
+                first = 0;
+                st = gate_resume(in, res, 64, err);
+                continue;
+            }
+        }
+        first = 0;
+        stress_inplace++;
+        st = gate_resume(in, res, 64, err);
+    }
+    return st;
+}
+
 /*
  * Runs an invoke or get action.  Returns the status; results in res.
  * *nocode is set when the target module could not be compiled.
@@ -295,7 +353,8 @@ static gate_status run_action(fstate *f, const js *act, gate_val *res, size_t *n
     *nres = 64;
     /* field may hold NUL bytes: the JSON reader decoded \u0000 in place */
     size_t flen = js_get(act, "field")->len;
-    return gate_call_n(in, field, flen, av, na, res, 64, err);
+    gate_status st = gate_call_n(in, field, flen, av, na, res, 64, err);
+    return stress ? stress_continue(f, in, st, res, err) : st;
 }
 
 static int run_file(gate_engine *eng, const char *json_path, counts *c)
@@ -416,6 +475,8 @@ static int run_file(gate_engine *eng, const char *json_path, counts *c)
             const char *as = js_str(cmd, "as");
             if (in && as) {
                 gate_imports_instance(f.imp, as, in, &err);
+                if (f.nregistered < MAX_INST)
+                    f.registered[f.nregistered++] = in;
                 c->passed++;
             } else if (!js_str(cmd, "name") && f.cur_nocode) {
                 skip(c, SKIP_NOCODE);
@@ -502,6 +563,8 @@ int main(int argc, char **argv)
             cfg.bounds = GATE_BOUNDS_EXPLICIT;
         else if (!strcmp(argv[i], "--baseline-cpu"))
             cfg.cpu_features = 0;
+        else if (!strcmp(argv[i], "--stress") && i + 1 < argc)
+            stress = (uint32_t)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--label") && i + 1 < argc)
             label = argv[++i];
         else if (!strcmp(argv[i], "--results") && i + 1 < argc)
@@ -513,6 +576,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    cfg.stress_stop_every = stress;
     gate_engine *eng = gate_engine_new(&cfg, &err);
     if (!eng) {
         fprintf(stderr, "spec-runner: cannot create engine\n");
@@ -559,6 +623,11 @@ int main(int argc, char **argv)
         fclose(tsv);
     for (int k = 0; k < SKIP_NREASONS; k++)
         printf("skipped (%s): %ld\n", skip_reason[k], total.skip_by[k]);
+    if (stress)
+        printf("stress (stop at every %u%s stop check): %ld stops, %ld snapshot round trips "
+               "into a fresh instance, %ld resumed in place\n", stress,
+               stress == 1 ? "st" : stress == 2 ? "nd" : stress == 3 ? "rd" : "th",
+               stress_stops, stress_roundtrips, stress_inplace);
     printf("%s: %ld passed, %ld failed, %ld skipped\n", label, total.passed, total.failed,
            total.skipped);
     gate_engine_free(eng);
