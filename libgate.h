@@ -128,6 +128,8 @@ typedef struct gate_config {
     int safepoint_checks;     /* 1 (default): loop/entry stop checks        */
     int cpu_features;         /* -1 (default): detect; 0: baseline only
                                  (x86-64: bit 0 LZCNT, 1 POPCNT, 2 BMI1)  */
+    int fuel;                 /* 1: compile fuel metering into the code
+                                 (gate_set_fuel); 0 (default): none      */
     uint32_t stress_stop_every; /* testing: stop at every Nth stop check
                                    (0: never) as if a stop were requested */
     /* Decoder limits; 0 means the built-in default (see docs/limits.md).  */
@@ -348,7 +350,10 @@ gate_status gate_memory_write(gate_instance *inst, uint64_t offset,
 void gate_request_stop(gate_instance *inst);
 /* Whether the instance holds a stopped call (gate_resume continues it). */
 int gate_is_suspended(const gate_instance *inst);
-/* Fuel: a deterministic work budget; UINT64_MAX = unmetered. */
+/* Fuel: a deterministic work budget (one unit per function entry and
+   per loop iteration), for engines with gate_config.fuel = 1; otherwise
+   GATE_ERR_STATE.  Out of fuel, a call returns GATE_SUSPENDED; refill and
+   gate_resume.  UINT64_MAX = unmetered (the default). */
 gate_status gate_set_fuel(gate_instance *inst, uint64_t fuel);
 uint64_t gate_get_fuel(const gate_instance *inst);
 /* Wall-clock deadline in nanoseconds from now; 0 clears it. */

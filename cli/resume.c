@@ -2,7 +2,7 @@
  * resume.c - `gate resume`: continue a program saved by `gate run
  * --snapshot` (or by gate_snapshot_save) where it stopped.
  *
- *   gate resume [--suspend-after=DUR] [--snapshot=FILE2] FILE
+ *   gate resume [--suspend-after=DUR] [--fuel=N] [--snapshot=FILE2] FILE
  *
  * The WASI state (arguments, environment, preopens, open files and their
  * offsets) comes from the snapshot.  If the program is stopped again
@@ -16,16 +16,27 @@
 
 static int usage_resume(void)
 {
-    fprintf(stderr, "usage: gate resume [--suspend-after=DURATION] [--snapshot=FILE2] FILE\n");
+    fprintf(stderr, "usage: gate resume [--suspend-after=DURATION] [--fuel=N] [--snapshot=FILE2] "
+                    "FILE\n");
     return 2;
 }
 
 int cli_resume(int argc, char **argv)
 {
     const char *file = NULL, *snapshot = NULL;
-    uint64_t suspend_after = 0;
+    uint64_t suspend_after = 0, fuel = 0;
+    gate_config cfg;
+    gate_config_init(&cfg);
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i];
+        if (!strncmp(o, "--fuel=", 7)) {
+            char *end;
+            fuel = strtoull(o + 7, &end, 10);
+            if (*end || !fuel)
+                return usage_resume();
+            cfg.fuel = 1;
+            continue;
+        }
         if (!strncmp(o, "--snapshot=", 11))
             snapshot = o + 11;
         else if (!strcmp(o, "--snapshot") && i + 1 < argc)
@@ -52,7 +63,7 @@ int cli_resume(int argc, char **argv)
     if (!bytes)
         return 2;
     int rc = 2;
-    gate_engine *eng = gate_engine_new(NULL, &err);
+    gate_engine *eng = gate_engine_new(&cfg, &err);
     gate_imports *imp = eng ? gate_imports_new(eng) : NULL;
     gate_instance *inst = NULL;
     if (!imp)
@@ -85,6 +96,8 @@ int cli_resume(int argc, char **argv)
     if (ft->nresults > 64)
         goto out;
     cli_stop_on_signals(inst);
+    if (fuel)
+        gate_set_fuel(inst, fuel);
     if (suspend_after)
         gate_set_deadline(inst, suspend_after);
     gate_status st = gate_resume(inst, res, 64, &err);

@@ -12,6 +12,8 @@
  *                            $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate)
  *     --no-cache             always compile
  *     --suspend-after=DUR    stop the program after DUR (e.g. 250ms, 2s) ...
+ *     --fuel=N               stop after N units of work (function entries and
+ *                            loop iterations: deterministic) ...
  *     --snapshot=FILE        ... and save it to FILE, exiting with status 75;
  *                            SIGINT/SIGTERM then also stop and save it
  *
@@ -42,7 +44,7 @@ static int usage_run(void)
     fprintf(stderr, "usage: gate run [--invoke NAME] [--dir HOST[::GUEST]] [--env K=V]\n"
                     "                [--max-memory-pages N] [--stack-size BYTES] [--explicit-bounds]\n"
                     "                [--cache-dir DIR | --no-cache]\n"
-                    "                [--suspend-after=DURATION] [--snapshot=FILE]\n"
+                    "                [--suspend-after=DURATION] [--fuel=N] [--snapshot=FILE]\n"
                     "                PROG.wasm|PROG.gobj [ARGS...]\n");
     return 2;
 }
@@ -225,7 +227,8 @@ int cli_outcome(gate_instance *inst, gate_module *mod, gate_status st, const gat
     case GATE_SUSPENDED: {
         const rt_frame *f = &inst->susp.frames[inst->susp.nframes - 1];
         const char *name = gate_module_func_name(mod, f->func);
-        fprintf(stderr, "gate: stopped in func %u%s%s%s at wasm offset 0x%x, %u frame(s) deep\n",
+        fprintf(stderr, "gate: %s: stopped in func %u%s%s%s at wasm offset 0x%x, %u frame(s) "
+                "deep\n", inst->susp.reason == RT_STOP_FUEL ? "out of fuel" : "stop requested",
                 f->func, name ? " <" : "", name ? name : "", name ? ">" : "", f->wasm,
                 inst->susp.nframes);
         if (!snapshot) {
@@ -250,7 +253,7 @@ int cli_outcome(gate_instance *inst, gate_module *mod, gate_status st, const gat
 int cli_run(int argc, char **argv)
 {
     const char *invoke = NULL, *prog = NULL, *cache_opt = NULL, *snapshot = NULL;
-    uint64_t suspend_after = 0;
+    uint64_t suspend_after = 0, fuel = 0;
     bool no_cache = false;
     char cache_buf[4096];
     const char *dirs_host[MAX_OPT], *dirs_guest[MAX_OPT], *envs[MAX_OPT];
@@ -272,6 +275,14 @@ int cli_run(int argc, char **argv)
         if (!strncmp(o, "--suspend-after=", 16)) {
             if (!cli_duration(o + 16, &suspend_after))
                 return usage_run();
+            continue;
+        }
+        if (!strncmp(o, "--fuel=", 7)) {
+            char *end;
+            fuel = strtoull(o + 7, &end, 10);
+            if (*end || !fuel)
+                return usage_run();
+            cfg.fuel = 1;
             continue;
         }
         if (!strcmp(o, "--explicit-bounds")) {
@@ -331,7 +342,7 @@ int cli_run(int argc, char **argv)
             return usage_run();
         }
     }
-    if (i >= argc || (suspend_after && !snapshot))
+    if (i >= argc || ((suspend_after || fuel) && !snapshot))
         return usage_run();
     prog = argv[i++];
     int rc = 2;
@@ -375,6 +386,8 @@ int cli_run(int argc, char **argv)
         rc = err.status == GATE_TRAPPED ? 134 : 1;
         goto out;
     }
+    if (fuel)
+        gate_set_fuel(inst, fuel);
     if (invoke) {
         /* find the export's type to parse the arguments */
         const gd_module *m = &mod->info;

@@ -113,6 +113,18 @@ void x_alu_rm(gc_buf *b, int op, int w, int dst, xmem m)
     op_rm(b, 0, w, OP1((uint8_t)(op * 8 + 3)), dst, m, 0);
 }
 
+/* add/or/and/sub/xor/cmp [m], imm   (83 /op ib | 81 /op id) */
+void x_alu_mi(gc_buf *b, int op, int w, xmem m, int32_t imm)
+{
+    if (fits8(imm)) {
+        op_rm(b, 0, w, OP1(0x83), op, m, 0);
+        gc_u8(b, (uint8_t)(int8_t)imm);
+    } else {
+        op_rm(b, 0, w, OP1(0x81), op, m, 0);
+        gc_u32(b, (uint32_t)imm);
+    }
+}
+
 /* test a, c   (85 /r) */
 void x_test_rr(gc_buf *b, int w, int a, int c)
 {

@@ -379,8 +379,16 @@ static void call_helper(gc_ctx *c, int h)
  */
 static bool stop_check(gc_ctx *c, uint64_t wasm_off)
 {
+    size_t out_of_fuel = SIZE_MAX;
+    if (c->fuel) {
+        /* fuel metering: sub qword [r15 + fuel], 1; js slow */
+        x_alu_mi(&c->buf, ALU_SUB, 1, xm(R15, VM_FUEL), 1);
+        out_of_fuel = x_jcc32(&c->buf, CC_S);
+    }
     x_alu_rm(&c->buf, ALU_CMP, 1, RSP, xm(R15, VM_STACK_LIMIT));
     size_t f = x_jcc32(&c->buf, CC_AE);
+    if (out_of_fuel != SIZE_MAX)
+        x_patch32(&c->buf, out_of_fuel, c->buf.n);
     x_mov_ri(&c->buf, 0, RSI, (int64_t)wasm_off);
     if (!call_helper_sp(c, GH_SLOWPATH, true, wasm_off))
         return false;

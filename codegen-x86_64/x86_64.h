@@ -62,6 +62,7 @@ enum {
 void x_alu_rr(gc_buf *b, int op, int w, int dst, int src);       /* op dst, src */
 void x_alu_ri(gc_buf *b, int op, int w, int dst, int32_t imm);   /* op dst, imm */
 void x_alu_rm(gc_buf *b, int op, int w, int dst, xmem m);        /* op dst, [m] */
+void x_alu_mi(gc_buf *b, int op, int w, xmem m, int32_t imm);    /* op [m], imm */
 void x_test_rr(gc_buf *b, int w, int a, int c);
 void x_mov_rr(gc_buf *b, int w, int dst, int src);
 void x_mov_ri(gc_buf *b, int w, int dst, int64_t imm);           /* shortest form */

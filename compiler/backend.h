@@ -95,6 +95,7 @@ typedef struct gc_ctx {
     void *be;               /* backend state */
     bool features_lzcnt, features_popcnt, features_bmi1;
     bool explicit_bounds;   /* check every access instead of guard pages */
+    bool fuel;              /* count fuel at every stop check */
     int cpu_features;       /* -1: detect; else GC_CPU_* bits to use */
 } gc_ctx;
 
@@ -125,6 +126,7 @@ int gc_x86_host_features(void);
 /* compile.c */
 typedef struct gc_options {
     bool explicit_bounds;
+    bool fuel;
     int cpu_features;       /* -1: detect */
 } gc_options;
 

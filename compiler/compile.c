@@ -87,6 +87,7 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
     out->alloc = *a;
     gc_ctx c = { .m = m, .alloc = *a, .lim = *lim, .err = err, .out = out,
                  .explicit_bounds = opt && opt->explicit_bounds,
+                 .fuel = opt && opt->fuel,
                  .cpu_features = opt ? opt->cpu_features : -1 };
     gc_init(&c.buf, a);
     out->nfuncs = m->nfuncs - m->nfunc_imports;

@@ -205,6 +205,7 @@ static bool compile_host(gate_module *mod, gate_error *err)
 #if defined(__x86_64__)
     gate_error cerr = { .status = GATE_OK, .offset = UINT64_MAX, .func_index = GATE_NO_FUNC };
     gc_options opt = { .explicit_bounds = eng->cfg.bounds == GATE_BOUNDS_EXPLICIT,
+                       .fuel = eng->cfg.fuel != 0,
                        .cpu_features = eng->cfg.cpu_features };
     if (!gc_compile(m, &gc_backend_x86_64, &eng->alloc, &eng->lim, &opt, &mod->code, &cerr)) {
         if (cerr.status != GATE_ERR_NOT_IMPLEMENTED) {

@@ -193,7 +193,7 @@ static void h_elem_drop(rt_vm *vm, uint64_t seg, uint32_t off)
 static void h_slowpath(rt_vm *vm, uint32_t off)
 {
     (void)off;
-    int why = atomic_load(&vm->stop_req) ? RT_STOP_REQUEST : 0;
+    int why = atomic_load(&vm->stop_req) ? RT_STOP_REQUEST : vm->fuel < 0 ? RT_STOP_FUEL : 0;
     if (!why && vm->stress_every && vm->stress_left &&
         ++vm->stress_count % vm->stress_every == 0) {
         why = RT_STOP_REQUEST;

@@ -643,6 +643,7 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
     vm->sigids = mod->sigids;
     vm->helpers = gate_rt_helpers;
     vm->stress_every = eng->cfg.stress_stop_every;
+    vm->fuel = INT64_MAX;           /* unmetered until gate_set_fuel */
     set_limits(vm, stack);
 
     /* imports */
@@ -972,6 +973,28 @@ gate_status gate_set_deadline(gate_instance *inst, uint64_t ns_from_now)
     its.it_value.tv_sec = (time_t)(ns_from_now / 1000000000u);
     its.it_value.tv_nsec = (long)(ns_from_now % 1000000000u);
     return timer_settime(t, 0, &its, NULL) ? GATE_ERR_ARG : GATE_OK;
+}
+
+/*
+ * Fuel: each function entry and loop iteration costs one unit when the
+ * engine compiles fuel metering in.  At zero the program stops at that
+ * safe point (GATE_SUSPENDED); gate_set_fuel refills, gate_resume goes on.
+ */
+gate_status gate_set_fuel(gate_instance *inst, uint64_t fuel)
+{
+    if (!inst->eng->cfg.fuel)
+        return GATE_ERR_STATE;
+    int64_t f = fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+    /* a program stopped out of fuel owes the unit it could not pay */
+    if (inst->susp.active && inst->susp.reason == RT_STOP_FUEL && f != INT64_MAX)
+        f--;
+    inst->vm.fuel = f;
+    return GATE_OK;
+}
+
+uint64_t gate_get_fuel(const gate_instance *inst)
+{
+    return inst->vm.fuel > 0 ? (uint64_t)inst->vm.fuel : 0;
 }
 
 int gate_is_suspended(const gate_instance *inst)

@@ -34,8 +34,6 @@ void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how) { (void)ct
 
 
 
-gate_status gate_set_fuel(gate_instance *inst, uint64_t fuel) { (void)inst; (void)fuel; return GATE_ERR_NOT_IMPLEMENTED; }
-uint64_t gate_get_fuel(const gate_instance *inst) { (void)inst; return 0; }
 
 
 

@@ -189,6 +189,20 @@ if wasm copy test/wasi/copy.c; then
 else
     bad "copy.c builds"
 fi
+# fuel: deterministic stops, the same snapshot bytes twice, same output
+rm -f "$out/f1.snap" "$out/f2.snap"
+"$gate" run --fuel=100000000 --snapshot="$out/f1.snap" "$out/hello.wasm" 6000000 > "$out/f1.out" 2>/dev/null; r1=$?
+"$gate" run --fuel=100000000 --snapshot="$out/f2.snap" "$out/hello.wasm" 6000000 > "$out/f2.out" 2>/dev/null; r2=$?
+check "fuel: stops (75), deterministically (identical snapshots)" \
+    bash -c "test $r1 -eq 75 && test $r2 -eq 75 && cmp -s '$out/f1.snap' '$out/f2.snap'"
+n=0 rc=75
+while [ $rc -eq 75 ] && [ $n -lt 100 ]; do
+    n=$((n + 1))
+    "$gate" resume --fuel=100000000 --snapshot="$out/f1.snap" "$out/f1.snap" >> "$out/f1.out" 2>/dev/null; rc=$?
+done
+check "fuel: $n refills later the output equals the uninterrupted run" \
+    bash -c "test $rc -eq 0 && cmp -s '$out/whole.out' '$out/f1.out'"
+
 # damaged snapshots are refused
 head -c 5000 "$out/h.snap" > "$out/cut.snap" 2>/dev/null || true
 "$gate" run --suspend-after=50ms --snapshot="$out/d.snap" "$out/hello.wasm" 6000000 > /dev/null 2>&1

@@ -139,12 +139,62 @@ static void stop_before_a_call_and_misuse(void **state)
     gate_instance_free(in);
 }
 
+/* Fuel is deterministic: the same program uses the same fuel, stops at
+   the same place, and finishes with the same result after refills. */
+static void fuel(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    gate_config cfg;
+    gate_config_init(&cfg);
+    cfg.fuel = 1;
+    gate_engine *fe = gate_engine_new(&cfg, &e);
+    gate_module *fm = gate_module_new(fe, run_wasm, sizeof run_wasm, &e);
+    gate_instance *in = gate_instance_new(fm, NULL, NULL, &e);
+    assert_non_null(in);
+    gate_val a = { .type = GATE_I32, .of.i32 = 1000 }, r;
+    /* measure: sum(1000) = one entry + 1001 loop headers */
+    assert_int_equal(gate_set_fuel(in, 1000000), GATE_OK);
+    assert_int_equal(gate_call(in, "sum", &a, 1, &r, 1, &e), GATE_OK);
+    uint64_t used = 1000000 - gate_get_fuel(in);
+    assert_int_equal(used, 1002);
+    /* budgets of 100: stops every 100 units, at the same places each time */
+    uint32_t where[2][16];
+    memset(where, 0, sizeof where);
+    for (int run = 0; run < 2; run++) {
+        int stops = 0;
+        gate_set_fuel(in, 100);
+        gate_status st = gate_call(in, "sum", &a, 1, &r, 1, &e);
+        while (st == GATE_SUSPENDED) {
+            assert_int_equal(in->susp.reason, RT_STOP_FUEL);
+            if (stops < 16)
+                where[run][stops] = in->susp.frames[0].slots[1];   /* local $i */
+            stops++;
+            gate_set_fuel(in, 100);
+            st = gate_resume(in, &r, 1, &e);
+        }
+        assert_int_equal(st, GATE_OK);
+        assert_true(r.of.i64 == 499500);
+        assert_int_equal(stops, 10);                 /* 1002 units / 100 */
+    }
+    assert_memory_equal(where[0], where[1], sizeof where[0]);
+    /* without fuel compiled in, setting it is refused */
+    gate_instance *plain = gate_instance_new(mod, NULL, NULL, &e);
+    assert_int_equal(gate_set_fuel(plain, 10), GATE_ERR_STATE);
+    gate_instance_free(plain);
+    gate_instance_free(in);
+    gate_module_free(fm);
+    gate_engine_free(fe);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(stop_from_another_thread),
         cmocka_unit_test(deadline),
         cmocka_unit_test(stop_before_a_call_and_misuse),
+        cmocka_unit_test(fuel),
     };
     return cmocka_run_group_tests_name("suspend", tests, setup, teardown);
 }

@@ -134,6 +134,23 @@ static void alu(void **state)
                     expect(want);
                 }
                 for (int base = 0; base < 16; base++) {
+                    for (size_t i = 0; i < sizeof disps / sizeof disps[0] && d == 0; i++) {
+                        /* op [m], imm: every base and displacement, two immediates */
+                        for (int j = 0; j < 2; j++) {
+                            int32_t imm = j ? 1000 : -1;
+                            xmem mm = xm(base, disps[i]);
+                            x_alu_mi(&buf, op, w, mm, imm);
+                            mem(m, sizeof m, w ? "qword" : "dword", mm);
+                            bool logical = op == ALU_OR || op == ALU_AND || op == ALU_XOR;
+                            /* capstone shows a logical op's -1 as unsigned */
+                            if (imm == -1 && logical)
+                                snprintf(v, sizeof v, w ? "0xffffffffffffffff" : "0xffffffff");
+                            else
+                                num(v, sizeof v, imm);
+                            snprintf(want, sizeof want, "%s %s, %s", alu_names[op], m, v);
+                            expect(want);
+                        }
+                    }
                     for (size_t i = 0; i < sizeof disps / sizeof disps[0]; i++) {
                         xmem mm = xm(base, disps[i]);
                         x_alu_rm(&buf, op, w, d, mm);
