@@ -225,6 +225,9 @@ typedef enum gate_host_resume {
 /* Context of a host call: lets the host trap or ask the program to stop. */
 typedef struct gate_call_ctx gate_call_ctx;
 gate_instance *gate_call_instance(gate_call_ctx *ctx);
+/* Asks the program to stop: the host call completes and the program stops
+   at its next stop check (GATE_HOST_RESTART is not built yet and is taken
+   as GATE_HOST_COMPLETE). */
 /* Record a message, then return GATE_TRAPPED from the host function. */
 void gate_call_trap(gate_call_ctx *ctx, const char *message);
 /* Ends the program (WASI proc_exit): the call returns GATE_EXITED. */
@@ -377,7 +380,11 @@ gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes,
    environment, preopens, open files reopened and positioned). */
 gate_status gate_imports_wasi_from_snapshot(gate_imports *imp, const uint8_t *snap, size_t len,
                                             gate_error *err);
-/* Copy-on-write clone of a stopped or idle instance [planned]. */
+/* Copy-on-write clone of a stopped or idle instance: linear memory is
+   mapped from a memfd template, so pages neither writes are shared; tables,
+   globals and a stopped call are copied.  The clone shares the parent's
+   imports (and WASI state).  The first fork after the parent ran copies
+   its memory into the template once; later forks only map it. */
 gate_instance *gate_instance_fork(gate_instance *inst, gate_error *err);
 
 #ifdef __cplusplus

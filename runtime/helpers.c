@@ -317,6 +317,21 @@ gate_instance *gate_call_instance(gate_call_ctx *ctx)
     return ctx ? ctx->inst : NULL;
 }
 
+/*
+ * A host function asks the program to stop.  The host call completes (its
+ * results are delivered) and the program stops at the next safe point
+ * with a stop check: the caller's next loop header or function entry.
+ * (Stopping with the host call itself as the innermost frame, to be
+ * restarted or completed on resume, is not built yet: `how` is taken as
+ * GATE_HOST_COMPLETE.)
+ */
+void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how)
+{
+    (void)how;
+    if (ctx && ctx->inst)
+        gate_request_stop(ctx->inst);
+}
+
 void gate_call_exit(gate_call_ctx *ctx, int code)
 {
     ctx->exited = true;

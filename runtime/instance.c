@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "runtime.h"
 
@@ -470,6 +471,7 @@ static rt_memory *memory_new(gate_engine *eng, uint64_t pages, uint64_t max)
     m->base = p;
     m->pages = pages;
     m->bytes = pages * 65536;
+    m->template_fd = -1;
     m->max = max;
     m->reserved = reserve;
     m->refs = 1;
@@ -479,6 +481,8 @@ static rt_memory *memory_new(gate_engine *eng, uint64_t pages, uint64_t max)
 static void memory_unref(gate_engine *eng, rt_memory *m)
 {
     if (m && --m->refs == 0) {
+        if (m->template_fd >= 0)
+            close(m->template_fd);
         munmap(m->base, m->reserved);
         gx_free(&eng->alloc, m, sizeof *m);
     }
@@ -812,6 +816,8 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
     rt_entry_vm = &inst->vm;
     memset(&inst->vm.trap, 0, sizeof inst->vm.trap);
     inst->vm.nbt = 0;
+    if (inst->mem)
+        inst->mem->template_stale = true;
     /* stress testing stops a call at most this many times (deep recursion
        would otherwise make every stop walk the whole stack) */
     inst->vm.stress_left = 16;
@@ -1045,6 +1051,8 @@ gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
     memset(&inst->vm.trap, 0, sizeof inst->vm.trap);
     inst->vm.nbt = 0;
     uintptr_t saved_sp = inst->vm.host_sp;
+    if (inst->mem)
+        inst->mem->template_stale = true;
     rt_entry_vm = &inst->vm;
     gate_status rc = rt_resume_frames(inst, &s, area, n, stack + STACK_GUARD + tls_stack_size,
                                       err);
@@ -1135,4 +1143,205 @@ gate_status gate_memory_write(gate_instance *inst, uint64_t offset, const void *
         return GATE_ERR_ARG;
     memcpy(inst->mem->base + offset, src, len);
     return GATE_OK;
+}
+
+/* ---- fork ---------------------------------------------------------------- */
+
+/*
+ * Makes (or refreshes) the memfd template of m from its current contents
+ * and maps the owner's pages from it copy-on-write, so the owner and its
+ * children share every page none of them has written.
+ */
+static bool memory_template(rt_memory *m)
+{
+    if (m->template_fd >= 0 && !m->template_stale && m->template_pages == m->pages)
+        return true;
+    size_t size = (size_t)m->pages * 65536;
+    int fd = memfd_create("gate-memory", MFD_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = ftruncate(fd, (off_t)size) == 0;
+    for (size_t done = 0; ok && done < size;) {
+        ssize_t w = pwrite(fd, m->base + done, size - done, (off_t)done);
+        ok = w > 0;
+        done += ok ? (size_t)w : 0;
+    }
+    if (ok && size &&
+        mmap(m->base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED)
+        ok = false;
+    if (!ok) {
+        close(fd);
+        return false;
+    }
+    if (m->template_fd >= 0)
+        close(m->template_fd);
+    m->template_fd = fd;
+    m->template_pages = m->pages;
+    m->template_stale = false;
+    return true;
+}
+
+/* A copy of an instance's memory, mapped from the template. */
+static rt_memory *memory_fork(gate_engine *eng, rt_memory *parent)
+{
+    if (!memory_template(parent))
+        return NULL;
+    rt_memory *m = memory_new(eng, 0, parent->max);
+    if (!m)
+        return NULL;
+    size_t size = (size_t)parent->pages * 65536;
+    if (size && mmap(m->base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
+                     parent->template_fd, 0) == MAP_FAILED) {
+        memory_unref(eng, m);
+        return NULL;
+    }
+    m->pages = parent->pages;
+    m->bytes = parent->bytes;
+    m->decl_max = parent->decl_max;
+    return m;
+}
+
+/* The child's reference for the parent's reference r. */
+static void *fork_ref(const gate_instance *parent, gate_instance *child, void *r)
+{
+    const gd_module *m = &parent->mod->info;
+    if (r >= (void *)parent->own_funcs && r < (void *)(parent->own_funcs + m->nfuncs))
+        return &child->own_funcs[(gate_funcref *)r - parent->own_funcs];
+    return r;           /* null, host, or another instance's function */
+}
+
+gate_instance *gate_instance_fork(gate_instance *p, gate_error *err)
+{
+    gate_error local;
+    if (!err)
+        err = &local;
+    err->status = GATE_OK;
+    if (!p || rt_entry_vm == &p->vm) {
+        err_set(err, GATE_ERR_STATE, "fork needs an idle or stopped instance%s%s", "", "");
+        return NULL;
+    }
+    gate_engine *eng = p->eng;
+    const gd_module *m = &p->mod->info;
+    if (m->nmem_imports || m->ntable_imports || p->nhosts) {
+        err_set(err, GATE_ERR_STATE,
+                "fork of instances with imported memories or tables is not supported yet%s%s",
+                "", "");
+        return NULL;
+    }
+    gate_instance *c = gx_malloc(&eng->alloc, sizeof *c);
+    if (!c) {
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return NULL;
+    }
+    memset(c, 0, sizeof *c);
+    c->eng = eng;
+    c->mod = p->mod;
+    c->stack_size = p->stack_size;
+    p->mod->refs++;
+    size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
+    c->own_funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *c->own_funcs);
+    c->funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *c->funcs);
+    c->tables = gx_malloc(&eng->alloc, (nt + 1) * sizeof *c->tables);
+    c->globals = gx_malloc(&eng->alloc, (ng + 1) * sizeof *c->globals);
+    c->global_objs = gx_malloc(&eng->alloc, (ng + 1) * sizeof *c->global_objs);
+    c->host_frs = gx_malloc(&eng->alloc, (m->nfunc_imports + 1) * sizeof *c->host_frs);
+    c->data_dropped = gx_malloc(&eng->alloc, m->ndata + 1);
+    c->elem_dropped = gx_malloc(&eng->alloc, m->nelems + 1);
+    if (!c->own_funcs || !c->funcs || !c->tables || !c->globals || !c->global_objs ||
+        !c->host_frs || !c->data_dropped || !c->elem_dropped)
+        goto nomem;
+    memset(c->tables, 0, (nt + 1) * sizeof *c->tables);
+    memset(c->global_objs, 0, (ng + 1) * sizeof *c->global_objs);
+    memcpy(c->data_dropped, p->data_dropped, m->ndata + 1);
+    memcpy(c->elem_dropped, p->elem_dropped, m->nelems + 1);
+    c->vm = p->vm;                      /* limits, helpers, signature ids, fuel */
+    c->vm.inst = c;
+    c->vm.funcs = c->funcs;
+    c->vm.tables = c->tables;
+    c->vm.globals = c->globals;
+    c->vm.host_sp = 0;
+    atomic_store(&c->vm.stop_req, 0);
+    c->wasi = p->wasi;                  /* WASI state is shared with the parent */
+    for (uint32_t f = 0; f < nf; f++) {
+        if (f < m->nfunc_imports) {
+            c->funcs[f] = p->funcs[f];
+        } else {
+            c->own_funcs[f] = p->own_funcs[f];
+            c->own_funcs[f].vm = &c->vm;
+            c->funcs[f] = &c->own_funcs[f];
+        }
+    }
+    if (p->mem && !(c->mem = memory_fork(eng, p->mem))) {
+        err_set(err, GATE_ERR_NOMEM, "cannot map the memory copy-on-write%s%s", "", "");
+        gate_instance_free(c);
+        return NULL;
+    }
+    c->vm.mem = c->mem;
+    c->vm.mem_base = c->mem ? c->mem->base : NULL;
+    for (uint32_t t = 0; t < nt; t++) {
+        const rt_table *pt = p->tables[t];
+        rt_table *ct = gx_malloc(&eng->alloc, sizeof *ct);
+        if (!ct)
+            goto nomem;
+        *ct = *pt;
+        ct->refs = 1;
+        ct->elems = gx_malloc(&eng->alloc, (size_t)pt->cap * sizeof(void *) + 8);
+        c->tables[t] = ct;
+        if (!ct->elems)
+            goto nomem;
+        for (uint32_t k = 0; k < pt->size; k++)
+            ct->elems[k] = fork_ref(p, c, pt->elems[k]);
+    }
+    for (uint32_t g = 0; g < ng; g++) {
+        if (g < m->nglobal_imports) {
+            rt_global *go = p->global_objs[g];
+            go->refs++;
+            c->global_objs[g] = go;
+            c->globals[g] = go->bits;
+            continue;
+        }
+        rt_global *go = gx_malloc(&eng->alloc, sizeof *go);
+        if (!go)
+            goto nomem;
+        *go = *p->global_objs[g];
+        go->refs = 1;
+        if (gt_is_ref(go->type))
+            go->bits[0] = (uint64_t)(uintptr_t)fork_ref(p, c, (void *)(uintptr_t)go->bits[0]);
+        c->global_objs[g] = go;
+        c->globals[g] = go->bits;
+    }
+    if (p->susp.active) {               /* a stopped call is cloned too */
+        rt_susp *s = &c->susp;
+        *s = p->susp;
+        s->frames = gx_malloc(&eng->alloc, (size_t)s->nframes * sizeof *s->frames + 1);
+        if (!s->frames) {
+            memset(s, 0, sizeof *s);
+            goto nomem;
+        }
+        for (uint32_t i = 0; i < s->nframes; i++) {
+            s->frames[i] = p->susp.frames[i];
+            s->frames[i].slots = gx_malloc(&eng->alloc, (size_t)s->frames[i].nslots * 8 + 8);
+            if (!s->frames[i].slots) {
+                s->nframes = i;
+                goto nomem;
+            }
+            memcpy(s->frames[i].slots, p->susp.frames[i].slots,
+                   (size_t)s->frames[i].nslots * 8);
+        }
+        /* references in slots are native pointers: map them to the child's.
+           Slot types are not stored, so only pointers into the parent's own
+           function table can be references, and they are mapped. */
+        for (uint32_t i = 0; i < s->nframes; i++)
+            for (uint32_t k = 0; k < s->frames[i].nslots; k++) {
+                void *r = (void *)(uintptr_t)s->frames[i].slots[k];
+                void *n = fork_ref(p, c, r);
+                if (n != r)
+                    s->frames[i].slots[k] = (uint64_t)(uintptr_t)n;
+            }
+    }
+    return c;
+nomem:
+    err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+    gate_instance_free(c);
+    return NULL;
 }

@@ -63,6 +63,11 @@ typedef struct rt_memory {
     uint64_t decl_max;          /* declared maximum, UINT64_MAX if none */
     size_t reserved;
     int refs;
+    /* fork: a memfd holding the memory as it was at the last fork; the
+       owner and every child map it copy-on-write */
+    int template_fd;            /* -1: none */
+    uint64_t template_pages;
+    bool template_stale;        /* the owner ran since the template was made */
 } rt_memory;
 
 typedef struct rt_global {
