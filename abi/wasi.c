@@ -50,6 +50,9 @@ typedef struct wfd {
 
 typedef struct gate_wasi {
     gate_engine *eng;
+    /* added to the monotonic clock, so that after a restore (perhaps on
+       another machine) it continues from where the snapshot left it */
+    int64_t mono_offset;
     char **argv, **envp;
     int argc, envc;
     wfd *fds;
@@ -213,7 +216,6 @@ static gate_status clock_res_get(gate_call_ctx *c, void *ud, const gate_val *arg
 
 static gate_status clock_time_get(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
-    (void)ud;
     clockid_t id;
     struct timespec ts;
     int e = clock_of(ARG32(0), &id);
@@ -222,6 +224,8 @@ static gate_status clock_time_get(gate_call_ctx *c, void *ud, const gate_val *ar
     if (clock_gettime(id, &ts))
         return ret(res, errno_to_wasi(errno));
     uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (id == CLOCK_MONOTONIC)
+        ns += (uint64_t)((gate_wasi *)ud)->mono_offset;
     return ret(res, put64(c, ARG32(2), ns) ? W_SUCCESS : W_FAULT);
 }
 
@@ -870,13 +874,22 @@ static gate_status wasi_bind(gate_imports *imp, gate_wasi *w, gate_error *err)
  * their path beneath a preopen, open flags and offset, so a restore opens
  * them again and seeks.  Standard streams are the host's, as always.
  *
- *   u32 argc, strings; u32 envc, strings; u32 nfds, then per descriptor
+ *   u64 monotonic clock reading; u32 argc, strings; u32 envc, strings;
+ *   u32 nfds, then per descriptor
  *   u8 kind (0 closed, 1 stdio, 2 preopen, 3 file), u16 fdflags, and for
  *   a preopen: guest name, host path; for a file: u32 dir, path,
  *   u32 open flags, u64 offset.   (strings: u32 length, bytes)
  */
+static int64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void rt_wasi_save(const gate_wasi *w, gs_buf *b)
 {
+    gs_u64(b, (uint64_t)(mono_now() + w->mono_offset));
     gs_u32(b, (uint32_t)w->argc);
     for (int i = 0; i < w->argc; i++)
         gs_str(b, w->argv[i]);
@@ -948,6 +961,14 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n, gate_
     if (!w)
         goto bad;
     w->eng = imp->eng;
+    uint64_t mono = 0;
+    if (r.n >= 8)
+        memcpy(&mono, r.p, 8), r.pos = 8;
+    else
+        r.bad = true;
+    /* continue the monotonic clock from the saved reading, never back */
+    int64_t now = mono_now();
+    w->mono_offset = (int64_t)mono > now ? (int64_t)mono - now : 0;
     uint32_t argc = w32(&r);
     if (r.bad || argc > 65536)
         goto bad;
