@@ -81,14 +81,14 @@ static const char *cache_dir(const char *opt, char *buf, size_t size)
  * then stored (atomically) for next time.
  */
 static gate_module *load_cached(gate_engine *eng, const char *dir, const uint8_t *bytes,
-                                size_t len, bool explicit_bounds, gate_error *err)
+                                size_t len, bool explicit_bounds, bool fuel, gate_error *err)
 {
     if (!dir || (len >= 8 && !memcmp(bytes, "GATEOBJ", 8)))
         return cli_load(eng, bytes, len, err);
     char path[4200];
     unsigned long long h = XXH64(bytes, len, 0);
-    snprintf(path, sizeof path, "%s/%016llx-x86_64-%s.gobj", dir, h,
-             explicit_bounds ? "explicit" : "guard");
+    snprintf(path, sizeof path, "%s/%016llx-x86_64-%s%s.gobj", dir, h,
+             explicit_bounds ? "explicit" : "guard", fuel ? "-fuel" : "");
     size_t olen;
     FILE *f = fopen(path, "rb");
     if (f) {
@@ -356,7 +356,7 @@ int cli_run(int argc, char **argv)
     if (!eng)
         goto out;
     mod = load_cached(eng, no_cache ? NULL : cache_dir(cache_opt, cache_buf, sizeof cache_buf),
-                      bytes, len, cfg.bounds == GATE_BOUNDS_EXPLICIT, &err);
+                      bytes, len, cfg.bounds == GATE_BOUNDS_EXPLICIT, cfg.fuel != 0, &err);
     if (!mod) {
         cli_report(prog, &err);
         rc = 1;
