@@ -147,8 +147,30 @@ gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *ar
         rsp = fbp - frame;
         ret = (uintptr_t)mod->exec + sp->native;
     }
+    /* a pending host call: its results go to the caller's outgoing slots;
+       a restart calls the host stub again, returning to the continuation */
+    void *callee_vm = vm;
+    if (s->pending) {
+        const gate_funcref *fr = s->callee < m->nfunc_imports ? inst->funcs[s->callee] : NULL;
+        const gd_functype *ft = fr ? gd_func_type(m, s->callee) : NULL;
+        uint32_t want = !ft ? UINT32_MAX
+                      : s->pending == RT_PENDING_RESTART ? ft->nparams : ft->nresults;
+        if (!fr || fr->code != (void *)gate_host_stub_x86_64 || s->npend != want) {
+            gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, s->callee,
+                    "the pending call does not match a host function import");
+            return GATE_ERR_SNAPSHOT;
+        }
+        for (uint32_t i = 0; i < s->npend; i++)
+            ((uint64_t *)rsp)[i] = s->pend[i];
+        if (s->pending == RT_PENDING_RESTART) {
+            rsp -= 8;
+            *(uintptr_t *)rsp = ret;                 /* the stub returns here */
+            ret = (uintptr_t)gate_host_stub_x86_64;
+            callee_vm = fr->vm;                      /* r15 = the host record */
+        }
+    }
     /* jump into the innermost frame's continuation */
-    uint32_t rc = gate_resume_x86_64(vm, (void *)rsp, (void *)rbp, (void *)ret, vm);
+    uint32_t rc = gate_resume_x86_64(vm, (void *)rsp, (void *)rbp, (void *)ret, callee_vm);
     return (gate_status)rc;
 }
 

@@ -267,6 +267,47 @@ static uint64_t h_trunc(rt_vm *vm, uint32_t op, uint64_t bits, uint32_t off)
     return to64 ? (uint64_t)t : (uint32_t)t;
 }
 
+/*
+ * A host function asked to stop: the wasm caller is stopped at its call,
+ * with the call's results (complete) or arguments (restart) kept pending.
+ * If the stack cannot be captured (another instance in between, the start
+ * function), the stop is asked for the next stop check instead.
+ */
+static void host_stop(rt_host *h, const uint64_t *results, const uint64_t *args,
+                      rt_vm *caller, uintptr_t ret, uintptr_t fp, int how)
+{
+    gate_instance *inst = caller->inst;
+    if (caller != rt_entry_vm || caller->no_stop) {
+        gate_request_stop(inst);
+        return;
+    }
+    const gd_module *m = &inst->mod->info;
+    uint32_t callee = GATE_NO_FUNC;
+    for (uint32_t f = 0; f < m->nfunc_imports; f++)
+        if (inst->funcs[f]->vm == h)
+            callee = f;
+    rt_susp_free(inst, &inst->susp);
+    if (callee == GATE_NO_FUNC || !rt_walk_frames(caller, ret, fp, &inst->susp)) {
+        rt_susp_free(inst, &inst->susp);
+        gate_request_stop(inst);
+        return;
+    }
+    inst->susp.reason = RT_STOP_REQUEST;
+    inst->susp.callee = callee;
+    if (how == GATE_HOST_RESTART) {
+        inst->susp.pending = RT_PENDING_RESTART;
+        inst->susp.npend = h->type.nparams;
+        memcpy(inst->susp.pend, args, (size_t)h->type.nparams * 8);
+    } else {
+        inst->susp.pending = RT_PENDING_COMPLETE;
+        inst->susp.npend = h->type.nresults;
+        memcpy(inst->susp.pend, results, (size_t)h->type.nresults * 8);
+    }
+#if defined(__x86_64__)
+    gate_trap_exit_x86_64(caller, 3);
+#endif
+}
+
 /* Called by gate_host_stub_x86_64 with the argument/result slots. */
 void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
                        uintptr_t fp)
@@ -278,9 +319,12 @@ void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
         memcpy(&args[i].of, &area[i], 8);
     }
     memset(res, 0, sizeof(gate_val) * (h->type.nresults ? h->type.nresults : 1));
-    gate_call_ctx ctx = { .inst = caller->inst };
+    gate_call_ctx ctx = { .inst = caller->inst, .stop_how = -1 };
+    uint64_t saved_args[64];
+    memcpy(saved_args, area, (size_t)h->type.nparams * 8);
     gate_status st = h->fn(&ctx, h->ud, args, res);
     if (st == GATE_EXITED || ctx.exited) {
+        ctx.stop_how = -1;
         rt_vm *entry = rt_entry_vm;
         entry->exit_code = ctx.exit_code;
 #if defined(__x86_64__)
@@ -310,6 +354,8 @@ void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
         area[i] = 0;
         memcpy(&area[i], &res[i].of, h->type.results[i] == GT_F32 || h->type.results[i] == GT_I32 ? 4 : 8);
     }
+    if (ctx.stop_how >= 0)
+        host_stop(h, area, saved_args, caller, ret, fp, ctx.stop_how);
 }
 
 gate_instance *gate_call_instance(gate_call_ctx *ctx)
@@ -318,18 +364,15 @@ gate_instance *gate_call_instance(gate_call_ctx *ctx)
 }
 
 /*
- * A host function asks the program to stop.  The host call completes (its
- * results are delivered) and the program stops at the next safe point
- * with a stop check: the caller's next loop header or function entry.
- * (Stopping with the host call itself as the innermost frame, to be
- * restarted or completed on resume, is not built yet: `how` is taken as
- * GATE_HOST_COMPLETE.)
+ * A host function asks the program to stop at this call: when the host
+ * function returns, the program stops with its caller's frame innermost.
+ * On resume, GATE_HOST_COMPLETE delivers the results it returned;
+ * GATE_HOST_RESTART calls it again with the same arguments.
  */
 void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how)
 {
-    (void)how;
-    if (ctx && ctx->inst)
-        gate_request_stop(ctx->inst);
+    if (ctx)
+        ctx->stop_how = how == GATE_HOST_RESTART ? GATE_HOST_RESTART : GATE_HOST_COMPLETE;
 }
 
 void gate_call_exit(gate_call_ctx *ctx, int code)

@@ -107,6 +107,7 @@ typedef struct rt_vm {
 /* What a host function sees of its caller (gate_call_ctx). */
 struct gate_call_ctx {
     gate_instance *inst;        /* the calling instance */
+    int stop_how;               /* -1, or the gate_host_resume asked for */
     int exit_code;
     bool exited;
     char message[128];
@@ -122,12 +123,21 @@ typedef struct rt_frame {
 
 enum { RT_STOP_REQUEST = 1, RT_STOP_FUEL = 2 };
 
+/* A host call that asked to stop: the innermost frame is stopped at the
+   call; on resume the results are delivered (complete) or the host
+   function is called again with the same arguments (restart). */
+enum { RT_PENDING_NONE = 0, RT_PENDING_COMPLETE = 1, RT_PENDING_RESTART = 2 };
+
 typedef struct rt_susp {
     bool active;
     uint32_t reason;            /* RT_STOP_* */
     uint32_t entry_func;        /* the function gate_call started */
     rt_frame *frames;           /* outermost first */
     uint32_t nframes;
+    uint8_t pending;            /* RT_PENDING_* */
+    uint32_t callee;            /* the imported function called */
+    uint32_t npend;
+    uint64_t pend[64];          /* its results (complete) or arguments (restart) */
 } rt_susp;
 
 /* A host function bound in a gate_imports. */

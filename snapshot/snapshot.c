@@ -443,6 +443,24 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
         if (types != stack_types)
             gx_free(&inst->eng->alloc, types, f->nslots);
     }
+    /* a pending host call: u8 kind, u32 callee, u32 count, typed values */
+    const rt_susp *sp = &inst->susp;
+    gs_u8(&b, sp->active ? sp->pending : 0);
+    if (sp->active && sp->pending) {
+        const gd_functype *ct = gd_func_type(m, sp->callee);
+        const uint8_t *pt = sp->pending == RT_PENDING_RESTART ? ct->params : ct->results;
+        gs_u32(&b, sp->callee);
+        gs_u32(&b, sp->npend);
+        for (uint32_t k = 0; k < sp->npend; k++) {
+            uint64_t v = sp->pend[k];
+            if (pt[k] == GT_I32 || pt[k] == GT_F32)
+                v &= 0xffffffffu;
+            else if (gt_is_ref(pt[k]) && !ref_out(inst, pt[k], v, &v))
+                ok = false;
+            gs_u8(&b, pt[k]);
+            gs_u64(&b, v);
+        }
+    }
     custom(&o, "gate.stack", &b);
     if (inst->wasi) {
         b.n = 0;
@@ -583,14 +601,25 @@ static bool frame_link_ok(const gate_module *mod, const rt_susp *s, uint32_t i,
     const gd_module *m = &mod->info;
     const rt_frame *f = &s->frames[i];
     uint8_t op = f->wasm < mod->size ? mod->bytes[f->wasm] : 0xff;
+    gr_reader r = { .base = mod->bytes, .pos = f->wasm + 1, .end = mod->size, .err = err };
+    uint32_t idx;
     if (i + 1 == s->nframes) {
+        if (s->pending) {
+            /* stopped at the call of the pending host function */
+            if (op == 0x10 && gr_u32(&r, &idx) && idx == s->callee)
+                return true;
+            if (op == 0x11 && gr_u32(&r, &idx) && idx < m->ntypes &&
+                mod->sigids[idx] == mod->sigids[m->funcs[s->callee].type])
+                return true;
+            err->status = GATE_OK;
+            return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
+                           "innermost frame is not stopped at the pending call");
+        }
         if (op == 0x03 || f->wasm == m->funcs[f->func].body_off)
             return true;
         return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
                        "innermost frame is not stopped at a loop or function entry");
     }
-    gr_reader r = { .base = mod->bytes, .pos = f->wasm + 1, .end = mod->size, .err = err };
-    uint32_t idx;
     const rt_frame *callee = &s->frames[i + 1];
     if (op == 0x10 && gr_u32(&r, &idx) && idx == callee->func)
         return true;
@@ -699,6 +728,44 @@ gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes, siz
             f->slots[k] = v;
         }
         gx_free(a, types, f->nslots + 1);
+    }
+    s.pending = rd8(&r);
+    if (s.pending > RT_PENDING_RESTART) {
+        gx_fail(err, GATE_ERR_SNAPSHOT, ck->off + r.pos, GATE_NO_FUNC, "bad pending call kind");
+        goto fail;
+    }
+    if (s.pending) {
+        s.callee = rd32(&r);
+        s.npend = rd32(&r);
+        const gd_functype *ct = !r.bad && s.callee < m->nfunc_imports ? gd_func_type(m, s.callee)
+                                                                       : NULL;
+        const uint8_t *pt = !ct ? NULL : s.pending == RT_PENDING_RESTART ? ct->params : ct->results;
+        uint32_t want = !ct ? UINT32_MAX : s.pending == RT_PENDING_RESTART ? ct->nparams
+                                                                           : ct->nresults;
+        if (!ct || s.npend != want || s.npend > 64) {
+            gx_fail(err, GATE_ERR_SNAPSHOT, ck->off + r.pos, GATE_NO_FUNC,
+                    "the pending call does not match an imported function");
+            goto fail;
+        }
+        for (uint32_t k = 0; k < s.npend; k++) {
+            uint8_t t = rd8(&r);
+            uint64_t v = rd64(&r);
+            bool good = !r.bad && t == pt[k];
+            if (good && (t == GT_I32 || t == GT_F32))
+                good = v <= UINT32_MAX;
+            if (good && t == GT_EXTERNREF)
+                good = v == 0;
+            if (good && t == GT_FUNCREF) {
+                good = v <= m->nfuncs;
+                v = good && v ? (uint64_t)(uintptr_t)inst->funcs[v - 1] : 0;
+            }
+            if (!good) {
+                gx_fail(err, GATE_ERR_SNAPSHOT, ck->off + r.pos - 9, GATE_NO_FUNC,
+                        "pending value %u does not fit its type", k);
+                goto fail;
+            }
+            s.pend[k] = v;
+        }
     }
     for (uint32_t i = 0; i < n; i++)
         if (!frame_link_ok(mod, &s, i, err))
@@ -824,5 +891,14 @@ bool gs_describe(FILE *out, const gate_module *mod)
         fputc('\n', out);
     }
     gx_free(&mod->eng->alloc, starts, (size_t)n * sizeof *starts + 1);
+    uint8_t pending = rd8(&r);
+    if (!r.bad && pending) {
+        uint32_t callee = rd32(&r), np = rd32(&r);
+        const char *nm = callee < m->nfuncs ? gd_func_name(m, callee) : NULL;
+        fprintf(out, "pending host call: func %u%s%s%s, %s with %u value(s)\n", callee,
+                nm ? " <" : "", nm ? nm : "", nm ? ">" : "",
+                pending == RT_PENDING_RESTART ? "called again on resume" : "its results delivered",
+                np);
+    }
     return true;
 }

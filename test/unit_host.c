@@ -75,6 +75,21 @@ static gate_status r_fail(gate_call_ctx *c, void *ud, const gate_val *a, gate_va
     return GATE_TRAPPED;
 }
 
+/* stops at its call (once, on the second call) with the mode in *ud */
+static int stopper_calls, stopper_mode, stopper_stopped;
+static gate_status r_stopper(gate_call_ctx *c, void *ud, const gate_val *a, gate_val *r)
+{
+    (void)ud;
+    stopper_calls++;
+    if (stopper_calls == 2 && !stopper_stopped) {
+        stopper_stopped = 1;
+        gate_call_request_stop(c, (gate_host_resume)stopper_mode);
+    }
+    r[0].type = GATE_I32;
+    r[0].of.i32 = a[0].of.i32 * 2;
+    return GATE_OK;
+}
+
 static gate_engine *eng;
 static gate_module *mod;
 static gate_imports *imp;
@@ -106,6 +121,7 @@ static int setup(void **state)
     st |= gate_imports_func_raw(imp, "raw", "ext", "e(e)", r_ext, token, &e);
     st |= gate_imports_func_raw(imp, "raw", "multi", "Ii(iI)", r_multi, NULL, &e);
     st |= gate_imports_func_raw(imp, "raw", "fail", "v()", r_fail, NULL, &e);
+    st |= gate_imports_func_raw(imp, "raw", "stopper", "i(i)", r_stopper, NULL, &e);
     if (st != GATE_OK)
         return -1;
     inst = gate_instance_new(mod, imp, NULL, &e);
@@ -226,6 +242,43 @@ static void bad_bindings(void **state)
     gate_imports_free(bad);
 }
 
+/* A host function asks to stop at its call: complete delivers its
+   results on resume, restart calls it again; also through a snapshot. */
+static void host_asks_to_stop(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    gate_val v = { .type = GATE_I32, .of.i32 = 5 }, r;
+    for (int mode = GATE_HOST_RESTART; mode <= GATE_HOST_COMPLETE; mode++) {
+        for (int via_snapshot = 0; via_snapshot < 2; via_snapshot++) {
+            stopper_calls = stopper_stopped = 0;
+            stopper_mode = mode;
+            gate_instance *in = gate_instance_new(mod, imp, NULL, &e);
+            assert_int_equal(gate_call(in, "call_stopper", &v, 1, &r, 1, &e), GATE_SUSPENDED);
+            assert_int_equal(stopper_calls, 2);
+            assert_int_equal(in->susp.pending,
+                             mode == GATE_HOST_RESTART ? RT_PENDING_RESTART : RT_PENDING_COMPLETE);
+            if (via_snapshot) {
+                uint8_t *snap;
+                size_t len;
+                assert_int_equal(gate_snapshot(in, &snap, &len, &e), GATE_OK);
+                gate_instance_free(in);
+                in = gate_snapshot_restore(eng, snap, len, imp, &e);
+                gate_free_buffer(eng, snap, len);
+                if (!in)
+                    fail_msg("restore: %s", e.message);
+                assert_int_equal(in->susp.npend, 1);
+            }
+            assert_int_equal(gate_resume(in, &r, 1, &e), GATE_OK);
+            assert_int_equal(r.of.i32, 3 * 10 + 1);
+            /* restart calls the host function again; complete does not */
+            assert_int_equal(stopper_calls, mode == GATE_HOST_RESTART ? 4 : 3);
+            gate_instance_free(in);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +286,7 @@ int main(void)
         cmocka_unit_test(context_reads_caller_memory),
         cmocka_unit_test(host_errors_become_traps),
         cmocka_unit_test(bad_bindings),
+        cmocka_unit_test(host_asks_to_stop),
     };
     return cmocka_run_group_tests_name("host calls", tests, setup, teardown);
 }

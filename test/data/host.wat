@@ -16,6 +16,7 @@
   (import "raw" "ext" (func $rext (param externref) (result externref)))
   (import "raw" "multi" (func $rmulti (param i32 i64) (result i64 i32)))
   (import "raw" "fail" (func $rfail))
+  (import "raw" "stopper" (func $rstop (param i32) (result i32)))
   (memory (export "memory") 1)
   (func (export "ffi_i32") (param i32) (result i32) (call $fi32 (local.get 0)))
   (func (export "ffi_i64") (param i64) (result i64) (call $fi64 (local.get 0)))
@@ -44,4 +45,12 @@
       (then (call $ffail (i32.const 1)))
       (else (call $deep (i32.sub (local.get $n) (i32.const 1))))))
   (func (export "deep_fail") (result i32) (call $deep (i32.const 100)))
+  ;; a host call that asks to stop, inside a loop, with locals to keep
+  (func (export "call_stopper") (param $x i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (loop $l
+      (local.set $acc (i32.add (local.get $acc) (call $rstop (local.get $x))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 3))))
+    (i32.add (local.get $acc) (i32.const 1)))
 )
