@@ -8,6 +8,7 @@
 #include "unit.h"
 #include "../runtime/runtime.h"
 #include "data/run_wasm.h"
+#include "data/spectest_wasm.h"
 
 static gate_engine *eng;
 static gate_module *mod;
@@ -169,6 +170,160 @@ static void forged_frames(void **state)
     free(b);
 }
 
+/* Section boundaries of a module: ends[i] = offset just past section i. */
+static size_t section_ends(const uint8_t *b, size_t n, size_t *ends, size_t max)
+{
+    size_t pos = 8, k = 0;
+    while (pos < n && k < max) {
+        pos++;                                /* id */
+        uint64_t size = 0;
+        unsigned shift = 0;
+        while (pos < n) {
+            uint8_t c = b[pos++];
+            size |= (uint64_t)(c & 0x7f) << shift;
+            shift += 7;
+            if (!(c & 0x80))
+                break;
+        }
+        pos += size;
+        ends[k++] = pos;
+    }
+    return k;
+}
+
+static void truncated_at_every_section_boundary(void **state)
+{
+    (void)state;
+    size_t ends[64];
+    size_t k = section_ends(snap, snap_len, ends, 64);
+    assert_true(k >= 8);                      /* type ... data, gate.*, checksum */
+    assert_int_equal(ends[k - 1], snap_len);
+    for (size_t i = 0; i < k; i++)
+        for (int d = -1; d <= 1; d++)
+            if (ends[i] + d < snap_len)
+                refuse(snap, ends[i] + d, "");
+    refuse(snap, 0, "");
+    refuse(snap, 8, "");
+}
+
+/* Another module's snapshot payload with this one's state sections
+   (checksum recomputed): the frames do not fit, refused. */
+static uint8_t *splice_state(const uint8_t *mod_bytes, size_t mod_len, size_t *out_len)
+{
+    const uint8_t *st = memmem(snap, snap_len, "\x0agate.state", 11);
+    const uint8_t *ck = memmem(snap, snap_len, "\x0dgate.checksum", 14);
+    assert_non_null(st);
+    assert_non_null(ck);
+    /* gate.state starts two bytes (id 0, one-byte size) before its name */
+    size_t from = (size_t)(st - snap) - 2, to = (size_t)(ck - snap) - 2;
+    size_t n = mod_len + (to - from) + 24;
+    uint8_t *b = malloc(n);
+    memcpy(b, mod_bytes, mod_len);
+    memcpy(b + mod_len, snap + from, to - from);
+    uint8_t *c = b + mod_len + (to - from);
+    memcpy(c, snap + to, 24);                 /* id, size, name, then the sum */
+    uint64_t sum = XXH64(b, n - 24, 0);
+    memcpy(b + n - 8, &sum, 8);
+    *out_len = n;
+    return b;
+}
+
+static void wrong_module(void **state)
+{
+    (void)state;
+    size_t n;
+    uint8_t *b = splice_state(spectest_wasm, sizeof spectest_wasm, &n);
+    refuse(b, n, "bad gate.state");      /* its entry function does not exist */
+    free(b);
+    /* the right module with its state sections is accepted: the splice
+       itself is sound */
+    size_t ends[64];
+    size_t k = section_ends(snap, snap_len, ends, 64);
+    const uint8_t *st = memmem(snap, snap_len, "\x0agate.state", 11);
+    size_t body = 0;
+    for (size_t i = 0; i < k; i++)
+        if (ends[i] <= (size_t)(st - snap) - 2)
+            body = ends[i];
+    b = splice_state(snap, body, &n);
+    assert_int_equal(n, snap_len);
+    assert_memory_equal(b, snap, n);
+    free(b);
+}
+
+/* Sums smaps fields over the mappings inside [lo, hi). */
+static void smaps_sum(uintptr_t lo, uintptr_t hi, size_t *shared_kb, size_t *private_dirty_kb)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    assert_non_null(f);
+    char line[256];
+    bool in = false;
+    *shared_kb = *private_dirty_kb = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long a, b;
+        size_t kb;
+        if (sscanf(line, "%lx-%lx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' '))
+            in = a >= lo && b <= hi;
+        else if (in && (sscanf(line, "Shared_Clean: %zu kB", &kb) == 1 ||
+                        sscanf(line, "Shared_Dirty: %zu kB", &kb) == 1))
+            *shared_kb += kb;         /* memfd pages count as dirty */
+        else if (in && sscanf(line, "Private_Dirty: %zu kB", &kb) == 1)
+            *private_dirty_kb += kb;
+    }
+    fclose(f);
+}
+
+/* A program restored from a snapshot, then forked: the child maps the
+   parent's pages and copies only those it writes. */
+static void fork_of_restored_shares_pages(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    gate_instance *in = gate_snapshot_restore(eng, snap, snap_len, NULL, &e);
+    assert_non_null(in);
+    gate_val r;
+    assert_int_equal(gate_resume(in, &r, 1, &e), GATE_OK);
+    gate_val g = { .type = GATE_I32, .of.i32 = 3 };   /* to its maximum, 4 pages */
+    assert_int_equal(gate_call(in, "grow", &g, 1, &r, 1, &e), GATE_OK);
+    size_t size = (size_t)in->mem->pages * 65536;
+    uint8_t *fill = malloc(size);
+    for (size_t i = 0; i < size; i++)
+        fill[i] = (uint8_t)(i * 7 + 1);
+    assert_int_equal(gate_memory_write(in, 0, fill, size), GATE_OK);
+    uint8_t *idle;
+    size_t idle_len;
+    assert_int_equal(gate_snapshot(in, &idle, &idle_len, &e), GATE_OK);
+    gate_instance_free(in);
+
+    gate_instance *parent = gate_snapshot_restore(eng, idle, idle_len, NULL, &e);
+    assert_non_null(parent);
+    gate_instance *child = gate_instance_fork(parent, &e);
+    assert_non_null(child);
+    assert_int_equal(child->mem->pages, parent->mem->pages);
+    /* both read every page */
+    assert_memory_equal(child->mem->base, fill, size);
+    assert_memory_equal(parent->mem->base, fill, size);
+    uintptr_t lo = (uintptr_t)child->mem->base;
+    size_t shared, dirty;
+    smaps_sum(lo, lo + size, &shared, &dirty);
+    printf("  child of a restored %zu KiB memory: %zu KiB shared, %zu KiB private dirty\n",
+           size / 1024, shared, dirty);
+    assert_true(shared >= size / 1024 * 9 / 10);
+    assert_true(dirty <= 64);
+    /* a write copies one page, in the child only */
+    gate_val st[2] = { { .type = GATE_I32, .of.i32 = 4096 * 10 },
+                       { .type = GATE_I32, .of.i32 = 0x01020304 } };
+    assert_int_equal(gate_call(child, "store32", st, 2, NULL, 0, &e), GATE_OK);
+    size_t dirty2;
+    smaps_sum(lo, lo + size, &shared, &dirty2);
+    assert_true(dirty2 >= dirty + 4 && dirty2 <= dirty + 64);
+    assert_memory_equal(parent->mem->base, fill, size);
+    gate_instance_free(child);
+    gate_instance_free(parent);
+    gate_free_buffer(eng, idle, idle_len);
+    free(fill);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +331,9 @@ int main(void)
         cmocka_unit_test(restores_and_resumes_elsewhere),
         cmocka_unit_test(damaged_snapshots),
         cmocka_unit_test(forged_frames),
+        cmocka_unit_test(truncated_at_every_section_boundary),
+        cmocka_unit_test(wrong_module),
+        cmocka_unit_test(fork_of_restored_shares_pages),
     };
     return cmocka_run_group_tests_name("snapshot", tests, setup, teardown);
 }
