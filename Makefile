@@ -24,7 +24,7 @@ HDRS    := libgate.h $(wildcard */*.h) compiler/opcodes.def
 UNIT_SRC  := $(wildcard test/unit_*.c)
 UNIT_BIN  := $(UNIT_SRC:test/%.c=$(BUILD)/test/%)
 
-.PHONY: all lib deps deps-arm64 test unit spec asan demo fuzz fuzz-smoke clean install examples
+.PHONY: all lib deps deps-arm64 test unit spec asan demo bench fuzz fuzz-smoke clean install examples
 
 all: $(BUILD)/libgate.a $(BUILD)/libgate.so $(BUILD)/gate
 
@@ -93,6 +93,18 @@ asan:
 # The README's main command: decode, validate and summarise a module.
 demo: deps all
 	@bash examples/demo.sh $(BUILD)
+
+# Benchmarks against the peers (bench/run.sh); writes bench/results.md.
+$(BUILD)/bench/micro: bench/micro.c libgate.h $(BUILD)/libgate.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -I. -o $@ bench/micro.c $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
+$(BUILD)/bench/capi-run: bench/capi-run.c libgate.h $(BUILD)/libgate.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -I. -o $@ bench/capi-run.c $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
+bench: deps all $(BUILD)/bench/micro $(BUILD)/bench/capi-run
+	@bash bench/run.sh $(BUILD)
 
 # libFuzzer target for the decoder and validator (clang).  FUZZ_TIME in s.
 FUZZ_TIME ?= 600

@@ -125,7 +125,10 @@ typedef struct gate_config {
     gate_target target;       /* code to produce                            */
     gate_bounds_mode bounds;
     int deterministic;        /* canonicalise NaNs [planned]                */
-    int safepoint_checks;     /* 1 (default): loop/entry stop checks        */
+    int safepoint_checks;     /* 1 (default): stop checks at loop headers;
+                                 0: none there (for measuring their cost
+                                 only: a loop without a call can then not
+                                 be stopped)                             */
     int cpu_features;         /* -1 (default): detect; 0: baseline only
                                  (x86-64: bit 0 LZCNT, 1 POPCNT, 2 BMI1)  */
     int fuel;                 /* 1: compile fuel metering into the code

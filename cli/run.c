@@ -11,6 +11,8 @@
  *     --cache-dir DIR        where compiled objects are kept (default
  *                            $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate)
  *     --no-cache             always compile
+ *     --no-loop-checks       no stop checks at loop headers (for measuring
+ *                            what they cost; implies --no-cache)
  *     --suspend-after=DUR    stop the program after DUR (e.g. 250ms, 2s) ...
  *     --fuel=N               stop after N units of work (function entries and
  *                            loop iterations: deterministic) ...
@@ -290,6 +292,11 @@ int cli_run(int argc, char **argv)
             continue;
         }
         if (!strcmp(o, "--no-cache")) {
+            no_cache = true;
+            continue;
+        }
+        if (!strcmp(o, "--no-loop-checks")) {
+            cfg.safepoint_checks = 0;
             no_cache = true;
             continue;
         }

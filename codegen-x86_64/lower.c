@@ -1373,7 +1373,7 @@ static bool lower_control(gc_ctx *c, const gv_insn *ins)
             return false;
         if (ins->op == GOP_LOOP && !s->dead) {
             s->ctls[s->nctls - 1].loop_pc = c->buf.n;
-            return stop_check(c, ins->offset);
+            return c->no_loop_checks || stop_check(c, ins->offset);
         }
         return true;
     }

@@ -96,6 +96,7 @@ typedef struct gc_ctx {
     bool features_lzcnt, features_popcnt, features_bmi1;
     bool explicit_bounds;   /* check every access instead of guard pages */
     bool fuel;              /* count fuel at every stop check */
+    bool no_loop_checks;    /* measurement only: no stop check at loop headers */
     int cpu_features;       /* -1: detect; else GC_CPU_* bits to use */
 } gc_ctx;
 
@@ -127,6 +128,7 @@ int gc_x86_host_features(void);
 typedef struct gc_options {
     bool explicit_bounds;
     bool fuel;
+    bool no_loop_checks;    /* measurement only (gate_config.safepoint_checks = 0) */
     int cpu_features;       /* -1: detect */
 } gc_options;
 

@@ -88,6 +88,7 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
     gc_ctx c = { .m = m, .alloc = *a, .lim = *lim, .err = err, .out = out,
                  .explicit_bounds = opt && opt->explicit_bounds,
                  .fuel = opt && opt->fuel,
+                 .no_loop_checks = opt && opt->no_loop_checks,
                  .cpu_features = opt ? opt->cpu_features : -1 };
     gc_init(&c.buf, a);
     out->nfuncs = m->nfuncs - m->nfunc_imports;

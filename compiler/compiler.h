@@ -61,7 +61,11 @@ typedef struct gc_buf {
 } gc_buf;
 
 void gc_init(gc_buf *b, const gx_alloc *a);
-bool gc_reserve(gc_buf *b, size_t need);
+bool gc_grow(gc_buf *b, size_t need);
+static inline bool gc_reserve(gc_buf *b, size_t need)
+{
+    return b->cap - b->n >= need || gc_grow(b, need);
+}
 void gc_release(gc_buf *b);
 static inline void gc_u8(gc_buf *b, uint8_t v) { b->p[b->n++] = v; }
 static inline void gc_u32(gc_buf *b, uint32_t v)
@@ -115,10 +119,56 @@ typedef struct gr_reader {
 } gr_reader;
 
 static inline uint64_t gr_off(const gr_reader *r) { return r->delta + r->pos; }
-bool gr_byte(gr_reader *r, uint8_t *out);
+/* The out-of-line parts; gr_byte, gr_u32, gr_s32 and gr_opcode below
+   handle the one-byte case inline (the common one by far). */
+bool gr_byte_slow(gr_reader *r, uint8_t *out);
+bool gr_u32_slow(gr_reader *r, uint32_t *out);
+bool gr_s32_slow(gr_reader *r, int32_t *out);
+bool gr_opcode_slow(gr_reader *r, uint16_t *op);
+extern const uint16_t gr_op_by_key[768];   /* GOP_* + 1; 0: illegal */
+
+static inline bool gr_byte(gr_reader *r, uint8_t *out)
+{
+    if (__builtin_expect(r->pos < r->end, 1)) {
+        *out = r->base[r->pos++];
+        return true;
+    }
+    return gr_byte_slow(r, out);
+}
+
+static inline bool gr_u32(gr_reader *r, uint32_t *out)
+{
+    if (__builtin_expect(r->pos < r->end && !(r->base[r->pos] & 0x80), 1)) {
+        *out = r->base[r->pos++];
+        return true;
+    }
+    return gr_u32_slow(r, out);
+}
+
+static inline bool gr_s32(gr_reader *r, int32_t *out)
+{
+    if (__builtin_expect(r->pos < r->end && !(r->base[r->pos] & 0x80), 1)) {
+        uint8_t b = r->base[r->pos++];
+        *out = (b & 0x40) ? (int32_t)b - 128 : (int32_t)b;
+        return true;
+    }
+    return gr_s32_slow(r, out);
+}
+
+static inline bool gr_opcode(gr_reader *r, uint16_t *op)
+{
+    if (__builtin_expect(r->pos < r->end, 1)) {
+        uint8_t b = r->base[r->pos];
+        if (b != 0xfc && b != 0xfd && gr_op_by_key[b]) {
+            r->pos++;
+            *op = gr_op_by_key[b] - 1;
+            return true;
+        }
+    }
+    return gr_opcode_slow(r, op);
+}
+
 bool gr_bytes(gr_reader *r, size_t n, const uint8_t **out);
-bool gr_u32(gr_reader *r, uint32_t *out);
-bool gr_s32(gr_reader *r, int32_t *out);
 bool gr_s33(gr_reader *r, int64_t *out);
 bool gr_s64(gr_reader *r, int64_t *out);
 bool gr_fixed32(gr_reader *r, uint32_t *out);
@@ -126,8 +176,7 @@ bool gr_fixed64(gr_reader *r, uint64_t *out);
 /* A u32-length-prefixed UTF-8 name; *out points into the input. */
 bool gr_name(gr_reader *r, const uint8_t **out, uint32_t *len);
 bool gx_utf8_valid(const uint8_t *s, size_t n);
-/* One opcode: a byte, or a 0xfc/0xfd prefix and a u32 sub-opcode. */
-bool gr_opcode(gr_reader *r, uint16_t *op);
+/* gr_opcode: one opcode, a byte or a 0xfc/0xfd prefix and a u32 sub-opcode. */
 
 /* ------------------------------------------------------------------ */
 /* Module (decode.c)                                                   */

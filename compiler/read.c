@@ -9,7 +9,7 @@ static bool eof(gr_reader *r)
                    "unexpected end");
 }
 
-bool gr_byte(gr_reader *r, uint8_t *out)
+bool gr_byte_slow(gr_reader *r, uint8_t *out)
 {
     if (r->pos >= r->end)
         return eof(r);
@@ -99,7 +99,7 @@ static bool leb_s(gr_reader *r, unsigned bits, int64_t *out)
     return true;
 }
 
-bool gr_u32(gr_reader *r, uint32_t *out)
+bool gr_u32_slow(gr_reader *r, uint32_t *out)
 {
     uint64_t v = 0;
     if (!leb_u(r, 32, &v))
@@ -108,7 +108,7 @@ bool gr_u32(gr_reader *r, uint32_t *out)
     return true;
 }
 
-bool gr_s32(gr_reader *r, int32_t *out)
+bool gr_s32_slow(gr_reader *r, int32_t *out)
 {
     int64_t v = 0;
     if (!leb_s(r, 32, &v))
@@ -200,13 +200,13 @@ bool gr_name(gr_reader *r, const uint8_t **out, uint32_t *len)
 
 /* Opcode lookup: key = byte, 256 + 0xfc sub-opcode, 512 + 0xfd sub-opcode. */
 #define KEY(pfx, code) ((pfx) == 0 ? (code) : (pfx) == 0xfc ? 256 + (code) : 512 + (code))
-static const uint16_t op_by_key[768] = {
+const uint16_t gr_op_by_key[768] = {
 #define OP(id, pfx, code, name, imm, sig, x) [KEY(pfx, code)] = GOP_##id + 1,
 #include "opcodes.def"
 #undef OP
 };
 
-bool gr_opcode(gr_reader *r, uint16_t *op)
+bool gr_opcode_slow(gr_reader *r, uint16_t *op)
 {
     uint64_t at = gr_off(r);
     uint8_t b;
@@ -223,13 +223,13 @@ bool gr_opcode(gr_reader *r, uint16_t *op)
                            "illegal opcode 0x%02x %u", b, sub);
         key = (b == 0xfc ? 256 : 512) + sub;
     }
-    if (!op_by_key[key]) {
+    if (!gr_op_by_key[key]) {
         if (key < 256)
             return gx_fail(r->err, GATE_ERR_MALFORMED, at, GATE_NO_FUNC,
                            "illegal opcode 0x%02x", b);
         return gx_fail(r->err, GATE_ERR_MALFORMED, at, GATE_NO_FUNC,
                        "illegal opcode 0x%02x %u", b, key & 255);
     }
-    *op = op_by_key[key] - 1;
+    *op = gr_op_by_key[key] - 1;
     return true;
 }

@@ -102,7 +102,7 @@ void gc_init(gc_buf *b, const gx_alloc *a)
     b->alloc = *a;
 }
 
-bool gc_reserve(gc_buf *b, size_t need)
+bool gc_grow(gc_buf *b, size_t need)
 {
     if (b->cap - b->n >= need)
         return true;

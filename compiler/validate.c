@@ -446,6 +446,29 @@ static uint8_t sig_type(char c)
 /* Applies a "pops:pushes" signature from the opcode table. */
 static bool apply_sig(gv_func *v, const char *sig, uint64_t off)
 {
+    /* the common case inline: at most 3 pops, all present above the
+       block's base with exactly the wanted types, at most one push */
+    int np = sig[0] == ':' ? 0 : sig[1] == ':' ? 1 : sig[2] == ':' ? 2 : sig[3] == ':' ? 3 : -1;
+    if (np >= 0) {
+        const char *push_sig = sig + np + 1;
+        uint32_t base = v->ctrls[v->nctrls - 1].height;
+        bool fits = v->nvals - base >= (uint32_t)np && (!push_sig[0] || !push_sig[1]);
+        for (int i = 0; fits && i < np; i++)
+            fits = v->vals[v->nvals - np + i] == sig_type(sig[i]);
+        if (fits) {
+            v->nvals -= (uint32_t)np;
+            if (push_sig[0]) {
+                if (v->nvals < v->capvals) {
+                    v->vals[v->nvals++] = sig_type(push_sig[0]);
+                    if (v->nvals > v->maxvals)
+                        v->maxvals = v->nvals;
+                    return true;
+                }
+                return push(v, sig_type(push_sig[0]), off);
+            }
+            return true;
+        }
+    }
     const char *colon = strchr(sig, ':');
     for (const char *p = colon; p-- > sig;)
         if (!pop_expect(v, sig_type(*p), NULL, off))

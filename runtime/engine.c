@@ -206,6 +206,7 @@ static bool compile_host(gate_module *mod, gate_error *err)
     gate_error cerr = { .status = GATE_OK, .offset = UINT64_MAX, .func_index = GATE_NO_FUNC };
     gc_options opt = { .explicit_bounds = eng->cfg.bounds == GATE_BOUNDS_EXPLICIT,
                        .fuel = eng->cfg.fuel != 0,
+                       .no_loop_checks = eng->cfg.safepoint_checks == 0,
                        .cpu_features = eng->cfg.cpu_features };
     if (!gc_compile(m, &gc_backend_x86_64, &eng->alloc, &eng->lim, &opt, &mod->code, &cerr)) {
         if (cerr.status != GATE_ERR_NOT_IMPLEMENTED) {
@@ -288,9 +289,12 @@ gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
     mod->bytes = copy;
     mod->size = len;
     mod->hash = XXH64(copy, len, 0);
+    /* the compiler validates each function as it lowers it; a module it
+       cannot compile (yet) is validated on its own */
     if (!gd_decode(&mod->info, &eng->alloc, copy, len, &eng->lim, err) ||
-        !gd_validate_all(&mod->info, &eng->alloc, &eng->lim, err) ||
-        !compile_host(mod, err)) {
+        !compile_host(mod, err) ||
+        (mod->compile_err.status != GATE_OK &&
+         !gd_validate_all(&mod->info, &eng->alloc, &eng->lim, err))) {
         gate_module_free(mod);
         return NULL;
     }

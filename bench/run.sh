@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# bench/run.sh - `make bench`: libgate against its peers in one run, on
+# this machine.  Writes bench/results.md and bench/results.svg and prints
+# a summary.  Environment:
+#   BENCH_REPS=5      repetitions of each timed run (medians are reported)
+#   BENCH_SCALE=10    work of the execution suite (programs take SCALE)
+#   BENCH_ONLY="a b"  run only these programs (a quick look; results.md
+#                     is then written to $BUILD/bench/results.md instead)
+#   BENCH_NO_COMPILE=1, BENCH_NO_MICRO=1   leave a part out
+set -uo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/.."
+out=$build/bench
+mkdir -p "$out"
+reps=${BENCH_REPS:-5}
+scale=${BENCH_SCALE:-10}
+iscale=1                       # the interpreter runs the suite at this scale
+report=bench/results.md
+svg=bench/results.svg
+progs=$(ls bench/programs/*.c | xargs -n1 basename | sed 's/\.c$//')
+if [ -n "${BENCH_ONLY:-}" ]; then
+    progs=$BENCH_ONLY
+    report=$out/results.md
+    svg=$out/results.svg
+fi
+gate=$build/gate
+capi=$build/bench/capi-run
+micro=$build/bench/micro
+NODE_RUN=bench/node-run.mjs
+
+say() { echo "bench: $*" >&2; }
+
+# what runs here
+have_node=0; command -v node > /dev/null && have_node=1
+have_interp=0; wasm-interp --help 2>&1 | grep -q -- --wasi && have_interp=1
+cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
+ncpu=$(nproc)
+kernel=$(uname -r)
+nodev=$( [ $have_node = 1 ] && node --version || echo "not installed")
+gccv=$(gcc -dumpfullversion 2>/dev/null)
+clangv=$(clang --version | head -1)
+wabtv=$(wasm-interp --version 2>/dev/null || echo "not installed")
+when=$(date -u '+%Y-%m-%d %H:%M UTC')
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git status --porcelain 2>/dev/null | grep -qv '^??' && echo " (with uncommitted changes)")
+
+# ---- build the suite -------------------------------------------------------
+for p in $progs; do
+    clang --target=wasm32-wasi -O2 -o "$out/$p.wasm" "bench/programs/$p.c" -lm 2> "$out/$p.cc.log" ||
+        { say "$p: clang failed"; cat "$out/$p.cc.log"; exit 1; }
+    gcc -O2 -o "$out/$p.native" "bench/programs/$p.c" -lm 2>> "$out/$p.cc.log" ||
+        { say "$p: gcc failed"; exit 1; }
+done
+
+# ms_of CMD...: runs CMD (stdout to $out/last.out), prints milliseconds
+ms_of() {
+    local t0 t1
+    t0=$(date +%s%N)
+    "$@" > "$out/last.out" 2> "$out/last.err"
+    local rc=$?
+    t1=$(date +%s%N)
+    echo $(( (t1 - t0) / 1000 )) | awk '{ printf "%.1f", $1 / 1000 }'
+    return $rc
+}
+
+engine_cmd() {           # engine prog scale -> the command line
+    local e=$1 p=$2 s=$3
+    case $e in
+    native)        echo "$out/$p.native $s" ;;
+    gate)          echo "$gate run --no-cache $out/$p.wasm $s" ;;
+    gate-capi)     echo "$capi $out/$p.wasm $s" ;;
+    gate-nochecks) echo "$gate run --no-loop-checks $out/$p.wasm $s" ;;
+    liftoff)       echo "node --no-warnings --liftoff --no-wasm-tier-up $NODE_RUN $out/$p.wasm $s" ;;
+    turbofan)      echo "node --no-warnings --no-liftoff $NODE_RUN $out/$p.wasm $s" ;;
+    interp)        echo "wasm-interp --wasi $out/$p.wasm -- $s" ;;
+    esac
+}
+
+engines="native gate gate-capi gate-nochecks"
+[ $have_node = 1 ] && engines="$engines liftoff turbofan"
+times=$out/times.tsv
+: > "$times"
+bad_out=""
+
+# ---- execution suite: alternating engines, REPS rounds ---------------------
+say "execution suite: $(echo $progs | wc -w) programs x {$engines} x $reps, scale $scale"
+for p in $progs; do
+    "$out/$p.native" "$scale" > "$out/$p.want"
+done
+for r in $(seq 1 "$reps"); do
+    for p in $progs; do
+        for e in $engines; do
+            ms=$(ms_of $(engine_cmd $e $p $scale)); rc=$?
+            if [ $rc -ne 0 ] || ! cmp -s "$out/last.out" "$out/$p.want"; then
+                bad_out="$bad_out $p/$e"
+                ms=NaN
+            fi
+            printf '%s\t%s\t%s\t%s\n' "$p" "$e" "$r" "$ms" >> "$times"
+        done
+    done
+    say "round $r of $reps done"
+done
+# the interpreter, at a smaller scale, against gate at that scale
+itimes=$out/itimes.tsv
+: > "$itimes"
+if [ $have_interp = 1 ]; then
+    say "interpreter (wasm-interp) at scale $iscale"
+    for p in $progs; do
+        "$out/$p.native" "$iscale" > "$out/$p.want1"
+        for e in gate interp; do
+            ms=$(ms_of timeout 300 $(engine_cmd $e $p $iscale)); rc=$?
+            if [ $rc -ne 0 ] || ! cmp -s "$out/last.out" "$out/$p.want1"; then
+                ms=NaN
+            fi
+            printf '%s\t%s\t1\t%s\n' "$p" "$e" "$ms" >> "$itimes"
+        done
+    done
+fi
+
+# median per (program, engine)
+medians() {
+    awk -F'\t' '{ k = $1 "\t" $2; v[k] = v[k] " " $4 }
+        END { for (k in v) { n = split(v[k], a, " "); m = 0; nan = 0
+                for (i = 1; i <= n; i++) if (a[i] == "NaN") nan = 1
+                if (nan) { print k "\tNaN"; continue }
+                for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+                    if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+                m = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+                print k "\t" m } }' "$1"
+}
+medians "$times" > "$out/medians.tsv"
+medians "$itimes" > "$out/imedians.tsv"
+med() { awk -F'\t' -v p="$1" -v e="$2" '$1 == p && $2 == e { print $3 }' "$3"; }
+
+# ---- compile speed ---------------------------------------------------------
+ctab=$out/compile.tsv
+: > "$ctab"
+compile_note=""
+if [ -z "${BENCH_NO_COMPILE:-}" ]; then
+    npmdir=$out/npm
+    mkdir -p "$npmdir"
+    fetch() {   # package file-in-package name
+        [ -s "$npmdir/$3" ] && return 0
+        (cd "$npmdir" && rm -f ./*.tgz && timeout 300 npm pack --silent "$1" > /dev/null 2>&1 &&
+            tar xzf ./*.tgz "package/$2" && mv "package/$2" "$3" && rm -rf package ./*.tgz)
+    }
+    mods=""
+    if fetch esbuild-wasm esbuild.wasm esbuild.wasm; then mods="$mods $npmdir/esbuild.wasm"
+    else compile_note="$compile_note esbuild-wasm could not be fetched from npm;"; fi
+    if fetch sql.js dist/sql-wasm.wasm sql-wasm.wasm; then mods="$mods $npmdir/sql-wasm.wasm"
+    else compile_note="$compile_note sql.js could not be fetched from npm;"; fi
+    # the largest module of the project's own tests and examples
+    big=$(ls -S "$build"/spec/*.wasm "$build"/cli/*.wasm "$out"/*.wasm 2>/dev/null | head -1)
+    [ -n "$big" ] && mods="$mods $big"
+    for f in $mods; do
+        say "compile speed: $(basename "$f")"
+        size=$(stat -c %s "$f")
+        g=$("$micro" compile "$f" 7 | awk '/^compile_ms/ { print $2 }')
+        l=NaN t=NaN
+        if [ $have_node = 1 ]; then
+            l=$(node --liftoff --no-wasm-tier-up --no-wasm-lazy-compilation --single-threaded \
+                bench/node-compile.mjs "$f" 7 | awk '{ print $2 }')
+            t=$(node --no-liftoff --no-wasm-lazy-compilation --single-threaded \
+                bench/node-compile.mjs "$f" 1 | awk '{ print $2 }')
+        fi
+        printf '%s\t%s\t%s\t%s\t%s\n' "$(basename "$f")" "$size" "${g:-NaN}" "${l:-NaN}" "${t:-NaN}" >> "$ctab"
+    done
+fi
+
+# ---- costs outside generated code -------------------------------------------
+mtab=$out/micro.txt
+: > "$mtab"
+if [ -z "${BENCH_NO_MICRO:-}" ]; then
+    say "instantiate, fork, stop, snapshot"
+    wat2wasm bench/micro.wat -o "$out/micro.wasm" && "$micro" costs "$out/micro.wasm" 256 > "$mtab"
+fi
+mv_() { awk -v k="$1" '$1 == k { print $2 }' "$mtab"; }
+
+# ---- report ----------------------------------------------------------------
+fmt() { awk -v x="$1" 'BEGIN { if (x == "NaN" || x == "") print "—"; else printf "%.0f", x }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NaN" || b == "NaN" || a == "" || b == "" || b == 0) print "—"; else printf "%.2f", a / b }'; }
+geo() {   # e1 e2: geometric mean of med(e1)/med(e2) over the programs
+    for p in $progs; do
+        echo "$(med "$p" "$1" "$out/medians.tsv") $(med "$p" "$2" "$out/medians.tsv")"
+    done | awk '$1 != "NaN" && $2 != "NaN" && $1 != "" && $2 > 0 { s += log($1 / $2); n++ }
+                END { if (n) printf "%.2f", exp(s / n); else print "—" }'
+}
+maxr() {
+    for p in $progs; do
+        echo "$(med "$p" "$1" "$out/medians.tsv") $(med "$p" "$2" "$out/medians.tsv") $p"
+    done | awk '$1 != "NaN" && $2 != "NaN" && $2 > 0 { r = $1 / $2; if (r > m) { m = r; w = $3 } }
+                END { printf "%.2f (%s)", m, w }'
+}
+{
+echo "# libgate benchmarks"
+echo
+echo "Measured $when on this machine: $cpu, $ncpu cores, Linux $kernel;"
+echo "libgate $commit$dirty, node $nodev, gcc $gccv, $clangv, wabt $wabtv."
+echo "Reproduce: \`make bench\` (BENCH_REPS=$reps, BENCH_SCALE=$scale).  Medians of $reps runs;"
+echo "engines alternate within each round.  Times are wall-clock milliseconds of"
+echo "the whole process (start-up and compilation included, as a user sees it)."
+echo
+echo "## Execution suite"
+echo
+echo "C programs in bench/programs/, clang -O2 for wasm32-wasi, gcc -O2 natively,"
+echo "each run with argument $scale.  *gate* is \`gate run --no-cache\` (compiles every"
+echo "time), *gate-capi* the same through the C API (bench/capi-run.c), *liftoff* is"
+echo "node --liftoff --no-wasm-tier-up, *turbofan* node --no-liftoff (both with node's WASI)."
+echo
+hdr="| program | native | gate | gate-capi | liftoff | turbofan | gate/native | gate/liftoff | gate/turbofan |"
+echo "$hdr"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for p in $progs; do
+    n=$(med "$p" native "$out/medians.tsv"); g=$(med "$p" gate "$out/medians.tsv")
+    c=$(med "$p" gate-capi "$out/medians.tsv")
+    l=$(med "$p" liftoff "$out/medians.tsv"); t=$(med "$p" turbofan "$out/medians.tsv")
+    echo "| $p | $(fmt "$n") | $(fmt "$g") | $(fmt "$c") | $(fmt "$l") | $(fmt "$t") | $(ratio "$g" "$n") | $(ratio "$g" "$l") | $(ratio "$g" "$t") |"
+done
+echo "| **geometric mean** | | | | | | **$(geo gate native)** | **$(geo gate liftoff)** | **$(geo gate turbofan)** |"
+echo
+echo "Worst single program against Liftoff: $(maxr gate liftoff).  Liftoff against native: $(geo liftoff native); TurboFan against native: $(geo turbofan native)."
+[ -n "$bad_out" ] && echo && echo "**Output differed from native (not timed):**$bad_out"
+echo
+echo "## Safe-point cost"
+echo
+echo "The same suite with the stop checks at loop headers compiled out"
+echo "(\`gate run --no-loop-checks\`, a measurement-only option; function entries"
+echo "keep the check, which is also the stack-overflow check)."
+echo
+echo "| program | gate | without loop checks | ratio |"
+echo "|---|---:|---:|---:|"
+for p in $progs; do
+    g=$(med "$p" gate "$out/medians.tsv"); x=$(med "$p" gate-nochecks "$out/medians.tsv")
+    echo "| $p | $(fmt "$g") | $(fmt "$x") | $(ratio "$g" "$x") |"
+done
+echo "| **geometric mean** | | | **$(geo gate gate-nochecks)** |"
+echo
+if [ -s "$out/imedians.tsv" ]; then
+    echo "## An interpreter"
+    echo
+    echo "wabt's \`wasm-interp --wasi\` ($wabtv) at scale $iscale (it is too slow for the"
+    echo "full scale), against \`gate run\` at the same scale."
+    echo
+    echo "| program | gate | wasm-interp | interp/gate |"
+    echo "|---|---:|---:|---:|"
+    for p in $progs; do
+        g=$(med "$p" gate "$out/imedians.tsv"); i=$(med "$p" interp "$out/imedians.tsv")
+        echo "| $p | $(fmt "$g") | $(fmt "$i") | $(ratio "$i" "$g") |"
+    done
+    echo
+fi
+if [ -s "$ctab" ]; then
+    echo "## Compile speed"
+    echo
+    echo "Decode, validate and compile every function, on one core: libgate's"
+    echo "gate_module_new (bench/micro.c), V8 with --single-threaded"
+    echo "--no-wasm-lazy-compilation (bench/node-compile.mjs; a fresh custom section"
+    echo "per repetition defeats V8's module cache).  Modules from npm are fetched"
+    echo "at bench time (\`npm pack\`), never committed.  Medians of 7 (TurboFan: 1)."
+    echo
+    echo "| module | size | gate ms | gate MB/s | liftoff ms | liftoff MB/s | gate speed / liftoff | turbofan ms |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    while IFS=$'\t' read -r name size g l t; do
+        mbs() { awk -v s="$size" -v ms="$1" 'BEGIN { if (ms == "NaN") print "—"; else printf "%.1f", s / 1e6 / (ms / 1e3) }'; }
+        echo "| $name | $(awk -v s="$size" 'BEGIN { printf "%.2f MB", s / 1e6 }') | $g | $(mbs "$g") | $l | $(mbs "$l") | $(ratio "$l" "$g") | $t |"
+    done < "$ctab"
+    [ -n "$compile_note" ] && echo && echo "Not measured:$compile_note"
+    echo
+fi
+if [ -s "$mtab" ]; then
+    echo "## Instantiate, fork, stop, snapshot"
+    echo
+    echo "bench/micro.c with bench/micro.wat plus a 1 MiB data segment."
+    echo
+    echo "| what | measured | target |"
+    echo "|---|---:|---:|"
+    echo "| instantiate (1 MiB of data) | $(mv_ instantiate_us) µs | < 10 µs |"
+    echo "| free an instance | $(mv_ free_us) µs | |"
+    echo "| fork of a prepared instance | $(mv_ fork_us) µs | < 20 µs |"
+    echo "| memory per forked instance that writes one page | $(mv_ fork_private_kb) KiB | |"
+    echo "| stop a busy program (request to return) | $(mv_ stop_us) µs | |"
+    echo "| snapshot to a buffer, 257 MiB touched | $(mv_ snapshot_mbps) MB/s | ≥ 1000 MB/s |"
+    echo "| snapshot to a file (atomic, fsync) | $(mv_ snapshot_save_mbps) MB/s | |"
+    echo "| restore | $(mv_ restore_mbps) MB/s | ≥ 1000 MB/s |"
+    echo "| fork of the restored 257 MiB program | $(mv_ fork_restored_us) µs | |"
+    echo "| its private memory after a call | $(mv_ fork_restored_private_kb) KiB | |"
+    echo
+fi
+[ -f bench/notes.md ] && cat bench/notes.md
+} > "$report"
+
+# ---- chart: each program's time relative to native ---------------------------
+{
+    w=760 bar=7 gap=10
+    n=$(echo $progs | wc -w)
+    h=$((60 + n * (4 * bar + gap) + 40))
+    echo "<svg xmlns='http://www.w3.org/2000/svg' width='$w' height='$h' font-family='sans-serif' font-size='12'>"
+    echo "<rect width='100%' height='100%' fill='white'/>"
+    echo "<text x='10' y='20' font-size='14'>Time relative to native gcc -O2 (shorter is better), $when</text>"
+    x0=110 y=45
+    maxr=4
+    for k in 1 2 3 4; do
+        xx=$(awk -v k=$k -v m=$maxr -v x0=$x0 -v w=$w 'BEGIN { printf "%d", x0 + k / m * (w - x0 - 20) }')
+        echo "<line x1='$xx' y1='35' x2='$xx' y2='$((h - 35))' stroke='#ddd'/><text x='$((xx - 8))' y='$((h - 22))'>${k}x</text>"
+    done
+    colors="gate:#1f77b4 liftoff:#ff7f0e turbofan:#2ca02c gate-capi:#9ecae1"
+    for p in $progs; do
+        echo "<text x='10' y='$((y + 2 * bar + 4))'>$p</text>"
+        nat=$(med "$p" native "$out/medians.tsv")
+        for ce in $colors; do
+            e=${ce%%:*} c=${ce#*:}
+            v=$(med "$p" "$e" "$out/medians.tsv")
+            len=$(awk -v v="$v" -v n="$nat" -v m=$maxr -v x0=$x0 -v w=$w 'BEGIN { if (v == "NaN" || v == "" || n <= 0) { print 0; exit }
+                r = v / n; if (r > m) r = m; printf "%d", r / m * (w - x0 - 20) }')
+            echo "<rect x='$x0' y='$y' width='$len' height='$bar' fill='$c'/>"
+            y=$((y + bar))
+        done
+        y=$((y + gap))
+    done
+    lx=$x0
+    for ce in $colors; do
+        e=${ce%%:*} c=${ce#*:}
+        echo "<rect x='$lx' y='$((h - 14))' width='10' height='10' fill='$c'/><text x='$((lx + 14))' y='$((h - 5))'>$e</text>"
+        lx=$((lx + 110))
+    done
+    echo "</svg>"
+} > "$svg"
+
+# ---- summary ---------------------------------------------------------------
+echo
+echo "libgate vs peers ($report, chart $svg):"
+echo "  execution, geometric mean: gate/native $(geo gate native), gate/liftoff $(geo gate liftoff), gate/turbofan $(geo gate turbofan); worst vs liftoff $(maxr gate liftoff)"
+echo "  safe-point cost (loop checks), geometric mean: $(geo gate gate-nochecks)"
+if [ -s "$ctab" ]; then
+    while IFS=$'\t' read -r name size g l t; do
+        echo "  compile $name: gate $g ms, liftoff $l ms, turbofan $t ms (gate speed / liftoff $(ratio "$l" "$g"))"
+    done < "$ctab"
+fi
+[ -s "$mtab" ] && echo "  instantiate $(mv_ instantiate_us) us, fork $(mv_ fork_us) us, stop $(mv_ stop_us) us, snapshot $(mv_ snapshot_mbps) MB/s, restore $(mv_ restore_mbps) MB/s"
+[ -n "$bad_out" ] && echo "  OUTPUT MISMATCH:$bad_out"
+exit 0
