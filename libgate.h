@@ -169,7 +169,7 @@ gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes,
                              size_t len, gate_error *err);
 void gate_module_free(gate_module *mod);
 
-/* xxh64 of the module bytes (module identity, cache key). */
+/* XXH3-64 (xxhash) of the module bytes (module identity, cache key). */
 uint64_t gate_module_hash(const gate_module *mod);
 
 typedef enum gate_extern_kind {

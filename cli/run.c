@@ -88,7 +88,7 @@ static gate_module *load_cached(gate_engine *eng, const char *dir, const uint8_t
     if (!dir || (len >= 8 && !memcmp(bytes, "GATEOBJ", 8)))
         return cli_load(eng, bytes, len, err);
     char path[4200];
-    unsigned long long h = XXH64(bytes, len, 0);
+    unsigned long long h = XXH3_64bits(bytes, len);
     snprintf(path, sizeof path, "%s/%016llx-x86_64-%s%s.gobj", dir, h,
              explicit_bounds ? "explicit" : "guard", fuel ? "-fuel" : "");
     size_t olen;

@@ -65,6 +65,8 @@ static void err_reset(gate_error *err)
     }
 }
 
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
 static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     (void)ud;
@@ -73,7 +75,16 @@ static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         free(ptr);
         return NULL;
     }
-    return realloc(ptr, nsize);
+    void *p = realloc(ptr, nsize);
+    /* big buffers (snapshots, module copies, code) are written once from
+       end to end: transparent huge pages save most of their page faults */
+    if (p && nsize >= ((size_t)32 << 20)) {
+        uintptr_t lo = ((uintptr_t)p + (HUGE_PAGE - 1)) & ~(uintptr_t)(HUGE_PAGE - 1);
+        uintptr_t hi = ((uintptr_t)p + nsize) & ~(uintptr_t)(HUGE_PAGE - 1);
+        if (hi > lo)
+            madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
+    return p;
 }
 
 void gate_config_init(gate_config *cfg)
@@ -288,7 +299,7 @@ gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
     mod->refs = 1;
     mod->bytes = copy;
     mod->size = len;
-    mod->hash = XXH64(copy, len, 0);
+    mod->hash = XXH3_64bits(copy, len);
     /* the compiler validates each function as it lowers it; a module it
        cannot compile (yet) is validated on its own */
     if (!gd_decode(&mod->info, &eng->alloc, copy, len, &eng->lim, err) ||
@@ -306,6 +317,7 @@ void gate_module_free(gate_module *mod)
     if (!mod || --mod->refs > 0)
         return;
     gx_alloc a = mod->eng->alloc;
+    rt_module_image_free(mod);
     if (mod->exec) {
         rt_code_unregister(mod);
         munmap(mod->exec, mod->exec_size);

@@ -23,7 +23,7 @@
 #include "runtime.h"
 
 #define OBJ_MAGIC "GATEOBJ"
-#define OBJ_VERSION 1u
+#define OBJ_VERSION 2u
 #define OBJ_HEADER 64u
 #define COMPILER_VERSION ((GATE_VERSION_MAJOR << 16) | (GATE_VERSION_MINOR << 8) | \
                           GATE_VERSION_PATCH)
@@ -104,7 +104,7 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
         put32(p + 8, c->traps[i].wasm);
         put32(p + 12, c->traps[i].code);
     }
-    put64(p, XXH64(b, (size_t)(p - b), 0));
+    put64(p, XXH3_64bits(b, (size_t)(p - b)));
     *out = b;
     *out_len = size;
     return GATE_OK;
@@ -129,7 +129,7 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
         return fail(NULL, err, GATE_ERR_OBJECT, 0, "not a libgate object (bad magic or too short)");
     if (get32(b + 8) != OBJ_VERSION)
         return fail(NULL, err, GATE_ERR_OBJECT, 8, "unsupported object format version");
-    if (XXH64(b, len - 8, 0) != get64(b + len - 8))
+    if (XXH3_64bits(b, len - 8) != get64(b + len - 8))
         return fail(NULL, err, GATE_ERR_OBJECT, len - 8,
                     "checksum mismatch: the object is truncated or corrupted");
     uint32_t target = get32(b + 12);
@@ -158,7 +158,7 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
     if (msize > len || csize > len || need != len)
         return fail(NULL, err, GATE_ERR_OBJECT, 32, "object section sizes do not add up");
     const uint8_t *mb = b + OBJ_HEADER;
-    if (XXH64(mb, (size_t)msize, 0) != get64(b + 24))
+    if (XXH3_64bits(mb, (size_t)msize) != get64(b + 24))
         return fail(NULL, err, GATE_ERR_OBJECT, 24, "module hash does not match the module");
 
     /* the module: decoded (index spaces, types, segments), not compiled */

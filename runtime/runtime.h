@@ -34,7 +34,13 @@ struct gate_module {
     int cpu_used;               /* GC_CPU_* the code relies on */
     bool from_object;           /* loaded from an AOT object */
     uint32_t *sigids;           /* engine signature id per type index */
+    /* the initial memory as a memfd that instances map copy-on-write
+       (instance.c: memory_image); state 0 not looked at, 1 made, -1 none */
+    int image_state;
+    int image_fd;
+    size_t image_len;
 };
+void rt_module_image_free(gate_module *mod);
 
 /* A function reference: what tables hold and ref.func yields (FR_*). */
 typedef struct gate_funcref {

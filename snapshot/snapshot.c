@@ -30,10 +30,26 @@
 
 #include "snapshot.h"
 
-#define GS_VERSION 1u
-#define ZERO_RUN 32          /* zero runs at least this long split segments */
+#define GS_VERSION 2u
+#define ZERO_BLOCK 64        /* aligned all-zero blocks of this size split segments */
 
 /* ---- byte building ---------------------------------------------------- */
+
+void gs_reserve(gs_buf *b, size_t n)
+{
+    if (b->oom || b->cap - b->n >= n)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->n < n)
+        cap *= 2;
+    uint8_t *np = gx_realloc(&b->alloc, b->p, b->cap, cap);
+    if (!np) {
+        b->oom = true;
+        return;
+    }
+    b->p = np;
+    b->cap = cap;
+}
 
 void gs_bytes(gs_buf *b, const void *p, size_t n)
 {
@@ -247,30 +263,80 @@ static void write_elems(gs_buf *o, gs_buf *b, const gate_instance *inst, bool *o
     section(o, 9, b);
 }
 
-/* The next run of memory [start, end) worth a segment, from *i on;
-   false when only zeros are left. */
-static bool next_run(const uint8_t *mem, uint64_t size, uint64_t *i, uint64_t *start,
-                     uint64_t *end)
+/*
+ * Memory as data segments: one per run of 64-byte aligned blocks that are
+ * not all zeros, trimmed to its first and last non-zero byte.  Scanned a
+ * word at a time; the runs are found once, then written straight into the
+ * output at their final place.
+ */
+typedef struct gs_run {
+    uint64_t start, end;
+} gs_run;
+
+static bool block_zero(const uint8_t *p)
 {
-    uint64_t k = *i;
-    while (k < size && !mem[k])
-        k++;
-    if (k >= size)
-        return false;
-    uint64_t j = k, zeros = 0, last = k;
-    while (j < size && zeros < ZERO_RUN) {
-        if (mem[j]) {
-            zeros = 0;
-            last = j;
-        } else {
-            zeros++;
+    uint64_t w[8];
+    memcpy(w, p, sizeof w);
+    return !(w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]);
+}
+
+static gs_run *memory_runs(const gx_alloc *a, const uint8_t *mem, uint64_t size, uint32_t *nruns,
+                           size_t *cap, bool *oom)
+{
+    gs_run *runs = NULL;
+    size_t n = 0, c = 0;
+    for (uint64_t k = 0; k < size; k += ZERO_BLOCK) {
+        if (block_zero(mem + k))
+            continue;
+        uint64_t j = k + ZERO_BLOCK;
+        while (j < size && !block_zero(mem + j))
+            j += ZERO_BLOCK;
+        uint64_t s = k, e = j;
+        while (!mem[s])
+            s++;
+        while (!mem[e - 1])
+            e--;
+        if (n == c) {
+            size_t nc = c ? c * 2 : 64;
+            gs_run *r = gx_realloc(a, runs, c * sizeof *runs, nc * sizeof *runs);
+            if (!r) {
+                gx_free(a, runs, c * sizeof *runs);
+                *oom = true;
+                *nruns = 0;
+                *cap = 0;
+                return NULL;
+            }
+            runs = r;
+            c = nc;
         }
-        j++;
+        runs[n].start = s;
+        runs[n].end = e;
+        n++;
+        k = j;
     }
-    *start = k;
-    *end = last + 1;
-    *i = j;
-    return true;
+    *nruns = (uint32_t)n;
+    *cap = c;
+    return runs;
+}
+
+static size_t leb_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >>= 7)
+        n++;
+    return n;
+}
+
+static size_t sleb_len(int64_t v)
+{
+    size_t n = 1;
+    for (;;) {
+        uint8_t c = v & 0x7f;
+        v >>= 7;
+        if ((v == 0 && !(c & 0x40)) || (v == -1 && (c & 0x40)))
+            return n;
+        n++;
+    }
 }
 
 /* Data count, the code section as it was (if any), then data: original
@@ -281,17 +347,20 @@ static void write_data(gs_buf *o, gs_buf *b, const gate_instance *inst, const ui
     const gate_module *mod = inst->mod;
     const gd_module *m = &mod->info;
     const uint8_t *mem = inst->mem ? inst->mem->base : NULL;
-    uint64_t size = inst->mem ? inst->mem->pages * 65536 : 0, i = 0, a, z;
-    uint32_t runs = 0;
-    while (next_run(mem, size, &i, &a, &z))
-        runs++;
+    uint64_t size = inst->mem ? inst->mem->pages * 65536 : 0;
+    uint32_t nruns = 0;
+    size_t cap = 0;
+    gs_run *runs = memory_runs(&o->alloc, mem, size, &nruns, &cap, &o->oom);
+    if (o->oom)
+        return;
     b->n = 0;
-    gs_leb(b, m->ndata + runs);
+    gs_leb(b, m->ndata + nruns);
     section(o, 12, b);
     if (code)
         gs_bytes(o, code, code_len);
+    /* the original segments, built apart (small), then the runs in place */
     b->n = 0;
-    gs_leb(b, m->ndata + runs);
+    gs_leb(b, m->ndata + nruns);
     for (uint32_t d = 0; d < m->ndata; d++) {
         const gd_data *ds = &m->data[d];
         bool alive = ds->mode == GD_SEG_PASSIVE && !inst->data_dropped[d];
@@ -300,15 +369,25 @@ static void write_data(gs_buf *o, gs_buf *b, const gate_instance *inst, const ui
         if (alive)
             gs_bytes(b, mod->bytes + ds->bytes_off, ds->len);
     }
-    for (i = 0; next_run(mem, size, &i, &a, &z);) {
-        gs_leb(b, 0);                      /* active, memory 0 */
-        gs_u8(b, 0x41);
-        gs_sleb(b, (int32_t)(uint32_t)a);
-        gs_u8(b, 0x0b);
-        gs_leb(b, z - a);
-        gs_bytes(b, mem + a, z - a);
+    uint64_t body = b->n;
+    for (uint32_t r = 0; r < nruns; r++) {
+        uint64_t len = runs[r].end - runs[r].start;
+        body += 3 + sleb_len((int32_t)(uint32_t)runs[r].start) + leb_len(len) + len;
     }
-    section(o, 11, b);
+    gs_reserve(o, 1 + leb_len(body) + body);
+    gs_u8(o, 11);
+    gs_leb(o, body);
+    gs_bytes(o, b->p, b->n);
+    for (uint32_t r = 0; r < nruns; r++) {
+        uint64_t a = runs[r].start, z = runs[r].end;
+        gs_u8(o, 0);                       /* active, memory 0 */
+        gs_u8(o, 0x41);
+        gs_sleb(o, (int32_t)(uint32_t)a);
+        gs_u8(o, 0x0b);
+        gs_leb(o, z - a);
+        gs_bytes(o, mem + a, z - a);
+    }
+    gx_free(&o->alloc, runs, cap * sizeof *runs);
 }
 
 gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, gate_error *err)
@@ -469,7 +548,7 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
     }
     /* gate.checksum: xxh64 of everything before it */
     b.n = 0;
-    gs_u64(&b, XXH64(o.p, o.n, 0));
+    gs_u64(&b, XXH3_64bits(o.p, o.n));
     custom(&o, "gate.checksum", &b);
     bool oom = o.oom || b.oom;
     gs_free(&b);
@@ -544,7 +623,7 @@ static bool check_sum(const uint8_t *b, size_t len, gate_error *err)
                        "not a snapshot, or truncated: no checksum section at the end");
     uint64_t sum;
     memcpy(&sum, b + len - 8, 8);
-    if (sum != XXH64(b, len - tail, 0))
+    if (sum != XXH3_64bits(b, len - tail))
         return gx_fail(err, GATE_ERR_SNAPSHOT, len - 8, GATE_NO_FUNC,
                        "checksum mismatch: the snapshot is corrupted");
     return true;

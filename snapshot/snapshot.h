@@ -15,6 +15,7 @@ typedef struct gs_buf {
 } gs_buf;
 
 void gs_bytes(gs_buf *b, const void *p, size_t n);
+void gs_reserve(gs_buf *b, size_t n);
 void gs_u8(gs_buf *b, uint8_t v);
 void gs_leb(gs_buf *b, uint64_t v);
 void gs_sleb(gs_buf *b, int64_t v);

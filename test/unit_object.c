@@ -104,7 +104,7 @@ static void forged(size_t off, uint32_t value, gate_status want, const char *msg
     uint8_t *b = malloc(olen);
     memcpy(b, obj, olen);
     memcpy(b + off, &value, 4);
-    uint64_t sum = XXH64(b, olen - 8, 0);
+    uint64_t sum = XXH3_64bits(b, olen - 8);
     memcpy(b + olen - 8, &sum, 8);
     rejected(b, olen, want, msg);
     free(b);

@@ -146,7 +146,7 @@ static void forge(size_t frame_field, uint32_t value, const char *msg)
     assert_non_null(p);
     p += 10 + 4;                              /* name, frame count */
     memcpy(p + frame_field, &value, 4);
-    uint64_t sum = XXH64(b, snap_len - 24, 0);
+    uint64_t sum = XXH3_64bits(b, snap_len - 24);
     memcpy(b + snap_len - 8, &sum, 8);
     refuse(b, snap_len, msg);
     free(b);
@@ -164,7 +164,7 @@ static void forged_frames(void **state)
     memcpy(b, snap, snap_len);
     uint8_t *p = memmem(b, snap_len, "gate.stack", 10) + 10 + 4 + 12;
     p[0] = p[0] == GT_I32 ? GT_I64 : GT_I32;
-    uint64_t sum = XXH64(b, snap_len - 24, 0);
+    uint64_t sum = XXH3_64bits(b, snap_len - 24);
     memcpy(b + snap_len - 8, &sum, 8);
     refuse(b, snap_len, "does not fit its type");
     free(b);
@@ -222,7 +222,7 @@ static uint8_t *splice_state(const uint8_t *mod_bytes, size_t mod_len, size_t *o
     memcpy(b + mod_len, snap + from, to - from);
     uint8_t *c = b + mod_len + (to - from);
     memcpy(c, snap + to, 24);                 /* id, size, name, then the sum */
-    uint64_t sum = XXH64(b, n - 24, 0);
+    uint64_t sum = XXH3_64bits(b, n - 24);
     memcpy(b + n - 8, &sum, 8);
     *out_len = n;
     return b;
