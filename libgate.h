@@ -201,7 +201,7 @@ gate_status gate_module_import(const gate_module *mod, uint32_t i,
 gate_status gate_module_export(const gate_module *mod, uint32_t i,
                                gate_extern_desc *out);
 
-/* Ahead-of-time objects [planned: issue 4]. */
+/* Ahead-of-time objects (docs/aot-format.md). */
 gate_status gate_module_write_object(const gate_module *mod, gate_target t,
                                      uint8_t **out, size_t *out_len,
                                      gate_error *err);
@@ -212,8 +212,6 @@ void gate_free_buffer(gate_engine *eng, uint8_t *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Imports and host functions                                          */
-/* (built: gate_imports_new/free, _func_raw, _instance; planned: the   */
-/*  libffi binding gate_imports_func and WASI, issue 4)                */
 /* ------------------------------------------------------------------ */
 
 typedef struct gate_imports gate_imports;
@@ -228,13 +226,15 @@ typedef enum gate_host_resume {
 /* Context of a host call: lets the host trap or ask the program to stop. */
 typedef struct gate_call_ctx gate_call_ctx;
 gate_instance *gate_call_instance(gate_call_ctx *ctx);
-/* Asks the program to stop: the host call completes and the program stops
-   at its next stop check (GATE_HOST_RESTART is not built yet and is taken
-   as GATE_HOST_COMPLETE). */
 /* Record a message, then return GATE_TRAPPED from the host function. */
 void gate_call_trap(gate_call_ctx *ctx, const char *message);
 /* Ends the program (WASI proc_exit): the call returns GATE_EXITED. */
 void gate_call_exit(gate_call_ctx *ctx, int code);
+/* Asks the program to stop at this very call: when the host function
+   returns, the call returns GATE_SUSPENDED, stopped at the import's call
+   (a snapshot keeps the pending call).  On resume, GATE_HOST_COMPLETE
+   delivers the results the function produced now; GATE_HOST_RESTART calls
+   it again with the same arguments (its results now are dropped). */
 void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how);
 
 /* Raw host function: values in, values out; returns GATE_OK or GATE_TRAPPED. */
@@ -260,7 +260,7 @@ gate_status gate_imports_func_raw(gate_imports *imp, const char *module,
 gate_status gate_imports_instance(gate_imports *imp, const char *module_name,
                                   gate_instance *inst, gate_error *err);
 
-/* WASI preview1 [planned: issue 4]. */
+/* WASI preview1 (docs/wasi.md). */
 typedef struct gate_wasi_config {
     int argc;
     const char *const *argv;
@@ -274,7 +274,7 @@ gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg,
                               gate_error *err);
 
 /* ------------------------------------------------------------------ */
-/* Instances and calls (built on x86-64 hosts; SIMD code: planned)     */
+/* Instances and calls (x86-64 hosts; SIMD code: planned)             */
 /* ------------------------------------------------------------------ */
 
 typedef struct gate_limits {
@@ -346,7 +346,7 @@ gate_status gate_memory_write(gate_instance *inst, uint64_t offset,
                               const void *src, size_t len);
 
 /* ------------------------------------------------------------------ */
-/* Stopping, fuel, deadlines [planned: issue 5]                        */
+/* Stopping, fuel, deadlines                                          */
 /* ------------------------------------------------------------------ */
 
 /*
@@ -366,7 +366,7 @@ uint64_t gate_get_fuel(const gate_instance *inst);
 gate_status gate_set_deadline(gate_instance *inst, uint64_t ns_from_now);
 
 /* ------------------------------------------------------------------ */
-/* Snapshots and fork [planned: issues 5 and 8]                        */
+/* Snapshots (docs/snapshot-format.md) and fork                      */
 /* ------------------------------------------------------------------ */
 
 /* Serialises a stopped or idle instance (a valid wasm module, see docs). */
