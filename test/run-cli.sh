@@ -205,6 +205,47 @@ done
 check "fuel: $n refills later the output equals the uninterrupted run" \
     bash -c "test $rc -eq 0 && cmp -s '$out/whole.out' '$out/f1.out'"
 
+# test programs (recursive, float-heavy, memory-growing, function-pointer
+# heavy) stopped at random moments and resumed through a chain of
+# snapshots: the joined output equals an uninterrupted run.  The stops are
+# spread over the program's own run time, so there are at least 5 hops on
+# any machine; the durations used are printed on failure.
+chain() {
+    local p=$1 scale=$2
+    if ! wasm "$p" "bench/programs/$p.c"; then
+        bad "$p builds" "$(head -5 "$out/$p.cc.log")"
+        return
+    fi
+    local t0 t1 rc hops=0 used="" d
+    "$gate" run "$out/$p.wasm" "$scale" > /dev/null        # fills the cache
+    t0=$(date +%s%N)
+    "$gate" run "$out/$p.wasm" "$scale" > "$out/$p.whole"
+    t1=$(date +%s%N)
+    local ms=$(( (t1 - t0) / 1000000 ))
+    local lo=$(( ms / 14 )) hi=$(( ms / 8 ))
+    [ $lo -lt 5 ] && lo=5
+    [ $hi -le $lo ] && hi=$(( lo + 1 ))
+    rm -f "$out/$p.snap"
+    d=$(( lo + RANDOM % (hi - lo) )); used="$d"
+    "$gate" run --suspend-after=${d}ms --snapshot="$out/$p.snap" "$out/$p.wasm" "$scale" \
+        > "$out/$p.joined" 2> "$out/$p.chain.err"; rc=$?
+    while [ $rc -eq 75 ] && [ $hops -lt 200 ]; do
+        hops=$((hops + 1))
+        d=$(( lo + RANDOM % (hi - lo) )); used="$used $d"
+        "$gate" resume --suspend-after=${d}ms --snapshot="$out/$p.snap" "$out/$p.snap" \
+            >> "$out/$p.joined" 2>> "$out/$p.chain.err"; rc=$?
+    done
+    if [ $rc -eq 0 ] && [ $hops -ge 5 ] && cmp -s "$out/$p.whole" "$out/$p.joined"; then
+        ok "$p: stopped at random moments, $hops snapshots later the output equals one run"
+    else
+        bad "$p: chain of snapshots" "status $rc after $hops hops (run ${ms} ms; stops after: $used ms); $(tail -2 "$out/$p.chain.err")"
+    fi
+}
+chain recurse 4
+chain fpkern 4
+chain membound 4
+chain funcptr 4
+
 # damaged snapshots are refused
 head -c 5000 "$out/h.snap" > "$out/cut.snap" 2>/dev/null || true
 "$gate" run --suspend-after=50ms --snapshot="$out/d.snap" "$out/hello.wasm" 6000000 > /dev/null 2>&1
