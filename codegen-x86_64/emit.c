@@ -342,6 +342,17 @@ void x_jmp_r(gc_buf *b, int r)
     op_rr(b, 0, 0, OP1(0xff), 4, r, 0);
 }
 
+/* lea dst, [rip + disp32]   (REX.W 8D /r, mod 00 rm 101); returns the
+   disp field for x_patch32 (it is the last field: rel to the next insn) */
+size_t x_lea_rip(gc_buf *b, int dst)
+{
+    rex(b, 1, dst, -1, 0, 0);
+    gc_u8(b, 0x8d);
+    gc_u8(b, (uint8_t)(0x05 | (dst & 7) << 3));
+    gc_u32(b, 0);
+    return b->n - 4;
+}
+
 /* jmp rel32 (E9) */
 size_t x_jmp32(gc_buf *b)
 {

@@ -1410,6 +1410,74 @@ static bool lower_control(gc_ctx *c, const gv_insn *ins)
     return true;
 }
 
+/*
+ * br_table: a bounds check, then a jump through a table of 32-bit offsets
+ * placed in the code; each entry leads to a stub that moves the label's
+ * values (if any) and jumps.  One stub per distinct target.
+ *     mov edx, idx; cmp edx, n; jae default
+ *     lea rax, [rip + table]; movsxd rdx, [rax + rdx*4]; add rax, rdx; jmp rax
+ */
+static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
+{
+    xstate *s = ST(c);
+    uint32_t n = ins->imm.brtable.count;
+    const uint32_t *tg = ins->imm.brtable.targets;
+    int ri = pop_reg(c);
+    flush(c);
+    x_mov_rr(&c->buf, 0, RDX, ri);
+    release(c, GT_I32, ri);
+    if (n == 0) {
+        if (!branch(c, tg[0]))
+            return false;
+        set_dead(c);
+        return true;
+    }
+    if (!gc_reserve(&c->buf, GC_RED_ZONE + (size_t)n * 4 + 64))
+        return oom(c);
+    x_alu_ri(&c->buf, ALU_CMP, 0, RDX, (int32_t)n);
+    size_t to_default = x_jcc32(&c->buf, CC_AE);
+    size_t lea = x_lea_rip(&c->buf, RAX);
+    x_load(&c->buf, LD_S32, 1, RDX, xmi(RAX, RDX, 4, 0));
+    x_alu_rr(&c->buf, ALU_ADD, 1, RAX, RDX);
+    x_jmp_r(&c->buf, RAX);
+    while (c->buf.n & 3)
+        x_int3(&c->buf);
+    size_t table = c->buf.n;
+    x_patch32(&c->buf, lea, table);
+    memset(c->buf.p + table, 0, (size_t)n * 4);
+    c->buf.n += (size_t)n * 4;
+    /* stub offsets per depth, made on first use */
+    size_t *stub = gx_malloc(&c->alloc, (size_t)s->nctls * sizeof *stub);
+    if (!stub)
+        return oom(c);
+    for (uint32_t d = 0; d < s->nctls; d++)
+        stub[d] = SIZE_MAX;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        uint32_t d = tg[i];
+        if (stub[d] == SIZE_MAX) {
+            if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)(s->nvals + 8))) {
+                ok = oom(c);
+                break;
+            }
+            stub[d] = c->buf.n;
+            ok = branch(c, d);
+        }
+        int32_t rel = (int32_t)((int64_t)stub[d] - (int64_t)table);
+        memcpy(c->buf.p + table + (size_t)i * 4, &rel, 4);
+    }
+    gx_free(&c->alloc, stub, (size_t)s->nctls * sizeof *stub);
+    if (!ok)
+        return false;
+    if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)(s->nvals + 8)))
+        return oom(c);
+    x_patch32(&c->buf, to_default, c->buf.n);
+    if (!branch(c, tg[n]))
+        return false;
+    set_dead(c);
+    return true;
+}
+
 static bool x_lower(gc_ctx *c, const gv_insn *ins)
 {
     xstate *s = ST(c);
@@ -1447,26 +1515,8 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
         flush(c);           /* movs only: the flags survive */
         return branch_if(c, cc, ins->imm.index);
     }
-    case GOP_BR_TABLE: {
-        int ri = pop_reg(c);
-        flush(c);
-        x_mov_rr(&c->buf, 0, RDX, ri);
-        release(c, GT_I32, ri);
-        uint32_t n = ins->imm.brtable.count;
-        for (uint32_t i = 0; i < n; i++) {
-            if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)(s->nvals + 8)))
-                return oom(c);
-            x_alu_ri(&c->buf, ALU_CMP, 0, RDX, (int32_t)i);
-            size_t skip = x_jcc32(&c->buf, CC_NE);
-            if (!branch(c, ins->imm.brtable.targets[i]))
-                return false;
-            x_patch32(&c->buf, skip, c->buf.n);
-        }
-        if (!branch(c, ins->imm.brtable.targets[n]))
-            return false;
-        set_dead(c);
-        return true;
-    }
+    case GOP_BR_TABLE:
+        return lower_br_table(c, ins);
     case GOP_RETURN:
         emit_return(c);
         set_dead(c);

@@ -381,6 +381,20 @@ static void branches(void **state)
             expect(want);
         }
     }
+    /* lea r, [rip + rel32] (br_table's table address), every register */
+    for (int r = 0; r < 16; r++) {
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            size_t f = x_lea_rip(&buf, r);
+            uint32_t v = (uint32_t)rel[i];
+            memcpy(buf.p + f, &v, 4);
+            char d[40] = "", mag[32];
+            num(mag, sizeof mag, rel[i] < 0 ? -rel[i] : rel[i]);
+            if (rel[i] != 0)
+                snprintf(d, sizeof d, " %c %s", rel[i] < 0 ? '-' : '+', mag);
+            snprintf(want, sizeof want, "lea %s, [rip%s]", r64[r], d);
+            expect(want);
+        }
+    }
     size_t f = x_jmp32(&buf);
     x_patch32(&buf, f, 0);
     expect("jmp 0x1000");
