@@ -67,7 +67,18 @@ typedef struct xstate {
     uint32_t maxout;
     xcall *calls;
     uint32_t ncalls, capcalls;
+    struct xstub *stubs;     /* stop checks' slow paths, at the function's end */
+    uint32_t nstubs, capstubs;
 } xstate;
+
+/* The out-of-line part of a stop check: its jumps in, the place to return
+   to, and the safe point's wasm offset and slot count. */
+typedef struct xstub {
+    size_t jcc[2];
+    uint32_t njcc;
+    size_t back;
+    uint32_t wasm, slots;
+} xstub;
 
 #define FREE (-1)
 #define TEMP (-2)
@@ -373,26 +384,53 @@ static void call_helper(gc_ctx *c, int h)
 
 /*
  * The stop check of loop headers and function entries:
- *     cmp rsp, [r15 + stack_limit]; jae ok; call slowpath (a safe point); ok:
- * A stop request raises stack_limit so the test fails; the slow path sees
- * why.  Values are in their slots here (flushed), as a safe point needs.
+ *     [sub qword [r15 + fuel], 1; js stub]  cmp rsp, [r15 + stack_limit]; jb stub
+ * with the call of the slow path (a safe point) in a stub after the
+ * function's body, so the hot path falls through.  A stop request raises
+ * stack_limit so the test fails; the slow path sees why.  Values are in
+ * their slots here (flushed), as a safe point needs.
  */
 static bool stop_check(gc_ctx *c, uint64_t wasm_off)
 {
-    size_t out_of_fuel = SIZE_MAX;
+    xstate *s = ST(c);
+    if (!grow(c, (void **)&s->stubs, &s->capstubs, s->nstubs + 1, sizeof *s->stubs))
+        return false;
+    xstub *st = &s->stubs[s->nstubs++];
+    st->njcc = 0;
     if (c->fuel) {
-        /* fuel metering: sub qword [r15 + fuel], 1; js slow */
         x_alu_mi(&c->buf, ALU_SUB, 1, xm(R15, VM_FUEL), 1);
-        out_of_fuel = x_jcc32(&c->buf, CC_S);
+        st->jcc[st->njcc++] = x_jcc32(&c->buf, CC_S);
     }
     x_alu_rm(&c->buf, ALU_CMP, 1, RSP, xm(R15, VM_STACK_LIMIT));
-    size_t f = x_jcc32(&c->buf, CC_AE);
-    if (out_of_fuel != SIZE_MAX)
-        x_patch32(&c->buf, out_of_fuel, c->buf.n);
-    x_mov_ri(&c->buf, 0, RSI, (int64_t)wasm_off);
-    if (!call_helper_sp(c, GH_SLOWPATH, true, wasm_off))
-        return false;
-    x_patch32(&c->buf, f, c->buf.n);
+    st->jcc[st->njcc++] = x_jcc32(&c->buf, CC_B);
+    st->back = c->buf.n;
+    st->wasm = (uint32_t)wasm_off;
+    st->slots = live_slots(c);
+    return true;
+}
+
+/* The stubs of the function's stop checks, in order (the safe-point map
+   stays sorted: they follow every safe point of the body). */
+static bool emit_stubs(gc_ctx *c)
+{
+    xstate *s = ST(c);
+    for (uint32_t i = 0; i < s->nstubs; i++) {
+        xstub *st = &s->stubs[i];
+        if (!gc_reserve(&c->buf, GC_RED_ZONE))
+            return oom(c);
+        for (uint32_t k = 0; k < st->njcc; k++)
+            x_patch32(&c->buf, st->jcc[k], c->buf.n);
+        x_mov_ri(&c->buf, 0, RSI, st->wasm);
+        x_store(&c->buf, 8, RBP, xm(R15, VM_FP));
+        x_mov_rr(&c->buf, 1, RDI, R15);
+        x_load(&c->buf, LD_64, 1, RAX, xm(R15, VM_HELPERS));
+        x_call_m(&c->buf, xm(RAX, 8 * GH_SLOWPATH));
+        if (!gc_add_safepoint(c, (uint32_t)c->buf.n, st->wasm, st->slots))
+            return false;
+        reload_pinned(c);
+        x_patch32(&c->buf, x_jmp32(&c->buf), st->back);
+    }
+    s->nstubs = 0;
     return true;
 }
 
@@ -1289,6 +1327,7 @@ static bool x_begin_func(gc_ctx *c)
         s->owner[i] = s->xowner[i] = FREE;
     s->nvals = 0;
     s->nctls = 0;
+    s->nstubs = 0;
     s->dead = false;
     s->maxout = 0;
     s->nlocals = c->v->nlocals;
@@ -1335,7 +1374,7 @@ static bool x_end_func(gc_ctx *c)
     uint32_t f = (uint32_t)frame;
     memcpy(c->buf.p + s->frame_patch, &f, 4);
     c->out->func_frame[c->func - c->m->nfunc_imports] = f;
-    return true;
+    return emit_stubs(c);
 }
 
 static bool x_end_module(gc_ctx *c)
@@ -1357,6 +1396,7 @@ static void x_free_module(gc_ctx *c)
     gx_free(&c->alloc, s->vals, (size_t)s->capvals * sizeof *s->vals);
     gx_free(&c->alloc, s->ctls, (size_t)s->capctls * sizeof *s->ctls);
     gx_free(&c->alloc, s->calls, (size_t)s->capcalls * sizeof *s->calls);
+    gx_free(&c->alloc, s->stubs, (size_t)s->capstubs * sizeof *s->stubs);
     gx_free(&c->alloc, s, sizeof *s);
     c->be = NULL;
 }
