@@ -6,12 +6,39 @@
  * Layout of an instruction:
  *   [66|F2|F3] [REX 0100WRXB] opcode... ModRM [SIB] [disp8|disp32] [imm]
  */
+#include <string.h>
+
 #include "x86_64.h"
+
+/* An instruction is assembled in a local buffer, then copied to the code
+   in one go (stores to a local array do not alias the gc_buf, so nothing
+   is reloaded between bytes).  GC_RED_ZONE covers the 16-byte copy. */
+typedef struct xi {
+    uint8_t b[16];
+    unsigned n;
+} xi;
+
+static inline void xi_u8(xi *i, uint8_t v)
+{
+    i->b[i->n++] = v;
+}
+
+static inline void xi_u32(xi *i, uint32_t v)
+{
+    memcpy(i->b + i->n, &v, 4);   /* little-endian host (x86-64, arm64) */
+    i->n += 4;
+}
+
+static inline void xi_put(gc_buf *b, const xi *i)
+{
+    memcpy(b->p + b->n, i->b, 16);
+    b->n += i->n;
+}
 
 /* REX: W = 64-bit operand, R = ModRM.reg bit 3, X = SIB.index bit 3,
    B = ModRM.rm / SIB.base bit 3.  `byte` forces a REX so that registers
    4..7 mean spl/bpl/sil/dil rather than ah/ch/dh/bh. */
-static void rex(gc_buf *b, int w, int reg, int index, int base, int byte)
+static inline void xi_rex(xi *i, int w, int reg, int index, int base, int byte)
 {
     uint8_t r = 0x40;
     if (w)
@@ -23,16 +50,18 @@ static void rex(gc_buf *b, int w, int reg, int index, int base, int byte)
     if (base & 8)
         r |= 1;
     if (r != 0x40 || byte)
-        gc_u8(b, r);
+        xi_u8(i, r);
 }
 
-static void modrm_reg(gc_buf *b, int reg, int rm)
+static void rex(gc_buf *b, int w, int reg, int index, int base, int byte)
 {
-    gc_u8(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+    xi i = { .n = 0 };
+    xi_rex(&i, w, reg, index, base, byte);
+    xi_put(b, &i);
 }
 
 /* ModRM (+SIB, +displacement) for [base + index*scale + disp]. */
-static void modrm_mem(gc_buf *b, int reg, xmem m)
+static inline void xi_modrm_mem(xi *i, int reg, xmem m)
 {
     int mod;
     if (m.disp == 0 && (m.base & 7) != RBP)
@@ -45,15 +74,15 @@ static void modrm_mem(gc_buf *b, int reg, xmem m)
         /* SIB; index 100 without REX.X means "no index" */
         int idx = m.index >= 0 ? (m.index & 7) : 4;
         int ss = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
-        gc_u8(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | 4));
-        gc_u8(b, (uint8_t)(ss << 6 | idx << 3 | (m.base & 7)));
+        xi_u8(i, (uint8_t)(mod << 6 | (reg & 7) << 3 | 4));
+        xi_u8(i, (uint8_t)(ss << 6 | idx << 3 | (m.base & 7)));
     } else {
-        gc_u8(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | (m.base & 7)));
+        xi_u8(i, (uint8_t)(mod << 6 | (reg & 7) << 3 | (m.base & 7)));
     }
     if (mod == 1)
-        gc_u8(b, (uint8_t)(int8_t)m.disp);
+        xi_u8(i, (uint8_t)(int8_t)m.disp);
     else if (mod == 2)
-        gc_u32(b, (uint32_t)m.disp);
+        xi_u32(i, (uint32_t)m.disp);
 }
 
 static bool fits8(int64_t v)
@@ -65,24 +94,28 @@ static bool fits8(int64_t v)
 static void op_rr(gc_buf *b, uint8_t prefix, int w, const uint8_t *op, int nop, int reg,
                   int rm, int byte)
 {
+    xi i = { .n = 0 };
     if (prefix)
-        gc_u8(b, prefix);
-    rex(b, w, reg, -1, rm, byte);
-    for (int i = 0; i < nop; i++)
-        gc_u8(b, op[i]);
-    modrm_reg(b, reg, rm);
+        xi_u8(&i, prefix);
+    xi_rex(&i, w, reg, -1, rm, byte);
+    for (int k = 0; k < nop; k++)
+        xi_u8(&i, op[k]);
+    xi_u8(&i, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+    xi_put(b, &i);
 }
 
 /* prefix, REX, opcode bytes, ModRM with a memory operand */
 static void op_rm(gc_buf *b, uint8_t prefix, int w, const uint8_t *op, int nop, int reg,
                   xmem m, int byte)
 {
+    xi i = { .n = 0 };
     if (prefix)
-        gc_u8(b, prefix);
-    rex(b, w, reg, m.index, m.base, byte);
-    for (int i = 0; i < nop; i++)
-        gc_u8(b, op[i]);
-    modrm_mem(b, reg, m);
+        xi_u8(&i, prefix);
+    xi_rex(&i, w, reg, m.index, m.base, byte);
+    for (int k = 0; k < nop; k++)
+        xi_u8(&i, op[k]);
+    xi_modrm_mem(&i, reg, m);
+    xi_put(b, &i);
 }
 
 #define OP1(x) (const uint8_t[]){ x }, 1

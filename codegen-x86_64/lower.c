@@ -233,7 +233,8 @@ static void flush(gc_ctx *c)
 static bool push_val(gc_ctx *c, uint8_t kind, uint8_t type, int reg, int64_t k)
 {
     xstate *s = ST(c);
-    if (!grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
+    if (s->nvals == s->capvals &&
+        !grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
         return false;
     s->vals[s->nvals] = (xval){ kind, type, (int8_t)reg, k };
     if (kind == K_REG) {

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../libgate.h"
 
@@ -70,10 +71,9 @@ void gc_release(gc_buf *b);
 static inline void gc_u8(gc_buf *b, uint8_t v) { b->p[b->n++] = v; }
 static inline void gc_u32(gc_buf *b, uint32_t v)
 {
-    b->p[b->n++] = (uint8_t)v;
-    b->p[b->n++] = (uint8_t)(v >> 8);
-    b->p[b->n++] = (uint8_t)(v >> 16);
-    b->p[b->n++] = (uint8_t)(v >> 24);
+    uint8_t le[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+    memcpy(b->p + b->n, le, 4);
+    b->n += 4;
 }
 
 /* ------------------------------------------------------------------ */
