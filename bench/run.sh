@@ -160,14 +160,25 @@ if [ -z "${BENCH_NO_COMPILE:-}" ]; then
     # the largest module of the project's own tests and examples
     big=$(ls -S "$build"/spec/*.wasm "$build"/cli/*.wasm "$out"/*.wasm 2>/dev/null | head -1)
     [ -n "$big" ] && mods="$mods $big"
+    creps=${BENCH_COMPILE_REPS:-9}
+    median_of() { printf '%s\n' "$@" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "NaN"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
     for f in $mods; do
         say "compile speed: $(basename "$f")"
         size=$(stat -c %s "$f")
-        g=$("$micro" compile "$f" 7 | awk '/^compile_ms/ { print $2 }')
-        l=NaN t=NaN
+        # gate and Liftoff alternate, one compile each per round (after one
+        # uncounted warm-up in the same process): this machine's speed
+        # drifts, and alternating keeps the drift out of the ratio
+        gs="" ls=""
+        for r in $(seq 1 "$creps"); do
+            gs="$gs $("$micro" compile "$f" 1 | awk '/^compile_ms/ { print $2 }')"
+            if [ $have_node = 1 ]; then
+                ls="$ls $(node --liftoff --no-wasm-tier-up --liftoff-only --no-wasm-lazy-compilation \
+                    --single-threaded bench/node-compile.mjs "$f" 1 | awk '{ print $2 }')"
+            fi
+        done
+        g=$(median_of $gs) l=NaN t=NaN
         if [ $have_node = 1 ]; then
-            l=$(node --liftoff --no-wasm-tier-up --liftoff-only --no-wasm-lazy-compilation --single-threaded \
-                bench/node-compile.mjs "$f" 7 | awk '{ print $2 }')
+            l=$(median_of $ls)
             t=$(node --no-liftoff --no-wasm-lazy-compilation --single-threaded \
                 bench/node-compile.mjs "$f" 1 | awk '{ print $2 }')
         fi
@@ -265,7 +276,8 @@ if [ -s "$ctab" ]; then
     echo "gate_module_new (bench/micro.c), V8 with --single-threaded"
     echo "--no-wasm-lazy-compilation (bench/node-compile.mjs; a fresh custom section"
     echo "per repetition defeats V8's module cache).  Modules from npm are fetched"
-    echo "at bench time (\`npm pack\`), never committed.  Medians of 7 (TurboFan: 1)."
+    echo "at bench time (\`npm pack\`), never committed.  gate and Liftoff alternate, one"
+    echo "compile each per round after an uncounted warm-up; medians of ${BENCH_COMPILE_REPS:-9} rounds (TurboFan: 1)."
     echo
     echo "| module | size | gate ms | gate MB/s | liftoff ms | liftoff MB/s | gate speed / liftoff | turbofan ms |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
