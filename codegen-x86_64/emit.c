@@ -426,6 +426,12 @@ void x_sse_rr(gc_buf *b, int op, int d, int dst, int src)
     op_rr(b, d ? 0xf2 : 0xf3, 0, OP2(0x0f, (uint8_t)op), dst, src, 0);
 }
 
+/* addss/addsd ... dst, [m]   (F3|F2 0F op /r) */
+void x_sse_rm(gc_buf *b, int op, int d, int dst, xmem m)
+{
+    op_rm(b, d ? 0xf2 : 0xf3, 0, OP2(0x0f, (uint8_t)op), dst, m, 0);
+}
+
 /* andps/andpd, xorps/xorpd ... dst, src   ([66] 0F op /r) */
 void x_sse_pd_rr(gc_buf *b, int op, int d, int dst, int src)
 {

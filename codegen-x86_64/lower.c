@@ -31,7 +31,10 @@
 /* Where a value lives: its slot, a register, a constant, or the CPU flags
    (a comparison result, valid only on top of the stack until the next
    instruction, which either branches on it or materialises it). */
-enum { K_SLOT, K_REG, K_CONST, K_FLAGS };
+/* Where a stack value is: its stack slot, a register, a constant, the
+   flags (a comparison), or still in local k's slot (a local.get not yet
+   loaded; local.set/tee of that local loads it first). */
+enum { K_SLOT, K_REG, K_CONST, K_FLAGS, K_LOCAL };
 
 typedef struct xval {
     uint8_t kind, type;
@@ -209,6 +212,9 @@ static void spill(gc_ctx *c, uint32_t i)
             x_store(&c->buf, 8, v->reg, m);
             s->owner[v->reg] = FREE;
         }
+    } else if (v->kind == K_LOCAL) {
+        x_load(&c->buf, LD_64, 1, RAX, slot((uint32_t)v->k));
+        x_store(&c->buf, 8, RAX, m);
     } else if (v->kind == K_CONST) {
         int64_t k = v->type == GT_I32 || v->type == GT_F32 ? (int64_t)(uint32_t)v->k : v->k;
         if (k >= INT32_MIN && k <= INT32_MAX) {
@@ -276,6 +282,8 @@ static int in_reg(gc_ctx *c, xval *v, uint32_t index)
         r = alloc_xmm(c);
         if (v->kind == K_SLOT) {
             x_movs_load(&c->buf, v->type == GT_F64, r, stack_slot(ST(c), index));
+        } else if (v->kind == K_LOCAL) {
+            x_movs_load(&c->buf, v->type == GT_F64, r, slot((uint32_t)v->k));
         } else {
             x_mov_ri(&c->buf, v->type == GT_F64, RAX,
                      v->type == GT_F64 ? v->k : (int64_t)(uint32_t)v->k);
@@ -285,6 +293,8 @@ static int in_reg(gc_ctx *c, xval *v, uint32_t index)
         r = alloc_gpr(c);
         if (v->kind == K_SLOT)
             x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r, stack_slot(ST(c), index));
+        else if (v->kind == K_LOCAL)
+            x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r, slot((uint32_t)v->k));
         else
             load_const(c, r, v->type, v->k);
     }
@@ -546,6 +556,8 @@ static bool emit_return(gc_ctx *c)
         } else {
             if (v->kind == K_CONST)
                 load_const(c, RAX, v->type, v->k);
+            else if (v->kind == K_LOCAL)
+                x_load(&c->buf, LD_64, 1, RAX, slot((uint32_t)v->k));
             else
                 x_load(&c->buf, LD_64, 1, RAX, stack_slot(s, k));
             x_store(&c->buf, 8, RAX, in_slot(i));
@@ -814,6 +826,8 @@ static bool lower_alu(gc_ctx *c, int op, int w)
     int ra = pop_reg(c);
     if (fits_imm(&b)) {
         x_alu_ri(&c->buf, op, w, ra, (int32_t)b.k);
+    } else if (b.kind == K_LOCAL) {
+        x_alu_rm(&c->buf, op, w, ra, slot((uint32_t)b.k));
     } else {
         int rb = in_reg(c, &b, ST(c)->nvals + 1);
         x_alu_rr(&c->buf, op, w, ra, rb);
@@ -843,6 +857,8 @@ static bool lower_cmp(gc_ctx *c, int cc, int w)
     int ra = pop_reg(c);
     if (fits_imm(&b)) {
         x_alu_ri(&c->buf, ALU_CMP, w, ra, (int32_t)b.k);
+    } else if (b.kind == K_LOCAL) {
+        x_alu_rm(&c->buf, ALU_CMP, w, ra, slot((uint32_t)b.k));
     } else {
         int rb = in_reg(c, &b, ST(c)->nvals + 1);
         x_alu_rr(&c->buf, ALU_CMP, w, ra, rb);
@@ -978,10 +994,17 @@ static bool lower_bitcount(gc_ctx *c, uint16_t op, int w)
 static bool lower_fbin(gc_ctx *c, int op, int d)
 {
     uint8_t t = d ? GT_F64 : GT_F32;
-    int xb = pop_reg(c);
+    xval b = pop(c);
     int xa = pop_reg(c);
-    x_sse_rr(&c->buf, op, d, xa, xb);
-    release(c, t, xb);
+    if (b.kind == K_LOCAL) {
+        x_sse_rm(&c->buf, op, d, xa, slot((uint32_t)b.k));
+    } else if (b.kind == K_SLOT) {
+        x_sse_rm(&c->buf, op, d, xa, stack_slot(ST(c), ST(c)->nvals + 1));
+    } else {
+        int xb = in_reg(c, &b, ST(c)->nvals + 1);
+        x_sse_rr(&c->buf, op, d, xa, xb);
+        release(c, t, xb);
+    }
     return push_reg(c, t, xa);
 }
 
@@ -1173,6 +1196,8 @@ static bool lower_convert(gc_ctx *c, uint16_t op)
 static bool lower_local_get(gc_ctx *c, uint32_t i)
 {
     uint8_t t = c->v->locals[i];
+    if (t == GT_I32 || t == GT_I64 || is_fp(t))
+        return push_val(c, K_LOCAL, t, -1, i);      /* loaded where it is used */
     if (is_fp(t)) {
         int x = alloc_xmm(c);
         x_movs_load(&c->buf, t == GT_F64, x, slot(i));
@@ -1580,6 +1605,10 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
     case GOP_LOCAL_SET:
     case GOP_LOCAL_TEE: {
         xval v = pop(c);
+        /* values still reading this local get its old value first */
+        for (uint32_t k = 0; k < s->nvals; k++)
+            if (s->vals[k].kind == K_LOCAL && s->vals[k].k == (int64_t)ins->imm.index)
+                spill(c, k);
         store_local(c, ins->imm.index, &v);
         if (op == GOP_LOCAL_TEE) {
             if (v.kind == K_REG)

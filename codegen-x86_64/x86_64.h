@@ -102,6 +102,7 @@ void x_patch32(gc_buf *b, size_t field, size_t target);
 
 /* Scalar floating point: d = 1 for f64 (F2 prefix), 0 for f32 (F3). */
 void x_sse_rr(gc_buf *b, int op, int d, int dst, int src);       /* addsd dst, src ... */
+void x_sse_rm(gc_buf *b, int op, int d, int dst, xmem m);        /* addsd xmm, [m] ... */
 void x_sse_pd_rr(gc_buf *b, int op, int d, int dst, int src);    /* andps/andpd ... (packed) */
 void x_movs_load(gc_buf *b, int d, int dst, xmem m);            /* movss/movsd xmm, [m] */
 void x_movs_store(gc_buf *b, int d, int src, xmem m);           /* movss/movsd [m], xmm */

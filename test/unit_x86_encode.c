@@ -467,6 +467,11 @@ static void floats(void **state)
                     x_movs_store(&buf, d, a, mm);
                     snprintf(want, sizeof want, "mov%s %s, xmm%d", sfx, m, a);
                     expect(want);
+                    for (size_t k = 0; k < 4; k++) {     /* add, sub, mul, div */
+                        x_sse_rm(&buf, ar[k].op, d, a, mm);
+                        snprintf(want, sizeof want, "%s%s xmm%d, %s", ar[k].n, sfx, a, m);
+                        expect(want);
+                    }
                 }
             }
         }
