@@ -24,7 +24,7 @@ HDRS    := libgate.h $(wildcard */*.h) compiler/opcodes.def
 UNIT_SRC  := $(wildcard test/unit_*.c)
 UNIT_BIN  := $(UNIT_SRC:test/%.c=$(BUILD)/test/%)
 
-.PHONY: all lib deps deps-arm64 test unit spec asan demo bench fuzz fuzz-smoke clean install examples
+.PHONY: all lib deps deps-arm64 test test-bins check-arm64 unit spec asan demo bench fuzz fuzz-smoke clean install examples
 
 all: $(BUILD)/libgate.a $(BUILD)/libgate.so $(BUILD)/gate
 
@@ -84,11 +84,21 @@ test: deps
 	@$(MAKE) --no-print-directory -s all $(UNIT_BIN) $(BUILD)/spec-runner examples
 	@bash test/run-all.sh $(BUILD)
 
+# Everything the test scripts run, for one BUILD (also the cross build).
+test-bins: all $(UNIT_BIN) $(BUILD)/spec-runner
+
+# The aarch64 build (gcc-aarch64-linux-gnu, Debian's arm64 -dev packages),
+# tested under qemu-aarch64 on this machine.
+ARM64_BUILD ?= build/arm64
+check-arm64: deps-arm64
+	@$(MAKE) --no-print-directory -s CC=aarch64-linux-gnu-gcc BUILD=$(ARM64_BUILD) test-bins
+	@bash test/run-arm64.sh $(ARM64_BUILD)
+
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything, tested.
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" ARM64=0 test
 
 # The README's main command: decode, validate and summarise a module.
 demo: deps all

@@ -20,6 +20,10 @@
 
 #include "runtime.h"
 
+#if !defined(__x86_64__)
+char rt_no_host_stub[1];
+#endif
+
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 /* A trap or exit leaves C frames (helpers, host functions) on the wasm
@@ -191,7 +195,7 @@ static gate_status add_host(gate_imports *imp, const char *module, const char *n
     }
     it->kind = GATE_EXTERN_FUNC;
     it->host = h;
-    it->fr.code = (void *)gate_host_stub_x86_64;
+    it->fr.code = RT_HOST_STUB;
     it->fr.vm = h;
     it->fr.sig = rt_sig_id(imp->eng, &h->type);
     return GATE_OK;
@@ -330,7 +334,7 @@ static bool bind_any(gate_instance *inst, const rt_host *tmpl, const gd_import *
     hs[n] = h;
     inst->nhosts = n + 1;
     gate_funcref *fr = &inst->host_frs[im->index];
-    fr->code = (void *)gate_host_stub_x86_64;
+    fr->code = RT_HOST_STUB;
     fr->vm = h;
     fr->sig = inst->mod->sigids[inst->mod->info.funcs[im->index].type];
     inst->funcs[im->index] = fr;
@@ -886,7 +890,7 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
     rt_vm *prev = rt_entry_vm;
     uintptr_t saved_sp = inst->vm.host_sp;
     set_limits(&inst->vm, stack);
-    if (fr->code != (void *)gate_host_stub_x86_64)
+    if (fr->code != RT_HOST_STUB)
         set_limits((rt_vm *)fr->vm, stack);
     rt_entry_vm = &inst->vm;
     memset(&inst->vm.trap, 0, sizeof inst->vm.trap);
@@ -896,6 +900,7 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
     /* stress testing stops a call at most this many times (deep recursion
        would otherwise make every stop walk the whole stack) */
     inst->vm.stress_left = 16;
+#if defined(__x86_64__)
     uint32_t rc = gate_enter_x86_64(&inst->vm, fr->code, area, n,
                                     prev ? NULL : stack + STACK_GUARD + tls_stack_size, fr->vm);
     rt_entry_vm = prev;
@@ -903,6 +908,14 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
     if (rc == 3)
         inst->susp.entry_func = entry_func;
     return finish(inst, rc, stack, prev != NULL, err);
+#else
+    /* not reached: without a backend for this host, instantiation fails */
+    (void)area, (void)n, (void)entry_func, (void)finish;
+    rt_entry_vm = prev;
+    inst->vm.host_sp = saved_sp;
+    err_set(err, GATE_ERR_TARGET, "no backend runs on this host yet%s%s", "", "");
+    return GATE_ERR_TARGET;
+#endif
 }
 
 /* What a return from the entry trampoline means. */

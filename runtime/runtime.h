@@ -241,6 +241,14 @@ uint32_t gate_enter_x86_64(rt_vm *entry_vm, void *code, uint64_t *area, uint64_t
                            void *stack_top, void *callee_vm);
 void gate_trap_exit_x86_64(rt_vm *entry_vm, uint32_t status);
 void gate_host_stub_x86_64(void);
+/* What a host function's table entry points to: the host ISA's stub; on
+   hosts without a backend yet, a marker never jumped to. */
+#if defined(__x86_64__)
+#define RT_HOST_STUB ((void *)gate_host_stub_x86_64)
+#else
+extern char rt_no_host_stub[1];
+#define RT_HOST_STUB ((void *)rt_no_host_stub)
+#endif
 void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
                        uintptr_t fp);
 

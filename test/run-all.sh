@@ -18,9 +18,23 @@ SPEC_RESULTS="$build/spec-results-stress.tsv" bash test/spec.sh "$build" --stres
     | tee "$build/spec3.log" | grep -v '\.wast  *[0-9]* passed, 0 failed'
 echo "== gate command and WASI"
 bash test/run-cli.sh "$build" | tee "$build/cli.log" | grep -v '^ok '
+logs="unit spec spec2 spec3 cli"
+# the aarch64 build under qemu (ARM64=0 leaves it out, as `make asan` does)
+if [ "${ARM64:-1}" = 1 ]; then
+    echo "== aarch64 build, under qemu-aarch64"
+    if bash tools/deps.sh --arm64 > "$build/arm64-deps.log" 2>&1 &&
+       make --no-print-directory -s CC=aarch64-linux-gnu-gcc BUILD="$build/arm64" \
+           EXTRA_CFLAGS="${EXTRA_CFLAGS:-}" test-bins > "$build/arm64-build.log" 2>&1; then
+        bash test/run-arm64.sh "$build/arm64" | tee "$build/arm64.log" | grep -v '^unit_\|\.wast  *[0-9]* passed, 0 failed'
+    else
+        tail -5 "$build/arm64-deps.log" "$build/arm64-build.log" 2>/dev/null
+        echo "arm64: 0 passed, 1 failed, 0 skipped (the cross build failed)" | tee "$build/arm64.log"
+    fi
+    logs="$logs arm64"
+fi
 num() { sed -n "s/.* \([0-9][0-9]*\) $1.*/\1/p" <<<"$2"; }
 tp=0 tf=0 ts=0
-for log in unit spec spec2 spec3 cli; do
+for log in $logs; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs cmocka unit-test binaries; prints "unit: N passed, N failed".
 # A binary that dies without its summary counts as one failure.
+# RUN_WRAP (e.g. "qemu-aarch64") runs each binary through an emulator.
 set -uo pipefail
 passed=0 failed=0
 for t in "$@"; do
-    out=$("$t" 2>&1); rc=$?
+    out=$(${RUN_WRAP:-} "$t" 2>&1); rc=$?
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -1)
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -1)
     if [ -z "$p" ] && [ -z "$f" ]; then

@@ -32,4 +32,5 @@ for w in "$spec"/*.wast; do
     fi
     jsons+=("$j")
 done
-exec "$build/spec-runner" --results "${SPEC_RESULTS:-$build/spec-results.tsv}" "${failed[@]}" "$@" "${jsons[@]}"
+# SPEC_WRAP (e.g. "qemu-aarch64") runs the runner through an emulator
+exec ${SPEC_WRAP:-} "$build/spec-runner" --results "${SPEC_RESULTS:-$build/spec-results.tsv}" "${failed[@]}" "$@" "${jsons[@]}"

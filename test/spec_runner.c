@@ -24,11 +24,12 @@
 #include "data/spectest_wasm.h"
 
 enum {
-    SKIP_TEXT, SKIP_NOCODE, SKIP_NREASONS
+    SKIP_TEXT, SKIP_NOCODE, SKIP_NOHOST, SKIP_NREASONS
 };
 static const char *const skip_reason[SKIP_NREASONS] = {
     "text format",
     "module not compiled: SIMD is not in the backends yet",
+    "not run: no backend runs on this host yet (ARM64: issue 7); modules only decoded and validated",
 };
 
 typedef struct counts {
@@ -394,7 +395,9 @@ static int run_file(gate_engine *eng, const char *json_path, counts *c)
     gate_error err;
     gate_module *sm = gate_module_new(eng, spectest_wasm, sizeof spectest_wasm, &err);
     gate_instance *si = sm ? gate_instance_new(sm, NULL, NULL, &err) : NULL;
-    if (!si) {
+    /* a host without a backend: decode and validate everything, run nothing */
+    int nohost = !si && sm && err.status == GATE_ERR_TARGET;
+    if (!si && !nohost) {
         printf("FAIL %s: spectest module: %s\n", src, err.message);
         c->failed++;
         gate_module_free(sm);
@@ -402,7 +405,8 @@ static int run_file(gate_engine *eng, const char *json_path, counts *c)
         js_free(root);
         return 0;
     }
-    gate_imports_instance(f.imp, "spectest", si, &err);
+    if (si)
+        gate_imports_instance(f.imp, "spectest", si, &err);
 
     for (size_t i = 0; i < cmds->n; i++) {
         const js *cmd = &cmds->items[i];
@@ -415,6 +419,20 @@ static int run_file(gate_engine *eng, const char *json_path, counts *c)
         if (!type) {
             printf("FAIL %s: command %zu has no type\n", src, i);
             c->failed++;
+            continue;
+        }
+        if (nohost && strcmp(type, "assert_invalid") && strcmp(type, "assert_malformed")) {
+            if (!strcmp(type, "module") && file && !(mtype && strcmp(mtype, "binary"))) {
+                if (check_module(eng, dir, file, &err) == GATE_OK) {
+                    c->passed++;
+                } else {
+                    c->failed++;
+                    fail_line(src, line, type, "module rejected", &err);
+                }
+            } else {
+                int textual = mtype && strcmp(mtype, "binary");
+                skip(c, textual || (!strcmp(type, "module") && !file) ? SKIP_TEXT : SKIP_NOHOST);
+            }
             continue;
         }
         if (!strcmp(type, "module")) {
