@@ -10,29 +10,33 @@
 
 #include "x86_64.h"
 
-/* An instruction is assembled in a local buffer, then copied to the code
-   in one go (stores to a local array do not alias the gc_buf, so nothing
-   is reloaded between bytes).  GC_RED_ZONE covers the 16-byte copy. */
+/* An instruction is written through a local cursor, and the buffer's
+   length is set once at the end (byte stores through the cursor cannot
+   make the compiler reload the gc_buf between bytes).  GC_RED_ZONE
+   guarantees the room. */
 typedef struct xi {
-    uint8_t b[16];
-    unsigned n;
+    uint8_t *p;
 } xi;
+
+static inline xi xi_at(gc_buf *b)
+{
+    return (xi){ b->p + b->n };
+}
 
 static inline void xi_u8(xi *i, uint8_t v)
 {
-    i->b[i->n++] = v;
+    *i->p++ = v;
 }
 
 static inline void xi_u32(xi *i, uint32_t v)
 {
-    memcpy(i->b + i->n, &v, 4);   /* little-endian host (x86-64, arm64) */
-    i->n += 4;
+    memcpy(i->p, &v, 4);          /* little-endian host (x86-64, arm64) */
+    i->p += 4;
 }
 
 static inline void xi_put(gc_buf *b, const xi *i)
 {
-    memcpy(b->p + b->n, i->b, 16);
-    b->n += i->n;
+    b->n = (size_t)(i->p - b->p);
 }
 
 /* REX: W = 64-bit operand, R = ModRM.reg bit 3, X = SIB.index bit 3,
@@ -55,7 +59,7 @@ static inline void xi_rex(xi *i, int w, int reg, int index, int base, int byte)
 
 static void rex(gc_buf *b, int w, int reg, int index, int base, int byte)
 {
-    xi i = { .n = 0 };
+    xi i = xi_at(b);
     xi_rex(&i, w, reg, index, base, byte);
     xi_put(b, &i);
 }
@@ -94,7 +98,7 @@ static bool fits8(int64_t v)
 static void op_rr(gc_buf *b, uint8_t prefix, int w, const uint8_t *op, int nop, int reg,
                   int rm, int byte)
 {
-    xi i = { .n = 0 };
+    xi i = xi_at(b);
     if (prefix)
         xi_u8(&i, prefix);
     xi_rex(&i, w, reg, -1, rm, byte);
@@ -108,7 +112,7 @@ static void op_rr(gc_buf *b, uint8_t prefix, int w, const uint8_t *op, int nop, 
 static void op_rm(gc_buf *b, uint8_t prefix, int w, const uint8_t *op, int nop, int reg,
                   xmem m, int byte)
 {
-    xi i = { .n = 0 };
+    xi i = xi_at(b);
     if (prefix)
         xi_u8(&i, prefix);
     xi_rex(&i, w, reg, m.index, m.base, byte);
@@ -384,6 +388,14 @@ size_t x_lea_rip(gc_buf *b, int dst)
     gc_u8(b, (uint8_t)(0x05 | (dst & 7) << 3));
     gc_u32(b, 0);
     return b->n - 4;
+}
+
+/* rep stosq   (F3 REX.W AB): rcx qwords of rax to [rdi], upwards */
+void x_rep_stosq(gc_buf *b)
+{
+    gc_u8(b, 0xf3);
+    gc_u8(b, 0x48);
+    gc_u8(b, 0xab);
 }
 
 /* jmp rel32 (E9) */

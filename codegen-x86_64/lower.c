@@ -1378,8 +1378,16 @@ static bool x_begin_func(gc_ctx *c)
         x_load(&c->buf, LD_64, 1, RAX, in_slot(i));
         x_store(&c->buf, 8, RAX, slot(i));
     }
-    if (s->nlocals > ft->nparams) {
+    uint32_t nzero = s->nlocals - ft->nparams;
+    if (nzero > 0)
         x_alu_rr(&c->buf, ALU_XOR, 0, RAX, RAX);
+    if (nzero > 8) {
+        /* lea rdi, [lowest slot]; mov ecx, n; rep stosq (nothing is
+           allocated in rdi or rcx yet) */
+        x_lea(&c->buf, 1, RDI, slot(s->nlocals - 1));
+        x_mov_ri(&c->buf, 0, RCX, nzero);
+        x_rep_stosq(&c->buf);
+    } else {
         for (uint32_t i = ft->nparams; i < s->nlocals; i++)
             x_store(&c->buf, 8, RAX, slot(i));
     }

@@ -70,7 +70,8 @@ void x_load(gc_buf *b, int kind, int w, int dst, xmem m);        /* mov/movzx/mo
 void x_store(gc_buf *b, int bytes, int src, xmem m);             /* 1, 2, 4, 8 */
 void x_store_i32(gc_buf *b, int bytes, int32_t imm, xmem m);     /* 4 or 8 (sign-ext) */
 void x_lea(gc_buf *b, int w, int dst, xmem m);
-size_t x_lea_rip(gc_buf *b, int dst);                          /* lea dst, [rip+rel32] */
+size_t x_lea_rip(gc_buf *b, int dst);
+void x_rep_stosq(gc_buf *b);                                    /* rcx x rax -> [rdi] */                          /* lea dst, [rip+rel32] */
 void x_shift_cl(gc_buf *b, int op, int w, int dst);
 void x_shift_ri(gc_buf *b, int op, int w, int dst, uint8_t imm);
 void x_imul_rr(gc_buf *b, int w, int dst, int src);

@@ -395,6 +395,8 @@ static void branches(void **state)
             expect(want);
         }
     }
+    x_rep_stosq(&buf);
+    expect("rep stosq qword ptr [rdi], rax");
     size_t f = x_jmp32(&buf);
     x_patch32(&buf, f, 0);
     expect("jmp 0x1000");
