@@ -151,6 +151,23 @@ medians "$times" > "$out/medians.tsv"
 medians "$itimes" > "$out/imedians.tsv"
 med() { awk -F'\t' -v p="$1" -v e="$2" '$1 == p && $2 == e { print $3 }' "$3"; }
 
+# ---- safe-point cost in instructions (callgrind: repeatable, no noise) -----
+sptab=$out/sp-instr.tsv
+: > "$sptab"
+if command -v valgrind > /dev/null && [ -z "${BENCH_NO_CALLGRIND:-}" ]; then
+    say "safe-point cost in executed instructions (callgrind, scale 1)"
+    for p in $progs; do
+        irs=""
+        for flag in "" --no-loop-checks; do
+            ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+                 "$gate" run --no-cache $flag "$out/$p.wasm" 1 2>&1 > /dev/null |
+                 sed -n 's/.*refs: *//p' | tr -d ,)
+            irs="$irs ${ir:-NaN}"
+        done
+        printf '%s\t%s\t%s\n' "$p" $irs >> "$sptab"
+    done
+fi
+
 # ---- compile speed ---------------------------------------------------------
 ctab=$out/compile.tsv
 : > "$ctab"
@@ -266,6 +283,18 @@ for p in $progs; do
 done
 echo "| **geometric mean** | | | **$(geo gate gate-nochecks)** |"
 echo
+if [ -s "$sptab" ]; then
+    echo "Instructions executed, counted by callgrind (whole process, scale 1): the"
+    echo "same comparison without timing noise."
+    echo
+    echo "| program | with loop checks | without | ratio |"
+    echo "|---|---:|---:|---:|"
+    while IFS=$'\t' read -r p a b; do
+        echo "| $p | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "—" }') |"
+    done < "$sptab"
+    echo "| **geometric mean** | | | **$(awk -F'\t' '$3 > 0 { s += log($2 / $3); n++ } END { if (n) printf "%.3f", exp(s / n) }' "$sptab")** |"
+    echo
+fi
 if [ -n "$interp_note" ]; then
     echo "## An interpreter"
     echo
@@ -368,7 +397,7 @@ fi
 echo
 echo "libgate vs peers ($report, chart $svg):"
 echo "  execution, geometric mean: gate/native $(geo gate native), gate/liftoff $(geo gate liftoff), gate/turbofan $(geo gate turbofan); worst vs liftoff $(maxr gate liftoff)"
-echo "  safe-point cost (loop checks), geometric mean: $(geo gate gate-nochecks)"
+echo "  safe-point cost (loop checks), geometric mean: time $(geo gate gate-nochecks)$([ -s "$sptab" ] && awk -F'\t' '$3 > 0 { s += log($2 / $3); n++ } END { if (n) printf ", instructions %.3f", exp(s / n) }' "$sptab")"
 if [ -s "$ctab" ]; then
     while IFS=$'\t' read -r name size g l t; do
         echo "  compile $name: gate $g ms, liftoff $l ms, turbofan $t ms (gate speed / liftoff $(ratio "$l" "$g"))"
