@@ -139,9 +139,9 @@ fi
 # median per (program, engine)
 medians() {
     awk -F'\t' '{ k = $1 "\t" $2; v[k] = v[k] " " $4 }
-        END { for (k in v) { n = split(v[k], a, " "); m = 0; nan = 0
-                for (i = 1; i <= n; i++) if (a[i] == "NaN") nan = 1
-                if (nan) { print k "\tNaN"; continue }
+        END { for (k in v) { n0 = split(v[k], a0, " "); n = 0
+                for (i = 1; i <= n0; i++) if (a0[i] != "NaN") a[++n] = a0[i]
+                if (!n) { print k "\tNaN"; continue }
                 for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
                     if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
                 m = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
@@ -266,7 +266,7 @@ done
 echo "| **geometric mean** | | | | | | **$(geo gate native)** | **$(geo gate liftoff)** | **$(geo gate turbofan)** |"
 echo
 echo "Worst single program against Liftoff: $(maxr gate liftoff).  Liftoff against native: $(geo liftoff native); TurboFan against native: $(geo turbofan native)."
-[ -n "$bad_out" ] && echo && echo "**Output differed from native (not timed):**$bad_out"
+[ -n "$bad_out" ] && echo && echo "**Runs that failed (a crash, or output that differed from native), left out of the medians:**$(echo $bad_out | tr ' ' '\n' | sort | uniq -c | awk '{ printf " %s (%dx)", $2, $1 }')"
 [ -n "$node_crash" ] && echo && echo "node crashed (SIGSEGV, status 139) and was run again in:$(echo $node_crash | tr ' ' '\n' | sort | uniq -c | awk '{ printf " %s (%dx)", $2, $1 }')."
 echo
 echo "## Safe-point cost"
