@@ -299,7 +299,6 @@ gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
     mod->refs = 1;
     mod->bytes = copy;
     mod->size = len;
-    mod->hash = XXH3_64bits(copy, len);
     /* the compiler validates each function as it lowers it; a module it
        cannot compile (yet) is validated on its own */
     if (!gd_decode(&mod->info, &eng->alloc, copy, len, &eng->lim, err) ||
@@ -330,9 +329,18 @@ void gate_module_free(gate_module *mod)
     gx_free(&a, mod, sizeof *mod);
 }
 
+uint64_t rt_module_hash(gate_module *mod)
+{
+    if (!mod->has_hash) {
+        mod->hash = XXH3_64bits(mod->bytes, mod->size);
+        mod->has_hash = true;
+    }
+    return mod->hash;
+}
+
 uint64_t gate_module_hash(const gate_module *mod)
 {
-    return mod->hash;
+    return rt_module_hash((gate_module *)mod);
 }
 
 uint32_t gate_module_import_count(const gate_module *mod)

@@ -77,7 +77,7 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
     put32(b + 12, (uint32_t)t);
     put32(b + 16, COMPILER_VERSION);
     put32(b + 20, code_options(mod));
-    put64(b + 24, mod->hash);
+    put64(b + 24, rt_module_hash((gate_module *)mod));
     put64(b + 32, mod->size);
     put64(b + 40, c->size);
     put32(b + 48, c->nfuncs);
@@ -177,6 +177,7 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
     mod->bytes = copy;
     mod->size = (size_t)msize;
     mod->hash = get64(b + 24);
+    mod->has_hash = true;
     if (!gd_decode(&mod->info, &eng->alloc, copy, (size_t)msize, &eng->lim, err)) {
         gate_module_free(mod);
         return NULL;

@@ -25,7 +25,8 @@ struct gate_module {
     int refs;                   /* the handle, plus one per instance */
     uint8_t *bytes;             /* private copy of the module */
     size_t size;
-    uint64_t hash;              /* xxh64, seed 0 */
+    uint64_t hash;              /* XXH3-64 of bytes, once has_hash (rt_module_hash) */
+    bool has_hash;
     gd_module info;
     gc_code code;               /* compiled for the host, when it could be */
     uint8_t *exec;              /* code mapped read+execute */
@@ -41,6 +42,9 @@ struct gate_module {
     size_t image_len;
 };
 void rt_module_image_free(gate_module *mod);
+/* The module hash, computed on first use (restoring a big snapshot need
+   not pay for it). */
+uint64_t rt_module_hash(gate_module *mod);
 
 /* A function reference: what tables hold and ref.func yields (FR_*). */
 typedef struct gate_funcref {

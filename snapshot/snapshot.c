@@ -489,7 +489,7 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
     gs_u32(&b, inst->susp.active ? 1 : 0);
     gs_u32(&b, inst->susp.active ? inst->susp.entry_func : GATE_NO_FUNC);
     gs_u32(&b, inst->susp.reason);
-    gs_u64(&b, mod->hash);
+    gs_u64(&b, rt_module_hash((gate_module *)mod));
     custom(&o, "gate.state", &b);
     /* gate.stack */
     b.n = 0;
