@@ -33,6 +33,7 @@ static const char usage_text[] =
     "      --suspend-after=DURATION --snapshot=FILE   stop after DURATION (250ms,\n"
     "                         2s, ...) or on SIGINT/SIGTERM, save, exit with 75\n"
     "      --fuel=N --snapshot=FILE   stop after N units of work (deterministic)\n"
+    "      --no-loop-checks   no stop checks at loop headers (measurement only)\n"
     "  resume [--suspend-after=DUR] [--fuel=N] [--snapshot=FILE2] FILE\n"
     "                         continue a program saved by run --snapshot\n"
     "  compile [--target x86_64|arm64] [--explicit-bounds] PROG.wasm -o PROG.gobj\n"

@@ -45,7 +45,7 @@ static int usage_run(void)
 {
     fprintf(stderr, "usage: gate run [--invoke NAME] [--dir HOST[::GUEST]] [--env K=V]\n"
                     "                [--max-memory-pages N] [--stack-size BYTES] [--explicit-bounds]\n"
-                    "                [--cache-dir DIR | --no-cache]\n"
+                    "                [--cache-dir DIR | --no-cache] [--no-loop-checks]\n"
                     "                [--suspend-after=DURATION] [--fuel=N] [--snapshot=FILE]\n"
                     "                PROG.wasm|PROG.gobj [ARGS...]\n");
     return 2;
