@@ -53,20 +53,9 @@ void gs_reserve(gs_buf *b, size_t n)
 
 void gs_bytes(gs_buf *b, const void *p, size_t n)
 {
+    gs_reserve(b, n);
     if (b->oom)
         return;
-    if (b->cap - b->n < n) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap - b->n < n)
-            cap *= 2;
-        uint8_t *np = gx_realloc(&b->alloc, b->p, b->cap, cap);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
     if (n)
         memcpy(b->p + b->n, p, n);
     b->n += n;

@@ -6,11 +6,23 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "../compiler/compiler.h"
+
+/* An immediate as capstone prints it: 0..9 in decimal, larger magnitudes
+   in hex (the encoder tests compare against capstone's text). */
+static inline void num(char *out, size_t n, int64_t v)
+{
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    if (mag <= 9)
+        snprintf(out, n, "%s%llu", v < 0 ? "-" : "", (unsigned long long)mag);
+    else
+        snprintf(out, n, "%s0x%llx", v < 0 ? "-" : "", (unsigned long long)mag);
+}
 
 /* A growable byte buffer that builds modules. */
 typedef struct mb {

@@ -48,15 +48,6 @@ static const char *const shift_names[4] = { "lsl", "lsr", "asr", "ror" };
 static const char *const ext_names[8] = { "uxtb", "uxth", "uxtw", "uxtx",
                                           "sxtb", "sxth", "sxtw", "sxtx" };
 
-/* capstone prints 0..9 in decimal, larger magnitudes in hex */
-static void num(char *out, size_t n, int64_t v)
-{
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    if (mag <= 9)
-        snprintf(out, n, "%s%llu", v < 0 ? "-" : "", (unsigned long long)mag);
-    else
-        snprintf(out, n, "%s0x%llx", v < 0 ? "-" : "", (unsigned long long)mag);
-}
 
 /* ... and unsigned values (addresses, bitmask immediates) the same way */
 static void unum(char *out, size_t n, uint64_t v)

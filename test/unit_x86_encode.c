@@ -26,15 +26,6 @@ static const char *const r8n[16] = { "al", "cl", "dl", "bl", "spl", "bpl", "sil"
 static const int32_t disps[] = { 0, 1, -1, 127, -128, 128, -129, INT32_MAX, INT32_MIN };
 static const int32_t imms[] = { 0, 1, -1, 127, -128, 128, -129, INT32_MAX, INT32_MIN };
 
-/* capstone prints 0..9 in decimal, larger magnitudes in hex */
-static void num(char *out, size_t n, int64_t v)
-{
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    if (mag <= 9)
-        snprintf(out, n, "%s%llu", v < 0 ? "-" : "", (unsigned long long)mag);
-    else
-        snprintf(out, n, "%s0x%llx", v < 0 ? "-" : "", (unsigned long long)mag);
-}
 
 static void mem(char *out, size_t n, const char *size, xmem m)
 {
