@@ -124,7 +124,10 @@ typedef struct gate_config {
     void *alloc_ud;
     gate_target target;       /* code to produce                            */
     gate_bounds_mode bounds;
-    int deterministic;        /* canonicalise NaNs [planned]                */
+    int deterministic;        /* 1: every NaN a float operation produces is
+                                 the canonical positive quiet NaN, so
+                                 programs that look at NaN bits behave the
+                                 same on every CPU (docs/c-api.md)        */
     int safepoint_checks;     /* 1 (default): stop checks at loop headers;
                                  0: none there (for measuring their cost
                                  only: a loop without a call can then not

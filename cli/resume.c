@@ -2,7 +2,7 @@
  * resume.c - `gate resume`: continue a program saved by `gate run
  * --snapshot` (or by gate_snapshot_save) where it stopped.
  *
- *   gate resume [--suspend-after=DUR] [--fuel=N] [--snapshot=FILE2] FILE
+ *   gate resume [--suspend-after=DUR] [--fuel=N] [--deterministic] [--snapshot=FILE2] FILE
  *
  * The WASI state (arguments, environment, preopens, open files and their
  * offsets) comes from the snapshot.  If the program is stopped again
@@ -16,7 +16,7 @@
 
 static int usage_resume(void)
 {
-    fprintf(stderr, "usage: gate resume [--suspend-after=DURATION] [--fuel=N] [--snapshot=FILE2] "
+    fprintf(stderr, "usage: gate resume [--suspend-after=DURATION] [--fuel=N] [--deterministic] [--snapshot=FILE2] "
                     "FILE\n");
     return 2;
 }
@@ -37,7 +37,9 @@ int cli_resume(int argc, char **argv)
             cfg.fuel = 1;
             continue;
         }
-        if (!strncmp(o, "--snapshot=", 11))
+        if (!strcmp(o, "--deterministic"))
+            cfg.deterministic = 1;
+        else if (!strncmp(o, "--snapshot=", 11))
             snapshot = o + 11;
         else if (!strcmp(o, "--snapshot") && i + 1 < argc)
             snapshot = argv[++i];

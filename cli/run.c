@@ -11,6 +11,7 @@
  *     --cache-dir DIR        where compiled objects are kept (default
  *                            $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate)
  *     --no-cache             always compile
+ *     --deterministic        NaN results canonicalised (the same bits on every CPU)
  *     --no-loop-checks       no stop checks at loop headers (for measuring
  *                            what they cost; implies --no-cache)
  *     --suspend-after=DUR    stop the program after DUR (e.g. 250ms, 2s) ...
@@ -45,7 +46,7 @@ static int usage_run(void)
 {
     fprintf(stderr, "usage: gate run [--invoke NAME] [--dir HOST[::GUEST]] [--env K=V]\n"
                     "                [--max-memory-pages N] [--stack-size BYTES] [--explicit-bounds]\n"
-                    "                [--cache-dir DIR | --no-cache] [--no-loop-checks]\n"
+                    "                [--cache-dir DIR | --no-cache] [--no-loop-checks] [--deterministic]\n"
                     "                [--suspend-after=DURATION] [--fuel=N] [--snapshot=FILE]\n"
                     "                PROG.wasm|PROG.gobj [ARGS...]\n");
     return 2;
@@ -83,14 +84,15 @@ static const char *cache_dir(const char *opt, char *buf, size_t size)
  * then stored (atomically) for next time.
  */
 static gate_module *load_cached(gate_engine *eng, const char *dir, const uint8_t *bytes,
-                                size_t len, bool explicit_bounds, bool fuel, gate_error *err)
+                                size_t len, bool explicit_bounds, bool fuel, bool det,
+                                gate_error *err)
 {
     if (!dir || (len >= 8 && !memcmp(bytes, "GATEOBJ", 8)))
         return cli_load(eng, bytes, len, err);
     char path[4200];
     unsigned long long h = XXH3_64bits(bytes, len);
-    snprintf(path, sizeof path, "%s/%016llx-x86_64-%s%s.gobj", dir, h,
-             explicit_bounds ? "explicit" : "guard", fuel ? "-fuel" : "");
+    snprintf(path, sizeof path, "%s/%016llx-x86_64-%s%s%s.gobj", dir, h,
+             explicit_bounds ? "explicit" : "guard", fuel ? "-fuel" : "", det ? "-det" : "");
     size_t olen;
     FILE *f = fopen(path, "rb");
     if (f) {
@@ -295,6 +297,10 @@ int cli_run(int argc, char **argv)
             no_cache = true;
             continue;
         }
+        if (!strcmp(o, "--deterministic")) {
+            cfg.deterministic = 1;
+            continue;
+        }
         if (!strcmp(o, "--no-loop-checks")) {
             cfg.safepoint_checks = 0;
             no_cache = true;
@@ -363,7 +369,8 @@ int cli_run(int argc, char **argv)
     if (!eng)
         goto out;
     mod = load_cached(eng, no_cache ? NULL : cache_dir(cache_opt, cache_buf, sizeof cache_buf),
-                      bytes, len, cfg.bounds == GATE_BOUNDS_EXPLICIT, cfg.fuel != 0, &err);
+                      bytes, len, cfg.bounds == GATE_BOUNDS_EXPLICIT, cfg.fuel != 0,
+                      cfg.deterministic != 0, &err);
     if (!mod) {
         cli_report(prog, &err);
         rc = 1;

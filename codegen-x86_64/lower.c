@@ -991,6 +991,23 @@ static bool lower_bitcount(gc_ctx *c, uint16_t op, int w)
 
 /* ---- floating point ------------------------------------------------------ */
 
+/*
+ * Deterministic mode: a NaN result becomes the canonical positive quiet
+ * NaN (x86 makes negative ones, ARM64 positive ones, and they propagate
+ * payloads differently):
+ *     ucomis x, x; jnp 1f; mov rax, canonical; movq x, rax; 1:
+ */
+static void canon_nan(gc_ctx *c, int d, int x)
+{
+    if (!c->deterministic)
+        return;
+    x_ucomis(&c->buf, d, x, x);
+    size_t ok = x_jcc32(&c->buf, CC_NP);
+    x_mov_ri(&c->buf, d, RAX, d ? (int64_t)0x7ff8000000000000 : 0x7fc00000);
+    x_movd_xr(&c->buf, d, x, RAX);
+    x_patch32(&c->buf, ok, c->buf.n);
+}
+
 static bool lower_fbin(gc_ctx *c, int op, int d)
 {
     uint8_t t = d ? GT_F64 : GT_F32;
@@ -1005,6 +1022,7 @@ static bool lower_fbin(gc_ctx *c, int op, int d)
         x_sse_rr(&c->buf, op, d, xa, xb);
         release(c, t, xb);
     }
+    canon_nan(c, d, xa);
     return push_reg(c, t, xa);
 }
 
@@ -1027,6 +1045,10 @@ static bool lower_minmax(gc_ctx *c, int is_max, int d)
     size_t done1 = x_jmp32(&c->buf);
     x_patch32(&c->buf, to_nan, c->buf.n);
     x_sse_rr(&c->buf, SSE_ADD, d, xa, xb);
+    if (c->deterministic) {          /* only this path makes NaNs */
+        x_mov_ri(&c->buf, d, RAX, d ? (int64_t)0x7ff8000000000000 : 0x7fc00000);
+        x_movd_xr(&c->buf, d, xa, RAX);
+    }
     size_t done2 = x_jmp32(&c->buf);
     x_patch32(&c->buf, to_plain, c->buf.n);
     x_sse_rr(&c->buf, is_max ? SSE_MAX : SSE_MIN, d, xa, xb);
@@ -1169,6 +1191,7 @@ static bool lower_convert(gc_ctx *c, uint16_t op)
         int to_d = op == GOP_F64_PROMOTE_F32;
         int x = pop_reg(c);
         x_cvts2s(&c->buf, to_d, x, x);
+        canon_nan(c, to_d, x);
         ST(c)->xowner[x] = TEMP;
         return push_reg(c, to_d ? GT_F64 : GT_F32, x);
     }
@@ -1778,6 +1801,7 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
         int d = op == GOP_F64_SQRT;
         int x = pop_reg(c);
         x_sse_rr(&c->buf, SSE_SQRT, d, x, x);
+        canon_nan(c, d, x);
         return push_reg(c, d ? GT_F64 : GT_F32, x);
     }
     case GOP_F32_CEIL: case GOP_F32_FLOOR: case GOP_F32_TRUNC: case GOP_F32_NEAREST:
@@ -1787,6 +1811,7 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
         static const uint8_t mode[4] = { 2, 1, 3, 0 };   /* ceil floor trunc nearest */
         int x = pop_reg(c);
         x_rounds(&c->buf, d, x, x, (uint8_t)(mode[k] | 8));
+        canon_nan(c, d, x);
         return push_reg(c, d ? GT_F64 : GT_F32, x);
     }
 

@@ -97,6 +97,7 @@ typedef struct gc_ctx {
     bool explicit_bounds;   /* check every access instead of guard pages */
     bool fuel;              /* count fuel at every stop check */
     bool no_loop_checks;    /* measurement only: no stop check at loop headers */
+    bool deterministic;     /* NaN results canonicalised (gate_config.deterministic) */
     int cpu_features;       /* -1: detect; else GC_CPU_* bits to use */
 } gc_ctx;
 
@@ -129,6 +130,7 @@ typedef struct gc_options {
     bool explicit_bounds;
     bool fuel;
     bool no_loop_checks;    /* measurement only (gate_config.safepoint_checks = 0) */
+    bool deterministic;
     int cpu_features;       /* -1: detect */
 } gc_options;
 

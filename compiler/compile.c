@@ -89,6 +89,7 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
                  .explicit_bounds = opt && opt->explicit_bounds,
                  .fuel = opt && opt->fuel,
                  .no_loop_checks = opt && opt->no_loop_checks,
+                 .deterministic = opt && opt->deterministic,
                  .cpu_features = opt ? opt->cpu_features : -1 };
     gc_init(&c.buf, a);
     out->nfuncs = m->nfuncs - m->nfunc_imports;

@@ -218,6 +218,7 @@ static bool compile_host(gate_module *mod, gate_error *err)
     gc_options opt = { .explicit_bounds = eng->cfg.bounds == GATE_BOUNDS_EXPLICIT,
                        .fuel = eng->cfg.fuel != 0,
                        .no_loop_checks = eng->cfg.safepoint_checks == 0,
+                       .deterministic = eng->cfg.deterministic != 0,
                        .cpu_features = eng->cfg.cpu_features };
     if (!gc_compile(m, &gc_backend_x86_64, &eng->alloc, &eng->lim, &opt, &mod->code, &cerr)) {
         if (cerr.status != GATE_ERR_NOT_IMPLEMENTED) {

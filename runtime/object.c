@@ -28,7 +28,7 @@
 #define COMPILER_VERSION ((GATE_VERSION_MAJOR << 16) | (GATE_VERSION_MINOR << 8) | \
                           GATE_VERSION_PATCH)
 enum { GC_OBJ_EXPLICIT = 1, GC_OBJ_LZCNT = 2, GC_OBJ_POPCNT = 4, GC_OBJ_BMI1 = 8,
-       GC_OBJ_FUEL = 16 };
+       GC_OBJ_FUEL = 16, GC_OBJ_DETERMINISTIC = 32 };
 
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -43,6 +43,8 @@ static uint32_t code_options(const gate_module *mod)
     o |= (uint32_t)(mod->cpu_used & 7) << 1;
     if (mod->eng->cfg.fuel)
         o |= GC_OBJ_FUEL;
+    if (mod->eng->cfg.deterministic)
+        o |= GC_OBJ_DETERMINISTIC;
     return o;
 }
 
@@ -149,6 +151,9 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
     if (((opts & GC_OBJ_FUEL) != 0) != (eng->cfg.fuel != 0))
         return fail(NULL, err, GATE_ERR_OBJECT, 20,
                     "object was compiled for the other fuel mode");
+    if (((opts & GC_OBJ_DETERMINISTIC) != 0) != (eng->cfg.deterministic != 0))
+        return fail(NULL, err, GATE_ERR_OBJECT, 20,
+                    "object was compiled for the other NaN mode (--deterministic)");
     if ((int)((opts >> 1) & 7) & ~gc_x86_host_features())
         return fail(NULL, err, GATE_ERR_TARGET, 20,
                     "object uses CPU features (LZCNT/POPCNT/BMI1) this CPU lacks");

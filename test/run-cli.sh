@@ -246,6 +246,25 @@ chain fpkern 4
 chain membound 4
 chain funcptr 4
 
+# deterministic mode: every NaN an operation makes is the canonical one
+if wasm nanbits test/wasi/nanbits.c; then
+    "$gate" run --no-cache --deterministic "$out/nanbits.wasm" 0 > "$out/nan-det.out"; rc=$?
+    if [ $rc -eq 0 ] && diff -u test/wasi/nanbits.expected "$out/nan-det.out" > "$out/nan.diff"; then
+        ok "deterministic: canonical NaN bits (test/wasi/nanbits.expected)"
+    else
+        bad "deterministic: canonical NaN bits" "$(head -12 "$out/nan.diff")"
+    fi
+    "$gate" run --no-cache "$out/nanbits.wasm" 0 > "$out/nan-plain.out"
+    check "deterministic: the default mode keeps the CPU's NaNs (they differ here)" \
+        bash -c "! cmp -s '$out/nan-plain.out' test/wasi/nanbits.expected"
+    "$gate" compile "$out/nanbits.wasm" -o "$out/nan.gobj" > /dev/null
+    "$gate" run --deterministic "$out/nan.gobj" 0 > /dev/null 2> "$out/nanobj.err"; rc=$?
+    check "deterministic: an object compiled without it is refused" \
+        bash -c "test $rc -eq 1 && grep -q 'NaN mode' '$out/nanobj.err'"
+else
+    bad "nanbits.c builds"
+fi
+
 # damaged snapshots are refused
 head -c 5000 "$out/h.snap" > "$out/cut.snap" 2>/dev/null || true
 "$gate" run --suspend-after=50ms --snapshot="$out/d.snap" "$out/hello.wasm" 6000000 > /dev/null 2>&1

@@ -3,7 +3,7 @@
  * libgate.
  *
  *   spec-runner [-v] [--results FILE.tsv] [--label NAME] [--explicit-bounds]
- *               [--baseline-cpu] [--failed-conversion NAME]... JSON...
+ *               [--baseline-cpu] [--deterministic] [--failed-conversion NAME]... JSON...
  *
  * `module` must decode, validate and instantiate (imports come from the
  * spectest module and from registered instances); `assert_invalid` and
@@ -581,6 +581,8 @@ int main(int argc, char **argv)
             cfg.bounds = GATE_BOUNDS_EXPLICIT;
         else if (!strcmp(argv[i], "--baseline-cpu"))
             cfg.cpu_features = 0;
+        else if (!strcmp(argv[i], "--deterministic"))
+            cfg.deterministic = 1;
         else if (!strcmp(argv[i], "--stress") && i + 1 < argc)
             stress = (uint32_t)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--label") && i + 1 < argc)
