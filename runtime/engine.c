@@ -236,6 +236,7 @@ static bool compile_host(gate_module *mod, gate_error *err)
         return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot map code");
     if (mod->code.size)
         memcpy(p, mod->code.code, mod->code.size);
+    __builtin___clear_cache((char *)p, (char *)p + sz);   /* ARM64: I-cache; x86: nothing */
     if (mprotect(p, sz, PROT_READ | PROT_EXEC)) {
         munmap(p, sz);
         return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot protect code");

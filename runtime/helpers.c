@@ -22,9 +22,7 @@ void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off)
     entry->trap.func_index = mod ? gd_func_at(&mod->info, wasm_off) : GATE_NO_FUNC;
     entry->trap.message[0] = 0;
     rt_backtrace(entry, mod, wasm_off, vm->fp);
-#if defined(__x86_64__)
-    gate_trap_exit_x86_64(entry, 1);
-#endif
+    RT_TRAP_EXIT(entry, 1);
 }
 
 static uint32_t h_memory_grow(rt_vm *vm, uint32_t delta, uint32_t off)
@@ -206,9 +204,7 @@ static void h_slowpath(rt_vm *vm, uint32_t off)
     if (!rt_walk_frames(vm, (uintptr_t)__builtin_return_address(0), vm->fp, &inst->susp))
         return;
     inst->susp.reason = (uint32_t)why;
-#if defined(__x86_64__)
-    gate_trap_exit_x86_64(vm, 3);
-#endif
+    RT_TRAP_EXIT(vm, 3);
 }
 
 /*
@@ -303,12 +299,10 @@ static void host_stop(rt_host *h, const uint64_t *results, const uint64_t *args,
         inst->susp.npend = h->type.nresults;
         memcpy(inst->susp.pend, results, (size_t)h->type.nresults * 8);
     }
-#if defined(__x86_64__)
-    gate_trap_exit_x86_64(caller, 3);
-#endif
+    RT_TRAP_EXIT(caller, 3);
 }
 
-/* Called by gate_host_stub_x86_64 with the argument/result slots. */
+/* Called by the host stub (gate_host_stub_<isa>) with the argument/result slots. */
 void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
                        uintptr_t fp)
 {
@@ -327,9 +321,7 @@ void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
         ctx.stop_how = -1;
         rt_vm *entry = rt_entry_vm;
         entry->exit_code = ctx.exit_code;
-#if defined(__x86_64__)
-        gate_trap_exit_x86_64(entry, 2);
-#endif
+        RT_TRAP_EXIT(entry, 2);
         return;
     }
     if (st != GATE_OK) {
@@ -345,9 +337,7 @@ void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
                  ctx.message[0] ? ctx.message : "host function trapped");
         rt_backtrace(entry, sp ? m : NULL, sp ? sp->wasm : 0, fp);
         (void)caller;
-#if defined(__x86_64__)
-        gate_trap_exit_x86_64(entry, 1);
-#endif
+        RT_TRAP_EXIT(entry, 1);
         return;
     }
     for (uint32_t i = 0; i < h->type.nresults; i++) {

@@ -20,9 +20,6 @@
 
 #include "runtime.h"
 
-#if !defined(__x86_64__)
-char rt_no_host_stub[1];
-#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -900,22 +897,13 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
     /* stress testing stops a call at most this many times (deep recursion
        would otherwise make every stop walk the whole stack) */
     inst->vm.stress_left = 16;
-#if defined(__x86_64__)
-    uint32_t rc = gate_enter_x86_64(&inst->vm, fr->code, area, n,
-                                    prev ? NULL : stack + STACK_GUARD + tls_stack_size, fr->vm);
+    uint32_t rc = RT_ENTER(&inst->vm, fr->code, area, n,
+                           prev ? NULL : stack + STACK_GUARD + tls_stack_size, fr->vm);
     rt_entry_vm = prev;
     inst->vm.host_sp = saved_sp;
     if (rc == 3)
         inst->susp.entry_func = entry_func;
     return finish(inst, rc, stack, prev != NULL, err);
-#else
-    /* not reached: without a backend for this host, instantiation fails */
-    (void)area, (void)n, (void)entry_func, (void)finish;
-    rt_entry_vm = prev;
-    inst->vm.host_sp = saved_sp;
-    err_set(err, GATE_ERR_TARGET, "no backend runs on this host yet%s%s", "", "");
-    return GATE_ERR_TARGET;
-#endif
 }
 
 /* What a return from the entry trampoline means. */

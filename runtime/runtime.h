@@ -245,13 +245,27 @@ uint32_t gate_enter_x86_64(rt_vm *entry_vm, void *code, uint64_t *area, uint64_t
                            void *stack_top, void *callee_vm);
 void gate_trap_exit_x86_64(rt_vm *entry_vm, uint32_t status);
 void gate_host_stub_x86_64(void);
-/* What a host function's table entry points to: the host ISA's stub; on
-   hosts without a backend yet, a marker never jumped to. */
+
+/* entry-aarch64.S: the same four crossings with the same frame layout */
+uint32_t gate_enter_aarch64(rt_vm *entry_vm, void *code, uint64_t *area, uint64_t nslots,
+                            void *stack_top, void *callee_vm);
+extern char gate_enter_ret_aarch64[];
+uint32_t gate_resume_aarch64(rt_vm *entry_vm, void *sp, void *fp, void *pc, rt_vm *vm);
+void gate_trap_exit_aarch64(rt_vm *entry_vm, uint32_t status);
+void gate_host_stub_aarch64(void);
+
+/* The host ISA's crossings.  RT_HOST_STUB is what a host function's table
+   entry points to. */
 #if defined(__x86_64__)
+#define RT_ENTER gate_enter_x86_64
+#define RT_TRAP_EXIT gate_trap_exit_x86_64
 #define RT_HOST_STUB ((void *)gate_host_stub_x86_64)
+#elif defined(__aarch64__)
+#define RT_ENTER gate_enter_aarch64
+#define RT_TRAP_EXIT gate_trap_exit_aarch64
+#define RT_HOST_STUB ((void *)gate_host_stub_aarch64)
 #else
-extern char rt_no_host_stub[1];
-#define RT_HOST_STUB ((void *)rt_no_host_stub)
+#error "libgate runs on x86-64 and aarch64 hosts"
 #endif
 void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
                        uintptr_t fp);

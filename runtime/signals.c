@@ -5,7 +5,7 @@
  * process-wide state: the previous handlers (to chain to for faults that
  * are not ours) and a lock-free registry of code ranges that the handler
  * can read.  A fault whose pc is in registered code at a trap site
- * (memory access, ud2) is redirected to gate_trap_exit_x86_64, which
+ * (memory access, ud2/udf) is redirected to gate_trap_exit_<isa>, which
  * unwinds to the entry trampoline of the current thread.
  */
 #include <signal.h>
@@ -98,11 +98,32 @@ static void chain(int sig, siginfo_t *si, void *ctx)
     signal(sig, SIG_DFL);
 }
 
+/* The interrupted context's pc and frame pointer, and a redirection of it
+   to RT_TRAP_EXIT(vm, 1). */
+#if defined(__x86_64__)
+#define CTX_PC(uc) ((uintptr_t)(uc)->uc_mcontext.gregs[REG_RIP])
+#define CTX_FP(uc) ((uintptr_t)(uc)->uc_mcontext.gregs[REG_RBP])
+static void ctx_trap_exit(ucontext_t *uc, rt_vm *vm)
+{
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)gate_trap_exit_x86_64;
+    uc->uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)vm;
+    uc->uc_mcontext.gregs[REG_RSI] = 1;
+}
+#elif defined(__aarch64__)
+#define CTX_PC(uc) ((uintptr_t)(uc)->uc_mcontext.pc)
+#define CTX_FP(uc) ((uintptr_t)(uc)->uc_mcontext.regs[29])
+static void ctx_trap_exit(ucontext_t *uc, rt_vm *vm)
+{
+    uc->uc_mcontext.pc = (uintptr_t)gate_trap_exit_aarch64;
+    uc->uc_mcontext.regs[0] = (uintptr_t)vm;
+    uc->uc_mcontext.regs[1] = 1;
+}
+#endif
+
 static void handler(int sig, siginfo_t *si, void *ctx)
 {
-#if defined(__x86_64__)
     ucontext_t *uc = ctx;
-    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uintptr_t pc = CTX_PC(uc);
     rt_vm *vm = rt_entry_vm;
     gate_module *m = vm ? rt_code_owner(pc) : NULL;
     const gc_trapsite *t = m ? gc_find_trap(&m->code, (uint32_t)(pc - (uintptr_t)m->exec)) : NULL;
@@ -111,13 +132,10 @@ static void handler(int sig, siginfo_t *si, void *ctx)
         vm->trap.func_index = t->func;
         vm->trap.wasm_offset = t->wasm;
         vm->trap.message[0] = 0;
-        rt_backtrace(vm, m, t->wasm, (uintptr_t)uc->uc_mcontext.gregs[REG_RBP]);
-        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)gate_trap_exit_x86_64;
-        uc->uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)vm;
-        uc->uc_mcontext.gregs[REG_RSI] = 1;
+        rt_backtrace(vm, m, t->wasm, CTX_FP(uc));
+        ctx_trap_exit(uc, vm);
         return;
     }
-#endif
     chain(sig, si, ctx);
 }
 
