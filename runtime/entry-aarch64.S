@@ -107,11 +107,12 @@ gate_host_return_aarch64:
 
 /*
  * uint32_t gate_resume_aarch64(rt_vm *entry_vm, void *sp, void *fp, void *pc,
- *                              rt_vm *vm)
+ *                              void *vm, void *lr)
  *   Continues frames that were rebuilt on the wasm stack: saves the host
  *   context exactly as gate_enter_aarch64 does (so its epilogue, reached
  *   when the outermost rebuilt frame returns to gate_enter_ret_aarch64,
- *   returns from here), then jumps to pc with the frame's sp and x29.
+ *   returns from here), then jumps to pc with the frame's sp and x29, and
+ *   x30 = lr (where a restarted host call returns to; 0 otherwise).
  */
     .globl gate_resume_aarch64
     .type gate_resume_aarch64, %function
@@ -133,6 +134,7 @@ gate_resume_aarch64:
     mov x29, x2
     mov x28, x4
     ldr x27, [x28]
+    mov x30, x5
     br x3
     .size gate_resume_aarch64, .-gate_resume_aarch64
 

@@ -223,7 +223,7 @@ bool rt_table_init_range(gate_instance *inst, rt_table *t, const gd_elem *e, uin
                          uint64_t s, uint64_t n);
 void *rt_const_ref(gate_instance *inst, const gd_const *k);
 
-/* frames-x86_64.c: native frames <-> portable frames */
+/* frames.c: native frames <-> portable frames */
 bool rt_walk_frames(rt_vm *vm, uintptr_t pc, uintptr_t fp, rt_susp *out);
 gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *area,
                              uint32_t nslots, uint8_t *stack_top, gate_error *err);
@@ -250,7 +250,7 @@ void gate_host_stub_x86_64(void);
 uint32_t gate_enter_aarch64(rt_vm *entry_vm, void *code, uint64_t *area, uint64_t nslots,
                             void *stack_top, void *callee_vm);
 extern char gate_enter_ret_aarch64[];
-uint32_t gate_resume_aarch64(rt_vm *entry_vm, void *sp, void *fp, void *pc, rt_vm *vm);
+uint32_t gate_resume_aarch64(rt_vm *entry_vm, void *sp, void *fp, void *pc, void *vm, void *lr);
 void gate_trap_exit_aarch64(rt_vm *entry_vm, uint32_t status);
 void gate_host_stub_aarch64(void);
 

@@ -1,8 +1,8 @@
 /* unit_arm64_entry.c - the aarch64 crossings (runtime/entry-aarch64.S)
    with code assembled by codegen-arm64's encoders: arguments and results
    through the slot area, the pinned vmctx (x28) and memory base (x27), a
-   separate wasm stack, and a trap (udf) turned by the signal handler into
-   a return from the entry.  Runs on aarch64 hosts (under qemu-aarch64 in
+   separate wasm stack, a trap (udf) turned by the signal handler into a
+   return from the entry, and a portable frame rebuilt and resumed.  Runs on aarch64 hosts (under qemu-aarch64 in
    `make check-arm64`); elsewhere it reports itself skipped. */
 #include <stdio.h>
 #include <sys/mman.h>
@@ -33,7 +33,7 @@ static void epilogue(void)
     a64_ret(&buf);
 }
 
-static size_t f_add, f_pinned, f_trap, trap_at;
+static size_t f_add, f_pinned, f_trap, trap_at, f_cont;
 
 static int setup(void **state)
 {
@@ -61,6 +61,13 @@ static int setup(void **state)
     a64_ldst_unscaled(&buf, LS_LD, 3, X0, X0, -8);
     a64_ldst(&buf, LS_ST, 3, X0, X29, 32);
     epilogue();
+    /* the continuation of a stopped function with one slot: returns the
+       slot as its result (what a resumed frame does after its safe point) */
+    f_cont = buf.n;
+    a64_ldst_unscaled(&buf, LS_LD, 3, X0, X29, -16);
+    a64_ldst(&buf, LS_ST, 3, X0, X29, 16);
+    a64_mov_sp(&buf, 1, SP, X29);
+    epilogue();
     /* trap(): udf */
     f_trap = buf.n;
     prologue();
@@ -77,6 +84,15 @@ static int setup(void **state)
     fake.code.size = buf.n;
     fake.code.traps = &site;
     fake.code.ntraps = 1;
+    static gc_safepoint sp;
+    static uint32_t frame_size = 32;
+    static gd_func func;
+    sp = (gc_safepoint){ (uint32_t)f_cont, 0, 0x10, 1 };
+    fake.code.sp = &sp;
+    fake.code.nsp = 1;
+    fake.code.func_frame = &frame_size;
+    fake.info.nfuncs = 1;
+    fake.info.funcs = &func;
     if (!rt_code_register(&fake))
         return -1;
     vm.mem_base = (uint8_t *)&membase_word;
@@ -137,10 +153,36 @@ static void trap_returns_from_the_entry(void **state)
     }
 }
 
+/* A portable frame rebuilt on a wasm stack (frames.c) and continued
+   through gate_resume_aarch64; its return reaches gate_enter_ret_aarch64,
+   which hands the result back. */
+static void resume_rebuilt_frames(void **state)
+{
+    (void)state;
+    static gate_instance inst;
+    inst.mod = &fake;
+    inst.vm.mem_base = (uint8_t *)&membase_word;
+    inst.vm.inst = &inst;
+    uint64_t slot = 777;
+    rt_frame fr = { 0, 0x10, 1, &slot };
+    rt_susp s = { .frames = &fr, .nframes = 1 };
+    size_t size = 64 << 10;
+    uint8_t *stack = malloc(size);
+    uint64_t area[1] = { 0 };
+    gate_error err;
+    assert_int_equal(rt_resume_frames(&inst, &s, area, 1, stack + size, &err), GATE_OK);
+    assert_int_equal(area[0], 777);
+    /* a frame at no safe point is refused before anything runs */
+    fr.wasm = 0x11;
+    assert_int_equal(rt_resume_frames(&inst, &s, area, 1, stack + size, &err), GATE_ERR_SNAPSHOT);
+    free(stack);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arguments_and_results),
+        cmocka_unit_test(resume_rebuilt_frames),
         cmocka_unit_test(pinned_registers),
         cmocka_unit_test(trap_returns_from_the_entry),
     };

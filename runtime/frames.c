@@ -1,6 +1,8 @@
 /*
- * frames-x86_64.c - the frame walker and frame builder of the x86-64
- * backend's frames (layout: codegen-x86_64/lower.c, docs/design.md).
+ * frames.c - the frame walker and frame builder.  Both backends lay frames
+ * out alike (docs/design.md: x86-64 rbp/r15 are ARM64 x29/x28), so this is
+ * one file; only the entry's return label, the resume trampoline and how a
+ * restarted host call gets its return address differ.
  *
  * Walking: from the innermost stopped frame (its rbp and the address its
  * runtime call returns to), each frame gives
@@ -23,8 +25,12 @@
 #include "runtime.h"
 
 #if defined(__x86_64__)
-
-#define STACK_GUARD_X ((size_t)64 << 10)
+#define ENTER_RET gate_enter_ret_x86_64
+#define RESUME(vm, sp, fp, pc, callee, lr) ((void)(lr), gate_resume_x86_64(vm, sp, fp, pc, callee))
+#else
+#define ENTER_RET gate_enter_ret_aarch64
+#define RESUME(vm, sp, fp, pc, callee, lr) gate_resume_aarch64(vm, sp, fp, pc, callee, lr)
+#endif
 
 void rt_susp_free(gate_instance *inst, rt_susp *s)
 {
@@ -44,7 +50,7 @@ bool rt_walk_frames(rt_vm *vm, uintptr_t pc, uintptr_t fp, rt_susp *out)
     uint32_t n = 0, cap = 64;
     bool ok = false;
     while (1) {
-        if (pc == (uintptr_t)gate_enter_ret_x86_64) {
+        if (pc == (uintptr_t)ENTER_RET) {
             ok = n > 0;
             break;
         }
@@ -116,7 +122,7 @@ gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *ar
     const gd_module *m = &mod->info;
     uintptr_t rbp_e = ((uintptr_t)stack_top - 32) & ~(uintptr_t)15;
     uintptr_t rsp = rbp_e - 16 - (((uintptr_t)nslots * 8 + 15) & ~(uintptr_t)15);
-    uintptr_t ret = (uintptr_t)gate_enter_ret_x86_64, rbp = rbp_e;
+    uintptr_t ret = (uintptr_t)ENTER_RET, rbp = rbp_e;
     ((uintptr_t *)rbp_e)[0] = (uintptr_t)vm;
     ((uintptr_t *)rbp_e)[1] = (uintptr_t)area;
     ((uintptr_t *)rbp_e)[2] = nslots;
@@ -150,12 +156,13 @@ gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *ar
     /* a pending host call: its results go to the caller's outgoing slots;
        a restart calls the host stub again, returning to the continuation */
     void *callee_vm = vm;
+    uintptr_t lr = 0;
     if (s->pending) {
         const gate_funcref *fr = s->callee < m->nfunc_imports ? inst->funcs[s->callee] : NULL;
         const gd_functype *ft = fr ? gd_func_type(m, s->callee) : NULL;
         uint32_t want = !ft ? UINT32_MAX
                       : s->pending == RT_PENDING_RESTART ? ft->nparams : ft->nresults;
-        if (!fr || fr->code != (void *)gate_host_stub_x86_64 || s->npend != want) {
+        if (!fr || fr->code != RT_HOST_STUB || s->npend != want) {
             gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, s->callee,
                     "the pending call does not match a host function import");
             return GATE_ERR_SNAPSHOT;
@@ -163,30 +170,17 @@ gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *ar
         for (uint32_t i = 0; i < s->npend; i++)
             ((uint64_t *)rsp)[i] = s->pend[i];
         if (s->pending == RT_PENDING_RESTART) {
+#if defined(__x86_64__)
             rsp -= 8;
             *(uintptr_t *)rsp = ret;                 /* the stub returns here */
-            ret = (uintptr_t)gate_host_stub_x86_64;
-            callee_vm = fr->vm;                      /* r15 = the host record */
+#else
+            lr = ret;                                /* the stub returns here */
+#endif
+            ret = (uintptr_t)RT_HOST_STUB;
+            callee_vm = fr->vm;                      /* vmctx register = the host record */
         }
     }
     /* jump into the innermost frame's continuation */
-    uint32_t rc = gate_resume_x86_64(vm, (void *)rsp, (void *)rbp, (void *)ret, callee_vm);
+    uint32_t rc = RESUME(vm, (void *)rsp, (void *)rbp, (void *)ret, callee_vm, (void *)lr);
     return (gate_status)rc;
 }
-
-#else
-
-void rt_susp_free(gate_instance *inst, rt_susp *s) { (void)inst; memset(s, 0, sizeof *s); }
-bool rt_walk_frames(rt_vm *vm, uintptr_t pc, uintptr_t fp, rt_susp *out)
-{
-    (void)vm; (void)pc; (void)fp; (void)out;
-    return false;
-}
-gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *area,
-                             uint32_t nslots, uint8_t *stack_top, gate_error *err)
-{
-    (void)inst; (void)s; (void)area; (void)nslots; (void)stack_top; (void)err;
-    return GATE_ERR_TARGET;
-}
-
-#endif
