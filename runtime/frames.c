@@ -104,12 +104,24 @@ bool rt_walk_frames(rt_vm *vm, uintptr_t pc, uintptr_t fp, rt_susp *out)
     return ok;
 }
 
-/* The native address of the safe point (func, wasm) in this module's code. */
+/* The safe point (func, wasm) of this module's code (func is a defined
+   function).  Safe points are in code order and a function's lie within
+   its code (its stop-check stubs included), so: a binary search for the
+   function's first one, then a walk over its own. */
 static const gc_safepoint *safepoint_of(const gate_module *mod, uint32_t func, uint32_t wasm)
 {
     const gc_code *c = &mod->code;
-    for (uint32_t i = 0; i < c->nsp; i++)
-        if (c->sp[i].func == func && c->sp[i].wasm == wasm)
+    uint32_t start = c->func_off[func - mod->info.nfunc_imports];
+    uint32_t lo = 0, hi = c->nsp;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->sp[mid].native < start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t i = lo; i < c->nsp && c->sp[i].func == func; i++)
+        if (c->sp[i].wasm == wasm)
             return &c->sp[i];
     return NULL;
 }

@@ -91,6 +91,8 @@ static int setup(void **state)
     fake.code.sp = &sp;
     fake.code.nsp = 1;
     fake.code.func_frame = &frame_size;
+    static uint32_t func_off;                        /* the function starts at 0 */
+    fake.code.func_off = &func_off;
     fake.info.nfuncs = 1;
     fake.info.funcs = &func;
     if (!rt_code_register(&fake))
