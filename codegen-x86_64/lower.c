@@ -669,6 +669,7 @@ static bool lower_call(gc_ctx *c, const gv_insn *ins)
         x_load(&c->buf, LD_64, 1, RCX, xm(R15, VM_FUNCS));
         x_load(&c->buf, LD_64, 1, RCX, xm(RCX, 8 * (int32_t)f));
         x_load(&c->buf, LD_64, 1, R15, xm(RCX, FR_VM));
+        x_load(&c->buf, LD_64, 1, R14, xm(R15, VM_MEM_BASE));   /* the callee's memory */
         x_call_m(&c->buf, xm(RCX, FR_CODE));
     } else {
         if (!grow(c, (void **)&s->calls, &s->capcalls, s->ncalls + 1, sizeof *s->calls))
@@ -709,6 +710,7 @@ static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
     if (!trap_if(c, CC_NE, ins->offset, GATE_TRAP_INDIRECT_TYPE))
         return false;
     x_load(&c->buf, LD_64, 1, R15, xm(RCX, FR_VM));
+    x_load(&c->buf, LD_64, 1, R14, xm(R15, VM_MEM_BASE));       /* the callee's memory */
     x_call_m(&c->buf, xm(RCX, FR_CODE));
     if (!gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, live))
         return false;

@@ -3,6 +3,7 @@
 #include "unit.h"
 #include "../runtime/runtime.h"
 #include "data/run_wasm.h"
+#include "data/caller_wasm.h"
 
 typedef struct env {
     gate_engine *eng;
@@ -246,6 +247,35 @@ static void loops_and_results(void **state)
     assert_true(r.of.i64 == 4999950000LL);
 }
 
+/* A call into another instance (imported, or through a table) runs with
+   the callee's memory, and the caller's is back after the call. */
+static void calls_into_another_instance_use_its_memory(void **state)
+{
+    env *e = *state;
+    rt_signals_reinstall();
+    gate_error err;
+    gate_val st[2] = { { .type = GATE_I32, .of.i32 = 64 }, { .type = GATE_I32, .of.i32 = 42 } };
+    assert_int_equal(gate_call(e->inst, "store32", st, 2, NULL, 0, &err), GATE_OK);
+    gate_imports *imp = gate_imports_new(e->eng);
+    assert_int_equal(gate_imports_instance(imp, "run", e->inst, &err), GATE_OK);
+    gate_module *m = gate_module_new(e->eng, caller_wasm, sizeof caller_wasm, &err);
+    assert_non_null(m);
+    gate_instance *a = gate_instance_new(m, imp, NULL, &err);
+    assert_non_null(a);
+    gate_val r;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(call1(a, "direct", 64, &r, &err), GATE_OK);
+        assert_int_equal(r.of.i32, 42);
+        assert_int_equal(call1(a, "indirect", 64, &r, &err), GATE_OK);
+        assert_int_equal(r.of.i32, 42);
+        assert_int_equal(call1(a, "own", 0, &r, &err), GATE_OK);
+        assert_int_equal(r.of.i32, 0x07070707);
+    }
+    gate_instance_free(a);
+    gate_module_free(m);
+    gate_imports_free(imp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +285,7 @@ int main(void)
         cmocka_unit_test(arithmetic_traps),
         cmocka_unit_test(safepoint_and_trap_maps),
         cmocka_unit_test(loops_and_results),
+        cmocka_unit_test(calls_into_another_instance_use_its_memory),
     };
     int failed = cmocka_run_group_tests_name("run (guard pages)", tests, setup_guard, teardown);
     failed += cmocka_run_group_tests_name("run (explicit bounds checks)", tests, setup_explicit,
