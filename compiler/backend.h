@@ -122,6 +122,7 @@ typedef struct gc_backend {
 } gc_backend;
 
 extern const gc_backend gc_backend_x86_64;
+extern const gc_backend gc_backend_arm64;
 /* GC_CPU_* bits this x86-64 host has (0 elsewhere). */
 int gc_x86_host_features(void);
 

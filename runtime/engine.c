@@ -213,14 +213,19 @@ static bool compile_host(gate_module *mod, gate_error *err)
     for (uint32_t i = 0; i < m->ntypes; i++)
         if (!(mod->sigids[i] = rt_sig_id(eng, &m->types[i])))
             return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+#if defined(__x86_64__) || defined(__aarch64__)
 #if defined(__x86_64__)
+    const gc_backend *be = &gc_backend_x86_64;
+#else
+    const gc_backend *be = &gc_backend_arm64;
+#endif
     gate_error cerr = { .status = GATE_OK, .offset = UINT64_MAX, .func_index = GATE_NO_FUNC };
     gc_options opt = { .explicit_bounds = eng->cfg.bounds == GATE_BOUNDS_EXPLICIT,
                        .fuel = eng->cfg.fuel != 0,
                        .no_loop_checks = eng->cfg.safepoint_checks == 0,
                        .deterministic = eng->cfg.deterministic != 0,
                        .cpu_features = eng->cfg.cpu_features };
-    if (!gc_compile(m, &gc_backend_x86_64, &eng->alloc, &eng->lim, &opt, &mod->code, &cerr)) {
+    if (!gc_compile(m, be, &eng->alloc, &eng->lim, &opt, &mod->code, &cerr)) {
         if (cerr.status != GATE_ERR_NOT_IMPLEMENTED) {
             *err = cerr;
             return false;

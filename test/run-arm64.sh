@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The test suite of the aarch64 build, under qemu-aarch64 on this machine
-# (`make check-arm64`).  Until the ARM64 backend exists (issue 7), the
-# tests that run wasm code are skipped, each with that reason; everything
-# else (decoder, validator, limits, object and snapshot parsing, the
-# encoders, the spec suite's decode/validate assertions) runs as on x86-64.
+# (`make check-arm64`).  The ARM64 backend is a first, simple one: what it
+# does not do yet is skipped here, each with its reason; everything else
+# runs as on x86-64.
 # Last line: "N passed, N failed, N skipped".
 #   test/run-arm64.sh BUILD
 set -uo pipefail
@@ -11,12 +10,16 @@ build=${1:-build/arm64}
 cd "$(dirname "$0")/.."
 export QEMU_LD_PREFIX=${QEMU_LD_PREFIX:-/usr/aarch64-linux-gnu}
 export RUN_WRAP=qemu-aarch64 SPEC_WRAP=qemu-aarch64
-needs_backend="unit_run unit_suspend unit_snapshot unit_host unit_object"
+declare -A skip_why=(
+    [unit_object]="AOT objects for ARM64 are not built yet"
+    [unit_suspend]="fuel metering and deadline timers under qemu are not done on ARM64 yet"
+    [unit_snapshot]="its setup stops a long loop by a deadline timer, not done on ARM64 yet"
+)
 run=() skipped=0
 for t in "$build"/test/unit_*; do
     n=$(basename "$t")
-    if [[ " $needs_backend " == *" $n "* ]]; then
-        echo "skip $n: runs wasm code; no ARM64 backend yet (issue 7)"
+    if [ -n "${skip_why[$n]:-}" ]; then
+        echo "skip $n: ${skip_why[$n]}"
         skipped=$((skipped + 1))
     else
         run+=("$t")
@@ -24,12 +27,33 @@ for t in "$build"/test/unit_*; do
 done
 echo "== unit tests (aarch64, qemu)"
 bash test/run-unit.sh "${run[@]}" | tee "$build/unit.log"
-echo "== spec tests (aarch64, qemu): decode and validate"
+echo "== spec tests (aarch64, qemu)"
 SPEC_RESULTS="$build/spec-results.tsv" bash test/spec.sh "$build" --label "spec-arm64" \
     | tee "$build/spec.log" | grep -v '\.wast  *[0-9]* passed, 0 failed'
+# Stress mode restores every stopped call into a fresh instance; under qemu
+# each instance's 8 GiB memory reservation costs real memory and time
+# (address.wast alone peaks at 12 GB), so the ARM64 run takes a sample of
+# the files, each in its own process.
+echo "== spec tests in stress mode (aarch64, qemu), a sample of files"
+sample="fac func local_get local_set local_tee stack switch labels forward int_exprs
+        conversions traps global call loop br_if unreachable"
+sp=0 sf=0 ss=0 stops=0
+for f in $sample; do
+    out=$(qemu-aarch64 "$build/spec-runner" --stress 1 --label "$f" "$build/spec/$f/$f.json" 2>&1)
+    line=$(tail -1 <<<"$out")
+    p=$(sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p' <<<"$line")
+    fl=$(sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p' <<<"$line")
+    k=$(sed -n 's/.* \([0-9][0-9]*\) skipped.*/\1/p' <<<"$line")
+    n=$(sed -n 's/^stress.*: \([0-9][0-9]*\) stops.*/\1/p' <<<"$out")
+    [ -z "$p" ] && { echo "$out" | tail -5; fl=1; }
+    [ "${fl:-1}" -ne 0 ] && echo "$out" | grep -E '^FAIL' | head -5
+    sp=$((sp + ${p:-0})) sf=$((sf + ${fl:-1})) ss=$((ss + ${k:-0})) stops=$((stops + ${n:-0}))
+done
+echo "stress: $stops stops, each call's first one snapshotted and restored into a fresh instance"
+echo "spec-arm64-stress: $sp passed, $sf failed, $ss skipped" | tee "$build/spec3.log"
 num() { sed -n "s/.* \([0-9][0-9]*\) $1.*/\1/p" <<<"$2"; }
 tp=0 tf=0 ts=$skipped
-for log in unit spec; do
+for log in unit spec spec3; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))
