@@ -98,7 +98,8 @@ int cli_compile(int argc, char **argv)
         fprintf(stderr, "gate compile: cannot write %s: %s\n", out, strerror(errno));
         rc = 2;
     } else {
-        printf("%s: %zu bytes of wasm -> %s: %zu bytes (x86_64)\n", in, len, out, olen);
+        printf("%s: %zu bytes of wasm -> %s: %zu bytes (%s)\n", in, len, out, olen,
+               obj[12] == GATE_TARGET_ARM64 ? "arm64" : "x86_64");
         rc = 0;
     }
     if (obj)

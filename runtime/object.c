@@ -54,22 +54,41 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
     if (err)
         err->status = GATE_OK;
     if (t == GATE_TARGET_HOST)
-        t = GATE_TARGET_X86_64;
-    if (t != GATE_TARGET_X86_64) {
-        gx_fail(err, GATE_ERR_TARGET, UINT64_MAX, GATE_NO_FUNC,
-                "target arm64: the ARM64 backend is not built yet");
+        t = RT_HOST_TARGET;
+    if (t != GATE_TARGET_X86_64 && t != GATE_TARGET_ARM64) {
+        gx_fail(err, GATE_ERR_TARGET, UINT64_MAX, GATE_NO_FUNC, "unknown target");
         return GATE_ERR_TARGET;
     }
-    if (!mod->exec) {
+    /* the host's code is the module's own; another target's is compiled
+       here with that target's backend (cross compilation) */
+    gc_code cross;
+    const gc_code *c = &mod->code;
+    if (t != RT_HOST_TARGET) {
+        const gate_engine *eng = mod->eng;
+        gate_error cerr = { .status = GATE_OK, .offset = UINT64_MAX, .func_index = GATE_NO_FUNC };
+        gc_options opt = { .explicit_bounds = eng->cfg.bounds == GATE_BOUNDS_EXPLICIT,
+                           .fuel = eng->cfg.fuel != 0,
+                           .no_loop_checks = eng->cfg.safepoint_checks == 0,
+                           .deterministic = eng->cfg.deterministic != 0,
+                           .cpu_features = 0 };
+        const gc_backend *be = t == GATE_TARGET_ARM64 ? &gc_backend_arm64 : &gc_backend_x86_64;
+        if (!gc_compile(&mod->info, be, &eng->alloc, &eng->lim, &opt, &cross, &cerr)) {
+            if (err)
+                *err = cerr;
+            return cerr.status;
+        }
+        c = &cross;
+    } else if (!mod->exec) {
         if (err)
             *err = mod->compile_err;
         return mod->compile_err.status ? mod->compile_err.status : GATE_ERR_NOT_IMPLEMENTED;
     }
-    const gc_code *c = &mod->code;
     size_t size = OBJ_HEADER + mod->size + 8 * (size_t)c->nfuncs + c->size +
                   16 * (size_t)c->nsp + 16 * (size_t)c->ntraps + 8;
     uint8_t *b = gx_malloc(&mod->eng->alloc, size);
     if (!b) {
+        if (c == &cross)
+            gc_code_free(&cross);
         gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
         return GATE_ERR_NOMEM;
     }
@@ -78,7 +97,7 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
     put32(b + 8, OBJ_VERSION);
     put32(b + 12, (uint32_t)t);
     put32(b + 16, COMPILER_VERSION);
-    put32(b + 20, code_options(mod));
+    put32(b + 20, code_options(mod) & (c == &cross ? ~(uint32_t)(7 << 1) : ~(uint32_t)0));
     put64(b + 24, rt_module_hash((gate_module *)mod));
     put64(b + 32, mod->size);
     put64(b + 40, c->size);
@@ -107,6 +126,8 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
         put32(p + 12, c->traps[i].code);
     }
     put64(p, XXH3_64bits(b, (size_t)(p - b)));
+    if (c == &cross)
+        gc_code_free(&cross);
     *out = b;
     *out_len = size;
     return GATE_OK;
@@ -134,13 +155,7 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
     if (XXH3_64bits(b, len - 8) != get64(b + len - 8))
         return fail(NULL, err, GATE_ERR_OBJECT, len - 8,
                     "checksum mismatch: the object is truncated or corrupted");
-    uint32_t target = get32(b + 12);
-#if defined(__x86_64__)
-    if (target != GATE_TARGET_X86_64)
-#else
-    (void)target;               /* no backend runs on this host yet */
-    if (1)
-#endif
+    if (get32(b + 12) != RT_HOST_TARGET)
         return fail(NULL, err, GATE_ERR_TARGET, 12, "object is for another target");
     if (get32(b + 16) != COMPILER_VERSION)
         return fail(NULL, err, GATE_ERR_OBJECT, 16, "object is from another compiler version");
@@ -243,6 +258,7 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
     if (x == MAP_FAILED)
         return fail(mod, err, GATE_ERR_NOMEM, UINT64_MAX, "cannot map code");
     memcpy(x, code, (size_t)csize);
+    __builtin___clear_cache((char *)x, (char *)x + sz);
     if (mprotect(x, sz, PROT_READ | PROT_EXEC)) {
         munmap(x, sz);
         return fail(mod, err, GATE_ERR_NOMEM, UINT64_MAX, "cannot protect code");

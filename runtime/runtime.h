@@ -257,10 +257,12 @@ void gate_host_stub_aarch64(void);
 /* The host ISA's crossings.  RT_HOST_STUB is what a host function's table
    entry points to. */
 #if defined(__x86_64__)
+#define RT_HOST_TARGET GATE_TARGET_X86_64
 #define RT_ENTER gate_enter_x86_64
 #define RT_TRAP_EXIT gate_trap_exit_x86_64
 #define RT_HOST_STUB ((void *)gate_host_stub_x86_64)
 #elif defined(__aarch64__)
+#define RT_HOST_TARGET GATE_TARGET_ARM64
 #define RT_ENTER gate_enter_aarch64
 #define RT_TRAP_EXIT gate_trap_exit_aarch64
 #define RT_HOST_STUB ((void *)gate_host_stub_aarch64)
