@@ -229,6 +229,8 @@ static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t
     if (!call_helper(c, h, h == GH_MEMORY_GROW, ins->offset, live_slots(c)))
         return false;
     if (result) {
+        if (result == GT_I32)           /* AAPCS64 leaves x0's top half unspecified */
+            a64_mov_rr(&c->buf, 0, X0, X0);
         st(c, K_X, X0, s->nlocals + s->depth);
         s->depth++;
     }
@@ -682,6 +684,8 @@ static bool lower_convert(gc_ctx *c, const gv_insn *ins)
     a64_mov_imm(b, 0, X3, ins->offset);
     if (!call_helper(c, GH_TRUNC, false, 0, 0))
         return false;
+    if (gop_table[op].sig[2] == 'i')
+        a64_mov_rr(b, 0, X0, X0);
     st(c, K_X, X0, a);
     return true;
 }
@@ -806,15 +810,17 @@ static bool a_lower(gc_ctx *c, const gv_insn *ins)
             s->depth--;
         return true;
     case GOP_GLOBAL_GET: case GOP_GLOBAL_SET:
-        ld_vm(c, X16, VM_GLOBALS);
-        a64_ldst(b, LS_LD, 3, X16, X16, 8 * ins->imm.index);
+        /* the value first: a slot far from x29 is reached through x16 */
+        if (op == GOP_GLOBAL_SET)
+            ld(c, K_X, X0, opnd(c, 0));
+        ld_vm(c, X17, VM_GLOBALS);
+        a64_ldst(b, LS_LD, 3, X17, X17, 8 * ins->imm.index);
         if (op == GOP_GLOBAL_GET) {
-            a64_ldst(b, LS_LD, 3, X0, X16, 0);
+            a64_ldst(b, LS_LD, 3, X0, X17, 0);
             st(c, K_X, X0, s->nlocals + s->depth);
             s->depth++;
         } else {
-            ld(c, K_X, X0, opnd(c, 0));
-            a64_ldst(b, LS_ST, 3, X0, X16, 0);
+            a64_ldst(b, LS_ST, 3, X0, X17, 0);
             s->depth--;
         }
         return true;
