@@ -111,6 +111,27 @@ else
     echo "skip WASI and test programs: needs the x86-64 cli test build (make test)"
     cs=$((cs + 1))
 fi
+# migration: a program stopped on x86-64 (by fuel) resumes on ARM64 and
+# finishes; the joined output equals an uninterrupted run
+echo "== migration x86-64 -> ARM64"
+if [ -x "$host/gate" ] && [ -s "$hello" ]; then
+    rm -f "$build/mig.snap"
+    "$host/gate" run --fuel=2000000 --snapshot="$build/mig.snap" "$hello" 200000 \
+        > "$build/mig0.out" 2> /dev/null; r0=$?
+    qemu-aarch64 "$build/gate" resume "$build/mig.snap" > "$build/mig1.out" 2> "$build/mig1.err"; r1=$?
+    "$host/gate" run "$hello" 200000 > "$build/mig.want"
+    cat "$build/mig0.out" "$build/mig1.out" > "$build/mig.joined"
+    if [ $r0 -eq 75 ] && [ $r1 -eq 0 ] && cmp -s "$build/mig.want" "$build/mig.joined"; then
+        echo "ok   stopped on x86-64 by fuel, snapshot resumed by the aarch64 build: joined output equals one run"
+        cp=$((cp + 1))
+    else
+        echo "FAIL migration x86-64 -> ARM64 (statuses $r0, $r1)"; head -3 "$build/mig1.err"
+        cf=$((cf + 1))
+    fi
+else
+    echo "skip migration: needs the x86-64 build (make test)"
+    cs=$((cs + 1))
+fi
 echo "cross: $cp passed, $cf failed, $cs skipped" > "$build/cross.log"
 num() { sed -n "s/.* \([0-9][0-9]*\) $1.*/\1/p" <<<"$2"; }
 tp=0 tf=0 ts=$skipped
