@@ -326,6 +326,22 @@ static bool lower_end(gc_ctx *c)
 
 /* ---- instructions -------------------------------------------------------- */
 
+/* x16 = memory base + the i32 address in w0 (+ the offset when it does not
+   fit the access's scaled immediate); returns the immediate left to use,
+   after recording the trap site of the access that follows. */
+static bool mem_addr(gc_ctx *c, const gv_insn *ins, int size, uint32_t *off)
+{
+    a64_addsub_rrx(&c->buf, AS_ADD, 1, X16, X27, X0, EXT_UXTW, 0);
+    *off = ins->imm.mem.offset;
+    if (!a64_ldst_uimm(*off, size)) {
+        a64_mov_imm(&c->buf, 1, X17, *off);
+        a64_addsub_rr(&c->buf, AS_ADD, 1, X16, X16, X17);
+        *off = 0;
+    }
+    return gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)ins->offset,
+                       GATE_TRAP_MEMORY_OUT_OF_BOUNDS);
+}
+
 static bool lower_load(gc_ctx *c, const gv_insn *ins)
 {
     static const struct { uint8_t op, size; } L[] = {
@@ -347,14 +363,8 @@ static bool lower_load(gc_ctx *c, const gv_insn *ins)
     unsigned i = ins->op - GOP_I32_LOAD;
     uint32_t at = opnd(c, 0);
     ld(c, K_W, X0, at);
-    a64_addsub_rrx(&c->buf, AS_ADD, 1, X16, X27, X0, EXT_UXTW, 0);
-    uint32_t off = ins->imm.mem.offset;
-    if (!a64_ldst_uimm(off, L[i].size)) {
-        a64_mov_imm(&c->buf, 1, X17, off);
-        a64_addsub_rr(&c->buf, AS_ADD, 1, X16, X16, X17);
-        off = 0;
-    }
-    if (!gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
+    uint32_t off;
+    if (!mem_addr(c, ins, L[i].size, &off))
         return false;
     a64_ldst(&c->buf, L[i].op, L[i].size, X0, X16, off);
     uint8_t t = gop_table[ins->op].sig[2] == 'I' ? GT_I64 : gop_table[ins->op].sig[2] == 'f'
@@ -382,14 +392,8 @@ static bool lower_store(gc_ctx *c, const gv_insn *ins)
     unsigned i = ins->op - GOP_I32_STORE;
     ld(c, S[i].kind, X1, opnd(c, 0));
     ld(c, K_W, X0, opnd(c, 1));
-    a64_addsub_rrx(&c->buf, AS_ADD, 1, X16, X27, X0, EXT_UXTW, 0);
-    uint32_t off = ins->imm.mem.offset;
-    if (!a64_ldst_uimm(off, S[i].size)) {
-        a64_mov_imm(&c->buf, 1, X17, off);
-        a64_addsub_rr(&c->buf, AS_ADD, 1, X16, X16, X17);
-        off = 0;
-    }
-    if (!gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
+    uint32_t off;
+    if (!mem_addr(c, ins, S[i].size, &off))
         return false;
     a64_ldst(&c->buf, S[i].op, S[i].size, X1, X16, off);
     ST(c)->depth -= 2;

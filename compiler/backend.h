@@ -143,6 +143,7 @@ bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots
 bool gc_add_trap(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code);
 const gc_trapsite *gc_find_trap(const gc_code *code, uint32_t native);
 /* The safe point whose return address is `native`, or NULL. */
+uint32_t gc_safepoint_from(const gc_code *code, uint32_t native);
 const gc_safepoint *gc_find_safepoint(const gc_code *code, uint32_t native);
 /* The defined function whose body holds wasm offset `off`, or GATE_NO_FUNC. */
 uint32_t gd_func_at(const gd_module *m, uint64_t off);

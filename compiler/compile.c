@@ -52,8 +52,8 @@ const gc_trapsite *gc_find_trap(const gc_code *code, uint32_t native)
     return lo < code->ntraps && code->traps[lo].native == native ? &code->traps[lo] : NULL;
 }
 
-/* Safe points are added in code order too. */
-const gc_safepoint *gc_find_safepoint(const gc_code *code, uint32_t native)
+/* Safe points are added in code order too: the first at or after native. */
+uint32_t gc_safepoint_from(const gc_code *code, uint32_t native)
 {
     uint32_t lo = 0, hi = code->nsp;
     while (lo < hi) {
@@ -63,7 +63,13 @@ const gc_safepoint *gc_find_safepoint(const gc_code *code, uint32_t native)
         else
             hi = mid;
     }
-    return lo < code->nsp && code->sp[lo].native == native ? &code->sp[lo] : NULL;
+    return lo;
+}
+
+const gc_safepoint *gc_find_safepoint(const gc_code *code, uint32_t native)
+{
+    uint32_t i = gc_safepoint_from(code, native);
+    return i < code->nsp && code->sp[i].native == native ? &code->sp[i] : NULL;
 }
 
 uint32_t gd_func_at(const gd_module *m, uint64_t off)

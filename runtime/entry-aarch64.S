@@ -27,11 +27,10 @@
  */
 #define HOST_SP 56
 
-    .text
-    .globl gate_enter_aarch64
-    .type gate_enter_aarch64, %function
-    .p2align 2
-gate_enter_aarch64:
+/* The host's callee-saved registers (x19-x30, d8-d15) in a 160-byte save
+   area, whose address goes to entry_vm->host_sp (x0): what
+   gate_host_return_aarch64 undoes. */
+.macro SAVE_HOST
     stp x29, x30, [sp, #-160]!
     stp x19, x20, [sp, #16]
     stp x21, x22, [sp, #32]
@@ -44,6 +43,14 @@ gate_enter_aarch64:
     stp d14, d15, [sp, #144]
     mov x9, sp
     str x9, [x0, #HOST_SP]
+.endm
+
+    .text
+    .globl gate_enter_aarch64
+    .type gate_enter_aarch64, %function
+    .p2align 2
+gate_enter_aarch64:
+    SAVE_HOST
     cbnz x4, 1f
     mov x4, sp
 1:  sub x9, x4, #32
@@ -118,18 +125,7 @@ gate_host_return_aarch64:
     .type gate_resume_aarch64, %function
     .p2align 2
 gate_resume_aarch64:
-    stp x29, x30, [sp, #-160]!
-    stp x19, x20, [sp, #16]
-    stp x21, x22, [sp, #32]
-    stp x23, x24, [sp, #48]
-    stp x25, x26, [sp, #64]
-    stp x27, x28, [sp, #80]
-    stp d8, d9, [sp, #96]
-    stp d10, d11, [sp, #112]
-    stp d12, d13, [sp, #128]
-    stp d14, d15, [sp, #144]
-    mov x9, sp
-    str x9, [x0, #HOST_SP]
+    SAVE_HOST
     mov sp, x1
     mov x29, x2
     mov x28, x4

@@ -111,16 +111,8 @@ bool rt_walk_frames(rt_vm *vm, uintptr_t pc, uintptr_t fp, rt_susp *out)
 static const gc_safepoint *safepoint_of(const gate_module *mod, uint32_t func, uint32_t wasm)
 {
     const gc_code *c = &mod->code;
-    uint32_t start = c->func_off[func - mod->info.nfunc_imports];
-    uint32_t lo = 0, hi = c->nsp;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (c->sp[mid].native < start)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (uint32_t i = lo; i < c->nsp && c->sp[i].func == func; i++)
+    uint32_t i = gc_safepoint_from(c, c->func_off[func - mod->info.nfunc_imports]);
+    for (; i < c->nsp && c->sp[i].func == func; i++)
         if (c->sp[i].wasm == wasm)
             return &c->sp[i];
     return NULL;
