@@ -4,8 +4,9 @@
  * Every function checks every pointer against linear memory (EFAULT when
  * out of range) and every descriptor against the table (EBADF).  Paths
  * are resolved beneath a preopened directory with openat2(RESOLVE_BENEATH
- * | RESOLVE_NO_MAGICLINKS): absolute paths, ".." that climbs out, and
- * symlinks that point out all fail with ENOTCAPABLE.  What is not
+ * | RESOLVE_NO_MAGICLINKS), or component by component where the kernel
+ * lacks openat2: absolute paths, ".." that climbs out, and symlinks that
+ * point out all fail with ENOTCAPABLE.  What is not
  * implemented answers ENOSYS, whatever its signature.
  */
 #include <dirent.h>
@@ -548,17 +549,167 @@ static int guest_path(gate_call_ctx *c, uint32_t ptr, uint32_t len, char *out, s
     return W_SUCCESS;
 }
 
-/* openat2 beneath dirfd; fails with EXDEV when the path would escape. */
+/*
+ * Resolution beneath dirfd without openat2 (kernels before 5.6, and
+ * qemu-user before 9.0, answer ENOSYS): one component at a time, each
+ * directory opened O_PATH|O_NOFOLLOW relative to the previous one, and
+ * ".." answered by going back to the directory opened before instead of
+ * by the file system, so neither a "..", an absolute or escaping symlink,
+ * nor a directory renamed meanwhile can lead outside: those fail with
+ * EXDEV like RESOLVE_BENEATH.  Relative symlinks are expanded in place (at
+ * most 40, else ELOOP); the last component is followed only when asked.
+ */
+enum { WALK_MAX_LINKS = 40, WALK_MAX_DEPTH = 2048 };
+
+static int walk_beneath(int dirfd, const char *path, int flags, mode_t mode, bool follow)
+{
+    char *rest = malloc(2 * 4096 + 2), *link = malloc(4096 + 1);
+    int *stack = malloc(WALK_MAX_DEPTH * sizeof *stack);
+    int depth = 0, links = 0, fd = -1, err = 0;
+    if (!rest || !link || !stack) {
+        err = ENOMEM;
+        goto out;
+    }
+    if (strlen(path) > 4096) {
+        err = ENAMETOOLONG;
+        goto out;
+    }
+    strcpy(rest, path);
+    if ((stack[0] = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+        err = errno;
+        goto out;
+    }
+    if (!*rest)
+        strcpy(rest, ".");
+    for (;;) {
+        if (rest[0] == '/') {
+            err = EXDEV;                    /* absolute: out of the tree */
+            break;
+        }
+        /* the next component, and whether it is the last */
+        char *end = strchr(rest, '/');
+        size_t n = end ? (size_t)(end - rest) : strlen(rest);
+        char *after = end ? end : rest + n;
+        while (*after == '/')
+            after++;
+        bool last = *after == 0;
+        if (last && end) {                  /* "name/": a directory, followed */
+            if (flags & O_CREAT) {
+                err = EISDIR;
+                break;
+            }
+            flags |= O_DIRECTORY;
+            follow = true;
+        }
+        char name[256];
+        if (n > 255) {
+            err = ENAMETOOLONG;
+            break;
+        }
+        memcpy(name, rest, n);
+        name[n] = 0;
+        memmove(rest, after, strlen(after) + 1);
+        if (!strcmp(name, "..")) {
+            if (depth == 0) {
+                err = EXDEV;
+                break;
+            }
+            close(stack[depth--]);
+            name[0] = '.', name[1] = 0;     /* the parent itself, if last */
+        }
+        if (!last) {
+            if (!strcmp(name, "."))
+                continue;
+            int d = openat(stack[depth], name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (d >= 0) {
+                if (depth + 1 >= WALK_MAX_DEPTH) {
+                    close(d);
+                    err = ENAMETOOLONG;
+                    break;
+                }
+                stack[++depth] = d;
+                continue;
+            }
+            err = errno;
+        } else {
+            /* a followed symlink is expanded first: O_PATH|O_NOFOLLOW would
+               open the link itself */
+            ssize_t ln = follow ? readlinkat(stack[depth], name, link, 4096) : -1;
+            if (ln < 0) {
+                fd = openat(stack[depth], name, flags | O_NOFOLLOW | O_CLOEXEC,
+                            (flags & O_CREAT) ? mode : 0);
+                err = fd >= 0 ? 0 : errno;
+                /* ELOOP: it became a symlink meanwhile; look again */
+                if (fd >= 0 || !follow || err != ELOOP)
+                    break;
+            }
+            err = ELOOP;
+        }
+        /* a symlink where a directory or a followed last name was wanted */
+        if (err != ENOTDIR && err != ELOOP)
+            break;
+        ssize_t ln = readlinkat(stack[depth], name, link, 4096);
+        if (ln < 0)
+            break;                          /* not a symlink: err stands */
+        link[ln] = 0;
+        if (++links > WALK_MAX_LINKS) {
+            err = ELOOP;
+            break;
+        }
+        if ((size_t)ln + 1 + strlen(rest) > 2 * 4096) {
+            err = ENAMETOOLONG;
+            break;
+        }
+        /* rest = link "/" rest */
+        size_t rl = strlen(rest);
+        memmove(rest + ln + (rl ? 1 : 0), rest, rl + 1);
+        memcpy(rest, link, (size_t)ln);
+        if (rl)
+            rest[ln] = '/';
+        if (!rest[0])
+            strcpy(rest, ".");
+        err = 0;
+    }
+out:
+    if (stack)
+        for (int i = 0; i <= depth; i++)
+            if (stack[i] >= 0)
+                close(stack[i]);
+    free(rest);
+    free(link);
+    free(stack);
+    if (err) {
+        if (fd >= 0)
+            close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+/* Beneath dirfd; fails with EXDEV when the path would escape.  openat2
+   where the kernel has it (GATE_NO_OPENAT2=1 in the environment takes the
+   other path, for its tests), walk_beneath otherwise. */
 static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, bool follow)
 {
-    /* openat2 insists on mode 0 unless the call can create a file */
-    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
-                            .mode = (flags & O_CREAT) ? mode : 0,
-                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
-    if (!follow)
-        how.flags |= O_NOFOLLOW;
-    long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-    return (int)fd;
+    static int have_openat2 = -1;
+    if (have_openat2 < 0) {
+        const char *e = getenv("GATE_NO_OPENAT2");
+        have_openat2 = !(e && *e && strcmp(e, "0"));
+    }
+    if (have_openat2) {
+        /* openat2 insists on mode 0 unless the call can create a file */
+        struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
+                                .mode = (flags & O_CREAT) ? mode : 0,
+                                .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+        if (!follow)
+            how.flags |= O_NOFOLLOW;
+        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+        if (fd >= 0 || errno != ENOSYS)
+            return (int)fd;
+        have_openat2 = 0;
+    }
+    return walk_beneath(dirfd, path, flags, mode, follow);
 }
 
 /* Splits path into an opened parent directory (beneath dirfd) and a last name. */

@@ -9,7 +9,7 @@
  *     [x29+16+8i] arguments/results   [x29+8] return address   [x29] caller fp
  *     [x29-8] vmctx   [x29-16-8k] slot k (locals, then the operand stack)
  *     [sp+8i] outgoing arguments/results
- * Guard pages only (explicit bounds checks: not yet); SIMD: not yet.
+ * Guard pages or explicit bounds checks; SIMD: not yet.
  */
 #include "arm64.h"
 #include "../compiler/backend.h"
@@ -26,7 +26,7 @@ typedef struct actl {
 } actl;
 
 typedef struct astub {
-    size_t at, back;
+    size_t at, at_fuel, back;       /* at_fuel: SIZE_MAX without fuel */
     uint32_t wasm, slots;
 } astub;
 
@@ -175,17 +175,27 @@ static bool call_helper(gc_ctx *c, int h, bool safepoint, uint64_t wasm, uint32_
     return true;
 }
 
-/* ldr x16, [x28, #stack_limit]; cmp sp, x16; b.lo stub (after the body) */
+/*
+ * The stop check of loop headers and function entries:
+ *     [ldr x16, [x28, #fuel]; subs x16, x16, #1; str x16, [x28, #fuel]; b.mi stub]
+ *     ldr x16, [x28, #stack_limit]; cmp sp, x16; b.lo stub
+ * with the stub (the slow path's call, a safe point) after the body.
+ */
 static bool stop_check(gc_ctx *c, uint64_t wasm)
 {
     astate *s = ST(c);
-    if (c->fuel)
-        return unsupported(c, wasm, "fuel metering");
     if (!grow(c, (void **)&s->stubs, &s->capstubs, s->nstubs + 1, sizeof *s->stubs))
         return false;
+    astub *t = &s->stubs[s->nstubs++];
+    t->at_fuel = SIZE_MAX;
+    if (c->fuel) {
+        ld_vm(c, X16, VM_FUEL);
+        a64_addsub_ri(&c->buf, AS_SUBS, 1, X16, X16, 1, 0);
+        a64_ldst(&c->buf, LS_ST, 3, X16, X28, VM_FUEL);
+        t->at_fuel = a64_bcond(&c->buf, COND_MI);
+    }
     ld_vm(c, X16, VM_STACK_LIMIT);
     a64_addsub_rrx(&c->buf, AS_SUBS, 1, XZR, SP, X16, EXT_UXTX, 0);
-    astub *t = &s->stubs[s->nstubs++];
     t->at = a64_bcond(&c->buf, COND_LO);
     t->back = c->buf.n;
     t->wasm = (uint32_t)wasm;
@@ -200,7 +210,8 @@ static bool emit_stubs(gc_ctx *c)
         astub *t = &s->stubs[i];
         if (!gc_reserve(&c->buf, GC_RED_ZONE))
             return oom(c);
-        if (!a64_patch(&c->buf, t->at, c->buf.n))
+        if (!a64_patch(&c->buf, t->at, c->buf.n) ||
+            (t->at_fuel != SIZE_MAX && !a64_patch(&c->buf, t->at_fuel, c->buf.n)))
             return gx_fail(c->err, GATE_ERR_LIMIT, t->wasm, c->func, "function too large");
         a64_mov_imm(&c->buf, 0, X1, t->wasm);
         if (!call_helper(c, GH_SLOWPATH, true, t->wasm, t->slots))
@@ -326,11 +337,25 @@ static bool lower_end(gc_ctx *c)
 
 /* ---- instructions -------------------------------------------------------- */
 
-/* x16 = memory base + the i32 address in w0 (+ the offset when it does not
-   fit the access's scaled immediate); returns the immediate left to use,
-   after recording the trap site of the access that follows. */
+/*
+ * x16 = memory base + the i32 address in w0 (+ the offset when it does not
+ * fit the access's scaled immediate); returns the immediate left to use.
+ * With guard pages the access that follows is a trap site.  In explicit
+ * bounds mode it is checked first instead:
+ *     mov x17, #offset+bytes; add x17, x17, w0, uxtw
+ *     ldr x16, [x28, #mem]; ldr x16, [x16, #bytes]; cmp x17, x16; b.ls ok; udf
+ */
 static bool mem_addr(gc_ctx *c, const gv_insn *ins, int size, uint32_t *off)
 {
+    if (c->explicit_bounds) {
+        a64_mov_imm(&c->buf, 1, X17, (uint64_t)ins->imm.mem.offset + (1u << size));
+        a64_addsub_rrx(&c->buf, AS_ADD, 1, X17, X17, X0, EXT_UXTW, 0);
+        ld_vm(c, X16, VM_MEM);
+        a64_ldst(&c->buf, LS_LD, 3, X16, X16, MO_BYTES);
+        a64_cmp_rr(&c->buf, 1, X17, X16);
+        if (!trap_if(c, COND_HI, ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
+            return false;
+    }
     a64_addsub_rrx(&c->buf, AS_ADD, 1, X16, X27, X0, EXT_UXTW, 0);
     *off = ins->imm.mem.offset;
     if (!a64_ldst_uimm(*off, size)) {
@@ -338,7 +363,8 @@ static bool mem_addr(gc_ctx *c, const gv_insn *ins, int size, uint32_t *off)
         a64_addsub_rr(&c->buf, AS_ADD, 1, X16, X16, X17);
         *off = 0;
     }
-    return gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)ins->offset,
+    return c->explicit_bounds ||
+           gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)ins->offset,
                        GATE_TRAP_MEMORY_OUT_OF_BOUNDS);
 }
 
@@ -958,9 +984,6 @@ static bool a_lower(gc_ctx *c, const gv_insn *ins)
 
 static bool a_begin_module(gc_ctx *c)
 {
-    if (c->explicit_bounds)
-        return gx_fail(c->err, GATE_ERR_NOT_IMPLEMENTED, UINT64_MAX, GATE_NO_FUNC,
-                       "explicit bounds checks are not supported by the ARM64 backend yet");
     astate *s = gx_malloc(&c->alloc, sizeof *s);
     if (!s)
         return oom(c);

@@ -120,6 +120,7 @@ gate_engine *gate_engine_new(const gate_config *cfg, gate_error *err)
     eng->alloc = a;
     gd_limits_from_config(&eng->lim, cfg);
     pthread_mutex_init(&eng->lock, NULL);
+    pthread_mutex_init(&eng->pool_lock, NULL);
     eng->sigs = NULL;
     eng->nsigs = eng->capsigs = 0;
     return eng;
@@ -135,6 +136,9 @@ void gate_engine_free(gate_engine *eng)
     for (uint32_t i = 0; i < eng->nsigs; i++)
         gx_free(&eng->alloc, eng->sigs[i], strlen(eng->sigs[i]) + 1);
     gx_free(&eng->alloc, eng->sigs, (size_t)eng->capsigs * sizeof *eng->sigs);
+    for (uint32_t i = 0; i < eng->npool; i++)
+        munmap(eng->pool[i].base, eng->pool[i].size);
+    pthread_mutex_destroy(&eng->pool_lock);
     pthread_mutex_destroy(&eng->lock);
     gx_free(&eng->alloc, eng, sizeof *eng);
 }

@@ -447,8 +447,53 @@ static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im
 /*
  * Guard mode reserves 8 GiB + 64 KiB so no access can leave the
  * reservation; explicit mode (every access checked by the code) reserves
- * only the maximum size.  Either way the base never moves.
+ * only the maximum size.  Either way the base never moves.  A freed
+ * memory's reservation goes back to its engine's pool with the pages it
+ * used replaced by fresh inaccessible ones (one mmap over what was used),
+ * so the next instance of that size takes it as it is: a reused
+ * reservation is as zero and as inaccessible as a new one.
  */
+static void *reservation_get(gate_engine *eng, size_t size)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&eng->pool_lock);
+    for (uint32_t i = eng->npool; i-- > 0;)
+        if (eng->pool[i].size == size) {
+            p = eng->pool[i].base;
+            eng->pool[i] = eng->pool[--eng->npool];
+            break;
+        }
+    pthread_mutex_unlock(&eng->pool_lock);
+    if (!p) {
+        p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            p = NULL;
+    }
+    return p;
+}
+
+static void reservation_put(gate_engine *eng, void *base, size_t size, size_t used)
+{
+    used = (used + 4095) & ~(size_t)4095;
+    if (used > size)
+        used = size;
+    if (used && mmap(base, used, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                     -1, 0) == MAP_FAILED) {
+        munmap(base, size);
+        return;
+    }
+    pthread_mutex_lock(&eng->pool_lock);
+    if (eng->npool < RT_MEM_POOL) {
+        eng->pool[eng->npool].base = base;
+        eng->pool[eng->npool].size = size;
+        eng->npool++;
+        base = NULL;
+    }
+    pthread_mutex_unlock(&eng->pool_lock);
+    if (base)
+        munmap(base, size);
+}
+
 static rt_memory *memory_new(gate_engine *eng, uint64_t pages, uint64_t max)
 {
     rt_memory *m = gx_malloc(&eng->alloc, sizeof *m);
@@ -458,14 +503,13 @@ static rt_memory *memory_new(gate_engine *eng, uint64_t pages, uint64_t max)
     size_t reserve = MEM_RESERVE;
     if (eng->cfg.bounds == GATE_BOUNDS_EXPLICIT)
         reserve = max ? (size_t)max * 65536 : 65536;
-    void *p = mmap(NULL, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-    if (p == MAP_FAILED) {
+    void *p = reservation_get(eng, reserve);
+    if (!p) {
         gx_free(&eng->alloc, m, sizeof *m);
         return NULL;
     }
     if (pages && mprotect(p, pages * 65536, PROT_READ | PROT_WRITE)) {
-        munmap(p, reserve);
+        reservation_put(eng, p, reserve, (size_t)pages * 65536);
         gx_free(&eng->alloc, m, sizeof *m);
         return NULL;
     }
@@ -552,7 +596,7 @@ static void memory_unref(gate_engine *eng, rt_memory *m)
     if (m && --m->refs == 0) {
         if (m->template_fd >= 0)
             close(m->template_fd);
-        munmap(m->base, m->reserved);
+        reservation_put(eng, m->base, m->reserved, (size_t)m->bytes);
         gx_free(&eng->alloc, m, sizeof *m);
     }
 }
@@ -837,11 +881,7 @@ void gate_instance_free(gate_instance *inst)
     gate_engine *eng = inst->eng;
     const gd_module *m = &inst->mod->info;
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
-    if (inst->has_timer) {
-        timer_t t;
-        memcpy(&t, &inst->deadline_timer, sizeof t < sizeof(void *) ? sizeof t : sizeof(void *));
-        timer_delete(t);
-    }
+    rt_deadline_cancel(inst);
     rt_susp_free(inst, &inst->susp);
     if (inst->tables)
         for (uint32_t t = 0; t < nt; t++)
@@ -1029,32 +1069,9 @@ void gate_request_stop(gate_instance *inst)
     __atomic_store_n(&inst->vm.stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
 }
 
-static void deadline_fired(union sigval v)
-{
-    gate_request_stop(v.sival_ptr);
-}
-
 gate_status gate_set_deadline(gate_instance *inst, uint64_t ns_from_now)
 {
-    if (!inst->has_timer) {
-        struct sigevent ev;
-        memset(&ev, 0, sizeof ev);
-        ev.sigev_notify = SIGEV_THREAD;
-        ev.sigev_notify_function = deadline_fired;
-        ev.sigev_value.sival_ptr = inst;
-        timer_t t;
-        if (timer_create(CLOCK_MONOTONIC, &ev, &t))
-            return GATE_ERR_NOMEM;
-        memcpy(&inst->deadline_timer, &t, sizeof t < sizeof(void *) ? sizeof t : sizeof(void *));
-        inst->has_timer = true;
-    }
-    timer_t t;
-    memcpy(&t, &inst->deadline_timer, sizeof t < sizeof(void *) ? sizeof t : sizeof(void *));
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    its.it_value.tv_sec = (time_t)(ns_from_now / 1000000000u);
-    its.it_value.tv_nsec = (long)(ns_from_now % 1000000000u);
-    return timer_settime(t, 0, &its, NULL) ? GATE_ERR_ARG : GATE_OK;
+    return rt_deadline_set(inst, ns_from_now);
 }
 
 /*

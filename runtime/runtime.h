@@ -7,6 +7,10 @@
 
 #include "../compiler/backend.h"
 
+/* freed memory reservations an engine keeps for reuse: mapping and
+   unmapping 8 GiB costs more than resetting the pages that were used */
+#define RT_MEM_POOL 16
+
 struct gate_engine {
     gate_config cfg;
     gx_alloc alloc;
@@ -18,6 +22,11 @@ struct gate_engine {
        references into another instance's table: kept until the end */
     gate_instance **graveyard;
     uint32_t ngrave, capgrave;
+    /* reservations of freed linear memories, all pages inaccessible and
+       zero again, for the next instances (instance.c: memory_new) */
+    pthread_mutex_t pool_lock;
+    struct { void *base; size_t size; } pool[RT_MEM_POOL];
+    uint32_t npool;
 };
 
 struct gate_module {
@@ -193,8 +202,6 @@ struct gate_instance {
     size_t stack_size;          /* wasm stack wanted (0: default) */
     rt_susp susp;               /* the stopped call, if any */
     struct gate_wasi *wasi;     /* its WASI state, when linked to WASI */
-    void *deadline_timer;       /* timer_t, when a deadline is set */
-    bool has_timer;
     rt_vm vm;
     gate_funcref *own_funcs;    /* defined functions */
     gate_funcref **funcs;
@@ -228,6 +235,9 @@ bool rt_walk_frames(rt_vm *vm, uintptr_t pc, uintptr_t fp, rt_susp *out);
 gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *area,
                              uint32_t nslots, uint8_t *stack_top, gate_error *err);
 void rt_susp_free(gate_instance *inst, rt_susp *s);
+/* deadline.c: the watchdog thread behind gate_set_deadline */
+gate_status rt_deadline_set(gate_instance *inst, uint64_t ns_from_now);
+void rt_deadline_cancel(gate_instance *inst);
 extern char gate_enter_ret_x86_64[];
 uint32_t gate_resume_x86_64(rt_vm *entry_vm, void *rsp, void *rbp, void *pc, rt_vm *vm);
 

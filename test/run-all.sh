@@ -11,7 +11,7 @@ echo "== spec tests ($build/spec-results.tsv)"
 bash test/spec.sh "$build" | tee "$build/spec.log" | grep -v '\.wast  *[0-9]* passed, 0 failed'
 echo "== spec tests again: explicit bounds checks, baseline CPU (no LZCNT/POPCNT/BMI1),"
 echo "   deterministic NaNs"
-SPEC_RESULTS="$build/spec-results-explicit.tsv" bash test/spec.sh "$build" --explicit-bounds --baseline-cpu --deterministic --label "spec-explicit" \
+SPEC_RESULTS="$build/spec-results-explicit.tsv" bash test/spec.sh "$build" --explicit-bounds --fuel --baseline-cpu --deterministic --label "spec-explicit" \
     | tee "$build/spec2.log" | grep -v '\.wast  *[0-9]* passed, 0 failed'
 echo "== spec tests in stress mode: every call stopped at each stop check (up to 16 times),"
 echo "   the first stop snapshotted and restored into a fresh instance, then resumed"

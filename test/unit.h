@@ -24,6 +24,15 @@ static inline void num(char *out, size_t n, int64_t v)
         snprintf(out, n, "%s0x%llx", v < 0 ? "-" : "", (unsigned long long)mag);
 }
 
+/* Loop counts of the tests that need a program busy for a while: under an
+   emulator (RUN_WRAP=qemu-aarch64, set by test/run-arm64.sh) code runs
+   tens of times slower, so the count is divided by 50. */
+static inline int64_t unit_busy(int64_t n)
+{
+    const char *w = getenv("RUN_WRAP");
+    return w && *w ? n / 50 : n;
+}
+
 /* A growable byte buffer that builds modules. */
 typedef struct mb {
     uint8_t *b;

@@ -39,7 +39,7 @@ static int setup(void **state)
     /* stopped by a deadline, deep in the loop at the bottom */
     gate_set_deadline(in, 20 * 1000 * 1000);
     gate_val a[2] = { { .type = GATE_I32, .of.i32 = 20 },
-                      { .type = GATE_I64, .of.i64 = 300000000 } }, r;
+                      { .type = GATE_I64, .of.i64 = unit_busy(300000000) } }, r;
     if (gate_call(in, "spin", a, 2, &r, 1, &e) != GATE_SUSPENDED)
         return -1;
     if (gate_snapshot(in, &snap, &snap_len, &e) != GATE_OK) {
@@ -97,7 +97,7 @@ static void restores_and_resumes_elsewhere(void **state)
     assert_int_equal(v, 0x5a5a5a5a);
     gate_val r;
     assert_int_equal(gate_resume(in, &r, 1, &e), GATE_OK);
-    assert_true(r.of.i64 == spin_ref(20, 300000000));
+    assert_true(r.of.i64 == spin_ref(20, unit_busy(300000000)));
     /* and it can be snapshotted again, idle this time */
     uint8_t *again;
     size_t alen;

@@ -60,7 +60,7 @@ static void stop_from_another_thread(void **state)
     gate_instance *in = gate_instance_new(mod, NULL, NULL, &e);
     assert_non_null(in);
     gate_val a[2] = { { .type = GATE_I32, .of.i32 = 50 },
-                      { .type = GATE_I64, .of.i64 = 400000000 } }, r;
+                      { .type = GATE_I64, .of.i64 = unit_busy(400000000) } }, r;
     stopper s = { in, 20000, 1000, 0 };
     pthread_t t;
     pthread_create(&t, NULL, stop_thread, &s);
@@ -85,7 +85,7 @@ static void stop_from_another_thread(void **state)
     assert_int_equal(st, GATE_OK);
     assert_true(stops >= 2);
     assert_false(gate_is_suspended(in));
-    assert_true(r.of.i64 == spin_ref(50, 400000000));
+    assert_true(r.of.i64 == spin_ref(50, unit_busy(400000000)));
     printf("  stopped and resumed %d times\n", stops);
     gate_instance_free(in);
 }
@@ -97,7 +97,7 @@ static void deadline(void **state)
     gate_error e;
     gate_instance *in = gate_instance_new(mod, NULL, NULL, &e);
     gate_val a[2] = { { .type = GATE_I32, .of.i32 = 3 },
-                      { .type = GATE_I64, .of.i64 = 2000000000 } }, r;
+                      { .type = GATE_I64, .of.i64 = unit_busy(2000000000) } }, r;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(gate_set_deadline(in, 20 * 1000 * 1000), GATE_OK);
@@ -109,7 +109,7 @@ static void deadline(void **state)
     /* without a new deadline, it runs to the end */
     st = gate_resume(in, &r, 1, &e);
     assert_int_equal(st, GATE_OK);
-    assert_true(r.of.i64 == spin_ref(3, 2000000000));
+    assert_true(r.of.i64 == spin_ref(3, unit_busy(2000000000)));
     (void)t1;
     gate_instance_free(in);
 }

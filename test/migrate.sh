@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Migration between x86-64 (HOST build, native) and aarch64 (ARM build,
+# under qemu-aarch64), through `gate run/resume --snapshot`:
+#   - ping-pong: a test program stopped at random points (random fuel
+#     budgets; seed printed, MIGRATE_SEED=N repeats a run) alternates ISAs
+#     across at least ten hops; the joined output equals an uninterrupted
+#     run on either ISA;
+#   - the same stop made on both ISAs (same fuel) gives the same portable
+#     frames in `gate inspect`, and each snapshot finishes on the other ISA;
+#   - a hop on ARM64 stopped by a wall-clock deadline and by SIGINT.
+# Last line: "migrate: N passed, N failed".
+#   test/migrate.sh HOST_BUILD ARM_BUILD
+set -uo pipefail
+host=${1:-build} arm=${2:-build/arm64}
+cd "$(dirname "$0")/.."
+out=$arm/migrate
+rm -rf "$out"; mkdir -p "$out"
+pass=0 fail=0
+ok()  { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
+gate_on() { if [ "$1" = x86_64 ]; then "$host/gate" "${@:2}"; else qemu-aarch64 "$arm/gate" "${@:2}"; fi; }
+other() { if [ "$1" = x86_64 ]; then echo arm64; else echo x86_64; fi; }
+# the portable part of `gate inspect` for a snapshot: run state, memory, frames
+frames() { sed -n '/^snapshot version/,$p' | grep -v '^gate:'; }
+
+prog=$host/cli/recurse.wasm
+if [ ! -s "$prog" ] || [ ! -x "$host/gate" ] || [ ! -x "$arm/gate" ]; then
+    echo "skip migration: needs both builds and $prog (make test)"
+    echo "migrate: 0 passed, 0 failed, 1 skipped"
+    exit 0
+fi
+args=(1)
+"$host/gate" run "$prog" "${args[@]}" > "$out/want-x86" 2>&1
+qemu-aarch64 "$arm/gate" run "$prog" "${args[@]}" > "$out/want-arm" 2>&1
+if cmp -s "$out/want-x86" "$out/want-arm"; then
+    ok "recurse.c: uninterrupted runs on x86-64 and ARM64 print the same"
+else
+    bad "recurse.c differs between the ISAs before any migration"
+fi
+
+# the program's fuel, within a factor of two
+hi=$((1 << 20))
+while "$host/gate" run --fuel=$hi --snapshot="$out/cal.snap" "$prog" "${args[@]}" > /dev/null 2>&1
+      [ $? -eq 75 ]; do
+    hi=$((hi * 2))
+done
+base=$((hi / 32))            # budgets base/2 .. 3*base/2: 11 to 64 hops
+
+# ---- ping-pong -------------------------------------------------------------
+seed=${MIGRATE_SEED:-$((RANDOM * 32768 + RANDOM))}
+RANDOM=$seed
+isa=x86_64 hops=0 rc=75 trail=""
+snap=$out/pp.snap
+: > "$out/joined"
+while [ $rc -eq 75 ] && [ $hops -lt 200 ]; do
+    fuel=$((base / 2 + (RANDOM * 32768 + RANDOM) % base))
+    if [ $hops -eq 0 ]; then
+        gate_on $isa run --fuel=$fuel --snapshot="$snap" "$prog" "${args[@]}" >> "$out/joined" 2> "$out/hop.err"
+    else
+        gate_on $isa resume --fuel=$fuel "$snap" >> "$out/joined" 2> "$out/hop.err"
+    fi
+    rc=$?
+    hops=$((hops + 1))
+    trail="$trail ${isa%%_*}:$fuel"
+    if [ $rc -eq 75 ]; then
+        # both ISAs read the snapshot the same way
+        gate_on x86_64 inspect "$snap" 2>&1 | frames > "$out/inspect-x86"
+        gate_on arm64 inspect "$snap" 2>&1 | frames > "$out/inspect-arm"
+        if ! cmp -s "$out/inspect-x86" "$out/inspect-arm" || [ ! -s "$out/inspect-x86" ]; then
+            bad "ping-pong hop $hops: gate inspect differs between the ISAs"
+            rc=99
+        fi
+    fi
+    isa=$(other $isa)
+done
+if [ $rc -eq 0 ] && [ $hops -ge 10 ] && cmp -s "$out/want-x86" "$out/joined"; then
+    ok "ping-pong: $hops hops alternating x86-64/ARM64 (seed $seed), joined output equals one run"
+else
+    bad "ping-pong (seed $seed, $hops hops, last status $rc)" "$(echo "$trail" | cut -c1-300); $(head -3 "$out/hop.err")"
+fi
+
+# ---- the same stop on both ISAs ----------------------------------------------
+same=0
+for k in 1 2 3; do
+    fuel=$(( (RANDOM * 32768 + RANDOM) % (hi / 2) + 1000 ))
+    "$host/gate" run --fuel=$fuel --snapshot="$out/s-x86.snap" "$prog" "${args[@]}" > "$out/s0-x86" 2>/dev/null; r1=$?
+    qemu-aarch64 "$arm/gate" run --fuel=$fuel --snapshot="$out/s-arm.snap" "$prog" "${args[@]}" > "$out/s0-arm" 2>/dev/null; r2=$?
+    "$host/gate" inspect "$out/s-x86.snap" 2>&1 | frames > "$out/f-x86"
+    "$host/gate" inspect "$out/s-arm.snap" 2>&1 | frames > "$out/f-arm"
+    # and each finishes on the other ISA
+    qemu-aarch64 "$arm/gate" resume "$out/s-x86.snap" > "$out/s1-x86" 2>/dev/null; r3=$?
+    "$host/gate" resume "$out/s-arm.snap" > "$out/s1-arm" 2>/dev/null; r4=$?
+    if [ $r1 -eq 75 ] && [ $r2 -eq 75 ] && [ $r3 -eq 0 ] && [ $r4 -eq 0 ] &&
+       [ -s "$out/f-x86" ] && cmp -s "$out/f-x86" "$out/f-arm" &&
+       cmp -s "$out/want-x86" <(cat "$out/s0-x86" "$out/s1-x86") &&
+       cmp -s "$out/want-x86" <(cat "$out/s0-arm" "$out/s1-arm"); then
+        same=$((same + 1))
+    else
+        bad "same stop (fuel $fuel): statuses $r1 $r2 $r3 $r4" "$(diff "$out/f-x86" "$out/f-arm" | head -5)"
+    fi
+done
+[ $same -eq 3 ] && ok "the same stop (3 random fuel points) on x86-64 and ARM64: identical portable frames in gate inspect; each finishes on the other ISA"
+
+# ---- ARM64 stopped by a deadline and by SIGINT, finished on x86-64 ----------
+hello=$host/cli/hello.wasm
+"$host/gate" run "$hello" 300000 > "$out/h-want" 2>&1
+qemu-aarch64 "$arm/gate" run --suspend-after=300ms --snapshot="$out/d.snap" "$hello" 300000 \
+    > "$out/d0" 2> "$out/d.err"; r1=$?
+"$host/gate" resume "$out/d.snap" > "$out/d1" 2>/dev/null; r2=$?
+if [ $r1 -eq 75 ] && [ $r2 -eq 0 ] && cmp -s "$out/h-want" <(cat "$out/d0" "$out/d1"); then
+    ok "ARM64 stopped by --suspend-after, finished on x86-64: output equals one run"
+else
+    bad "deadline on ARM64 (statuses $r1 $r2)" "$(head -2 "$out/d.err")"
+fi
+qemu-aarch64 "$arm/gate" run --snapshot="$out/i.snap" "$hello" 3000000 > "$out/i0" 2> "$out/i.err" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid; r1=$?
+"$host/gate" run "$hello" 3000000 > "$out/i-want" 2>&1
+"$host/gate" resume "$out/i.snap" > "$out/i1" 2>/dev/null; r2=$?
+if [ $r1 -eq 75 ] && [ $r2 -eq 0 ] && cmp -s "$out/i-want" <(cat "$out/i0" "$out/i1"); then
+    ok "ARM64 stopped by SIGINT, finished on x86-64: output equals one run"
+else
+    bad "SIGINT on ARM64 (statuses $r1 $r2)" "$(head -2 "$out/i.err")"
+fi
+echo "migrate: $pass passed, $fail failed"
+[ $fail -eq 0 ]
