@@ -85,7 +85,7 @@ test: deps
 	@bash test/run-all.sh $(BUILD)
 
 # Everything the test scripts run, for one BUILD (also the cross build).
-test-bins: all $(UNIT_BIN) $(BUILD)/spec-runner
+test-bins: all $(UNIT_BIN) $(BUILD)/spec-runner examples
 
 # The aarch64 build (gcc-aarch64-linux-gnu, Debian's arm64 -dev packages),
 # tested under qemu-aarch64 on this machine.
@@ -100,8 +100,11 @@ asan:
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" ARM64=0 test
 
-# The README's main command: decode, validate and summarise a module.
-demo: deps all
+# The README's main command: compile, run, stop, snapshot, resume, and
+# migrate to the aarch64 build (under qemu) and back.
+demo: deps deps-arm64 all
+	@$(MAKE) --no-print-directory -s CC=aarch64-linux-gnu-gcc BUILD=$(ARM64_BUILD) all examples
+	@$(MAKE) --no-print-directory -s examples
 	@bash examples/demo.sh $(BUILD)
 
 # Benchmarks against the peers (bench/run.sh); writes bench/results.md.
@@ -125,13 +128,14 @@ $(BUILD)/fuzz/fuzz_decode: test/fuzz/fuzz_decode.c $(LIB_SRC) $(HDRS)
 fuzz: deps $(BUILD)/fuzz/fuzz_decode
 	@bash test/fuzz/run.sh $(BUILD) $(FUZZ_TIME)
 
-# The embedding example, linked against the build tree.
-examples: $(BUILD)/examples/host $(BUILD)/examples/guest.wasm
-$(BUILD)/examples/host: examples/host.c libgate.h $(BUILD)/libgate.a
+# The embedding examples, linked against the build tree.
+examples: $(BUILD)/examples/host $(BUILD)/examples/guest.wasm $(BUILD)/examples/migrate \
+          $(BUILD)/examples/migrate.wasm
+$(BUILD)/examples/%: examples/%.c libgate.h $(BUILD)/libgate.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(ALL_CFLAGS) -I. -o $@ examples/host.c $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
-$(BUILD)/examples/guest.wasm: examples/guest.wat
+	@$(CC) $(ALL_CFLAGS) -I. -o $@ $< $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
+$(BUILD)/examples/%.wasm: examples/%.wat
 	@mkdir -p $(dir $@)
 	@wat2wasm $< -o $@
 

@@ -3,7 +3,8 @@
 # from C, compile it ahead of time, run it, stop it after a while, save it
 # as a snapshot, look inside, resume it in new processes until it finishes
 # (the joined output equals one uninterrupted run), then show a trap's
-# backtrace, damaged input being refused, and an embedding host.
+# backtrace, damaged input being refused, an embedding host, and the
+# program moving x86-64 -> ARM64 (qemu) -> x86-64 by CLI and by C API.
 set -euo pipefail
 build=${1:-build}
 gate=$build/gate
@@ -86,5 +87,48 @@ echo
 echo "== 9. embedding: examples/host.c with host functions through libffi"
 make --no-print-directory -s BUILD="$build" examples
 "$build/examples/host" "$build/examples/guest.wasm"
+echo
+echo "== 10. migration between CPU types: run on x86-64, stop, resume on ARM64"
+echo "   (the aarch64 build of gate under qemu-aarch64), stop again, finish on x86-64"
+arm=$build/arm64
+if [ "$(uname -m)" = x86_64 ] && [ -x "$arm/gate" ] && command -v qemu-aarch64 > /dev/null; then
+    a64() { qemu-aarch64 "$arm/gate" "$@"; }
+    "$gate" run "$out/hello.wasm" 300000 > "$out/mig-whole.txt"
+    rm -f "$out/mig.snap"
+    set +e
+    echo "-- hop 1, x86-64: gate run --fuel=20000000 --snapshot=mig.snap hello.wasm 300000"
+    "$gate" run --fuel=20000000 --snapshot="$out/mig.snap" "$out/hello.wasm" 300000 > "$out/mig-joined.txt"
+    echo "   exit status $? ($(wc -l < "$out/mig-joined.txt") lines of output so far); the frames it saved:"
+    "$gate" inspect "$out/mig.snap" | sed -n '/^snapshot/,$p' | sed 's/^/   /'
+    echo "-- hop 2, ARM64: qemu-aarch64 build/arm64/gate resume --fuel=20000000 mig.snap"
+    a64 resume --fuel=20000000 "$out/mig.snap" >> "$out/mig-joined.txt"
+    echo "   exit status $? ($(wc -l < "$out/mig-joined.txt") lines so far); the frames, read by the ARM64 gate:"
+    a64 inspect "$out/mig.snap" | sed -n '/^snapshot/,$p' | sed 's/^/   /'
+    echo "-- hop 3, x86-64: gate resume mig.snap"
+    "$gate" resume "$out/mig.snap" >> "$out/mig-joined.txt"
+    echo "   exit status $?"
+    set -e
+    tail -2 "$out/mig-joined.txt"
+    cmp -s "$out/mig-whole.txt" "$out/mig-joined.txt" &&
+        echo "(the output of the three hops on two CPU types equals one uninterrupted run)"
+    echo "-- the same through the C API (examples/migrate.c): a host function stops the"
+    echo "   program at its own call, 300 frames deep; hops alternate x86-64 and ARM64"
+    mx=$build/examples/migrate ma=$arm/examples/migrate mw=$build/examples/migrate.wasm
+    if [ -x "$ma" ]; then
+        echo "   one run:  $("$mx" "$mw" whole 300)"
+        set +e
+        "$mx" "$mw" start 300 "$out/api.snap" > /dev/null; rc=$? hop=1
+        while [ $rc -eq 75 ]; do
+            if [ $((hop % 2)) = 1 ]; then r=$(qemu-aarch64 "$ma" resume "$out/api.snap"); rc=$?; where=ARM64
+            else r=$("$mx" resume "$out/api.snap"); rc=$?; where=x86-64; fi
+            hop=$((hop + 1))
+            echo "   hop $hop on $where: $r"
+        done
+        set -e
+    fi
+else
+    echo "(skipped: needs an x86-64 host, qemu-aarch64 and the aarch64 build in $arm)"
+fi
+
 echo
 echo "demo: ok"

@@ -203,11 +203,88 @@ uint32_t rt_sig_id(gate_engine *eng, const gd_functype *t)
 }
 
 /*
- * Compiles for this host and maps the code read+execute (never writable
- * and executable at once).  A module the backend cannot compile yet (SIMD)
+ * Whether code compiled from module a runs module b unchanged: the same
+ * types, the same function, table, memory and global declarations
+ * (imported and defined) and byte-identical function bodies.  A snapshot
+ * keeps all of these from its program; only initial values, segments and
+ * sizes differ, and the code reads those at run time.
+ */
+static bool same_code(const gd_module *a, const gd_module *b)
+{
+    if (a->ntypes != b->ntypes || a->nfuncs != b->nfuncs || a->nfunc_imports != b->nfunc_imports ||
+        a->ntables != b->ntables || a->ntable_imports != b->ntable_imports ||
+        a->nmems != b->nmems || a->nmem_imports != b->nmem_imports ||
+        a->nglobals != b->nglobals || a->nglobal_imports != b->nglobal_imports)
+        return false;
+    for (uint32_t i = 0; i < a->ntypes; i++) {
+        const gd_functype *x = &a->types[i], *y = &b->types[i];
+        if (x->nparams != y->nparams || x->nresults != y->nresults ||
+            (x->nparams && memcmp(x->params, y->params, x->nparams)) ||
+            (x->nresults && memcmp(x->results, y->results, x->nresults)))
+            return false;
+    }
+    for (uint32_t i = 0; i < a->nfuncs; i++) {
+        const gd_func *x = &a->funcs[i], *y = &b->funcs[i];
+        if (x->type != y->type ||
+            (i >= a->nfunc_imports &&
+             (x->body_len != y->body_len ||
+              memcmp(a->bytes + x->body_off, b->bytes + y->body_off, x->body_len))))
+            return false;
+    }
+    for (uint32_t i = 0; i < a->ntables; i++)
+        if (a->tables[i].elem != b->tables[i].elem)
+            return false;
+    for (uint32_t i = 0; i < a->nglobals; i++)
+        if (a->globals[i].type != b->globals[i].type || a->globals[i].mut != b->globals[i].mut)
+            return false;
+    return true;
+}
+
+/* The code of donor fits mod, on an engine that compiles the same way. */
+static bool can_share(const gate_module *mod, const gate_module *donor)
+{
+    const gate_config *a = &mod->eng->cfg, *b = &donor->eng->cfg;
+    return donor->exec && donor->compile_err.status == GATE_OK && a->bounds == b->bounds &&
+           !a->fuel == !b->fuel && !a->deterministic == !b->deterministic &&
+           a->safepoint_checks == b->safepoint_checks &&
+           (donor->cpu_used & ~a->cpu_features) == 0 && same_code(&donor->info, &mod->info);
+}
+
+static bool copy_code(gc_code *dst, const gc_code *src, gx_alloc *a)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->alloc = *a;
+    dst->code = gx_malloc(a, src->size + 1);
+    dst->func_off = gx_malloc(a, (size_t)src->nfuncs * 4 + 4);
+    dst->func_frame = gx_malloc(a, (size_t)src->nfuncs * 4 + 4);
+    dst->sp = gx_malloc(a, (size_t)src->nsp * sizeof *dst->sp + 1);
+    dst->traps = gx_malloc(a, (size_t)src->ntraps * sizeof *dst->traps + 1);
+    dst->cap = src->size + 1;
+    dst->nfuncs = src->nfuncs;
+    dst->capsp = src->nsp;
+    dst->captraps = src->ntraps;
+    if (!dst->code || !dst->func_off || !dst->func_frame || !dst->sp || !dst->traps)
+        return false;
+    memcpy(dst->code, src->code, src->size);
+    dst->size = src->size;
+    memcpy(dst->func_off, src->func_off, (size_t)src->nfuncs * 4);
+    memcpy(dst->func_frame, src->func_frame, (size_t)src->nfuncs * 4);
+    memcpy(dst->sp, src->sp, (size_t)src->nsp * sizeof *dst->sp);
+    memcpy(dst->traps, src->traps, (size_t)src->ntraps * sizeof *dst->traps);
+    dst->nsp = src->nsp;
+    dst->ntraps = src->ntraps;
+    dst->cpu_features = src->cpu_features;
+    return true;
+}
+
+/*
+ * Compiles for this host (or takes a copy of donor's code when it fits,
+ * *shared set) and maps the code read+execute (never writable and
+ * executable at once).  A module the backend cannot compile yet (SIMD)
  * still loads; instantiating it reports why.
  */
-static bool compile_host(gate_module *mod, gate_error *err)
+static bool compile_host(gate_module *mod, const gate_module *donor, bool *shared,
+                         gate_error *err)
 {
     gate_engine *eng = mod->eng;
     const gd_module *m = &mod->info;
@@ -229,7 +306,14 @@ static bool compile_host(gate_module *mod, gate_error *err)
                        .no_loop_checks = eng->cfg.safepoint_checks == 0,
                        .deterministic = eng->cfg.deterministic != 0,
                        .cpu_features = eng->cfg.cpu_features };
-    if (!gc_compile(m, be, &eng->alloc, &eng->lim, &opt, &mod->code, &cerr)) {
+    *shared = donor && can_share(mod, donor);
+    if (*shared) {
+        /* the compiler validated while compiling; without it, validate here */
+        if (!gd_validate_all(m, &eng->alloc, &eng->lim, err))
+            return false;
+        if (!copy_code(&mod->code, &donor->code, &eng->alloc))
+            return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+    } else if (!gc_compile(m, be, &eng->alloc, &eng->lim, &opt, &mod->code, &cerr)) {
         if (cerr.status != GATE_ERR_NOT_IMPLEMENTED) {
             *err = cerr;
             return false;
@@ -261,6 +345,7 @@ static bool compile_host(gate_module *mod, gate_error *err)
     }
     return true;
 #else
+    (void)donor;
     gx_fail(&mod->compile_err, GATE_ERR_TARGET, UINT64_MAX, GATE_NO_FUNC,
             "no backend runs on this host yet");
     return true;
@@ -287,6 +372,16 @@ gate_status gate_validate(gate_engine *eng, const uint8_t *bytes, size_t len,
 gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
                              gate_error *err)
 {
+    return rt_module_new(eng, bytes, len, NULL, NULL, err);
+}
+
+gate_module *rt_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
+                           const gate_module *donor, bool *shared, gate_error *err)
+{
+    bool shared_local;
+    if (!shared)
+        shared = &shared_local;
+    *shared = false;
     gate_error local;
     if (!err)
         err = &local;
@@ -313,7 +408,7 @@ gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
     /* the compiler validates each function as it lowers it; a module it
        cannot compile (yet) is validated on its own */
     if (!gd_decode(&mod->info, &eng->alloc, copy, len, &eng->lim, err) ||
-        !compile_host(mod, err) ||
+        !compile_host(mod, donor, shared, err) ||
         (mod->compile_err.status != GATE_OK &&
          !gd_validate_all(&mod->info, &eng->alloc, &eng->lim, err))) {
         gate_module_free(mod);

@@ -235,6 +235,10 @@ bool rt_walk_frames(rt_vm *vm, uintptr_t pc, uintptr_t fp, rt_susp *out);
 gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *area,
                              uint32_t nslots, uint8_t *stack_top, gate_error *err);
 void rt_susp_free(gate_instance *inst, rt_susp *s);
+/* engine.c: gate_module_new, taking a copy of donor's compiled code
+   instead of compiling when it fits (*shared says whether it did) */
+gate_module *rt_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,
+                           const gate_module *donor, bool *shared, gate_error *err);
 /* deadline.c: the watchdog thread behind gate_set_deadline */
 gate_status rt_deadline_set(gate_instance *inst, uint64_t ns_from_now);
 void rt_deadline_cancel(gate_instance *inst);

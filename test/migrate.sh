@@ -124,5 +124,34 @@ if [ $r1 -eq 75 ] && [ $r2 -eq 0 ] && cmp -s "$out/i-want" <(cat "$out/i0" "$out
 else
     bad "SIGINT on ARM64 (statuses $r1 $r2)" "$(head -2 "$out/i.err")"
 fi
+# ---- through the C API: examples/migrate.c --------------------------------
+# stops requested by a host function at its own call (results delivered on
+# resume), 300 frames deep, with i32/i64/f32/f64/funcref/externref locals
+# and a multi-value block's values on the operand stack at each stop
+mx=$host/examples/migrate ma=$arm/examples/migrate mw=$host/examples/migrate.wasm
+if [ -x "$mx" ] && [ -x "$ma" ] && [ -s "$mw" ]; then
+    want=$("$mx" "$mw" whole 300)
+    want_arm=$(qemu-aarch64 "$ma" "$mw" whole 300)
+    snap=$out/api.snap
+    "$mx" "$mw" start 300 "$snap" > /dev/null; rc=$?
+    hops=1 isa=arm64 last="" deep=0 typed=0
+    while [ $rc -eq 75 ] && [ $hops -lt 40 ]; do
+        "$host/gate" inspect "$snap" 2>&1 | frames > "$out/api-frames"
+        [ $hops -eq 1 ] && grep -q '^stack [23][0-9][0-9] frame' "$out/api-frames" && deep=1
+        grep -q 'i32:.*i64:.*f32:.*f64:.*funcref:.*externref:.* i32:11 i64:22$' "$out/api-frames" &&
+            typed=$((typed + 1))
+        if [ $isa = arm64 ]; then last=$(qemu-aarch64 "$ma" resume "$snap"); else last=$("$mx" resume "$snap"); fi
+        rc=$?
+        hops=$((hops + 1))
+        isa=$(other $isa)
+    done
+    if [ $rc -eq 0 ] && [ "$last" = "$want" ] && [ "$want" = "$want_arm" ] && [ $hops -ge 4 ] && [ $deep -eq 1 ] && [ $typed -eq $((hops - 1)) ]; then
+        ok "C API: $hops hops alternating ISAs, each stopped by a host function (the first 200+ frames deep) with every value type in locals and a multi-value block's values on the operand stack; result equals one run on either ISA ($want)"
+    else
+        bad "C API migration (status $rc after $hops hops; first stop deep: $deep; stops with every type and the block's values: $typed)" "want $want / $want_arm, got $last"
+    fi
+else
+    echo "skip C API migration: needs examples/migrate in both builds"
+fi
 echo "migrate: $pass passed, $fail failed"
 [ $fail -eq 0 ]

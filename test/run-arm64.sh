@@ -31,6 +31,24 @@ SPEC_RESULTS="$build/spec-results-explicit.tsv" bash test/spec.sh "$build" --exp
 echo "== spec tests in stress mode (aarch64, qemu)"
 SPEC_RESULTS="$build/spec-results-stress.tsv" bash test/spec.sh "$build" --stress 1 --label "spec-arm64-stress" \
     | tee "$build/spec3.log" | grep -v '\.wast  *[0-9]* passed, 0 failed'
+# Cross-ISA stress: each call's first stop is snapshotted on one ISA,
+# sent to a spec-runner of the other ISA (--peer) that restores it,
+# finishes the call there and sends the instance back by snapshot.
+host_runner=$(cd "${build%/arm64}" 2>/dev/null && pwd)/spec-runner
+if [ -x "$host_runner" ]; then
+    echo "== spec tests, cross-ISA stress: stopped on x86-64, finished on ARM64"
+    SPEC_WRAP= SPEC_RESULTS="$build/spec-results-x2a.tsv" bash test/spec.sh "${build%/arm64}" --stress 1 \
+        --stress-peer "qemu-aarch64 $(pwd)/$build/spec-runner" --label "spec-stress-x86-to-arm64" \
+        | tee "$build/spec4.log" | grep -v '\.wast  *[0-9]* passed, 0 failed'
+    echo "== spec tests, cross-ISA stress: stopped on ARM64, finished on x86-64"
+    SPEC_RESULTS="$build/spec-results-a2x.tsv" bash test/spec.sh "$build" --stress 1 \
+        --stress-peer "$host_runner" --label "spec-stress-arm64-to-x86" \
+        | tee "$build/spec5.log" | grep -v '\.wast  *[0-9]* passed, 0 failed'
+else
+    echo "skip cross-ISA stress: needs the x86-64 spec-runner (make test)"
+    echo "spec-stress-x86-to-arm64: 0 passed, 0 failed, 1 skipped" > "$build/spec4.log"
+    echo "spec-stress-arm64-to-x86: 0 passed, 0 failed, 1 skipped" > "$build/spec5.log"
+fi
 # cross compilation: objects the x86-64 build wrote for arm64 run here
 # unchanged, and the other way round
 echo "== cross compilation (objects for the other ISA)"
@@ -131,7 +149,7 @@ num() { sed -n "s/.* \([0-9][0-9]*\) $1.*/\1/p" <<<"$2"; }
 tp=0 tf=0 ts=$skipped
 echo "== migration between x86-64 and ARM64"
 bash test/migrate.sh "$host" "$build" | tee "$build/migrate.log"
-for log in unit spec spec2 spec3 cross migrate; do
+for log in unit spec spec2 spec3 spec4 spec5 cross migrate; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))

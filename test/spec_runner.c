@@ -15,9 +15,13 @@
  * backend cannot compile yet (SIMD) are skipped with that reason.
  * The last line is "spec: N passed, N failed, N skipped".
  */
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../libgate.h"
 #include "json.h"
@@ -39,7 +43,10 @@ typedef struct counts {
 
 static int verbose;
 static uint32_t stress;               /* --stress N */
-static long stress_stops, stress_roundtrips, stress_inplace;
+static long stress_stops, stress_roundtrips, stress_inplace, stress_peer_trips;
+static FILE *peer_in, *peer_out;      /* --stress-peer: requests, replies */
+static gate_instance *peer_trapped;   /* the instance of the peer's last trap */
+static int peer_trap_code;            /* and its gate_trap_code */
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -274,6 +281,207 @@ static int is_registered(fstate *f, gate_instance *in)
 }
 
 /*
+ * The cross-ISA variant of stress mode (--stress-peer "CMD"): CMD is
+ * another spec-runner in --peer mode, typically the other ISA's build
+ * under qemu.  A call's first stop is snapshotted here and sent to the
+ * peer, which restores it into a fresh instance (with the spectest
+ * imports), resumes it to the end on its own ISA, and sends back the
+ * outcome with a snapshot of the instance afterwards; that snapshot is
+ * restored here and replaces the instance, so the commands that follow
+ * see what the call did on the other ISA.
+ *   request: u64 length, snapshot
+ *   reply:   u32 status, u32 trap code, u32 nres, nres x (u32 type, u64 bits),
+ *            u32 message length, message, u64 length, snapshot (0: none)
+ */
+static bool put(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n; }
+static bool get(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n; }
+
+static bool val_bits(const gate_val *v, uint64_t *bits)
+{
+    switch (v->type) {
+    case GATE_I32: *bits = (uint32_t)v->of.i32; return true;
+    case GATE_I64: *bits = (uint64_t)v->of.i64; return true;
+    case GATE_F32: { uint32_t b; memcpy(&b, &v->of.f32, 4); *bits = b; return true; }
+    case GATE_F64: memcpy(bits, &v->of.f64, 8); return true;
+    case GATE_FUNCREF: case GATE_EXTERNREF: *bits = (uint64_t)(uintptr_t)v->of.ref; return true;
+    default: return false;
+    }
+}
+
+static void bits_val(uint32_t type, uint64_t bits, gate_val *v)
+{
+    memset(v, 0, sizeof *v);
+    v->type = (gate_valtype)type;
+    switch (v->type) {
+    case GATE_I32: v->of.i32 = (int32_t)(uint32_t)bits; break;
+    case GATE_I64: v->of.i64 = (int64_t)bits; break;
+    case GATE_F32: { uint32_t b = (uint32_t)bits; memcpy(&v->of.f32, &b, 4); break; }
+    case GATE_F64: memcpy(&v->of.f64, &bits, 8); break;
+    default: v->of.ref = (void *)(uintptr_t)bits; break;
+    }
+}
+
+static int peer_serve(void)
+{
+    gate_error err;
+    gate_engine *eng = gate_engine_new(NULL, &err);
+    gate_module *sm = eng ? gate_module_new(eng, spectest_wasm, sizeof spectest_wasm, &err) : NULL;
+    gate_instance *si = sm ? gate_instance_new(sm, NULL, NULL, &err) : NULL;
+    gate_imports *imp = si ? gate_imports_new(eng) : NULL;
+    if (!imp || gate_imports_instance(imp, "spectest", si, &err) != GATE_OK) {
+        fprintf(stderr, "spec-runner --peer: %s\n", err.message);
+        return 2;
+    }
+    uint64_t len;
+    while (get(stdin, &len, 8)) {
+        uint8_t *snap = len < ((uint64_t)1 << 34) ? malloc(len ? len : 1) : NULL;
+        if (!snap || !get(stdin, snap, len))
+            return 2;
+        gate_val res[64];
+        uint32_t nres = 0;
+        uint8_t *after = NULL;
+        size_t alen = 0;
+        gate_instance *in = gate_snapshot_restore(eng, snap, len, imp, &err);
+        free(snap);
+        /* resume writes as many results as the function has: the rest keep
+           a type no value has */
+        for (int i = 0; i < 64; i++)
+            res[i].type = (gate_valtype)0x7fff;
+        gate_status st = in ? gate_resume(in, res, 64, &err) : err.status;
+        while (st == GATE_OK && nres < 64 && res[nres].type != (gate_valtype)0x7fff)
+            nres++;
+        if (in && gate_snapshot(in, &after, &alen, NULL) != GATE_OK)
+            after = NULL, alen = 0;
+        uint32_t status = (uint32_t)st, mlen = st == GATE_OK ? 0 : (uint32_t)strlen(err.message);
+        gate_trap_info ti;
+        memset(&ti, 0, sizeof ti);
+        if (st == GATE_TRAPPED)
+            gate_trap_info_get(in, &ti);
+        uint32_t code = (uint32_t)ti.code;
+        bool ok = put(stdout, &status, 4) && put(stdout, &code, 4) && put(stdout, &nres, 4);
+        for (uint32_t i = 0; ok && i < nres; i++) {
+            uint32_t t = (uint32_t)res[i].type;
+            uint64_t b = 0;
+            val_bits(&res[i], &b);
+            ok = put(stdout, &t, 4) && put(stdout, &b, 8);
+        }
+        uint64_t al = alen;
+        ok = ok && put(stdout, &mlen, 4) && put(stdout, err.message, mlen) && put(stdout, &al, 8) &&
+             put(stdout, after ? after : (uint8_t *)"", alen) && fflush(stdout) == 0;
+        if (after)
+            gate_free_buffer(eng, after, alen);
+        gate_instance_free(in);
+        if (!ok)
+            return 2;
+    }
+    gate_imports_free(imp);
+    gate_instance_free(si);
+    gate_module_free(sm);
+    gate_engine_free(eng);
+    return 0;
+}
+
+static bool peer_start(const char *cmd)
+{
+    int to[2], from[2];
+    if (pipe(to) || pipe(from))
+        return false;
+    pid_t pid = fork();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        dup2(to[0], 0);
+        dup2(from[1], 1);
+        close(to[0]), close(to[1]), close(from[0]), close(from[1]);
+        char line[4096];
+        snprintf(line, sizeof line, "exec %s --peer", cmd);
+        execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+        _exit(127);
+    }
+    close(to[0]);
+    close(from[1]);
+    signal(SIGPIPE, SIG_IGN);
+    peer_in = fdopen(to[1], "wb");
+    peer_out = fdopen(from[0], "rb");
+    return peer_in && peer_out;
+}
+
+/* Only modules whose imports all come from spectest can live in the peer. */
+static bool peer_can_take(fstate *f, gate_instance *in)
+{
+    for (int i = 0; i < f->n; i++)
+        if (f->insts[i] == in) {
+            uint32_t n = gate_module_import_count(f->mods[i]);
+            for (uint32_t k = 0; k < n; k++) {
+                gate_extern_desc d;
+                if (gate_module_import(f->mods[i], k, &d) != GATE_OK || strcmp(d.module, "spectest"))
+                    return false;
+            }
+            return true;
+        }
+    return false;
+}
+
+/* Sends the stopped call to the peer; the instance it sends back replaces
+   in.  Returns the call's status, or GATE_ERR_ARG when the peer failed. */
+static gate_status peer_roundtrip(fstate *f, gate_instance **inp, const uint8_t *snap, size_t len,
+                                  gate_val *res, gate_error *err)
+{
+    uint64_t l = len, al;
+    uint32_t status, code, nres, mlen;
+    err->status = GATE_OK;
+    err->message[0] = 0;
+    if (!put(peer_in, &l, 8) || !put(peer_in, snap, len) || fflush(peer_in) ||
+        !get(peer_out, &status, 4) || !get(peer_out, &code, 4) || !get(peer_out, &nres, 4) ||
+        nres > 64)
+        goto broken;
+    for (uint32_t i = 0; i < nres; i++) {
+        uint32_t t;
+        uint64_t b;
+        if (!get(peer_out, &t, 4) || !get(peer_out, &b, 8))
+            goto broken;
+        bits_val(t, b, &res[i]);
+    }
+    if (!get(peer_out, &mlen, 4) || mlen >= sizeof err->message ||
+        !get(peer_out, err->message, mlen) || !get(peer_out, &al, 8))
+        goto broken;
+    err->message[mlen] = 0;
+    err->status = (gate_status)status;
+    uint8_t *after = al ? malloc(al) : NULL;
+    if (al && (!after || !get(peer_out, after, al))) {
+        free(after);
+        goto broken;
+    }
+    if (after) {
+        gate_error e2;
+        gate_instance *fresh = gate_snapshot_restore(f->eng, after, al, f->imp, &e2);
+        free(after);
+        if (!fresh) {
+            *err = e2;
+            return GATE_ERR_SNAPSHOT;
+        }
+        for (int i = 0; i < f->n; i++)
+            if (f->insts[i] == *inp) {
+                gate_instance_free(*inp);
+                f->insts[i] = fresh;
+            }
+        if (f->cur == *inp)
+            f->cur = fresh;
+        *inp = fresh;
+    }
+    if (status == GATE_TRAPPED) {
+        peer_trapped = *inp;
+        peer_trap_code = (int)code;
+    }
+    stress_peer_trips++;
+    return (gate_status)status;
+broken:
+    snprintf(err->message, sizeof err->message, "the --stress-peer process stopped answering");
+    err->status = GATE_ERR_ARG;
+    return GATE_ERR_ARG;
+}
+
+/*
  * Stress mode: a call stopped at a safe point.  The first stop of each
  * call goes through a snapshot: written to bytes, restored into a fresh
  * instance that replaces the old one, and resumed there (only for
@@ -291,6 +499,11 @@ static gate_status stress_continue(fstate *f, gate_instance *in, gate_status st,
             uint8_t *snap;
             size_t len;
             gate_error e2;
+            if (peer_in && peer_can_take(f, in) && gate_snapshot(in, &snap, &len, &e2) == GATE_OK) {
+                st = peer_roundtrip(f, &in, snap, len, res, err);
+                gate_free_buffer(f->eng, snap, len);
+                return st;
+            }
             if (gate_snapshot(in, &snap, &len, &e2) == GATE_OK) {
                 gate_instance *fresh = gate_snapshot_restore(f->eng, snap, len, f->imp, &e2);
                 gate_free_buffer(f->eng, snap, len);
@@ -330,6 +543,7 @@ static gate_status run_action(fstate *f, const js *act, gate_val *res, size_t *n
     const char *field = js_str(act, "field");
     const char *mod = js_str(act, "module");
     gate_instance *in = named(f, mod);
+    peer_trapped = NULL;
     *nocode = 0;
     err->status = GATE_OK;
     err->message[0] = 0;
@@ -532,7 +746,10 @@ static int run_file(gate_engine *eng, const char *json_path, counts *c)
                 ok = st == GATE_TRAPPED;
                 if (ok && !strcmp(type, "assert_exhaustion") && f.cur) {
                     gate_trap_info ti;
-                    gate_trap_info_get(named(&f, js_str(act, "module")), &ti);
+                    gate_instance *ti_in = named(&f, js_str(act, "module"));
+                    gate_trap_info_get(ti_in, &ti);
+                    if (peer_trapped && ti_in == peer_trapped)
+                        ti.code = peer_trap_code;   /* it trapped in the peer */
                     ok = ti.code == GATE_TRAP_STACK_EXHAUSTED;
                 }
                 snprintf(what, sizeof what, "expected trap \"%s\"", expect ? expect : "");
@@ -583,7 +800,14 @@ int main(int argc, char **argv)
             cfg.cpu_features = 0;
         else if (!strcmp(argv[i], "--deterministic"))
             cfg.deterministic = 1;
-        else if (!strcmp(argv[i], "--fuel"))
+        else if (!strcmp(argv[i], "--peer"))
+            return peer_serve();
+        else if (!strcmp(argv[i], "--stress-peer") && i + 1 < argc) {
+            if (!peer_start(argv[++i])) {
+                fprintf(stderr, "spec-runner: cannot start the peer %s\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--fuel"))
             cfg.fuel = 1;       /* metering compiled in, instances unmetered */
         else if (!strcmp(argv[i], "--stress") && i + 1 < argc)
             stress = (uint32_t)atoi(argv[++i]);
@@ -650,6 +874,13 @@ int main(int argc, char **argv)
                "into a fresh instance, %ld resumed in place\n", stress,
                stress == 1 ? "st" : stress == 2 ? "nd" : stress == 3 ? "rd" : "th",
                stress_stops, stress_roundtrips, stress_inplace);
+    if (peer_in) {
+        printf("stress peer: %ld calls stopped here, resumed and finished by the peer, "
+               "the instance brought back by snapshot\n", stress_peer_trips);
+        fclose(peer_in);
+        fclose(peer_out);
+        wait(NULL);
+    }
     printf("%s: %ld passed, %ld failed, %ld skipped\n", label, total.passed, total.failed,
            total.skipped);
     gate_engine_free(eng);
