@@ -52,7 +52,8 @@ typedef enum gate_status {
     GATE_ERR_OBJECT,          /* bad AOT object (truncated, tampered, version) */
     GATE_ERR_SNAPSHOT,        /* bad snapshot (truncated, forged, mismatched) */
     GATE_ERR_STATE,           /* call not allowed in the instance's state  */
-    GATE_ERR_NOT_IMPLEMENTED  /* [planned] API, not built yet              */
+    GATE_ERR_NOT_IMPLEMENTED, /* [planned] API, not built yet              */
+    GATE_ERR_NOT_FOUND        /* what was asked for is not there           */
 } gate_status;
 
 /* A short constant name for a status: "malformed", "invalid", ... */
@@ -382,6 +383,27 @@ gate_status gate_snapshot_save(gate_instance *inst, const char *path,
 gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes,
                                      size_t len, gate_imports *imp,
                                      gate_error *err);
+/* Same, running the snapshot's program with the compiled code of `code`
+   (a module of the same program: from gate_module_load_object, say)
+   instead of compiling it, when that code fits: the same types, function,
+   table, memory and global declarations and function bodies, compiled
+   for this CPU with this engine's options.  When it does not fit (or code
+   is NULL) the snapshot's module is compiled, never run with code made
+   for another program.  *used (if not NULL): 1 when the code was used. */
+gate_instance *gate_snapshot_restore_code(gate_engine *eng, const uint8_t *bytes,
+                                          size_t len, const gate_module *code,
+                                          gate_imports *imp, int *used,
+                                          gate_error *err);
+/* Names the AOT object to resume this program with on target t (HOST:
+   this CPU's); every later snapshot of inst carries the name (custom
+   section gate.objects), and instances restored from it keep it.  NULL
+   removes it. */
+gate_status gate_snapshot_name_object(gate_instance *inst, gate_target t, const char *name);
+/* The object a snapshot names for target t (HOST: this CPU's) into buf:
+   GATE_OK, GATE_ERR_NOT_FOUND when it names none, GATE_ERR_SNAPSHOT when
+   the section is malformed, GATE_ERR_ARG when buf is too small. */
+gate_status gate_snapshot_object_name(const uint8_t *snap, size_t len, gate_target t,
+                                      char *buf, size_t cap);
 /* WASI imports with the state saved in a snapshot (arguments,
    environment, preopens, open files reopened and positioned). */
 gate_status gate_imports_wasi_from_snapshot(gate_imports *imp, const uint8_t *snap, size_t len,

@@ -18,6 +18,9 @@ void cli_stop_on_signals(gate_instance *inst);
 bool cli_duration(const char *s, uint64_t *ns);
 /* A module from wasm bytes or an AOT object (by its magic). */
 gate_module *cli_load(gate_engine *eng, const uint8_t *bytes, size_t len, gate_error *err);
+/* The target (GATE_TARGET_X86_64/ARM64) of the AOT object at path, from
+   its header; -1 with a message when it is not one. */
+int cli_object_target(const char *path);
 /* Writes a file atomically: temporary file, fsync, rename. */
 bool cli_write_atomic(const char *path, const uint8_t *bytes, size_t len);
 

@@ -48,8 +48,8 @@ bool cli_write_atomic(const char *path, const uint8_t *bytes, size_t len)
 
 static int usage_compile(void)
 {
-    fprintf(stderr, "usage: gate compile [--target x86_64|arm64] [--explicit-bounds] "
-                    "PROG.wasm -o PROG.gobj\n");
+    fprintf(stderr, "usage: gate compile [--target x86_64|arm64] [--explicit-bounds] [--fuel] "
+                    "[--deterministic] PROG.wasm -o PROG.gobj\n");
     return 2;
 }
 
@@ -72,6 +72,10 @@ int cli_compile(int argc, char **argv)
                 return usage_compile();
         } else if (!strcmp(argv[i], "--explicit-bounds")) {
             cfg.bounds = GATE_BOUNDS_EXPLICIT;
+        } else if (!strcmp(argv[i], "--fuel")) {
+            cfg.fuel = 1;               /* for gate run/resume --fuel=N */
+        } else if (!strcmp(argv[i], "--deterministic")) {
+            cfg.deterministic = 1;
         } else if (argv[i][0] == '-' || in) {
             return usage_compile();
         } else {

@@ -5,8 +5,7 @@
  *   gate validate FILE.wasm    decode + validate; exit 0 when valid
  *   gate dump FILE.wasm        every instruction with its offset and the
  *                              operand-stack types validation computed
- *
- * run, compile, objdump and resume arrive with issues 3 to 5.
+ *   gate run, compile, resume, objdump: see usage_text below
  */
 #include <capstone/capstone.h>
 #include <errno.h>
@@ -33,11 +32,15 @@ static const char usage_text[] =
     "      --suspend-after=DURATION --snapshot=FILE   stop after DURATION (250ms,\n"
     "                         2s, ...) or on SIGINT/SIGTERM, save, exit with 75\n"
     "      --fuel=N --snapshot=FILE   stop after N units of work (deterministic)\n"
+    "      --name-object=OBJ  snapshots name OBJ (gate compile --target ...) as the\n"
+    "                         code to resume with on its CPU type\n"
     "      --no-loop-checks   no stop checks at loop headers (measurement only)\n"
     "      --deterministic    canonical NaN results: the same bits on every CPU\n"
-    "  resume [--suspend-after=DUR] [--fuel=N] [--deterministic] [--snapshot=FILE2] FILE\n"
+    "  resume [--suspend-after=DUR] [--fuel=N] [--deterministic] [--snapshot=FILE2]\n"
+    "         [--object=OBJ] FILE\n"
     "                         continue a program saved by run --snapshot\n"
-    "  compile [--target x86_64|arm64] [--explicit-bounds] PROG.wasm -o PROG.gobj\n"
+    "  compile [--target x86_64|arm64] [--explicit-bounds] [--fuel] [--deterministic]\n"
+    "          PROG.wasm -o PROG.gobj\n"
     "                         ahead-of-time compilation to an object that loads\n"
     "                         without compiling (run, inspect, objdump take it)\n"
     "  inspect FILE           summary of a module, object or snapshot: types,\n"
@@ -62,6 +65,25 @@ static int usage(FILE *f)
 }
 
 /* Reads a whole file; refuses what is not a regular file or is too big. */
+int cli_object_target(const char *path)
+{
+    uint8_t h[16];
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "gate: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t n = fread(h, 1, sizeof h, f);
+    fclose(f);
+    uint32_t t = n == sizeof h ? (uint32_t)h[12] | (uint32_t)h[13] << 8 | (uint32_t)h[14] << 16 |
+                                 (uint32_t)h[15] << 24 : 0;
+    if (n != sizeof h || memcmp(h, "GATEOBJ", 8) || (t != GATE_TARGET_X86_64 && t != GATE_TARGET_ARM64)) {
+        fprintf(stderr, "gate: %s: not a libgate object for x86_64 or arm64\n", path);
+        return -1;
+    }
+    return (int)t;
+}
+
 uint8_t *cli_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

@@ -2,28 +2,34 @@
  * resume.c - `gate resume`: continue a program saved by `gate run
  * --snapshot` (or by gate_snapshot_save) where it stopped.
  *
- *   gate resume [--suspend-after=DUR] [--fuel=N] [--deterministic] [--snapshot=FILE2] FILE
+ *   gate resume [--suspend-after=DUR] [--fuel=N] [--deterministic] [--snapshot=FILE2]
+ *               [--object=OBJ] FILE
  *
  * The WASI state (arguments, environment, preopens, open files and their
  * offsets) comes from the snapshot.  If the program is stopped again
  * (deadline, SIGINT, SIGTERM) it is saved to FILE2, or back to FILE.
+ * The code comes from OBJ, or from the object the snapshot names for this
+ * CPU (gate run --name-object, or the object gate run ran): used when it
+ * was made from the same program with the same options, otherwise the
+ * module in the snapshot is compiled (and stderr says why).
  * Exit status as for `gate run`.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 static int usage_resume(void)
 {
     fprintf(stderr, "usage: gate resume [--suspend-after=DURATION] [--fuel=N] [--deterministic] [--snapshot=FILE2] "
-                    "FILE\n");
+                    "[--object=OBJ] FILE\n");
     return 2;
 }
 
 int cli_resume(int argc, char **argv)
 {
-    const char *file = NULL, *snapshot = NULL;
+    const char *file = NULL, *snapshot = NULL, *object = NULL;
     uint64_t suspend_after = 0, fuel = 0;
     gate_config cfg;
     gate_config_init(&cfg);
@@ -41,6 +47,8 @@ int cli_resume(int argc, char **argv)
             cfg.deterministic = 1;
         else if (!strncmp(o, "--snapshot=", 11))
             snapshot = o + 11;
+        else if (!strncmp(o, "--object=", 9))
+            object = o + 9;
         else if (!strcmp(o, "--snapshot") && i + 1 < argc)
             snapshot = argv[++i];
         else if (!strncmp(o, "--suspend-after=", 16)) {
@@ -82,7 +90,35 @@ int cli_resume(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    inst = gate_snapshot_restore(eng, bytes, len, imp, &err);
+    /* the object to resume with: --object, else the one the snapshot
+       names for this CPU; missing or unfit, the module is compiled */
+    char name[4096], path[8192];
+    gate_module *code = NULL;
+    if (!object && gate_snapshot_object_name(bytes, len, GATE_TARGET_HOST, name, sizeof name) == GATE_OK)
+        object = name;
+    if (object) {
+        snprintf(path, sizeof path, "%s", object);
+        const char *slash = strrchr(file, '/');
+        if (access(path, R_OK) && object[0] != '/' && slash)
+            snprintf(path, sizeof path, "%.*s/%s", (int)(slash - file), file, object);
+        size_t olen;
+        FILE *probe = fopen(path, "rb");
+        uint8_t *ob = probe ? (fclose(probe), cli_read_file(path, &olen)) : NULL;
+        gate_error oerr;
+        if (!ob)
+            fprintf(stderr, "gate resume: object %s not found; compiling the module\n", object);
+        else if (!(code = gate_module_load_object(eng, ob, olen, &oerr)))
+            fprintf(stderr, "gate resume: object %s not used (%s); compiling the module\n", path,
+                    oerr.message);
+        free(ob);
+    }
+    int used = 0;
+    inst = gate_snapshot_restore_code(eng, bytes, len, code, imp, &used, &err);
+    if (inst && code)
+        fprintf(stderr, used ? "gate resume: code from object %s\n"
+                             : "gate resume: object %s is of another program or build; "
+                               "compiled the module instead\n", path);
+    gate_module_free(code);
     if (!inst) {
         cli_report(file, &err);
         rc = 1;

@@ -91,7 +91,8 @@ static gate_module *load_cached(gate_engine *eng, const char *dir, const uint8_t
         return cli_load(eng, bytes, len, err);
     char path[4200];
     unsigned long long h = XXH3_64bits(bytes, len);
-    snprintf(path, sizeof path, "%s/%016llx-x86_64-%s%s%s.gobj", dir, h,
+    snprintf(path, sizeof path, "%s/%016llx-%s-%s%s%s.gobj", dir, h,
+             RT_HOST_TARGET == GATE_TARGET_ARM64 ? "arm64" : "x86_64",
              explicit_bounds ? "explicit" : "guard", fuel ? "-fuel" : "", det ? "-det" : "");
     size_t olen;
     FILE *f = fopen(path, "rb");
@@ -257,6 +258,7 @@ int cli_outcome(gate_instance *inst, gate_module *mod, gate_status st, const gat
 int cli_run(int argc, char **argv)
 {
     const char *invoke = NULL, *prog = NULL, *cache_opt = NULL, *snapshot = NULL;
+    const char *objnames[3] = { NULL, NULL, NULL };    /* per gate_target */
     uint64_t suspend_after = 0, fuel = 0;
     bool no_cache = false;
     char cache_buf[4096];
@@ -274,6 +276,13 @@ int cli_run(int argc, char **argv)
         }
         if (!strncmp(o, "--snapshot=", 11)) {
             snapshot = o + 11;
+            continue;
+        }
+        if (!strncmp(o, "--name-object=", 14)) {
+            int t = cli_object_target(o + 14);
+            if (t < 0)
+                return 2;
+            objnames[t] = o + 14;
             continue;
         }
         if (!strncmp(o, "--suspend-after=", 16)) {
@@ -402,6 +411,13 @@ int cli_run(int argc, char **argv)
     }
     if (fuel)
         gate_set_fuel(inst, fuel);
+    /* snapshots name the objects to resume with: this one when PROG is an
+       object, and those given with --name-object */
+    if (bytes && len >= 8 && !memcmp(bytes, "GATEOBJ", 8))
+        gate_snapshot_name_object(inst, GATE_TARGET_HOST, prog);
+    for (int t = 1; t <= 2; t++)
+        if (objnames[t])
+            gate_snapshot_name_object(inst, (gate_target)t, objnames[t]);
     if (invoke) {
         /* find the export's type to parse the arguments */
         const gd_module *m = &mod->info;

@@ -35,6 +35,7 @@ const char *gate_status_name(gate_status s)
     case GATE_ERR_SNAPSHOT: return "snapshot";
     case GATE_ERR_STATE: return "state";
     case GATE_ERR_NOT_IMPLEMENTED: return "not implemented yet";
+    case GATE_ERR_NOT_FOUND: return "not found";
     }
     return "unknown status";
 }
@@ -228,6 +229,7 @@ static bool same_code(const gd_module *a, const gd_module *b)
         if (x->type != y->type ||
             (i >= a->nfunc_imports &&
              (x->body_len != y->body_len ||
+              x->body_off - a->code_off != y->body_off - b->code_off ||
               memcmp(a->bytes + x->body_off, b->bytes + y->body_off, x->body_len))))
             return false;
     }
@@ -313,6 +315,14 @@ static bool compile_host(gate_module *mod, const gate_module *donor, bool *share
             return false;
         if (!copy_code(&mod->code, &donor->code, &eng->alloc))
             return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+        /* the bodies are the same bytes, moved as a whole: the maps' wasm
+           offsets move with them (mod 2^32), helpers' through code_shift */
+        uint32_t shift = (uint32_t)(m->code_off - donor->info.code_off);
+        mod->code_shift = shift + donor->code_shift;
+        for (uint32_t i = 0; i < mod->code.nsp; i++)
+            mod->code.sp[i].wasm += shift;
+        for (uint32_t i = 0; i < mod->code.ntraps; i++)
+            mod->code.traps[i].wasm += shift;
     } else if (!gc_compile(m, be, &eng->alloc, &eng->lim, &opt, &mod->code, &cerr)) {
         if (cerr.status != GATE_ERR_NOT_IMPLEMENTED) {
             *err = cerr;

@@ -17,6 +17,8 @@ void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off)
 {
     rt_vm *entry = rt_entry_vm;
     gate_module *mod = vm->inst ? vm->inst->mod : NULL;
+    if (mod)
+        wasm_off += mod->code_shift;     /* code taken from another layout */
     entry->trap.code = (gate_trap_code)code;
     entry->trap.wasm_offset = wasm_off;
     entry->trap.func_index = mod ? gd_func_at(&mod->info, wasm_off) : GATE_NO_FUNC;

@@ -883,6 +883,8 @@ void gate_instance_free(gate_instance *inst)
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
     rt_deadline_cancel(inst);
     rt_susp_free(inst, &inst->susp);
+    free(inst->objname[1]);
+    free(inst->objname[2]);
     if (inst->tables)
         for (uint32_t t = 0; t < nt; t++)
             table_unref(eng, inst->tables[t]);

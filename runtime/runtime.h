@@ -43,6 +43,10 @@ struct gate_module {
     gate_error compile_err;     /* why there is no code, if there is none */
     int cpu_used;               /* GC_CPU_* the code relies on */
     bool from_object;           /* loaded from an AOT object */
+    /* code taken from a module whose code section starts elsewhere
+       (engine.c: copy_code): what to add to the wasm offsets the code
+       passes to helpers; its maps are already moved */
+    uint32_t code_shift;
     uint32_t *sigids;           /* engine signature id per type index */
     /* the initial memory as a memfd that instances map copy-on-write
        (instance.c: memory_image); state 0 not looked at, 1 made, -1 none */
@@ -202,6 +206,7 @@ struct gate_instance {
     size_t stack_size;          /* wasm stack wanted (0: default) */
     rt_susp susp;               /* the stopped call, if any */
     struct gate_wasi *wasi;     /* its WASI state, when linked to WASI */
+    char *objname[3];           /* per gate_target: the object its snapshots name */
     rt_vm vm;
     gate_funcref *own_funcs;    /* defined functions */
     gate_funcref **funcs;

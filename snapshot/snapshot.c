@@ -17,6 +17,7 @@
  *   custom "gate.state"    run state (suspended or idle, entry function)
  *   custom "gate.stack"    the portable stack: frames of typed slots
  *   custom "gate.wasi"     WASI state, when the instance uses WASI
+ *   custom "gate.objects"  AOT objects named for the program, per target
  *   custom "gate.checksum" xxh64 of every byte before this section
  *
  * Any wasm tool can parse it; the reader checks everything against the
@@ -24,6 +25,7 @@
  * references are function indices, continuations come from the map).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -535,6 +537,21 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
         rt_wasi_save(inst->wasi, &b);
         custom(&o, "gate.wasi", &b);
     }
+    /* gate.objects: the AOT objects the host named for this program */
+    uint32_t nobj = 0;
+    for (int t = 1; t <= 2; t++)
+        nobj += inst->objname[t] != NULL;
+    if (nobj) {
+        b.n = 0;
+        gs_u32(&b, nobj);
+        for (int t = 1; t <= 2; t++)
+            if (inst->objname[t]) {
+                gs_u32(&b, (uint32_t)t);
+                gs_u32(&b, (uint32_t)strlen(inst->objname[t]));
+                gs_bytes(&b, inst->objname[t], strlen(inst->objname[t]));
+            }
+        custom(&o, "gate.objects", &b);
+    }
     /* gate.checksum: xxh64 of everything before it */
     b.n = 0;
     gs_u64(&b, XXH3_64bits(o.p, o.n));
@@ -699,18 +716,89 @@ static bool frame_link_ok(const gate_module *mod, const rt_susp *s, uint32_t i,
                    "frame %u is not stopped at a call of frame %u's function", i, i + 1);
 }
 
+static const uint8_t *scan_custom(const uint8_t *b, size_t len, const char *name, size_t *n);
+
+/*
+ * gate.objects: u32 count, then per entry u32 target (1 x86-64, 2 ARM64),
+ * u32 length, the name (no NUL, 1..4095 bytes).  Copies the name for
+ * target t into buf; returns 1 found, 0 none, -1 malformed.
+ */
+static int object_name(const uint8_t *p, size_t n, gate_target t, char *buf, size_t cap)
+{
+    rd r = { p, n, 0, false };
+    uint32_t count = rd32(&r);
+    if (r.bad || count > 2)
+        return -1;
+    int found = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t target = rd32(&r), l = rd32(&r);
+        if (r.bad || target < 1 || target > 2 || l == 0 || l > 4095 || l > r.n - r.pos ||
+            memchr(r.p + r.pos, 0, l))
+            return -1;
+        if (target == (uint32_t)t && !found) {
+            if (l >= cap)
+                return -1;
+            memcpy(buf, r.p + r.pos, l);
+            buf[l] = 0;
+            found = 1;
+        }
+        r.pos += l;
+    }
+    return r.pos == n ? found : -1;
+}
+
+gate_status gate_snapshot_object_name(const uint8_t *snap, size_t len, gate_target t,
+                                      char *buf, size_t cap)
+{
+    if (!snap || !buf || !cap)
+        return GATE_ERR_ARG;
+    if (t == GATE_TARGET_HOST)
+        t = (gate_target)RT_HOST_TARGET;
+    size_t n;
+    const uint8_t *p = scan_custom(snap, len, "gate.objects", &n);
+    int r = p ? object_name(p, n, t, buf, cap) : 0;
+    return r > 0 ? GATE_OK : r < 0 ? GATE_ERR_SNAPSHOT : GATE_ERR_NOT_FOUND;
+}
+
+gate_status gate_snapshot_name_object(gate_instance *inst, gate_target t, const char *name)
+{
+    if (t == GATE_TARGET_HOST)
+        t = (gate_target)RT_HOST_TARGET;
+    if (!inst || (t != GATE_TARGET_X86_64 && t != GATE_TARGET_ARM64) ||
+        (name && (!*name || strlen(name) > 4095)))
+        return GATE_ERR_ARG;
+    char *copy = name ? strdup(name) : NULL;
+    if (name && !copy)
+        return GATE_ERR_NOMEM;
+    free(inst->objname[t]);
+    inst->objname[t] = copy;
+    return GATE_OK;
+}
+
 gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes, size_t len,
                                      gate_imports *imp, gate_error *err)
+{
+    return gate_snapshot_restore_code(eng, bytes, len, NULL, imp, NULL, err);
+}
+
+gate_instance *gate_snapshot_restore_code(gate_engine *eng, const uint8_t *bytes, size_t len,
+                                          const gate_module *code, gate_imports *imp,
+                                          int *used, gate_error *err)
 {
     gate_error local;
     if (!err)
         err = &local;
     err->status = GATE_OK;
+    if (used)
+        *used = 0;
     if (!check_sum(bytes, len, err))
         return NULL;
-    gate_module *mod = gate_module_new(eng, bytes, len, err);
+    bool shared = false;
+    gate_module *mod = rt_module_new(eng, bytes, len, code, &shared, err);
     if (!mod)
         return NULL;
+    if (used)
+        *used = shared;
     const gd_module *m = &mod->info;
     const gd_custom *cs = find_custom(m, "gate.state"), *ck = find_custom(m, "gate.stack");
     if (!cs || !ck) {
@@ -731,6 +819,22 @@ gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes, siz
     gate_module_free(mod);          /* the instance holds it */
     if (!inst)
         return NULL;
+    /* the objects it names stay named in the snapshots it makes */
+    const gd_custom *co = find_custom(m, "gate.objects");
+    for (int t = 1; co && t <= 2; t++) {
+        char name[4096];
+        int r = object_name(mod->bytes + co->off, co->len, (gate_target)t, name, sizeof name);
+        if (r < 0) {
+            gx_fail(err, GATE_ERR_SNAPSHOT, co->off, GATE_NO_FUNC, "bad gate.objects section");
+            gate_instance_free(inst);
+            return NULL;
+        }
+        if (r > 0 && gate_snapshot_name_object(inst, (gate_target)t, name) != GATE_OK) {
+            gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+            gate_instance_free(inst);
+            return NULL;
+        }
+    }
     if (!suspended)
         return inst;
     /* the portable stack, checked frame by frame */

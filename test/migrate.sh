@@ -7,7 +7,11 @@
 #     run on either ISA;
 #   - the same stop made on both ISAs (same fuel) gives the same portable
 #     frames in `gate inspect`, and each snapshot finishes on the other ISA;
-#   - a hop on ARM64 stopped by a wall-clock deadline and by SIGINT.
+#   - a hop on ARM64 stopped by a wall-clock deadline and by SIGINT;
+#   - snapshots naming the AOT object for each ISA, and the fallback to
+#     compiling when the object is for another program, damaged or missing;
+#   - through the C API (examples/migrate.c): stops requested by a host
+#     function deep in recursion, every value type, multi-value blocks.
 # Last line: "migrate: N passed, N failed".
 #   test/migrate.sh HOST_BUILD ARM_BUILD
 set -uo pipefail
@@ -124,6 +128,45 @@ if [ $r1 -eq 75 ] && [ $r2 -eq 0 ] && cmp -s "$out/i-want" <(cat "$out/i0" "$out
 else
     bad "SIGINT on ARM64 (statuses $r1 $r2)" "$(head -2 "$out/i.err")"
 fi
+# ---- objects named by the snapshot ------------------------------------------
+# objects for both CPUs made on x86-64; the run names both; each hop on
+# either ISA resumes with its own object instead of compiling.  A
+# mismatched, damaged or missing object falls back to compiling.
+"$host/gate" compile --fuel "$prog" -o "$out/prog-x86_64.gobj" > /dev/null &&
+"$host/gate" compile --fuel --target arm64 "$prog" -o "$out/prog-arm64.gobj" > /dev/null &&
+"$host/gate" compile --fuel "$host/cli/hello.wasm" -o "$out/other.gobj" > /dev/null
+snap=$out/obj.snap
+"$host/gate" run --fuel=$((base * 4)) --snapshot="$snap" --name-object="$out/prog-arm64.gobj" \
+    "$out/prog-x86_64.gobj" "${args[@]}" > "$out/obj-joined" 2> /dev/null; rc=$?
+isa=arm64 hops=1 fromobj=0
+while [ $rc -eq 75 ] && [ $hops -lt 6 ]; do
+    gate_on $isa resume --fuel=$((base * 4)) "$snap" >> "$out/obj-joined" 2> "$out/obj.err"; rc=$?
+    grep -q "code from object .*prog-$isa.gobj" "$out/obj.err" && fromobj=$((fromobj + 1))
+    hops=$((hops + 1)) isa=$(other $isa)
+done
+if [ $rc -eq 75 ]; then
+    "$host/gate" resume "$snap" >> "$out/obj-joined" 2> "$out/obj.err"; rc=$?
+fi
+if [ $rc -eq 0 ] && [ $fromobj -ge 3 ] && cmp -s "$out/want-x86" "$out/obj-joined"; then
+    ok "objects named by the snapshot: $fromobj hops resumed with the object for their ISA, output equals one run"
+else
+    bad "objects named by the snapshot (status $rc, $fromobj of $((hops - 1)) hops from objects)" "$(head -2 "$out/obj.err")"
+fi
+"$host/gate" run --fuel=$base --snapshot="$out/fb.snap" "$prog" "${args[@]}" > "$out/fb0" 2> /dev/null
+cp "$out/prog-x86_64.gobj" "$out/damaged.gobj"
+printf '\x55' | dd of="$out/damaged.gobj" bs=1 seek=5000 conv=notrunc 2> /dev/null
+fb=0
+for o in other.gobj damaged.gobj missing.gobj; do
+    cp "$out/fb.snap" "$out/fb2.snap"
+    "$host/gate" resume --fuel=1000000000000 --object="$out/$o" "$out/fb2.snap" > "$out/fb1" 2> "$out/fb.err"; rc=$?
+    if [ $rc -eq 0 ] && grep -q "compil" "$out/fb.err" && cmp -s "$out/want-x86" <(cat "$out/fb0" "$out/fb1"); then
+        fb=$((fb + 1))
+    else
+        bad "fallback with $o (status $rc)" "$(head -2 "$out/fb.err")"
+    fi
+done
+[ $fb -eq 3 ] && ok "an object of another program, a damaged one and a missing one: the module is compiled instead, output equals one run"
+
 # ---- through the C API: examples/migrate.c --------------------------------
 # stops requested by a host function at its own call (results delivered on
 # resume), 300 frames deep, with i32/i64/f32/f64/funcref/externref locals

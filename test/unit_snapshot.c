@@ -274,6 +274,60 @@ static void smaps_sum(uintptr_t lo, uintptr_t hi, size_t *shared_kb, size_t *pri
 
 /* A program restored from a snapshot, then forked: the child maps the
    parent's pages and copies only those it writes. */
+/* A snapshot names objects per target; restoring with the code of a module
+   of the same program uses it (maps moved to the snapshot's layout), with
+   another program's it compiles instead; the result is the same. */
+static void named_objects_and_shared_code(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    gate_instance *in = gate_snapshot_restore(eng, snap, snap_len, NULL, &e);
+    assert_non_null(in);
+    char name[64];
+    assert_int_equal(gate_snapshot_object_name(snap, snap_len, GATE_TARGET_HOST, name, sizeof name),
+                     GATE_ERR_NOT_FOUND);
+    assert_int_equal(gate_snapshot_name_object(in, GATE_TARGET_ARM64, "prog-arm64.gobj"), GATE_OK);
+    assert_int_equal(gate_snapshot_name_object(in, GATE_TARGET_X86_64, "prog-x86_64.gobj"), GATE_OK);
+    assert_int_equal(gate_snapshot_name_object(in, GATE_TARGET_ARM64, ""), GATE_ERR_ARG);
+    uint8_t *s2;
+    size_t l2;
+    assert_int_equal(gate_snapshot(in, &s2, &l2, &e), GATE_OK);
+    gate_instance_free(in);
+    assert_int_equal(gate_snapshot_object_name(s2, l2, GATE_TARGET_ARM64, name, sizeof name), GATE_OK);
+    assert_string_equal(name, "prog-arm64.gobj");
+    assert_int_equal(gate_snapshot_object_name(s2, l2, GATE_TARGET_X86_64, name, sizeof name), GATE_OK);
+    assert_string_equal(name, "prog-x86_64.gobj");
+    assert_int_equal(gate_snapshot_object_name(s2, l2, GATE_TARGET_ARM64, name, 4), GATE_ERR_SNAPSHOT);
+
+    gate_val r, want;
+    int used = -1;
+    /* the program's own module: its code is used */
+    gate_instance *a = gate_snapshot_restore_code(eng, s2, l2, mod, NULL, &used, &e);
+    assert_non_null(a);
+    assert_int_equal(used, 1);
+    assert_int_equal(gate_resume(a, &want, 1, &e), GATE_OK);
+    assert_true(want.of.i64 == spin_ref(20, unit_busy(300000000)));
+    /* names survive a restore */
+    uint8_t *s3;
+    size_t l3;
+    assert_int_equal(gate_snapshot(a, &s3, &l3, &e), GATE_OK);
+    assert_int_equal(gate_snapshot_object_name(s3, l3, GATE_TARGET_ARM64, name, sizeof name), GATE_OK);
+    gate_free_buffer(eng, s3, l3);
+    gate_instance_free(a);
+    /* another program's module: compiled instead, same result */
+    gate_module *other = gate_module_new(eng, spectest_wasm, sizeof spectest_wasm, &e);
+    assert_non_null(other);
+    gate_instance *b = gate_snapshot_restore_code(eng, s2, l2, other, NULL, &used, &e);
+    assert_non_null(b);
+    assert_int_equal(used, 0);
+    assert_int_equal(gate_resume(b, &r, 1, &e), GATE_OK);
+    assert_true(r.of.i64 == want.of.i64);
+    gate_instance_free(b);
+    gate_module_free(other);
+    gate_free_buffer(eng, s2, l2);
+}
+
 static void fork_of_restored_shares_pages(void **state)
 {
     (void)state;
@@ -334,6 +388,7 @@ int main(void)
         cmocka_unit_test(truncated_at_every_section_boundary),
         cmocka_unit_test(wrong_module),
         cmocka_unit_test(fork_of_restored_shares_pages),
+        cmocka_unit_test(named_objects_and_shared_code),
     };
     return cmocka_run_group_tests_name("snapshot", tests, setup, teardown);
 }
