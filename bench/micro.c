@@ -3,7 +3,9 @@
  * instantiate, fork, the time to stop a busy program, and snapshot write
  * and restore throughput.  Prints "key value unit" lines for bench/run.sh.
  *
- *   micro compile FILE [REPS]      decode + validate + compile FILE
+ *   micro compile FILE [REPS [TARGET]]  decode + validate + compile FILE
+ *                                  (TARGET x86_64|arm64: that backend, through
+ *                                  gate_module_write_object)
  *   micro costs MICRO.wasm [MB]    the rest, with MB (default 256) of
  *                                  touched memory for the snapshot part
  */
@@ -63,7 +65,10 @@ static void die(const char *what, const gate_error *e)
 
 /* ---- compile ------------------------------------------------------------- */
 
-static int compile_speed(const char *path, int reps)
+/* target HOST: gate_module_new; another target: gate_module_write_object
+   for it (its backend compiles the module; the object is written in
+   memory), timed alone. */
+static int compile_speed(const char *path, int reps, gate_target target)
 {
     size_t len;
     uint8_t *b = read_file(path, &len);
@@ -84,6 +89,15 @@ static int compile_speed(const char *path, int reps)
         t[i] = now_us() - t0;
         if (!m)
             die(path, &e);
+        if (target != GATE_TARGET_HOST) {
+            uint8_t *obj;
+            size_t olen;
+            t0 = now_us();
+            if (gate_module_write_object(m, target, &obj, &olen, &e) != GATE_OK)
+                die(path, &e);
+            t[i] = now_us() - t0;
+            gate_free_buffer(eng, obj, olen);
+        }
         gate_module_free(m);
     }
     double med = median(t, reps);
@@ -316,9 +330,12 @@ static int costs(const char *path, int mb)
 int main(int argc, char **argv)
 {
     if (argc >= 3 && !strcmp(argv[1], "compile"))
-        return compile_speed(argv[2], argc > 3 ? atoi(argv[3]) : 5);
+        return compile_speed(argv[2], argc > 3 ? atoi(argv[3]) : 5,
+                             argc > 4 && !strcmp(argv[4], "arm64") ? GATE_TARGET_ARM64
+                             : argc > 4 && !strcmp(argv[4], "x86_64") ? GATE_TARGET_X86_64
+                             : GATE_TARGET_HOST);
     if (argc >= 3 && !strcmp(argv[1], "costs"))
         return costs(argv[2], argc > 3 ? atoi(argv[3]) : 256);
-    fprintf(stderr, "usage: micro compile FILE [REPS] | micro costs MICRO.wasm [MB]\n");
+    fprintf(stderr, "usage: micro compile FILE [REPS [x86_64|arm64]] | micro costs MICRO.wasm [MB]\n");
     return 2;
 }

@@ -189,6 +189,16 @@ if [ -z "${BENCH_NO_COMPILE:-}" ]; then
     big=$(ls -S "$build"/spec/*.wasm "$build"/cli/*.wasm "$out"/*.wasm 2>/dev/null | head -1)
     [ -n "$big" ] && mods="$mods $big"
     creps=${BENCH_COMPILE_REPS:-9}
+    atab=$out/compile-arm64.tsv
+    : > "$atab"
+    # the aarch64 build of micro, when the cross toolchain and qemu are here
+    arm_micro=build/arm64/bench/micro
+    if command -v aarch64-linux-gnu-gcc > /dev/null && command -v qemu-aarch64 > /dev/null; then
+        make --no-print-directory -s CC=aarch64-linux-gnu-gcc BUILD=build/arm64 "$arm_micro" > /dev/null 2>&1 ||
+            arm_micro=""
+    else
+        arm_micro=""
+    fi
     median_of() { printf '%s\n' "$@" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "NaN"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
     for f in $mods; do
         say "compile speed: $(basename "$f")"
@@ -211,6 +221,17 @@ if [ -z "${BENCH_NO_COMPILE:-}" ]; then
                 bench/node-compile.mjs "$f" 1 | awk '{ print $2 }')
         fi
         printf '%s\t%s\t%s\t%s\t%s\n' "$(basename "$f")" "$size" "${g:-NaN}" "${l:-NaN}" "${t:-NaN}" >> "$ctab"
+        # the ARM64 backend: on this machine through cross compilation
+        # (gate_module_write_object), and the aarch64 build under qemu
+        as=""
+        for r in $(seq 1 "$creps"); do
+            as="$as $("$micro" compile "$f" 1 arm64 | awk '/^compile_ms/ { print $2 }')"
+        done
+        q=NaN
+        if [ -x "$arm_micro" ]; then
+            q=$(qemu-aarch64 "$arm_micro" compile "$f" 3 | awk '/^compile_ms/ { print $2 }')
+        fi
+        printf '%s\t%s\t%s\t%s\t%s\n' "$(basename "$f")" "$size" "${g:-NaN}" "$(median_of $as)" "${q:-NaN}" >> "$atab"
     done
 fi
 
@@ -332,6 +353,22 @@ if [ -s "$ctab" ]; then
         echo "| $name | $(awk -v s="$size" 'BEGIN { printf "%.2f MB", s / 1e6 }') | $g | $(mbs "$g") | $l | $(mbs "$l") | $(ratio "$l" "$g") | $t |"
     done < "$ctab"
     [ -n "$compile_note" ] && echo && echo "Not measured:$compile_note"
+    echo
+fi
+if [ -s "${atab:-}" ]; then
+    echo "### The ARM64 backend"
+    echo
+    echo "The same modules compiled by the ARM64 backend on this machine (\\`gate_module_write_object\\`"
+    echo "for arm64: decoding is done before the clock starts, so it is a little"
+    echo "favoured against the x86-64 column), medians of ${BENCH_COMPILE_REPS:-9}; and the whole"
+    echo "gate_module_new of the aarch64 build under qemu-aarch64 (median of 3),"
+    echo "which measures qemu as much as the backend: not a performance number."
+    echo
+    echo "| module | x86-64 backend ms | ARM64 backend ms | ARM64 / x86-64 time | aarch64 build under qemu ms |"
+    echo "|---|---:|---:|---:|---:|"
+    while IFS=$'\t' read -r name size g a q; do
+        echo "| $name | $g | $a | $(ratio "$a" "$g") | $q |"
+    done < "$atab"
     echo
 fi
 if [ -s "$mtab" ]; then
