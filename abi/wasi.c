@@ -566,6 +566,8 @@ static int walk_beneath(int dirfd, const char *path, int flags, mode_t mode, boo
     char *rest = malloc(2 * 4096 + 2), *link = malloc(4096 + 1);
     int *stack = malloc(WALK_MAX_DEPTH * sizeof *stack);
     int depth = 0, links = 0, fd = -1, err = 0;
+    if (stack)
+        stack[0] = -1;
     if (!rest || !link || !stack) {
         err = ENOMEM;
         goto out;
