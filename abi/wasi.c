@@ -619,6 +619,7 @@ static int walk_beneath(int dirfd, const char *path, int flags, mode_t mode, boo
             close(stack[depth--]);
             name[0] = '.', name[1] = 0;     /* the parent itself, if last */
         }
+        ssize_t ln = -1;                    /* the link's length, once read */
         if (!last) {
             if (!strcmp(name, "."))
                 continue;
@@ -636,7 +637,7 @@ static int walk_beneath(int dirfd, const char *path, int flags, mode_t mode, boo
         } else {
             /* a followed symlink is expanded first: O_PATH|O_NOFOLLOW would
                open the link itself */
-            ssize_t ln = follow ? readlinkat(stack[depth], name, link, 4096) : -1;
+            ln = follow ? readlinkat(stack[depth], name, link, 4096) : -1;
             if (ln < 0) {
                 fd = openat(stack[depth], name, flags | O_NOFOLLOW | O_CLOEXEC,
                             (flags & O_CREAT) ? mode : 0);
@@ -650,7 +651,8 @@ static int walk_beneath(int dirfd, const char *path, int flags, mode_t mode, boo
         /* a symlink where a directory or a followed last name was wanted */
         if (err != ENOTDIR && err != ELOOP)
             break;
-        ssize_t ln = readlinkat(stack[depth], name, link, 4096);
+        if (ln < 0)
+            ln = readlinkat(stack[depth], name, link, 4096);
         if (ln < 0)
             break;                          /* not a symlink: err stands */
         link[ln] = 0;

@@ -102,8 +102,7 @@ int cli_resume(int argc, char **argv)
         if (access(path, R_OK) && object[0] != '/' && slash)
             snprintf(path, sizeof path, "%.*s/%s", (int)(slash - file), file, object);
         size_t olen;
-        FILE *probe = fopen(path, "rb");
-        uint8_t *ob = probe ? (fclose(probe), cli_read_file(path, &olen)) : NULL;
+        uint8_t *ob = access(path, R_OK) == 0 ? cli_read_file(path, &olen) : NULL;
         gate_error oerr;
         if (!ob)
             fprintf(stderr, "gate resume: object %s not found; compiling the module\n", object);

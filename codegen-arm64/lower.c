@@ -520,21 +520,27 @@ static bool int_cmp(gc_ctx *c, int sf, int cond)
     return true;
 }
 
+/* Deterministic mode: a NaN in d0/s0 becomes the canonical positive quiet
+   NaN:  fcmp d0, d0; b.vc 1f; mov x0, #canonical; fmov d0, x0; 1: */
+static bool canonical_nan(gc_ctx *c, int d)
+{
+    if (!c->deterministic)
+        return true;
+    a64_fcmp(&c->buf, d, 0, 0);
+    size_t ok = a64_bcond(&c->buf, COND_VC);
+    a64_mov_imm(&c->buf, d, X0, d ? 0x7ff8000000000000ull : 0x7fc00000u);
+    a64_fmov_vr(&c->buf, d, 0, X0);
+    return patch(c, ok, c->buf.n);
+}
+
 static bool float_binop(gc_ctx *c, int fop, int d)
 {
     uint32_t a = opnd(c, 1);
     ld(c, d ? K_D : K_S, 0, a);
     ld(c, d ? K_D : K_S, 1, opnd(c, 0));
     a64_fp2(&c->buf, fop, d, 0, 0, 1);
-    if (c->deterministic) {
-        /* fcmp d0, d0; b.vc 1f; canonical NaN; 1: */
-        a64_fcmp(&c->buf, d, 0, 0);
-        size_t ok = a64_bcond(&c->buf, COND_VC);
-        a64_mov_imm(&c->buf, d, X0, d ? 0x7ff8000000000000ull : 0x7fc00000u);
-        a64_fmov_vr(&c->buf, d, 0, X0);
-        if (!patch(c, ok, c->buf.n))
-            return false;
-    }
+    if (!canonical_nan(c, d))
+        return false;
     st(c, d ? K_D : K_S, 0, a);
     ST(c)->depth--;
     return true;
@@ -557,14 +563,9 @@ static bool float_unop(gc_ctx *c, int fop, int d)
     uint32_t a = opnd(c, 0);
     ld(c, d ? K_D : K_S, 0, a);
     a64_fp1(&c->buf, fop, d, 0, 0);
-    if (c->deterministic && fop != FP_ABS && fop != FP_NEG) {
-        a64_fcmp(&c->buf, d, 0, 0);
-        size_t ok = a64_bcond(&c->buf, COND_VC);
-        a64_mov_imm(&c->buf, d, X0, d ? 0x7ff8000000000000ull : 0x7fc00000u);
-        a64_fmov_vr(&c->buf, d, 0, X0);
-        if (!patch(c, ok, c->buf.n))
-            return false;
-    }
+    /* abs and neg only move bits: they keep a NaN's bits, as the spec says */
+    if (fop != FP_ABS && fop != FP_NEG && !canonical_nan(c, d))
+        return false;
     st(c, d ? K_D : K_S, 0, a);
     return true;
 }
@@ -669,14 +670,8 @@ static bool lower_convert(gc_ctx *c, const gv_insn *ins)
         int to_d = op == GOP_F64_PROMOTE_F32;
         ld(c, to_d ? K_S : K_D, 0, a);
         a64_fcvt(b, to_d, 0, 0);
-        if (c->deterministic) {
-            a64_fcmp(b, to_d, 0, 0);
-            size_t ok = a64_bcond(b, COND_VC);
-            a64_mov_imm(b, to_d, X0, to_d ? 0x7ff8000000000000ull : 0x7fc00000u);
-            a64_fmov_vr(b, to_d, 0, X0);
-            if (!patch(c, ok, b->n))
-                return false;
-        }
+        if (!canonical_nan(c, to_d))
+            return false;
         st(c, to_d ? K_D : K_S, 0, a);
         return true;
     }

@@ -280,6 +280,18 @@ static int is_registered(fstate *f, gate_instance *in)
     return 0;
 }
 
+/* A restored instance takes old's place (and old is freed). */
+static void replace_instance(fstate *f, gate_instance *old, gate_instance *fresh)
+{
+    for (int i = 0; i < f->n; i++)
+        if (f->insts[i] == old) {
+            gate_instance_free(old);
+            f->insts[i] = fresh;
+        }
+    if (f->cur == old)
+        f->cur = fresh;
+}
+
 /*
  * The cross-ISA variant of stress mode (--stress-peer "CMD"): CMD is
  * another spec-runner in --peer mode, typically the other ISA's build
@@ -460,13 +472,7 @@ static gate_status peer_roundtrip(fstate *f, gate_instance **inp, const uint8_t 
             *err = e2;
             return GATE_ERR_SNAPSHOT;
         }
-        for (int i = 0; i < f->n; i++)
-            if (f->insts[i] == *inp) {
-                gate_instance_free(*inp);
-                f->insts[i] = fresh;
-            }
-        if (f->cur == *inp)
-            f->cur = fresh;
+        replace_instance(f, *inp, fresh);
         *inp = fresh;
     }
     if (status == GATE_TRAPPED) {
@@ -511,13 +517,7 @@ static gate_status stress_continue(fstate *f, gate_instance *in, gate_status st,
                     *err = e2;
                     return GATE_ERR_SNAPSHOT;
                 }
-                for (int i = 0; i < f->n; i++)
-                    if (f->insts[i] == in) {
-                        gate_instance_free(in);
-                        f->insts[i] = fresh;
-                    }
-                if (f->cur == in)
-                    f->cur = fresh;
+                replace_instance(f, in, fresh);
                 in = fresh;
                 stress_roundtrips++;
                 first = 0;
