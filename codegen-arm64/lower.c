@@ -1,32 +1,68 @@
 /*
- * lower.c - the ARM64 backend: lowering of validated wasm to AArch64.
+ * lower.c - ARM64 lowering of wasm instructions (the backend contract).
  *
- * A first, simple lowering: every value lives in its canonical slot
- * between instructions (so every point is already what a safe point
- * needs); each instruction loads its operands into scratch registers,
- * computes, and stores its result.  The frame layout is the x86-64 one
- * (docs/design.md): x28 vmctx, x27 memory base, x29 frame pointer,
- *     [x29+16+8i] arguments/results   [x29+8] return address   [x29] caller fp
- *     [x29-8] vmctx   [x29-16-8k] slot k (locals, then the operand stack)
- *     [sp+8i] outgoing arguments/results
- * Guard pages or explicit bounds checks; SIMD: not yet.
+ * Frame of a compiled function (slots are 8 bytes, in wasm order), the
+ * x86-64 layout register for register (docs/design.md):
+ *
+ *     [x29 + 16 + 8*i]   argument i in, result i out (caller's area)
+ *     [x29 + 8]          return address (x30)
+ *     [x29]              caller's x29
+ *     [x29 - 8]          vmctx of this instance (reloaded into x28 after calls)
+ *     [x29 - 16 - 8*k]   slot k: locals first, then the operand stack
+ *     ...
+ *     [sp + 8*i]         outgoing area: arguments and results of calls
+ *
+ * Pinned registers: x28 = vmctx, x27 = linear memory base, x26 = x29 -
+ * 16384, the slot base: slot k is [x26 + 16368 - 8k], one instruction for
+ * every k below 2047 (slots 0..29 are reached from x29 directly).
+ * Operand-stack values live in a register cache (x0-x15 for integers and
+ * references, v2-v7 and v16-v31 for floats) or as constants until a
+ * control-flow edge, a call or register pressure puts them in their
+ * canonical slots.  x16 x17 v0 v1 are scratch inside one lowering.  A
+ * comparison leaves its result in the flags; br_if, if, select and eqz use
+ * the condition directly, anything else first turns it into 0 or 1.  An
+ * i32 in a register always has its top 32 bits clear (W-form results).
+ *
+ * Every merge point (block end, loop header, branch) and every safe point
+ * (call, loop header, function entry, memory.grow) sees all values in
+ * their canonical slots, which is what the safe-point maps describe.
+ *
+ * Conditional branches reach +-1 MiB.  A function whose labels are farther
+ * apart is compiled again with every conditional branch to a label emitted
+ * as the inverse condition over a plain b (+-128 MiB): gc_ctx.far_branches.
  */
-#include "arm64.h"
+#include <string.h>
+
 #include "../compiler/backend.h"
+#include "arm64.h"
+
+/* Where a stack value is: its stack slot, a register, a constant, the
+   flags (a comparison, k = the condition meaning true), or still in local
+   k's slot (a local.get not yet loaded; local.set/tee of that local puts
+   such values in their slots first). */
+enum { K_SLOT, K_REG, K_CONST, K_FLAGS, K_LOCAL };
+
+typedef struct aval {
+    uint8_t kind, type;
+    int8_t reg;
+    int64_t k;
+} aval;
 
 typedef struct actl {
     uint16_t op;
-    bool dead_entry;            /* the block began in unreachable code */
-    uint32_t height;            /* operand depth below its params */
+    bool dead_entry;            /* entered while the code was unreachable */
+    uint32_t height;            /* operand stack height below the params */
     uint32_t nparams, nresults;
-    size_t *fix;                /* branches to patch to the end */
-    uint32_t nfix, capfix;
     size_t loop_pc;
-    size_t else_fix;
+    size_t else_fix;            /* SIZE_MAX: none */
+    size_t *fix;                /* forward branches to the end */
+    uint32_t nfix, capfix;
 } actl;
 
+/* The out-of-line part of a stop check: its branches in, the place to
+   return to, and the safe point's wasm offset and slot count. */
 typedef struct astub {
-    size_t at, at_fuel, back;       /* at_fuel: SIZE_MAX without fuel */
+    size_t at, at_fuel, back;   /* at_fuel: SIZE_MAX without fuel */
     uint32_t wasm, slots;
 } astub;
 
@@ -36,19 +72,42 @@ typedef struct acall {
 } acall;
 
 typedef struct astate {
+    aval *vals;
+    uint32_t nvals, capvals;
     actl *ctls;
     uint32_t nctls, capctls;
-    uint32_t nlocals, depth;
+    int32_t owner[32];          /* x0..x15: stack index, FREE or TEMP */
+    int32_t fowner[32];         /* v0..v31 */
     bool dead;
+    uint32_t nlocals;
     size_t frame_patch;
     uint32_t maxout;
     astub *stubs;
     uint32_t nstubs, capstubs;
     acall *calls;
     uint32_t ncalls, capcalls;
+    uint32_t calls_at_func;     /* ncalls when the function began */
 } astate;
 
 #define ST(c) ((astate *)(c)->be)
+
+enum { FREE = -1, TEMP = -2 };
+
+static const int8_t gpr_pool[] = { X0, X1, X2, X3, X4, X5, X6, X7,
+                                   X8, X9, X10, X11, X12, X13, X14, X15 };
+static const int8_t fpr_pool[] = { 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23,
+                                   24, 25, 26, 27, 28, 29, 30, 31 };
+#define NGPR ((int)sizeof gpr_pool)
+#define NFPR ((int)sizeof fpr_pool)
+
+/* x26 = x29 - SLOT_BIAS (sub x26, x29, #4, lsl #12) */
+#define SLOT_BIAS 16384
+#define SLOT_NEAR 2046
+
+static bool is_fp(uint8_t t)
+{
+    return t == GT_F32 || t == GT_F64;
+}
 
 static bool oom(gc_ctx *c)
 {
@@ -78,49 +137,60 @@ static bool unsupported(gc_ctx *c, uint64_t off, const char *what)
 
 /* ---- slots ---------------------------------------------------------------- */
 
-enum { K_X, K_W, K_S, K_D };        /* how a slot is loaded or stored */
+enum { SK_X, SK_W, SK_S, SK_D };    /* how a slot is loaded or stored */
 
-static int kind_of(uint8_t t)
-{
-    return t == GT_I32 ? K_W : t == GT_F32 ? K_S : t == GT_F64 ? K_D : K_X;
-}
-
-/* ldr/str reg, [x29 - 16 - 8k] */
+/* ldr/str reg, slot k.  i32 slots hold the zero-extended value, so W
+   values are stored as X; floats are stored as D (writing an S register
+   clears the rest, so an f32's D view is its zero-extended bits). */
 static void slot_ls(gc_ctx *c, bool load, int kind, int reg, uint32_t k)
 {
-    int64_t off = -16 - 8 * (int64_t)k;
-    int op = kind >= K_S ? (load ? LS_FLD : LS_FST) : (load ? LS_LD : LS_ST);
-    int size = kind == K_W || kind == K_S ? 2 : 3;
-    if (!load && kind == K_W)
-        size = 3;                   /* i32 slots hold the zero-extended value */
-    if (off >= -256) {
-        a64_ldst_unscaled(&c->buf, op, size, reg, X29, (int32_t)off);
+    int op = kind >= SK_S ? (load ? LS_FLD : LS_FST) : (load ? LS_LD : LS_ST);
+    int size = load && (kind == SK_W || kind == SK_S) ? 2 : 3;
+    if (k < 30) {
+        a64_ldst_unscaled(&c->buf, op, size, reg, X29, -16 - 8 * (int32_t)k);
+    } else if (k <= SLOT_NEAR) {
+        a64_ldst(&c->buf, op, size, reg, X26, SLOT_BIAS - 16 - 8 * k);
     } else {
-        a64_mov_imm(&c->buf, 1, X16, (uint64_t)(-off));
-        a64_addsub_rr(&c->buf, AS_SUB, 1, X16, X29, X16);
-        a64_ldst(&c->buf, op, size, reg, X16, 0);
+        int t = reg == X16 && kind < SK_S ? X17 : X16;
+        a64_mov_imm(&c->buf, 1, t, 16 + 8 * (uint64_t)k);
+        a64_addsub_rr(&c->buf, AS_SUB, 1, t, X29, t);
+        a64_ldst(&c->buf, op, size, reg, t, 0);
     }
 }
 
 static void ld(gc_ctx *c, int kind, int reg, uint32_t k) { slot_ls(c, true, kind, reg, k); }
 static void st(gc_ctx *c, int kind, int reg, uint32_t k) { slot_ls(c, false, kind, reg, k); }
 
-/* operand i counted from the top (0 = top) before the instruction */
-static uint32_t opnd(gc_ctx *c, uint32_t from_top)
+static int load_kind(uint8_t t)
 {
-    astate *s = ST(c);
-    return s->nlocals + s->depth - 1 - from_top;
+    return t == GT_I32 ? SK_W : t == GT_F32 ? SK_S : t == GT_F64 ? SK_D : SK_X;
 }
 
-/* ldr/str x, [x29 + off] for off >= 0 (argument area) or [sp + off] */
-static void area_ls(gc_ctx *c, bool load, int reg, int base, uint32_t off)
+/* ldr/str reg, [base + off], off >= 0 (the argument area from x29, the
+   outgoing area from sp); x17 forms a far address. */
+static void area_ls(gc_ctx *c, bool load, int kind, int reg, int base, uint32_t off)
 {
-    if (a64_ldst_uimm(off, 3)) {
-        a64_ldst(&c->buf, load ? LS_LD : LS_ST, 3, reg, base, off);
+    int op = kind >= SK_S ? (load ? LS_FLD : LS_FST) : (load ? LS_LD : LS_ST);
+    int size = load && (kind == SK_W || kind == SK_S) ? 2 : 3;
+    if (a64_ldst_uimm(off, size)) {
+        a64_ldst(&c->buf, op, size, reg, base, off);
     } else {
-        a64_mov_imm(&c->buf, 1, X16, off);
-        a64_addsub_rrx(&c->buf, AS_ADD, 1, X16, base, X16, EXT_UXTX, 0);
-        a64_ldst(&c->buf, load ? LS_LD : LS_ST, 3, reg, X16, 0);
+        a64_mov_imm(&c->buf, 1, X17, off);
+        a64_addsub_rrx(&c->buf, AS_ADD, 1, X17, base, X17, EXT_UXTX, 0);
+        a64_ldst(&c->buf, op, size, reg, X17, 0);
+    }
+}
+
+/* rd = [rn + scale*index] for a table indexed by a module index (size
+   log2 of the element); x17 holds a far offset. */
+static void ld_index(gc_ctx *c, int size, int rd, int rn, uint32_t index)
+{
+    uint64_t off = (uint64_t)index << size;
+    if (a64_ldst_uimm((int64_t)off, size)) {
+        a64_ldst(&c->buf, LS_LD, size, rd, rn, (uint32_t)off);
+    } else {
+        a64_mov_imm(&c->buf, 1, X17, index);
+        a64_ldst_rr(&c->buf, LS_LD, size, rd, rn, X17, EXT_UXTX, 1);
     }
 }
 
@@ -130,25 +200,273 @@ static void ld_vm(gc_ctx *c, int reg, uint32_t off)
     a64_ldst(&c->buf, LS_LD, 3, reg, X28, off);
 }
 
-static void reload_pinned(gc_ctx *c)
+/* ---- register cache ------------------------------------------------------ */
+
+static void spill(gc_ctx *c, uint32_t i);
+
+static int alloc_gpr(gc_ctx *c)
 {
-    a64_ldst_unscaled(&c->buf, LS_LD, 3, X28, X29, -8);
-    ld_vm(c, X27, VM_MEM_BASE);
+    astate *s = ST(c);
+    for (int i = 0; i < NGPR; i++)
+        if (s->owner[gpr_pool[i]] == FREE) {
+            s->owner[gpr_pool[i]] = TEMP;
+            return gpr_pool[i];
+        }
+    /* spill the deepest stack value held in a register */
+    for (uint32_t i = 0; i < s->nvals; i++)
+        if (s->vals[i].kind == K_REG && !is_fp(s->vals[i].type)) {
+            int r = s->vals[i].reg;
+            spill(c, i);
+            s->owner[r] = TEMP;
+            return r;
+        }
+    return -1;   /* cannot happen: at most 3 temps are held at once */
 }
 
-/* ---- traps, helpers, stop checks ----------------------------------------- */
+static int alloc_fpr(gc_ctx *c)
+{
+    astate *s = ST(c);
+    for (int i = 0; i < NFPR; i++)
+        if (s->fowner[fpr_pool[i]] == FREE) {
+            s->fowner[fpr_pool[i]] = TEMP;
+            return fpr_pool[i];
+        }
+    for (uint32_t i = 0; i < s->nvals; i++)
+        if (s->vals[i].kind == K_REG && is_fp(s->vals[i].type)) {
+            int r = s->vals[i].reg;
+            spill(c, i);
+            s->fowner[r] = TEMP;
+            return r;
+        }
+    return -1;
+}
+
+static int alloc_reg(gc_ctx *c, uint8_t type)
+{
+    return is_fp(type) ? alloc_fpr(c) : alloc_gpr(c);
+}
+
+static void release(gc_ctx *c, uint8_t type, int r)
+{
+    if (r < 0)
+        return;
+    if (is_fp(type))
+        ST(c)->fowner[r] = FREE;
+    else
+        ST(c)->owner[r] = FREE;
+}
+
+/* The bits of a constant as stored in a slot (i32 and f32 zero-extended). */
+static uint64_t const_bits(const aval *v)
+{
+    return v->type == GT_I32 || v->type == GT_F32 ? (uint64_t)(uint32_t)v->k : (uint64_t)v->k;
+}
+
+/* Stores stack entry i, wherever it is, as 8 bytes with str ... reg: into
+   its own slot (base < 0) or at [base + off]. */
+static void store_val(gc_ctx *c, uint32_t i, int base, uint32_t off)
+{
+    astate *s = ST(c);
+    aval *v = &s->vals[i];
+    int r = X16, kind = SK_X;
+    switch (v->kind) {
+    case K_REG:
+        r = v->reg;
+        kind = is_fp(v->type) ? SK_D : SK_X;
+        break;
+    case K_CONST:
+        if (const_bits(v) == 0)
+            r = XZR;
+        else
+            a64_mov_imm(&c->buf, 1, X16, const_bits(v));
+        break;
+    case K_LOCAL:
+        ld(c, SK_X, X16, (uint32_t)v->k);
+        break;
+    case K_SLOT:
+        ld(c, SK_X, X16, s->nlocals + i);
+        break;
+    case K_FLAGS:
+        a64_cset(&c->buf, 0, X16, (int)v->k);
+        break;
+    }
+    if (base < 0)
+        st(c, kind, r, s->nlocals + i);
+    else
+        area_ls(c, false, kind, r, base, off);
+}
+
+/* Puts stack entry i into its canonical slot. */
+static void spill(gc_ctx *c, uint32_t i)
+{
+    astate *s = ST(c);
+    aval *v = &s->vals[i];
+    if (v->kind == K_SLOT)
+        return;
+    store_val(c, i, -1, 0);
+    if (v->kind == K_REG) {
+        if (is_fp(v->type))
+            s->fowner[v->reg] = FREE;
+        else
+            s->owner[v->reg] = FREE;
+    }
+    v->kind = K_SLOT;
+    v->reg = -1;
+}
+
+/* Stores and movs only: the flags survive a flush. */
+static void flush(gc_ctx *c)
+{
+    astate *s = ST(c);
+    for (uint32_t i = 0; i < s->nvals; i++)
+        if (s->vals[i].kind != K_SLOT)
+            spill(c, i);
+}
+
+static bool push_val(gc_ctx *c, uint8_t kind, uint8_t type, int reg, int64_t k)
+{
+    astate *s = ST(c);
+    if (s->nvals == s->capvals &&
+        !grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
+        return false;
+    s->vals[s->nvals] = (aval){ kind, type, (int8_t)reg, k };
+    if (kind == K_REG) {
+        if (is_fp(type))
+            s->fowner[reg] = (int32_t)s->nvals;
+        else
+            s->owner[reg] = (int32_t)s->nvals;
+    }
+    s->nvals++;
+    return true;
+}
+
+static bool push_reg(gc_ctx *c, uint8_t type, int reg)
+{
+    return push_val(c, K_REG, type, reg, 0);
+}
+
+/* Pops the top entry; a register it held becomes TEMP (still reserved). */
+static aval pop(gc_ctx *c)
+{
+    astate *s = ST(c);
+    aval v = s->vals[--s->nvals];
+    if (v.kind == K_REG) {
+        if (is_fp(v.type))
+            s->fowner[v.reg] = TEMP;
+        else
+            s->owner[v.reg] = TEMP;
+    }
+    return v;
+}
+
+/* Makes v (stack index `index`) live in a register of its own (TEMP). */
+static int in_reg(gc_ctx *c, aval *v, uint32_t index)
+{
+    if (v->kind == K_REG)
+        return v->reg;
+    int r = alloc_reg(c, v->type);
+    if (v->kind == K_SLOT) {
+        ld(c, load_kind(v->type), r, ST(c)->nlocals + index);
+    } else if (v->kind == K_LOCAL) {
+        ld(c, load_kind(v->type), r, (uint32_t)v->k);
+    } else if (v->kind == K_FLAGS) {
+        a64_cset(&c->buf, 0, r, (int)v->k);
+    } else if (is_fp(v->type)) {
+        if (const_bits(v) == 0) {
+            a64_fmov_vr(&c->buf, v->type == GT_F64, r, XZR);
+        } else {
+            a64_mov_imm(&c->buf, v->type == GT_F64, X16, const_bits(v));
+            a64_fmov_vr(&c->buf, v->type == GT_F64, r, X16);
+        }
+    } else {
+        a64_mov_imm(&c->buf, v->type != GT_I32, r, const_bits(v));
+    }
+    v->kind = K_REG;
+    v->reg = (int8_t)r;
+    return r;
+}
+
+static int pop_reg(gc_ctx *c)
+{
+    aval v = pop(c);
+    return in_reg(c, &v, ST(c)->nvals);
+}
+
+/* Turns a flags value on top of the stack into 0 or 1 in a register. */
+static void materialize_flags(gc_ctx *c)
+{
+    astate *s = ST(c);
+    aval *v = &s->vals[s->nvals - 1];
+    int r = alloc_gpr(c);               /* may spill with str: flags survive */
+    a64_cset(&c->buf, 0, r, (int)v->k);
+    v->kind = K_REG;
+    v->reg = (int8_t)r;
+    s->owner[r] = (int32_t)(s->nvals - 1);
+}
+
+static bool top_is_flags(gc_ctx *c)
+{
+    astate *s = ST(c);
+    return s->nvals && s->vals[s->nvals - 1].kind == K_FLAGS;
+}
+
+/* A branch condition: the flags (reg < 0, cc means true) or an i32 in a
+   register (true when not zero: cbnz). */
+typedef struct acond {
+    int cc, reg;
+} acond;
+
+static acond pop_cond(gc_ctx *c)
+{
+    if (top_is_flags(c))
+        return (acond){ (int)pop(c).k, -1 };
+    return (acond){ COND_NE, pop_reg(c) };
+}
+
+/* ---- branches -------------------------------------------------------------- */
+
+/* Points the branch at `at` to `to`.  Out of range: in near mode the
+   function is compiled again with far branches (c->retry_far), in far
+   mode it is too large. */
+static bool patch(gc_ctx *c, size_t at, size_t to)
+{
+    if (a64_patch(&c->buf, at, to))
+        return true;
+    if (!c->far_branches) {
+        c->retry_far = true;
+        return false;
+    }
+    return gx_fail(c->err, GATE_ERR_LIMIT, UINT64_MAX, c->func,
+                   "function too large (a branch spans more than 128 MiB)");
+}
+
+/* A branch to a label taken when k holds (truth) or fails (!truth);
+   returns the offset to patch.  Far mode: the inverse over a plain b. */
+static size_t jump_when(gc_ctx *c, acond k, bool truth)
+{
+    gc_buf *b = &c->buf;
+    if (!c->far_branches)
+        return k.reg >= 0 ? a64_cbz(b, truth, 0, k.reg) : a64_bcond(b, truth ? k.cc : k.cc ^ 1);
+    size_t skip = k.reg >= 0 ? a64_cbz(b, !truth, 0, k.reg)
+                             : a64_bcond(b, truth ? k.cc ^ 1 : k.cc);
+    size_t j = a64_b(b);
+    a64_patch(b, skip, b->n);
+    return j;
+}
+
+/* ---- traps, safe points, helpers ----------------------------------------- */
 
 /* udf at a trap site: the signal handler turns it into the trap */
-static bool trap_here(gc_ctx *c, uint64_t wasm, int code)
+static bool trap_here(gc_ctx *c, uint64_t wasm, uint32_t code)
 {
-    if (!gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)wasm, (uint32_t)code))
+    if (!gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)wasm, code))
         return false;
     a64_udf(&c->buf, (uint16_t)code);
     return true;
 }
 
-/* b.<not cond> over a trap */
-static bool trap_if(gc_ctx *c, int cond, uint64_t wasm, int code)
+/* b.<not cond> over a udf that traps with `code` when cond holds */
+static bool trap_if(gc_ctx *c, int cond, uint64_t wasm, uint32_t code)
 {
     size_t skip = a64_bcond(&c->buf, cond ^ 1);
     if (!trap_here(c, wasm, code))
@@ -156,20 +474,42 @@ static bool trap_if(gc_ctx *c, int cond, uint64_t wasm, int code)
     return a64_patch(&c->buf, skip, c->buf.n);
 }
 
-static uint32_t live_slots(gc_ctx *c)
+/* cbnz over a udf: traps when register r is zero */
+static bool trap_if_zero(gc_ctx *c, int sf, int r, uint64_t wasm, uint32_t code)
 {
-    return ST(c)->nlocals + ST(c)->depth;
+    size_t skip = a64_cbz(&c->buf, 1, sf, r);
+    if (!trap_here(c, wasm, code))
+        return false;
+    return a64_patch(&c->buf, skip, c->buf.n);
 }
 
-/* helper h(vm = x0, x1...) with the caller's frame in vm->fp */
-static bool call_helper(gc_ctx *c, int h, bool safepoint, uint64_t wasm, uint32_t live)
+static uint32_t live_slots(gc_ctx *c)
+{
+    return ST(c)->nlocals + ST(c)->nvals;
+}
+
+/* Reloads the pinned registers after anything that may have changed them. */
+static void reload_pinned(gc_ctx *c)
+{
+    a64_ldst_unscaled(&c->buf, LS_LD, 3, X28, X29, -8);
+    ld_vm(c, X27, VM_MEM_BASE);
+    a64_addsub_ri(&c->buf, AS_SUB, 1, X26, X29, SLOT_BIAS >> 12, 1);
+}
+
+/*
+ * Calls runtime helper h (AAPCS64) with vmctx in x0; the caller has
+ * flushed and loaded x1.. as needed.  Helpers are reached through a table
+ * in the vmctx so the code stays position-independent.
+ */
+static bool call_helper_sp(gc_ctx *c, int h, bool safepoint, uint64_t wasm)
 {
     a64_ldst(&c->buf, LS_ST, 3, X29, X28, VM_FP);
     a64_mov_rr(&c->buf, 1, X0, X28);
     ld_vm(c, X16, VM_HELPERS);
     a64_ldst(&c->buf, LS_LD, 3, X16, X16, 8 * (uint32_t)h);
     a64_blr(&c->buf, X16);
-    if (safepoint && !gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)wasm, live))
+    /* the safe point is the return address, before anything else runs */
+    if (safepoint && !gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)wasm, live_slots(c)))
         return false;
     reload_pinned(c);
     return true;
@@ -179,7 +519,10 @@ static bool call_helper(gc_ctx *c, int h, bool safepoint, uint64_t wasm, uint32_
  * The stop check of loop headers and function entries:
  *     [ldr x16, [x28, #fuel]; subs x16, x16, #1; str x16, [x28, #fuel]; b.mi stub]
  *     ldr x16, [x28, #stack_limit]; cmp sp, x16; b.lo stub
- * with the stub (the slow path's call, a safe point) after the body.
+ * with the call of the slow path (a safe point) in a stub after the
+ * function's body, so the hot path falls through.  A stop request raises
+ * stack_limit so the test fails; the slow path sees why.  Values are in
+ * their slots here (flushed), as a safe point needs.
  */
 static bool stop_check(gc_ctx *c, uint64_t wasm)
 {
@@ -192,17 +535,19 @@ static bool stop_check(gc_ctx *c, uint64_t wasm)
         ld_vm(c, X16, VM_FUEL);
         a64_addsub_ri(&c->buf, AS_SUBS, 1, X16, X16, 1, 0);
         a64_ldst(&c->buf, LS_ST, 3, X16, X28, VM_FUEL);
-        t->at_fuel = a64_bcond(&c->buf, COND_MI);
+        t->at_fuel = jump_when(c, (acond){ COND_MI, -1 }, true);
     }
     ld_vm(c, X16, VM_STACK_LIMIT);
     a64_addsub_rrx(&c->buf, AS_SUBS, 1, XZR, SP, X16, EXT_UXTX, 0);
-    t->at = a64_bcond(&c->buf, COND_LO);
+    t->at = jump_when(c, (acond){ COND_LO, -1 }, true);
     t->back = c->buf.n;
     t->wasm = (uint32_t)wasm;
     t->slots = live_slots(c);
     return true;
 }
 
+/* The stubs of the function's stop checks, in order (the safe-point map
+   stays sorted: they follow every safe point of the body). */
 static bool emit_stubs(gc_ctx *c)
 {
     astate *s = ST(c);
@@ -210,83 +555,26 @@ static bool emit_stubs(gc_ctx *c)
         astub *t = &s->stubs[i];
         if (!gc_reserve(&c->buf, GC_RED_ZONE))
             return oom(c);
-        if (!a64_patch(&c->buf, t->at, c->buf.n) ||
-            (t->at_fuel != SIZE_MAX && !a64_patch(&c->buf, t->at_fuel, c->buf.n)))
-            return gx_fail(c->err, GATE_ERR_LIMIT, t->wasm, c->func, "function too large");
-        a64_mov_imm(&c->buf, 0, X1, t->wasm);
-        if (!call_helper(c, GH_SLOWPATH, true, t->wasm, t->slots))
+        if (!patch(c, t->at, c->buf.n) ||
+            (t->at_fuel != SIZE_MAX && !patch(c, t->at_fuel, c->buf.n)))
             return false;
-        size_t b = a64_b(&c->buf);
-        if (!a64_patch(&c->buf, b, t->back))
-            return gx_fail(c->err, GATE_ERR_LIMIT, t->wasm, c->func, "function too large");
+        a64_mov_imm(&c->buf, 0, X1, t->wasm);
+        a64_ldst(&c->buf, LS_ST, 3, X29, X28, VM_FP);
+        a64_mov_rr(&c->buf, 1, X0, X28);
+        ld_vm(c, X16, VM_HELPERS);
+        a64_ldst(&c->buf, LS_LD, 3, X16, X16, 8 * GH_SLOWPATH);
+        a64_blr(&c->buf, X16);
+        if (!gc_add_safepoint(c, (uint32_t)c->buf.n, t->wasm, t->slots))
+            return false;
+        reload_pinned(c);
+        if (!patch(c, a64_b(&c->buf), t->back))
+            return false;
     }
     s->nstubs = 0;
     return true;
 }
 
-/* Bulk memory and table operations: helper(vm, [imm], operands..., offset) */
-static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t imm1,
-                         int64_t imm2, uint8_t result)
-{
-    astate *s = ST(c);
-    int n = 1;
-    bool has_imm = !(h == GH_MEMORY_GROW || h == GH_MEMORY_FILL || h == GH_MEMORY_COPY);
-    if (has_imm)
-        a64_mov_imm(&c->buf, 1, n++, (uint64_t)(imm1 | imm2 << 32));
-    for (int i = 0; i < nops; i++)
-        ld(c, K_X, n++, opnd(c, (uint32_t)(nops - 1 - i)));
-    s->depth -= (uint32_t)nops;
-    a64_mov_imm(&c->buf, 0, n, ins->offset);
-    if (!call_helper(c, h, h == GH_MEMORY_GROW, ins->offset, live_slots(c)))
-        return false;
-    if (result) {
-        if (result == GT_I32)           /* AAPCS64 leaves x0's top half unspecified */
-            a64_mov_rr(&c->buf, 0, X0, X0);
-        st(c, K_X, X0, s->nlocals + s->depth);
-        s->depth++;
-    }
-    return true;
-}
-
 /* ---- control ------------------------------------------------------------- */
-
-static bool add_fix(gc_ctx *c, actl *k, size_t at)
-{
-    if (!grow(c, (void **)&k->fix, &k->capfix, k->nfix + 1, sizeof *k->fix))
-        return false;
-    k->fix[k->nfix++] = at;
-    return true;
-}
-
-static bool patch(gc_ctx *c, size_t at, size_t to)
-{
-    return a64_patch(&c->buf, at, to) ||
-           gx_fail(c->err, GATE_ERR_LIMIT, UINT64_MAX, c->func, "branch out of range");
-}
-
-/* Moves the top n values down to the label's place. */
-static void move_down(gc_ctx *c, uint32_t n, uint32_t height)
-{
-    astate *s = ST(c);
-    uint32_t from = s->depth - n;
-    if (from == height)
-        return;
-    for (uint32_t i = 0; i < n; i++) {
-        ld(c, K_X, X0, s->nlocals + from + i);
-        st(c, K_X, X0, s->nlocals + height + i);
-    }
-}
-
-static bool branch(gc_ctx *c, uint32_t d)
-{
-    astate *s = ST(c);
-    actl *k = &s->ctls[s->nctls - 1 - d];
-    move_down(c, k->op == GOP_LOOP ? k->nparams : k->nresults, k->height);
-    size_t b = a64_b(&c->buf);
-    if (k->op == GOP_LOOP)
-        return patch(c, b, k->loop_pc);
-    return add_fix(c, k, b);
-}
 
 static bool push_ctl(gc_ctx *c, uint16_t op, uint32_t np, uint32_t nr)
 {
@@ -299,22 +587,101 @@ static bool push_ctl(gc_ctx *c, uint16_t op, uint32_t np, uint32_t nr)
     actl *k = &s->ctls[s->nctls++];
     size_t *fix = k->fix;
     uint32_t capfix = k->capfix;
-    *k = (actl){ .op = op, .dead_entry = s->dead, .height = s->depth - np, .nparams = np,
-                 .nresults = nr, .fix = fix, .capfix = capfix, .else_fix = SIZE_MAX };
+    *k = (actl){ .op = op, .dead_entry = s->dead,
+                 .height = s->nvals >= np ? s->nvals - np : 0,   /* dead code may lack them */
+                 .nparams = np, .nresults = nr, .fix = fix, .capfix = capfix,
+                 .else_fix = SIZE_MAX };
     return true;
 }
 
-static bool emit_return(gc_ctx *c)
+static bool add_fix(gc_ctx *c, actl *k, size_t at)
+{
+    if (!grow(c, (void **)&k->fix, &k->capfix, k->nfix + 1, sizeof *k->fix))
+        return false;
+    k->fix[k->nfix++] = at;
+    return true;
+}
+
+/* Moves the top n values (all in slots) down to the slots at `height`. */
+static void move_down(gc_ctx *c, uint32_t n, uint32_t height)
+{
+    astate *s = ST(c);
+    uint32_t from = s->nvals - n;
+    if (from == height)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        ld(c, SK_X, X16, s->nlocals + from + i);
+        st(c, SK_X, X16, s->nlocals + height + i);
+    }
+}
+
+/* Branch to the label of frame depth d; values flushed already. */
+static bool branch(gc_ctx *c, uint32_t d)
+{
+    astate *s = ST(c);
+    actl *k = &s->ctls[s->nctls - 1 - d];
+    move_down(c, k->op == GOP_LOOP ? k->nparams : k->nresults, k->height);
+    size_t b = a64_b(&c->buf);
+    if (k->op == GOP_LOOP)
+        return patch(c, b, k->loop_pc);
+    return add_fix(c, k, b);
+}
+
+/* Branch to depth d when k holds; values flushed already. */
+static bool branch_if(gc_ctx *c, acond k, uint32_t d)
+{
+    astate *s = ST(c);
+    actl *l = &s->ctls[s->nctls - 1 - d];
+    uint32_t n = l->op == GOP_LOOP ? l->nparams : l->nresults;
+    if (n == 0 || s->nvals - n == l->height) {
+        /* nothing to move: one conditional branch to the label */
+        size_t f = jump_when(c, k, true);
+        if (l->op == GOP_LOOP)
+            return patch(c, f, l->loop_pc);
+        return add_fix(c, l, f);
+    }
+    size_t skip = k.reg >= 0 ? a64_cbz(&c->buf, 0, 0, k.reg) : a64_bcond(&c->buf, k.cc ^ 1);
+    if (!branch(c, d))
+        return false;
+    return patch(c, skip, c->buf.n);
+}
+
+/* Drops everything above `height` (dead code follows, or a block ends). */
+static void truncate_to(gc_ctx *c, uint32_t height)
+{
+    astate *s = ST(c);
+    while (s->nvals > height) {
+        aval v = pop(c);
+        if (v.kind == K_REG)
+            release(c, v.type, v.reg);
+    }
+}
+
+static void set_dead(gc_ctx *c)
+{
+    astate *s = ST(c);
+    truncate_to(c, s->ctls[s->nctls - 1].height);
+    s->dead = true;
+}
+
+/* Results go straight from wherever they are to the caller's area. */
+static void emit_return(gc_ctx *c)
 {
     astate *s = ST(c);
     const gd_functype *ft = gd_func_type(c->m, c->func);
-    for (uint32_t i = 0; i < ft->nresults; i++) {
-        ld(c, K_X, X0, s->nlocals + s->depth - ft->nresults + i);
-        area_ls(c, false, X0, X29, 16 + 8 * i);
-    }
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        store_val(c, s->nvals - ft->nresults + i, X29, 16 + 8 * i);
     a64_mov_sp(&c->buf, 1, SP, X29);
     a64_ldstp(&c->buf, LS_LD, PAIR_POST, X29, X30, SP, 16);
     a64_ret(&c->buf);
+}
+
+/* Pushes the n results of a block as slot values. */
+static bool push_slots(gc_ctx *c, const uint8_t *types, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (!push_val(c, K_SLOT, types[i], -1, 0))
+            return false;
     return true;
 }
 
@@ -322,297 +689,103 @@ static bool lower_end(gc_ctx *c)
 {
     astate *s = ST(c);
     actl *k = &s->ctls[s->nctls - 1];
+    gv_ctrl *vc = &c->v->ctrls[c->v->nctrls];   /* the frame just popped */
+    bool live = !s->dead;
+    if (live && s->nctls > 1)
+        flush(c);
+    if (s->nctls == 1) {
+        /* the function's end */
+        if (live)
+            emit_return(c);
+        for (uint32_t i = 0; i < k->nfix; i++)
+            if (!patch(c, k->fix[i], c->buf.n))
+                return false;
+        if (k->nfix) {
+            truncate_to(c, 0);
+            if (!push_slots(c, vc->results, vc->nresults))
+                return false;
+            emit_return(c);
+        }
+        k->nfix = 0;
+        s->nctls--;
+        return true;
+    }
+    bool reached = live || k->nfix > 0;
+    if (k->else_fix != SIZE_MAX) {
+        /* if without else: the false edge arrives here with params == results */
+        if (!patch(c, k->else_fix, c->buf.n))
+            return false;
+        reached = true;
+    }
     for (uint32_t i = 0; i < k->nfix; i++)
         if (!patch(c, k->fix[i], c->buf.n))
             return false;
-    if (k->else_fix != SIZE_MAX && !patch(c, k->else_fix, c->buf.n))
-        return false;
-    s->depth = k->height + k->nresults;
-    s->dead = k->dead_entry;
+    uint32_t height = k->height;
+    bool dead_entry = k->dead_entry;
+    k->nfix = 0;
     s->nctls--;
-    if (s->nctls == 0 && !s->dead)
-        return emit_return(c);
-    return true;
-}
-
-/* ---- instructions -------------------------------------------------------- */
-
-/*
- * x16 = memory base + the i32 address in w0 (+ the offset when it does not
- * fit the access's scaled immediate); returns the immediate left to use.
- * With guard pages the access that follows is a trap site.  In explicit
- * bounds mode it is checked first instead:
- *     mov x17, #offset+bytes; add x17, x17, w0, uxtw
- *     ldr x16, [x28, #mem]; ldr x16, [x16, #bytes]; cmp x17, x16; b.ls ok; udf
- */
-static bool mem_addr(gc_ctx *c, const gv_insn *ins, int size, uint32_t *off)
-{
-    if (c->explicit_bounds) {
-        a64_mov_imm(&c->buf, 1, X17, (uint64_t)ins->imm.mem.offset + (1u << size));
-        a64_addsub_rrx(&c->buf, AS_ADD, 1, X17, X17, X0, EXT_UXTW, 0);
-        ld_vm(c, X16, VM_MEM);
-        a64_ldst(&c->buf, LS_LD, 3, X16, X16, MO_BYTES);
-        a64_cmp_rr(&c->buf, 1, X17, X16);
-        if (!trap_if(c, COND_HI, ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
-            return false;
-    }
-    a64_addsub_rrx(&c->buf, AS_ADD, 1, X16, X27, X0, EXT_UXTW, 0);
-    *off = ins->imm.mem.offset;
-    if (!a64_ldst_uimm(*off, size)) {
-        a64_mov_imm(&c->buf, 1, X17, *off);
-        a64_addsub_rr(&c->buf, AS_ADD, 1, X16, X16, X17);
-        *off = 0;
-    }
-    return c->explicit_bounds ||
-           gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)ins->offset,
-                       GATE_TRAP_MEMORY_OUT_OF_BOUNDS);
-}
-
-static bool lower_load(gc_ctx *c, const gv_insn *ins)
-{
-    static const struct { uint8_t op, size; } L[] = {
-        [GOP_I32_LOAD - GOP_I32_LOAD] = { LS_LD, 2 },
-        [GOP_I64_LOAD - GOP_I32_LOAD] = { LS_LD, 3 },
-        [GOP_F32_LOAD - GOP_I32_LOAD] = { LS_FLD, 2 },
-        [GOP_F64_LOAD - GOP_I32_LOAD] = { LS_FLD, 3 },
-        [GOP_I32_LOAD8_S - GOP_I32_LOAD] = { LS_LDS32, 0 },
-        [GOP_I32_LOAD8_U - GOP_I32_LOAD] = { LS_LD, 0 },
-        [GOP_I32_LOAD16_S - GOP_I32_LOAD] = { LS_LDS32, 1 },
-        [GOP_I32_LOAD16_U - GOP_I32_LOAD] = { LS_LD, 1 },
-        [GOP_I64_LOAD8_S - GOP_I32_LOAD] = { LS_LDS64, 0 },
-        [GOP_I64_LOAD8_U - GOP_I32_LOAD] = { LS_LD, 0 },
-        [GOP_I64_LOAD16_S - GOP_I32_LOAD] = { LS_LDS64, 1 },
-        [GOP_I64_LOAD16_U - GOP_I32_LOAD] = { LS_LD, 1 },
-        [GOP_I64_LOAD32_S - GOP_I32_LOAD] = { LS_LDS64, 2 },
-        [GOP_I64_LOAD32_U - GOP_I32_LOAD] = { LS_LD, 2 },
-    };
-    unsigned i = ins->op - GOP_I32_LOAD;
-    uint32_t at = opnd(c, 0);
-    ld(c, K_W, X0, at);
-    uint32_t off;
-    if (!mem_addr(c, ins, L[i].size, &off))
-        return false;
-    a64_ldst(&c->buf, L[i].op, L[i].size, X0, X16, off);
-    uint8_t t = gop_table[ins->op].sig[2] == 'I' ? GT_I64 : gop_table[ins->op].sig[2] == 'f'
-              ? GT_F32 : gop_table[ins->op].sig[2] == 'F' ? GT_F64 : GT_I32;
-    int kind = kind_of(t);
-    if (kind == K_W && L[i].op == LS_LDS32)
-        a64_mov_rr(&c->buf, 0, X0, X0);            /* ldrsb w: zero the top half */
-    st(c, kind == K_W ? K_X : kind, X0, at);
-    return true;
-}
-
-static bool lower_store(gc_ctx *c, const gv_insn *ins)
-{
-    static const struct { uint8_t op, size, kind; } S[] = {
-        [GOP_I32_STORE - GOP_I32_STORE] = { LS_ST, 2, K_X },
-        [GOP_I64_STORE - GOP_I32_STORE] = { LS_ST, 3, K_X },
-        [GOP_F32_STORE - GOP_I32_STORE] = { LS_FST, 2, K_S },
-        [GOP_F64_STORE - GOP_I32_STORE] = { LS_FST, 3, K_D },
-        [GOP_I32_STORE8 - GOP_I32_STORE] = { LS_ST, 0, K_X },
-        [GOP_I32_STORE16 - GOP_I32_STORE] = { LS_ST, 1, K_X },
-        [GOP_I64_STORE8 - GOP_I32_STORE] = { LS_ST, 0, K_X },
-        [GOP_I64_STORE16 - GOP_I32_STORE] = { LS_ST, 1, K_X },
-        [GOP_I64_STORE32 - GOP_I32_STORE] = { LS_ST, 2, K_X },
-    };
-    unsigned i = ins->op - GOP_I32_STORE;
-    ld(c, S[i].kind, X1, opnd(c, 0));
-    ld(c, K_W, X0, opnd(c, 1));
-    uint32_t off;
-    if (!mem_addr(c, ins, S[i].size, &off))
-        return false;
-    a64_ldst(&c->buf, S[i].op, S[i].size, X1, X16, off);
-    ST(c)->depth -= 2;
-    return true;
-}
-
-/* binary integer op: x0 = x0 op x1 */
-static bool int_binop(gc_ctx *c, const gv_insn *ins, int sf)
-{
-    uint32_t a = opnd(c, 1);
-    ld(c, sf ? K_X : K_W, X0, a);
-    ld(c, sf ? K_X : K_W, X1, opnd(c, 0));
-    gc_buf *b = &c->buf;
-    uint16_t op = ins->op;
-    unsigned k = sf ? (unsigned)(op - GOP_I64_ADD) : (unsigned)(op - GOP_I32_ADD);
-    switch (k) {
-    case 0: a64_addsub_rr(b, AS_ADD, sf, X0, X0, X1); break;
-    case 1: a64_addsub_rr(b, AS_SUB, sf, X0, X0, X1); break;
-    case 2: a64_mul(b, sf, X0, X0, X1); break;
-    case 3: case 5: {                      /* div_s, rem_s */
-        a64_cmp_ri(b, sf, X1, 0, 0);
-        if (!trap_if(c, COND_EQ, ins->offset, GATE_TRAP_DIV_BY_ZERO))
-            return false;
-        if (k == 3) {                      /* INT_MIN / -1 overflows */
-            a64_cmn_ri(b, sf, X1, 1, 0);
-            size_t skip = a64_bcond(b, COND_NE);
-            a64_mov_imm(b, sf, X2, sf ? (uint64_t)1 << 63 : (uint64_t)1 << 31);
-            a64_cmp_rr(b, sf, X0, X2);
-            if (!trap_if(c, COND_EQ, ins->offset, GATE_TRAP_INT_OVERFLOW) ||
-                !patch(c, skip, b->n))
-                return false;
-            a64_div(b, 1, sf, X0, X0, X1);
-        } else {                           /* x - (x / y) * y; INT_MIN % -1 = 0 */
-            a64_div(b, 1, sf, X2, X0, X1);
-            a64_msub(b, sf, X0, X2, X1, X0);
-        }
-        break;
-    }
-    case 4: case 6:                        /* div_u, rem_u */
-        a64_cmp_ri(b, sf, X1, 0, 0);
-        if (!trap_if(c, COND_EQ, ins->offset, GATE_TRAP_DIV_BY_ZERO))
-            return false;
-        if (k == 4) {
-            a64_div(b, 0, sf, X0, X0, X1);
-        } else {
-            a64_div(b, 0, sf, X2, X0, X1);
-            a64_msub(b, sf, X0, X2, X1, X0);
-        }
-        break;
-    case 7: a64_logic_rr(b, LG_AND, sf, X0, X0, X1); break;
-    case 8: a64_logic_rr(b, LG_ORR, sf, X0, X0, X1); break;
-    case 9: a64_logic_rr(b, LG_EOR, sf, X0, X0, X1); break;
-    case 10: a64_shift_rr(b, SHIFT_LSL, sf, X0, X0, X1); break;
-    case 11: a64_shift_rr(b, SHIFT_ASR, sf, X0, X0, X1); break;
-    case 12: a64_shift_rr(b, SHIFT_LSR, sf, X0, X0, X1); break;
-    case 13:                               /* rotl = rotr by -n */
-        a64_neg(b, sf, X1, X1);
-        a64_shift_rr(b, SHIFT_ROR, sf, X0, X0, X1);
-        break;
-    case 14: a64_shift_rr(b, SHIFT_ROR, sf, X0, X0, X1); break;
-    }
-    st(c, K_X, X0, a);
-    ST(c)->depth--;
-    return true;
-}
-
-static bool int_unop(gc_ctx *c, uint16_t op, int sf)
-{
-    uint32_t a = opnd(c, 0);
-    ld(c, sf ? K_X : K_W, X0, a);
-    gc_buf *b = &c->buf;
-    unsigned k = sf ? (unsigned)(op - GOP_I64_CLZ) : (unsigned)(op - GOP_I32_CLZ);
-    if (k == 0) {
-        a64_clz(b, sf, X0, X0);
-    } else if (k == 1) {
-        a64_rbit(b, sf, X0, X0);
-        a64_clz(b, sf, X0, X0);
-    } else {
-        a64_fmov_vr(b, 1, 0, X0);           /* d0 = x0 (w0 zero-extended) */
-        a64_cnt8b(b, 0, 0);
-        a64_addv8b(b, 0, 0);
-        a64_fmov_rv(b, 0, X0, 0);
-    }
-    st(c, K_X, X0, a);
-    return true;
-}
-
-/* comparison: x0 = cond ? 1 : 0 */
-static bool int_cmp(gc_ctx *c, int sf, int cond)
-{
-    uint32_t a = opnd(c, 1);
-    ld(c, sf ? K_X : K_W, X0, a);
-    ld(c, sf ? K_X : K_W, X1, opnd(c, 0));
-    a64_cmp_rr(&c->buf, sf, X0, X1);
-    a64_cset(&c->buf, 0, X0, cond);
-    st(c, K_X, X0, a);
-    ST(c)->depth--;
-    return true;
-}
-
-/* Deterministic mode: a NaN in d0/s0 becomes the canonical positive quiet
-   NaN:  fcmp d0, d0; b.vc 1f; mov x0, #canonical; fmov d0, x0; 1: */
-static bool canonical_nan(gc_ctx *c, int d)
-{
-    if (!c->deterministic)
+    truncate_to(c, height);
+    if (dead_entry) {
+        s->dead = true;
         return true;
-    a64_fcmp(&c->buf, d, 0, 0);
-    size_t ok = a64_bcond(&c->buf, COND_VC);
-    a64_mov_imm(&c->buf, d, X0, d ? 0x7ff8000000000000ull : 0x7fc00000u);
-    a64_fmov_vr(&c->buf, d, 0, X0);
-    return patch(c, ok, c->buf.n);
+    }
+    s->dead = !reached;
+    return push_slots(c, vc->results, vc->nresults);
 }
 
-static bool float_binop(gc_ctx *c, int fop, int d)
+/* ---- calls --------------------------------------------------------------- */
+
+static void note_out(gc_ctx *c, uint32_t n)
 {
-    uint32_t a = opnd(c, 1);
-    ld(c, d ? K_D : K_S, 0, a);
-    ld(c, d ? K_D : K_S, 1, opnd(c, 0));
-    a64_fp2(&c->buf, fop, d, 0, 0, 1);
-    if (!canonical_nan(c, d))
-        return false;
-    st(c, d ? K_D : K_S, 0, a);
-    ST(c)->depth--;
-    return true;
+    if (n > ST(c)->maxout)
+        ST(c)->maxout = n;
 }
 
-static bool float_cmp(gc_ctx *c, int d, int cond)
-{
-    uint32_t a = opnd(c, 1);
-    ld(c, d ? K_D : K_S, 0, a);
-    ld(c, d ? K_D : K_S, 1, opnd(c, 0));
-    a64_fcmp(&c->buf, d, 0, 1);
-    a64_cset(&c->buf, 0, X0, cond);
-    st(c, K_X, X0, a);
-    ST(c)->depth--;
-    return true;
-}
-
-static bool float_unop(gc_ctx *c, int fop, int d)
-{
-    uint32_t a = opnd(c, 0);
-    ld(c, d ? K_D : K_S, 0, a);
-    a64_fp1(&c->buf, fop, d, 0, 0);
-    /* abs and neg only move bits: they keep a NaN's bits, as the spec says */
-    if (fop != FP_ABS && fop != FP_NEG && !canonical_nan(c, d))
-        return false;
-    st(c, d ? K_D : K_S, 0, a);
-    return true;
-}
-
-static bool lower_call(gc_ctx *c, const gv_insn *ins, const gd_functype *ft, int indirect)
+/* Stores the n arguments (top of the stack, wherever they are) straight
+   to the outgoing area and pops them. */
+static void args_out(gc_ctx *c, uint32_t n)
 {
     astate *s = ST(c);
-    uint32_t n = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
-    if (n > s->maxout)
-        s->maxout = n;
-    if (indirect) {
-        ld(c, K_W, X2, opnd(c, 0));                 /* the table index */
-        s->depth--;
+    for (uint32_t i = 0; i < n; i++)
+        store_val(c, s->nvals - n + i, SP, 8 * i);
+    truncate_to(c, s->nvals - n);
+}
+
+/* Results come back in the outgoing area: the first ones into registers. */
+static bool results_in(gc_ctx *c, const gd_functype *ft)
+{
+    astate *s = ST(c);
+    for (uint32_t i = 0; i < ft->nresults; i++) {
+        uint8_t t = ft->results[i];
+        if (i < 8) {
+            int r = alloc_reg(c, t);
+            area_ls(c, true, load_kind(t), r, SP, 8 * i);
+            if (!push_reg(c, t, r))
+                return false;
+        } else {
+            area_ls(c, true, SK_X, X16, SP, 8 * i);
+            st(c, SK_X, X16, s->nlocals + s->nvals);
+            if (!push_val(c, K_SLOT, t, -1, 0))
+                return false;
+        }
     }
-    for (uint32_t i = 0; i < ft->nparams; i++) {
-        ld(c, K_X, X0, s->nlocals + s->depth - ft->nparams + i);
-        area_ls(c, false, X0, SP, 8 * i);
-    }
-    s->depth -= ft->nparams;
+    return true;
+}
+
+static bool lower_call(gc_ctx *c, const gv_insn *ins)
+{
+    astate *s = ST(c);
+    uint32_t f = ins->imm.index;
+    const gd_functype *ft = gd_func_type(c->m, f);
+    note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
+    args_out(c, ft->nparams);
+    flush(c);
     uint32_t live = live_slots(c);
     gc_buf *b = &c->buf;
-    if (indirect) {
-        uint32_t tab = ins->imm.callind.table;
-        ld_vm(c, X16, VM_TABLES);
-        a64_ldst(b, LS_LD, 3, X16, X16, 8 * tab);
-        a64_ldst(b, LS_LD, 2, X17, X16, TB_SIZE);
-        a64_cmp_rr(b, 0, X2, X17);
-        if (!trap_if(c, COND_HS, ins->offset, GATE_TRAP_TABLE_OUT_OF_BOUNDS))
-            return false;
-        a64_ldst(b, LS_LD, 3, X16, X16, TB_ELEMS);
-        a64_ldst_rr(b, LS_LD, 3, X16, X16, X2, EXT_UXTW, 1);
-        a64_cmp_ri(b, 1, X16, 0, 0);
-        if (!trap_if(c, COND_EQ, ins->offset, GATE_TRAP_INDIRECT_NULL))
-            return false;
-        ld_vm(c, X17, VM_SIGIDS);
-        a64_ldst(b, LS_LD, 2, X17, X17, 4 * ins->imm.callind.type);
-        a64_ldst(b, LS_LD, 2, X1, X16, FR_SIG);
-        a64_cmp_rr(b, 0, X1, X17);
-        if (!trap_if(c, COND_NE, ins->offset, GATE_TRAP_INDIRECT_TYPE))
-            return false;
-        a64_ldst(b, LS_LD, 3, X28, X16, FR_VM);
-        ld_vm(c, X27, VM_MEM_BASE);                 /* the callee's memory */
-        a64_ldst(b, LS_LD, 3, X16, X16, FR_CODE);
-        a64_blr(b, X16);
-    } else if (ins->imm.index < c->m->nfunc_imports) {
+    if (f < c->m->nfunc_imports) {
+        /* through the funcref: the callee may belong to another instance */
         ld_vm(c, X16, VM_FUNCS);
-        a64_ldst(b, LS_LD, 3, X16, X16, 8 * ins->imm.index);
+        ld_index(c, 3, X16, X16, f);
         a64_ldst(b, LS_LD, 3, X28, X16, FR_VM);
         ld_vm(c, X27, VM_MEM_BASE);                 /* the callee's memory */
         a64_ldst(b, LS_LD, 3, X16, X16, FR_CODE);
@@ -620,61 +793,485 @@ static bool lower_call(gc_ctx *c, const gv_insn *ins, const gd_functype *ft, int
     } else {
         if (!grow(c, (void **)&s->calls, &s->capcalls, s->ncalls + 1, sizeof *s->calls))
             return false;
-        s->calls[s->ncalls++] = (acall){ a64_bl(b), ins->imm.index };
+        s->calls[s->ncalls++] = (acall){ a64_bl(b), f };
     }
     if (!gc_add_safepoint(c, (uint32_t)b->n, (uint32_t)ins->offset, live))
         return false;
     reload_pinned(c);
-    for (uint32_t i = 0; i < ft->nresults; i++) {
-        area_ls(c, true, X0, SP, 8 * i);
-        st(c, K_X, X0, s->nlocals + s->depth + i);
+    return results_in(c, ft);
+}
+
+static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
+{
+    const gd_functype *ft = &c->m->types[ins->imm.callind.type];
+    int ri = pop_reg(c);
+    note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
+    args_out(c, ft->nparams);
+    flush(c);
+    uint32_t live = live_slots(c);
+    gc_buf *b = &c->buf;
+    /* x16 = table; bounds; x16 = funcref; null; signature */
+    ld_vm(c, X16, VM_TABLES);
+    ld_index(c, 3, X16, X16, ins->imm.callind.table);
+    a64_ldst(b, LS_LD, 2, X17, X16, TB_SIZE);
+    a64_cmp_rr(b, 0, ri, X17);
+    if (!trap_if(c, COND_HS, ins->offset, GATE_TRAP_TABLE_OUT_OF_BOUNDS))
+        return false;
+    a64_ldst(b, LS_LD, 3, X16, X16, TB_ELEMS);
+    a64_ldst_rr(b, LS_LD, 3, X16, X16, ri, EXT_UXTW, 1);
+    if (!trap_if_zero(c, 1, X16, ins->offset, GATE_TRAP_INDIRECT_NULL))
+        return false;
+    ld_vm(c, X17, VM_SIGIDS);
+    ld_index(c, 2, X17, X17, ins->imm.callind.type);
+    a64_ldst(b, LS_LD, 2, ri, X16, FR_SIG);
+    a64_cmp_rr(b, 0, ri, X17);
+    release(c, GT_I32, ri);
+    if (!trap_if(c, COND_NE, ins->offset, GATE_TRAP_INDIRECT_TYPE))
+        return false;
+    a64_ldst(b, LS_LD, 3, X28, X16, FR_VM);
+    ld_vm(c, X27, VM_MEM_BASE);                     /* the callee's memory */
+    a64_ldst(b, LS_LD, 3, X16, X16, FR_CODE);
+    a64_blr(b, X16);
+    if (!gc_add_safepoint(c, (uint32_t)b->n, (uint32_t)ins->offset, live))
+        return false;
+    reload_pinned(c);
+    return results_in(c, ft);
+}
+
+/* ---- memory -------------------------------------------------------------- */
+
+/* The next instruction is an access that faults into the guard pages. */
+static bool trap_here_mark(gc_ctx *c, uint64_t wasm)
+{
+    return gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)wasm, GATE_TRAP_MEMORY_OUT_OF_BOUNDS);
+}
+
+/*
+ * The access to wasm address ra + offset.  With guard pages the access is
+ * a trap site:  ldr rt, [x27, wa, uxtw]  or  add x16, x27, wa, uxtw;
+ * ldr rt, [x16, #offset].  In explicit bounds mode it is checked first:
+ *     mov x17, #offset+bytes; add x17, x17, wa, uxtw
+ *     ldr x16, [x28, #mem]; ldr x16, [x16, #bytes]; cmp x17, x16; b.ls ok; udf
+ */
+static bool mem_access(gc_ctx *c, const gv_insn *ins, int op, int size, int rt, int ra)
+{
+    gc_buf *b = &c->buf;
+    uint32_t off = ins->imm.mem.offset;
+    if (c->explicit_bounds) {
+        a64_mov_imm(b, 1, X17, (uint64_t)off + (1u << size));
+        a64_addsub_rrx(b, AS_ADD, 1, X17, X17, ra, EXT_UXTW, 0);
+        ld_vm(c, X16, VM_MEM);
+        a64_ldst(b, LS_LD, 3, X16, X16, MO_BYTES);
+        a64_cmp_rr(b, 1, X17, X16);
+        if (!trap_if(c, COND_HI, ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
+            return false;
     }
-    s->depth += ft->nresults;
+    if (off == 0) {
+        if (!c->explicit_bounds && !trap_here_mark(c, ins->offset))
+            return false;
+        a64_ldst_rr(b, op, size, rt, X27, ra, EXT_UXTW, 0);
+        return true;
+    }
+    a64_addsub_rrx(b, AS_ADD, 1, X16, X27, ra, EXT_UXTW, 0);
+    if (!a64_ldst_uimm(off, size)) {
+        a64_mov_imm(b, 1, X17, off);
+        if (!c->explicit_bounds && !trap_here_mark(c, ins->offset))
+            return false;
+        a64_ldst_rr(b, op, size, rt, X16, X17, EXT_UXTX, 0);
+        return true;
+    }
+    if (!c->explicit_bounds && !trap_here_mark(c, ins->offset))
+        return false;
+    a64_ldst(b, op, size, rt, X16, off);
     return true;
+}
+
+static bool lower_load(gc_ctx *c, const gv_insn *ins)
+{
+    static const struct { uint8_t op, size, type; } L[] = {
+        [GOP_I32_LOAD - GOP_I32_LOAD] = { LS_LD, 2, GT_I32 },
+        [GOP_I64_LOAD - GOP_I32_LOAD] = { LS_LD, 3, GT_I64 },
+        [GOP_F32_LOAD - GOP_I32_LOAD] = { LS_FLD, 2, GT_F32 },
+        [GOP_F64_LOAD - GOP_I32_LOAD] = { LS_FLD, 3, GT_F64 },
+        [GOP_I32_LOAD8_S - GOP_I32_LOAD] = { LS_LDS32, 0, GT_I32 },
+        [GOP_I32_LOAD8_U - GOP_I32_LOAD] = { LS_LD, 0, GT_I32 },
+        [GOP_I32_LOAD16_S - GOP_I32_LOAD] = { LS_LDS32, 1, GT_I32 },
+        [GOP_I32_LOAD16_U - GOP_I32_LOAD] = { LS_LD, 1, GT_I32 },
+        [GOP_I64_LOAD8_S - GOP_I32_LOAD] = { LS_LDS64, 0, GT_I64 },
+        [GOP_I64_LOAD8_U - GOP_I32_LOAD] = { LS_LD, 0, GT_I64 },
+        [GOP_I64_LOAD16_S - GOP_I32_LOAD] = { LS_LDS64, 1, GT_I64 },
+        [GOP_I64_LOAD16_U - GOP_I32_LOAD] = { LS_LD, 1, GT_I64 },
+        [GOP_I64_LOAD32_S - GOP_I32_LOAD] = { LS_LDS64, 2, GT_I64 },
+        [GOP_I64_LOAD32_U - GOP_I32_LOAD] = { LS_LD, 2, GT_I64 },
+    };
+    unsigned i = ins->op - GOP_I32_LOAD;
+    int ra = pop_reg(c);
+    /* integer results reuse the address register (ldrsb w clears the top) */
+    int rt = is_fp(L[i].type) ? alloc_fpr(c) : ra;
+    if (!mem_access(c, ins, L[i].op, L[i].size, rt, ra))
+        return false;
+    if (rt != ra)
+        release(c, GT_I32, ra);
+    return push_reg(c, L[i].type, rt);
+}
+
+static bool lower_store(gc_ctx *c, const gv_insn *ins)
+{
+    static const struct { uint8_t op, size; } S[] = {
+        [GOP_I32_STORE - GOP_I32_STORE] = { LS_ST, 2 },
+        [GOP_I64_STORE - GOP_I32_STORE] = { LS_ST, 3 },
+        [GOP_F32_STORE - GOP_I32_STORE] = { LS_FST, 2 },
+        [GOP_F64_STORE - GOP_I32_STORE] = { LS_FST, 3 },
+        [GOP_I32_STORE8 - GOP_I32_STORE] = { LS_ST, 0 },
+        [GOP_I32_STORE16 - GOP_I32_STORE] = { LS_ST, 1 },
+        [GOP_I64_STORE8 - GOP_I32_STORE] = { LS_ST, 0 },
+        [GOP_I64_STORE16 - GOP_I32_STORE] = { LS_ST, 1 },
+        [GOP_I64_STORE32 - GOP_I32_STORE] = { LS_ST, 2 },
+    };
+    unsigned i = ins->op - GOP_I32_STORE;
+    int op = S[i].op;
+    aval v = pop(c);
+    int rv;
+    if (v.kind == K_CONST && const_bits(&v) == 0) {
+        rv = XZR;                       /* zero bits of any type: str wzr/xzr */
+        op = LS_ST;
+    } else {
+        rv = in_reg(c, &v, ST(c)->nvals);
+    }
+    int ra = pop_reg(c);
+    if (!mem_access(c, ins, op, S[i].size, rv, ra))
+        return false;
+    if (rv != XZR)
+        release(c, v.type, rv);
+    release(c, GT_I32, ra);
+    return true;
+}
+
+/* ---- integer arithmetic -------------------------------------------------- */
+
+enum { ALU_ADD, ALU_SUB, ALU_AND, ALU_OR, ALU_XOR };
+
+/* add sub and or xor: the immediate forms when b is a constant that fits */
+static bool lower_alu(gc_ctx *c, int op, int sf)
+{
+    static const uint8_t lg[] = { [ALU_AND] = LG_AND, [ALU_OR] = LG_ORR, [ALU_XOR] = LG_EOR };
+    uint8_t t = sf ? GT_I64 : GT_I32;
+    gc_buf *b = &c->buf;
+    aval v = pop(c);
+    int ra = pop_reg(c);
+    if (v.kind == K_CONST) {
+        uint64_t k = sf ? (uint64_t)v.k : (uint32_t)v.k;
+        uint64_t nk = sf ? 0 - k : (uint32_t)(0 - k);
+        uint32_t imm, fields;
+        int lsl12;
+        if (op <= ALU_SUB) {
+            if (a64_addsub_imm(k, &imm, &lsl12)) {
+                a64_addsub_ri(b, op == ALU_ADD ? AS_ADD : AS_SUB, sf, ra, ra, imm, lsl12);
+                return push_reg(c, t, ra);
+            }
+            if (a64_addsub_imm(nk, &imm, &lsl12)) {
+                a64_addsub_ri(b, op == ALU_ADD ? AS_SUB : AS_ADD, sf, ra, ra, imm, lsl12);
+                return push_reg(c, t, ra);
+            }
+        } else if (a64_logical_imm(k, sf, &fields)) {
+            a64_logic_ri(b, lg[op], sf, ra, ra, fields);
+            return push_reg(c, t, ra);
+        }
+    }
+    int rb = in_reg(c, &v, ST(c)->nvals + 1);
+    if (op <= ALU_SUB)
+        a64_addsub_rr(b, op == ALU_ADD ? AS_ADD : AS_SUB, sf, ra, ra, rb);
+    else
+        a64_logic_rr(b, lg[op], sf, ra, ra, rb);
+    release(c, t, rb);
+    return push_reg(c, t, ra);
+}
+
+static bool lower_mul(gc_ctx *c, int sf)
+{
+    uint8_t t = sf ? GT_I64 : GT_I32;
+    aval v = pop(c);
+    int ra = pop_reg(c);
+    uint64_t k = sf ? (uint64_t)v.k : (uint32_t)v.k;
+    if (v.kind == K_CONST && k != 0 && (k & (k - 1)) == 0) {
+        int n = 0;
+        while (!(k & 1))
+            k >>= 1, n++;
+        if (n)
+            a64_shift_ri(&c->buf, SHIFT_LSL, sf, ra, ra, n);
+        return push_reg(c, t, ra);
+    }
+    int rb = in_reg(c, &v, ST(c)->nvals + 1);
+    a64_mul(&c->buf, sf, ra, ra, rb);
+    release(c, t, rb);
+    return push_reg(c, t, ra);
+}
+
+static bool lower_cmp(gc_ctx *c, int cond, int sf)
+{
+    uint8_t t = sf ? GT_I64 : GT_I32;
+    aval v = pop(c);
+    int ra = pop_reg(c);
+    uint64_t k = sf ? (uint64_t)v.k : (uint32_t)v.k;
+    uint64_t nk = sf ? 0 - k : (uint32_t)(0 - k);
+    uint32_t imm;
+    int lsl12;
+    if (v.kind == K_CONST && a64_addsub_imm(k, &imm, &lsl12)) {
+        a64_cmp_ri(&c->buf, sf, ra, imm, lsl12);
+    } else if (v.kind == K_CONST && k != 0 && a64_addsub_imm(nk, &imm, &lsl12)) {
+        a64_cmn_ri(&c->buf, sf, ra, imm, lsl12);   /* the same flags as cmp #-k */
+    } else {
+        int rb = in_reg(c, &v, ST(c)->nvals + 1);
+        a64_cmp_rr(&c->buf, sf, ra, rb);
+        release(c, t, rb);
+    }
+    release(c, t, ra);
+    return push_val(c, K_FLAGS, GT_I32, -1, cond);
+}
+
+static bool lower_eqz(gc_ctx *c, int sf)
+{
+    if (!sf && top_is_flags(c)) {
+        int cc = (int)pop(c).k;
+        return push_val(c, K_FLAGS, GT_I32, -1, cc ^ 1);
+    }
+    int ra = pop_reg(c);
+    a64_cmp_ri(&c->buf, sf, ra, 0, 0);
+    release(c, sf ? GT_I64 : GT_I32, ra);
+    return push_val(c, K_FLAGS, GT_I32, -1, COND_EQ);
+}
+
+/* shl shr_s shr_u rotr (SHIFT_*), and rotl (-1): rotate right by -n */
+static bool lower_shift(gc_ctx *c, int kind, int sf)
+{
+    uint8_t t = sf ? GT_I64 : GT_I32;
+    aval v = pop(c);
+    int ra = pop_reg(c);
+    int mask = sf ? 63 : 31;
+    if (v.kind == K_CONST) {
+        int n = (int)(v.k & mask);
+        if (kind < 0)
+            n = -n & mask, kind = SHIFT_ROR;
+        if (n)
+            a64_shift_ri(&c->buf, kind, sf, ra, ra, n);
+    } else {
+        int rb = in_reg(c, &v, ST(c)->nvals + 1);
+        if (kind < 0) {
+            a64_neg(&c->buf, 0, X16, rb);
+            a64_shift_rr(&c->buf, SHIFT_ROR, sf, ra, ra, X16);
+        } else {
+            a64_shift_rr(&c->buf, kind, sf, ra, ra, rb);   /* the count is taken mod size */
+        }
+        release(c, t, rb);
+    }
+    return push_reg(c, t, ra);
+}
+
+/*
+ *   div:  trap if b == 0; (signed) trap if a == MIN && b == -1
+ *   rem:  trap if b == 0; a - (a / b) * b, which is 0 for MIN % -1
+ *         (sdiv gives MIN there instead of trapping)
+ */
+static bool lower_divrem(gc_ctx *c, const gv_insn *ins, int sf, int is_signed, int rem)
+{
+    uint8_t t = sf ? GT_I64 : GT_I32;
+    gc_buf *b = &c->buf;
+    int rb = pop_reg(c);
+    int ra = pop_reg(c);
+    if (!trap_if_zero(c, sf, rb, ins->offset, GATE_TRAP_DIV_BY_ZERO))
+        return false;
+    if (is_signed && !rem) {
+        a64_cmn_ri(b, sf, rb, 1, 0);
+        size_t skip = a64_bcond(b, COND_NE);
+        a64_cmp_ri(b, sf, ra, 1, 0);               /* overflows (V) only for MIN */
+        if (!trap_if(c, COND_VS, ins->offset, GATE_TRAP_INT_OVERFLOW))
+            return false;
+        a64_patch(b, skip, b->n);
+    }
+    if (rem) {
+        a64_div(b, is_signed, sf, X16, ra, rb);
+        a64_msub(b, sf, ra, X16, rb, ra);
+    } else {
+        a64_div(b, is_signed, sf, ra, ra, rb);
+    }
+    release(c, t, rb);
+    return push_reg(c, t, ra);
+}
+
+static bool lower_bitcount(gc_ctx *c, uint16_t op, int sf)
+{
+    gc_buf *b = &c->buf;
+    int ra = pop_reg(c);
+    if (op == GOP_I32_CLZ || op == GOP_I64_CLZ) {
+        a64_clz(b, sf, ra, ra);
+    } else if (op == GOP_I32_CTZ || op == GOP_I64_CTZ) {
+        a64_rbit(b, sf, ra, ra);
+        a64_clz(b, sf, ra, ra);
+    } else {
+        /* fmov d0, x; cnt v0.8b, v0.8b; addv b0, v0.8b; fmov w, s0 */
+        a64_fmov_vr(b, 1, 0, ra);
+        a64_cnt8b(b, 0, 0);
+        a64_addv8b(b, 0, 0);
+        a64_fmov_rv(b, 0, ra, 0);
+    }
+    return push_reg(c, sf ? GT_I64 : GT_I32, ra);
+}
+
+/* ---- floating point ------------------------------------------------------ */
+
+/*
+ * Deterministic mode: a NaN result becomes the canonical positive quiet
+ * NaN (x86 makes negative ones, ARM64 positive ones, and they propagate
+ * payloads differently):
+ *     fcmp x, x; b.vc 1f; mov x16, #canonical; fmov x, x16; 1:
+ */
+static void canon_nan(gc_ctx *c, int d, int x)
+{
+    if (!c->deterministic)
+        return;
+    a64_fcmp(&c->buf, d, x, x);
+    size_t ok = a64_bcond(&c->buf, COND_VC);
+    a64_mov_imm(&c->buf, d, X16, d ? 0x7ff8000000000000ull : 0x7fc00000u);
+    a64_fmov_vr(&c->buf, d, x, X16);
+    a64_patch(&c->buf, ok, c->buf.n);
+}
+
+/* add sub mul div min max (FP_*); ARM's fmin/fmax return NaN for a NaN
+   operand and order -0 below +0, as wasm wants */
+static bool lower_fbin(gc_ctx *c, int fop, int d)
+{
+    uint8_t t = d ? GT_F64 : GT_F32;
+    aval v = pop(c);
+    int ra = pop_reg(c);
+    int rb = in_reg(c, &v, ST(c)->nvals + 1);
+    a64_fp2(&c->buf, fop, d, ra, ra, rb);
+    release(c, t, rb);
+    canon_nan(c, d, ra);
+    return push_reg(c, t, ra);
+}
+
+/* abs neg sqrt ceil floor trunc nearest; abs and neg only move bits: they
+   keep a NaN's bits, as the spec says */
+static bool lower_funop(gc_ctx *c, int fop, int d)
+{
+    int x = pop_reg(c);
+    a64_fp1(&c->buf, fop, d, x, x);
+    if (fop != FP_ABS && fop != FP_NEG)
+        canon_nan(c, d, x);
+    return push_reg(c, d ? GT_F64 : GT_F32, x);
+}
+
+/* copysign on the bits: x16 = a, x17 = b's sign bit, inserted into x16 */
+static bool lower_copysign(gc_ctx *c, int d)
+{
+    uint8_t t = d ? GT_F64 : GT_F32;
+    gc_buf *b = &c->buf;
+    aval v = pop(c);
+    int ra = pop_reg(c);
+    int rb = in_reg(c, &v, ST(c)->nvals + 1);
+    int sign = d ? 63 : 31;
+    a64_fmov_rv(b, d, X16, ra);
+    a64_fmov_rv(b, d, X17, rb);
+    a64_ubfm(b, 1, X17, X17, sign, sign);
+    a64_bfm(b, 1, X16, X17, (64 - sign) & 63, 0);
+    a64_fmov_vr(b, d, ra, X16);
+    release(c, t, rb);
+    return push_reg(c, t, ra);
+}
+
+/* eq ne lt gt le ge: unordered makes all but ne false (the inverse
+   conditions are exactly the negations, so eqz can flip them) */
+static bool lower_fcmp(gc_ctx *c, int cond, int d)
+{
+    uint8_t t = d ? GT_F64 : GT_F32;
+    aval v = pop(c);
+    int ra = pop_reg(c);
+    if (v.kind == K_CONST && const_bits(&v) == 0) {
+        a64_fcmp_zero(&c->buf, d, ra);
+    } else {
+        int rb = in_reg(c, &v, ST(c)->nvals + 1);
+        a64_fcmp(&c->buf, d, ra, rb);
+        release(c, t, rb);
+    }
+    release(c, t, ra);
+    return push_val(c, K_FLAGS, GT_I32, -1, cond);
+}
+
+/* The trapping float -> int conversions: h_trunc(vm, op, bits, offset). */
+static bool lower_trunc_helper(gc_ctx *c, const gv_insn *ins, uint8_t from, uint8_t to)
+{
+    gc_buf *b = &c->buf;
+    int x = pop_reg(c);
+    flush(c);
+    a64_fmov_rv(b, from == GT_F64, X2, x);
+    release(c, from, x);
+    a64_mov_imm(b, 0, X1, ins->op);
+    a64_mov_imm(b, 0, X3, ins->offset);
+    if (!call_helper_sp(c, GH_TRUNC, false, 0))
+        return false;
+    int r = alloc_gpr(c);
+    a64_mov_rr(b, to == GT_I64, r, X0);     /* AAPCS64 leaves x0's top half unspecified */
+    return push_reg(c, to, r);
 }
 
 static bool lower_convert(gc_ctx *c, const gv_insn *ins)
 {
     gc_buf *b = &c->buf;
     uint16_t op = ins->op;
-    uint32_t a = opnd(c, 0);
     switch (op) {
-    case GOP_I32_WRAP_I64:
-        ld(c, K_W, X0, a);
-        st(c, K_X, X0, a);
-        return true;
-    case GOP_I64_EXTEND_I32_S:
-        ld(c, K_W, X0, a);
-        a64_sxt(b, 4, 1, X0, X0);
-        st(c, K_X, X0, a);
-        return true;
+    case GOP_I32_WRAP_I64: {
+        int r = pop_reg(c);
+        a64_mov_rr(b, 0, r, r);
+        return push_reg(c, GT_I32, r);
+    }
+    case GOP_I64_EXTEND_I32_S: {
+        int r = pop_reg(c);
+        a64_sxt(b, 4, 1, r, r);
+        return push_reg(c, GT_I64, r);
+    }
     case GOP_I64_EXTEND_I32_U:
-        return true;                               /* slots are zero-extended */
-    case GOP_I32_EXTEND8_S: case GOP_I32_EXTEND16_S:
-        ld(c, K_W, X0, a);
-        a64_sxt(b, op == GOP_I32_EXTEND8_S ? 1 : 2, 0, X0, X0);
-        st(c, K_X, X0, a);
-        return true;
-    case GOP_I64_EXTEND8_S: case GOP_I64_EXTEND16_S: case GOP_I64_EXTEND32_S:
-        ld(c, K_X, X0, a);
-        a64_sxt(b, op == GOP_I64_EXTEND8_S ? 1 : op == GOP_I64_EXTEND16_S ? 2 : 4, 1, X0, X0);
-        st(c, K_X, X0, a);
-        return true;
-    case GOP_I32_REINTERPRET_F32: case GOP_F32_REINTERPRET_I32:
-        ld(c, K_W, X0, a);                         /* the bits, unchanged */
-        st(c, K_X, X0, a);
-        return true;
-    case GOP_I64_REINTERPRET_F64: case GOP_F64_REINTERPRET_I64:
-        return true;
+        return push_reg(c, GT_I64, pop_reg(c));       /* already zero-extended */
+    case GOP_I32_EXTEND8_S: case GOP_I32_EXTEND16_S: {
+        int r = pop_reg(c);
+        a64_sxt(b, op == GOP_I32_EXTEND8_S ? 1 : 2, 0, r, r);
+        return push_reg(c, GT_I32, r);
+    }
+    case GOP_I64_EXTEND8_S: case GOP_I64_EXTEND16_S: case GOP_I64_EXTEND32_S: {
+        int r = pop_reg(c);
+        a64_sxt(b, op == GOP_I64_EXTEND8_S ? 1 : op == GOP_I64_EXTEND16_S ? 2 : 4, 1, r, r);
+        return push_reg(c, GT_I64, r);
+    }
+    case GOP_I32_REINTERPRET_F32: case GOP_I64_REINTERPRET_F64: {
+        int d = op == GOP_I64_REINTERPRET_F64;
+        int x = pop_reg(c);
+        int r = alloc_gpr(c);
+        a64_fmov_rv(b, d, r, x);
+        release(c, GT_F64, x);
+        return push_reg(c, d ? GT_I64 : GT_I32, r);
+    }
+    case GOP_F32_REINTERPRET_I32: case GOP_F64_REINTERPRET_I64: {
+        int d = op == GOP_F64_REINTERPRET_I64;
+        int r = pop_reg(c);
+        int x = alloc_fpr(c);
+        a64_fmov_vr(b, d, x, r);
+        release(c, GT_I64, r);
+        return push_reg(c, d ? GT_F64 : GT_F32, x);
+    }
     case GOP_F32_DEMOTE_F64: case GOP_F64_PROMOTE_F32: {
         int to_d = op == GOP_F64_PROMOTE_F32;
-        ld(c, to_d ? K_S : K_D, 0, a);
-        a64_fcvt(b, to_d, 0, 0);
-        if (!canonical_nan(c, to_d))
-            return false;
-        st(c, to_d ? K_D : K_S, 0, a);
-        return true;
+        int x = pop_reg(c);
+        a64_fcvt(b, to_d, x, x);
+        canon_nan(c, to_d, x);
+        return push_reg(c, to_d ? GT_F64 : GT_F32, x);
     }
+    case GOP_I32_TRUNC_F32_S: case GOP_I32_TRUNC_F32_U:
+        return lower_trunc_helper(c, ins, GT_F32, GT_I32);
+    case GOP_I32_TRUNC_F64_S: case GOP_I32_TRUNC_F64_U:
+        return lower_trunc_helper(c, ins, GT_F64, GT_I32);
+    case GOP_I64_TRUNC_F32_S: case GOP_I64_TRUNC_F32_U:
+        return lower_trunc_helper(c, ins, GT_F32, GT_I64);
+    case GOP_I64_TRUNC_F64_S: case GOP_I64_TRUNC_F64_U:
+        return lower_trunc_helper(c, ins, GT_F64, GT_I64);
     default:
         break;
     }
@@ -682,297 +1279,114 @@ static bool lower_convert(gc_ctx *c, const gv_insn *ins)
         int d = op >= GOP_F64_CONVERT_I32_S;
         unsigned k = d ? (unsigned)(op - GOP_F64_CONVERT_I32_S) : (unsigned)(op - GOP_F32_CONVERT_I32_S);
         int sf = k >= 2, u = k & 1;                /* i32_s, i32_u, i64_s, i64_u */
-        ld(c, sf ? K_X : K_W, X0, a);
+        int r = pop_reg(c);
+        int x = alloc_fpr(c);
         if (u)
-            a64_ucvtf(b, d, sf, 0, X0);
+            a64_ucvtf(b, d, sf, x, r);
         else
-            a64_scvtf(b, d, sf, 0, X0);
-        st(c, d ? K_D : K_S, 0, a);
-        return true;
+            a64_scvtf(b, d, sf, x, r);
+        release(c, GT_I64, r);
+        return push_reg(c, d ? GT_F64 : GT_F32, x);
     }
-    /* float -> int: saturating forms map to fcvtzs/fcvtzu (ARM saturates and
-       turns NaN into 0, as wasm wants); trapping ones go to the helper */
-    if (op >= GOP_I32_TRUNC_SAT_F32_S && op <= GOP_I64_TRUNC_SAT_F64_U) {
-        unsigned k = (unsigned)(op - GOP_I32_TRUNC_SAT_F32_S);
-        int sf = k >= 4, d = (k & 2) != 0, u = k & 1;
-        ld(c, d ? K_D : K_S, 0, a);
-        if (u)
-            a64_fcvtzu(b, d, sf, X0, 0);
-        else
-            a64_fcvtzs(b, d, sf, X0, 0);
-        st(c, K_X, X0, a);
-        return true;
+    /* the saturating forms are fcvtzs/fcvtzu: ARM saturates and turns NaN
+       into 0, as wasm wants */
+    unsigned k = (unsigned)(op - GOP_I32_TRUNC_SAT_F32_S);
+    int sf = k >= 4, d = (k & 2) != 0, u = k & 1;
+    int x = pop_reg(c);
+    int r = alloc_gpr(c);
+    if (u)
+        a64_fcvtzu(b, d, sf, r, x);
+    else
+        a64_fcvtzs(b, d, sf, r, x);
+    release(c, GT_F64, x);
+    return push_reg(c, sf ? GT_I64 : GT_I32, r);
+}
+
+/* ---- variables, references, tables --------------------------------------- */
+
+static void store_local(gc_ctx *c, uint32_t i, aval *v)
+{
+    if (v->kind == K_CONST && const_bits(v) == 0) {
+        st(c, SK_X, XZR, i);
+        return;
     }
-    /* trapping truncation: h_trunc(vm, op, bits, offset) */
-    ld(c, K_X, X2, a);
-    a64_mov_imm(b, 0, X1, op);
-    a64_mov_imm(b, 0, X3, ins->offset);
-    if (!call_helper(c, GH_TRUNC, false, 0, 0))
-        return false;
-    if (gop_table[op].sig[2] == 'i')
-        a64_mov_rr(b, 0, X0, X0);
-    st(c, K_X, X0, a);
+    int r = in_reg(c, v, ST(c)->nvals);
+    st(c, is_fp(v->type) ? SK_D : SK_X, r, i);
+}
+
+/* x16 = the address of global i's cell */
+static void global_cell(gc_ctx *c, uint32_t i)
+{
+    ld_vm(c, X16, VM_GLOBALS);
+    ld_index(c, 3, X16, X16, i);
+}
+
+static bool lower_global(gc_ctx *c, const gv_insn *ins)
+{
+    const gd_global *g = &c->m->globals[ins->imm.index];
+    gc_buf *b = &c->buf;
+    if (ins->op == GOP_GLOBAL_GET) {
+        int r = alloc_reg(c, g->type);
+        global_cell(c, ins->imm.index);
+        int k = load_kind(g->type);
+        a64_ldst(b, k >= SK_S ? LS_FLD : LS_LD, k == SK_W || k == SK_S ? 2 : 3, r, X16, 0);
+        return push_reg(c, g->type, r);
+    }
+    aval v = pop(c);
+    int r = v.kind == K_CONST && const_bits(&v) == 0 ? XZR : in_reg(c, &v, ST(c)->nvals);
+    global_cell(c, ins->imm.index);
+    a64_ldst(b, r != XZR && is_fp(v.type) ? LS_FST : LS_ST, 3, r, X16, 0);
+    if (r != XZR)
+        release(c, v.type, r);
     return true;
 }
 
-static bool a_lower(gc_ctx *c, const gv_insn *ins)
+static bool lower_select(gc_ctx *c)
+{
+    acond k = pop_cond(c);
+    aval v = pop(c);
+    int rb = in_reg(c, &v, ST(c)->nvals);
+    int ra = pop_reg(c);
+    if (k.reg >= 0) {
+        /* after the operands are loaded: the flags must reach the csel */
+        a64_cmp_ri(&c->buf, 0, k.reg, 0, 0);
+        release(c, GT_I32, k.reg);
+    }
+    if (is_fp(v.type))
+        a64_fcsel(&c->buf, v.type == GT_F64, ra, ra, rb, k.cc);
+    else
+        a64_csel(&c->buf, 1, ra, ra, rb, k.cc);
+    release(c, v.type, rb);
+    return push_reg(c, v.type, ra);
+}
+
+/*
+ * Operations on tables and bulk memory call runtime helpers with up to
+ * four operands taken from the stack (x1.. after vmctx), plus immediates.
+ * The helper traps by itself when it must.
+ */
+static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t imm1,
+                         int64_t imm2, uint8_t result)
 {
     astate *s = ST(c);
-    gc_buf *b = &c->buf;
-    uint16_t op = ins->op;
-    if (!gc_reserve(b, GC_RED_ZONE + 64 * (size_t)(s->depth + 8)))
-        return oom(c);
-    if (gop_table[op].prefix == 0xfd)
-        return unsupported(c, ins->offset, "SIMD");
-    /* control first: it runs in dead code too */
-    switch (op) {
-    case GOP_BLOCK: case GOP_LOOP:
-        if (!push_ctl(c, op, ins->imm.block.nparams, ins->imm.block.nresults))
-            return false;
-        if (op == GOP_LOOP && !s->dead) {
-            s->ctls[s->nctls - 1].loop_pc = b->n;
-            return stop_check(c, ins->offset);
-        }
+    int n = X1;
+    flush(c);
+    /* immediates first (two are packed into one register), then the
+       stack operands bottom first, then the wasm offset */
+    bool has_imm = !(h == GH_MEMORY_GROW || h == GH_MEMORY_FILL || h == GH_MEMORY_COPY);
+    if (has_imm)
+        a64_mov_imm(&c->buf, 1, n++, (uint64_t)imm1 | (uint64_t)imm2 << 32);
+    for (int i = 0; i < nops; i++)
+        ld(c, SK_X, n++, s->nlocals + s->nvals - (uint32_t)nops + (uint32_t)i);
+    truncate_to(c, s->nvals - (uint32_t)nops);
+    a64_mov_imm(&c->buf, 0, n, ins->offset);
+    if (!call_helper_sp(c, h, h == GH_MEMORY_GROW, ins->offset))
+        return false;
+    if (!result)
         return true;
-    case GOP_IF: {
-        if (s->dead)
-            return push_ctl(c, op, ins->imm.block.nparams, ins->imm.block.nresults);
-        ld(c, K_W, X0, opnd(c, 0));
-        s->depth--;
-        size_t f = a64_cbz(b, 0, 0, X0);
-        if (!push_ctl(c, op, ins->imm.block.nparams, ins->imm.block.nresults))
-            return false;
-        s->ctls[s->nctls - 1].else_fix = f;
-        return true;
-    }
-    case GOP_ELSE: {
-        actl *k = &s->ctls[s->nctls - 1];
-        if (k->dead_entry)
-            return true;
-        if (!s->dead && !add_fix(c, k, a64_b(b)))
-            return false;
-        if (!patch(c, k->else_fix, b->n))
-            return false;
-        k->else_fix = SIZE_MAX;
-        s->depth = k->height + k->nparams;
-        s->dead = false;
-        return true;
-    }
-    case GOP_END:
-        return lower_end(c);
-    }
-    if (s->dead)
-        return true;
-    switch (op) {
-    case GOP_UNREACHABLE:
-        if (!trap_here(c, ins->offset, GATE_TRAP_UNREACHABLE))
-            return false;
-        s->dead = true;
-        return true;
-    case GOP_NOP:
-        return true;
-    case GOP_BR:
-        if (!branch(c, ins->imm.index))
-            return false;
-        s->dead = true;
-        return true;
-    case GOP_BR_IF: {
-        ld(c, K_W, X0, opnd(c, 0));
-        s->depth--;
-        size_t skip = a64_cbz(b, 0, 0, X0);
-        if (!branch(c, ins->imm.index))
-            return false;
-        return patch(c, skip, b->n);
-    }
-    case GOP_BR_TABLE: {
-        ld(c, K_W, X1, opnd(c, 0));
-        s->depth--;
-        uint32_t n = ins->imm.brtable.count;
-        for (uint32_t i = 0; i < n; i++) {
-            if (!gc_reserve(b, GC_RED_ZONE + 64 * (size_t)(s->depth + 8)))
-                return oom(c);
-            a64_mov_imm(b, 0, X2, i);
-            a64_cmp_rr(b, 0, X1, X2);
-            size_t next = a64_bcond(b, COND_NE);
-            if (!branch(c, ins->imm.brtable.targets[i]) || !patch(c, next, b->n))
-                return false;
-        }
-        if (!branch(c, ins->imm.brtable.targets[n]))
-            return false;
-        s->dead = true;
-        return true;
-    }
-    case GOP_RETURN:
-        if (!emit_return(c))
-            return false;
-        s->dead = true;
-        return true;
-    case GOP_CALL:
-        return lower_call(c, ins, gd_func_type(c->m, ins->imm.index), 0);
-    case GOP_CALL_INDIRECT:
-        return lower_call(c, ins, &c->m->types[ins->imm.callind.type], 1);
-    case GOP_DROP:
-        s->depth--;
-        return true;
-    case GOP_SELECT: case GOP_SELECT_T:
-        ld(c, K_W, X2, opnd(c, 0));
-        ld(c, K_X, X0, opnd(c, 2));
-        ld(c, K_X, X1, opnd(c, 1));
-        a64_cmp_ri(b, 0, X2, 0, 0);
-        a64_csel(b, 1, X0, X0, X1, COND_NE);
-        st(c, K_X, X0, opnd(c, 2));
-        s->depth -= 2;
-        return true;
-    case GOP_LOCAL_GET:
-        ld(c, K_X, X0, ins->imm.index);
-        st(c, K_X, X0, s->nlocals + s->depth);
-        s->depth++;
-        return true;
-    case GOP_LOCAL_SET: case GOP_LOCAL_TEE:
-        ld(c, K_X, X0, opnd(c, 0));
-        st(c, K_X, X0, ins->imm.index);
-        if (op == GOP_LOCAL_SET)
-            s->depth--;
-        return true;
-    case GOP_GLOBAL_GET: case GOP_GLOBAL_SET:
-        /* the value first: a slot far from x29 is reached through x16 */
-        if (op == GOP_GLOBAL_SET)
-            ld(c, K_X, X0, opnd(c, 0));
-        ld_vm(c, X17, VM_GLOBALS);
-        a64_ldst(b, LS_LD, 3, X17, X17, 8 * ins->imm.index);
-        if (op == GOP_GLOBAL_GET) {
-            a64_ldst(b, LS_LD, 3, X0, X17, 0);
-            st(c, K_X, X0, s->nlocals + s->depth);
-            s->depth++;
-        } else {
-            a64_ldst(b, LS_ST, 3, X0, X17, 0);
-            s->depth--;
-        }
-        return true;
-    case GOP_I32_CONST: case GOP_I64_CONST: case GOP_F32_CONST: case GOP_F64_CONST: {
-        uint64_t v = op == GOP_I32_CONST ? (uint32_t)ins->imm.i32
-                   : op == GOP_I64_CONST ? (uint64_t)ins->imm.i64
-                   : op == GOP_F32_CONST ? (uint32_t)ins->imm.f32 : (uint64_t)ins->imm.f64;
-        a64_mov_imm(b, 1, X0, v);
-        st(c, K_X, X0, s->nlocals + s->depth);
-        s->depth++;
-        return true;
-    }
-    case GOP_REF_NULL:
-        st(c, K_X, XZR, s->nlocals + s->depth);
-        s->depth++;
-        return true;
-    case GOP_REF_IS_NULL:
-        ld(c, K_X, X0, opnd(c, 0));
-        a64_cmp_ri(b, 1, X0, 0, 0);
-        a64_cset(b, 0, X0, COND_EQ);
-        st(c, K_X, X0, opnd(c, 0));
-        return true;
-    case GOP_REF_FUNC:
-        ld_vm(c, X16, VM_FUNCS);
-        a64_ldst(b, LS_LD, 3, X0, X16, 8 * ins->imm.index);
-        st(c, K_X, X0, s->nlocals + s->depth);
-        s->depth++;
-        return true;
-    case GOP_MEMORY_SIZE:
-        ld_vm(c, X16, VM_MEM);
-        a64_ldst(b, LS_LD, 2, X0, X16, MO_PAGES);
-        st(c, K_X, X0, s->nlocals + s->depth);
-        s->depth++;
-        return true;
-    case GOP_MEMORY_GROW: return lower_helper(c, ins, GH_MEMORY_GROW, 1, 0, 0, GT_I32);
-    case GOP_MEMORY_FILL: return lower_helper(c, ins, GH_MEMORY_FILL, 3, 0, 0, 0);
-    case GOP_MEMORY_COPY: return lower_helper(c, ins, GH_MEMORY_COPY, 3, 0, 0, 0);
-    case GOP_MEMORY_INIT: return lower_helper(c, ins, GH_MEMORY_INIT, 3, ins->imm.pair.a, 0, 0);
-    case GOP_DATA_DROP: return lower_helper(c, ins, GH_DATA_DROP, 0, ins->imm.index, 0, 0);
-    case GOP_TABLE_GET:
-        return lower_helper(c, ins, GH_TABLE_GET, 1, ins->imm.index, 0,
-                            c->m->tables[ins->imm.index].elem);
-    case GOP_TABLE_SET: return lower_helper(c, ins, GH_TABLE_SET, 2, ins->imm.index, 0, 0);
-    case GOP_TABLE_SIZE:
-        ld_vm(c, X16, VM_TABLES);
-        a64_ldst(b, LS_LD, 3, X16, X16, 8 * ins->imm.index);
-        a64_ldst(b, LS_LD, 2, X0, X16, TB_SIZE);
-        st(c, K_X, X0, s->nlocals + s->depth);
-        s->depth++;
-        return true;
-    case GOP_TABLE_GROW: return lower_helper(c, ins, GH_TABLE_GROW, 2, ins->imm.index, 0, GT_I32);
-    case GOP_TABLE_FILL: return lower_helper(c, ins, GH_TABLE_FILL, 3, ins->imm.index, 0, 0);
-    case GOP_TABLE_COPY:
-        return lower_helper(c, ins, GH_TABLE_COPY, 3, ins->imm.pair.a, ins->imm.pair.b, 0);
-    case GOP_TABLE_INIT:
-        return lower_helper(c, ins, GH_TABLE_INIT, 3, ins->imm.pair.a, ins->imm.pair.b, 0);
-    case GOP_ELEM_DROP: return lower_helper(c, ins, GH_ELEM_DROP, 0, ins->imm.index, 0, 0);
-    case GOP_I32_EQZ: case GOP_I64_EQZ: {
-        int sf = op == GOP_I64_EQZ;
-        ld(c, sf ? K_X : K_W, X0, opnd(c, 0));
-        a64_cmp_ri(b, sf, X0, 0, 0);
-        a64_cset(b, 0, X0, COND_EQ);
-        st(c, K_X, X0, opnd(c, 0));
-        return true;
-    }
-    }
-    static const uint8_t icond[10] = { COND_EQ, COND_NE, COND_LT, COND_LO, COND_GT,
-                                       COND_HI, COND_LE, COND_LS, COND_GE, COND_HS };
-    if (op >= GOP_I32_EQ && op <= GOP_I32_GE_U)
-        return int_cmp(c, 0, icond[op - GOP_I32_EQ]);
-    if (op >= GOP_I64_EQ && op <= GOP_I64_GE_U)
-        return int_cmp(c, 1, icond[op - GOP_I64_EQ]);
-    /* eq ne lt gt le ge; unordered makes all but ne false */
-    static const uint8_t fcond[6] = { COND_EQ, COND_NE, COND_MI, COND_GT, COND_LS, COND_GE };
-    if (op >= GOP_F32_EQ && op <= GOP_F32_GE)
-        return float_cmp(c, 0, fcond[op - GOP_F32_EQ]);
-    if (op >= GOP_F64_EQ && op <= GOP_F64_GE)
-        return float_cmp(c, 1, fcond[op - GOP_F64_EQ]);
-    if (op >= GOP_I32_CLZ && op <= GOP_I32_POPCNT)
-        return int_unop(c, op, 0);
-    if (op >= GOP_I64_CLZ && op <= GOP_I64_POPCNT)
-        return int_unop(c, op, 1);
-    if (op >= GOP_I32_ADD && op <= GOP_I32_ROTR)
-        return int_binop(c, ins, 0);
-    if (op >= GOP_I64_ADD && op <= GOP_I64_ROTR)
-        return int_binop(c, ins, 1);
-    for (int d = 0; d < 2; d++) {
-        uint16_t base = d ? GOP_F64_ABS : GOP_F32_ABS;
-        /* abs neg ceil floor trunc nearest sqrt add sub mul div min max copysign */
-        if (op < base || op > base + 13)
-            continue;
-        switch (op - base) {
-        case 0: return float_unop(c, FP_ABS, d);
-        case 1: return float_unop(c, FP_NEG, d);
-        case 2: return float_unop(c, FP_RINTP, d);
-        case 3: return float_unop(c, FP_RINTM, d);
-        case 4: return float_unop(c, FP_RINTZ, d);
-        case 5: return float_unop(c, FP_RINTN, d);
-        case 6: return float_unop(c, FP_SQRT, d);
-        case 7: return float_binop(c, FP_ADD, d);
-        case 8: return float_binop(c, FP_SUB, d);
-        case 9: return float_binop(c, FP_MUL, d);
-        case 10: return float_binop(c, FP_DIV, d);
-        case 11: return float_binop(c, FP_MIN, d);
-        case 12: return float_binop(c, FP_MAX, d);
-        default: {                                  /* copysign, on the bits */
-            uint32_t a = opnd(c, 1);
-            ld(c, K_X, X0, a);
-            ld(c, K_X, X1, opnd(c, 0));
-            int sign = d ? 63 : 31;
-            a64_ubfm(b, 1, X1, X1, sign, sign);     /* x1 = sign bit of b */
-            a64_bfm(b, 1, X0, X1, (64 - sign) & 63, 0);  /* insert it at bit `sign` */
-            st(c, K_X, X0, a);
-            s->depth--;
-            return true;
-        }
-        }
-    }
-    if (op >= GOP_I32_WRAP_I64 && op <= GOP_I64_EXTEND32_S)
-        return lower_convert(c, ins);
-    if (op >= GOP_I32_TRUNC_SAT_F32_S && op <= GOP_I64_TRUNC_SAT_F64_U)
-        return lower_convert(c, ins);
-    if (op >= GOP_I32_LOAD && op <= GOP_I64_LOAD32_U)
-        return lower_load(c, ins);
-    if (op >= GOP_I32_STORE && op <= GOP_I64_STORE32)
-        return lower_store(c, ins);
-    return unsupported(c, ins->offset, gop_table[op].name);
+    int r = alloc_gpr(c);
+    a64_mov_rr(&c->buf, result != GT_I32, r, X0);
+    return push_reg(c, result, r);
 }
 
 /* ---- the contract -------------------------------------------------------- */
@@ -992,19 +1406,26 @@ static bool a_begin_func(gc_ctx *c)
 {
     astate *s = ST(c);
     const gd_functype *ft = gd_func_type(c->m, c->func);
-    s->depth = 0;
+    gc_buf *b = &c->buf;
+    for (int i = 0; i < 32; i++)
+        s->owner[i] = s->fowner[i] = FREE;
+    s->nvals = 0;
     s->nctls = 0;
     s->nstubs = 0;
     s->dead = false;
     s->maxout = 0;
     s->nlocals = c->v->nlocals;
+    if (c->far_branches)            /* compiled again: forget the first try's calls */
+        s->ncalls = s->calls_at_func;
+    else
+        s->calls_at_func = s->ncalls;
     for (uint32_t i = 0; i < s->nlocals; i++)
         if (c->v->locals[i] == GT_V128)
             return unsupported(c, c->m->funcs[c->func].body_off, "v128");
-    if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)s->nlocals))
+    if (!gc_reserve(b, GC_RED_ZONE + 32 * (size_t)s->nlocals))
         return oom(c);
-    gc_buf *b = &c->buf;
-    /* stp x29, x30, [sp, #-16]!; mov x29, sp; movz/movk x16, frame; sub sp, sp, x16 */
+    /* stp x29, x30, [sp, #-16]!; mov x29, sp; movz/movk x16, FRAME (patched);
+       sub sp, sp, x16; stur x28, [x29, #-8]; sub x26, x29, #SLOT_BIAS */
     a64_ldstp(b, LS_ST, PAIR_PRE, X29, X30, SP, -16);
     a64_mov_sp(b, 1, X29, SP);
     s->frame_patch = b->n;
@@ -1012,19 +1433,38 @@ static bool a_begin_func(gc_ctx *c)
     a64_movk(b, 1, X16, 0, 16);
     a64_addsub_rrx(b, AS_SUB, 1, SP, SP, X16, EXT_UXTX, 0);
     a64_ldst_unscaled(b, LS_ST, 3, X28, X29, -8);
-    /* stack exhaustion, before the frame is written */
+    a64_addsub_ri(b, AS_SUB, 1, X26, X29, SLOT_BIAS >> 12, 1);
+    /* stack exhaustion: before anything is written to the new frame */
     ld_vm(c, X16, VM_REAL_LIMIT);
     a64_addsub_rrx(b, AS_SUBS, 1, XZR, SP, X16, EXT_UXTX, 0);
     if (!trap_if(c, COND_LO, c->m->funcs[c->func].body_off, GATE_TRAP_STACK_EXHAUSTED))
         return false;
+    /* params from the caller's area, zeroes for the other locals */
     for (uint32_t i = 0; i < ft->nparams; i++) {
-        area_ls(c, true, X0, X29, 16 + 8 * i);
-        st(c, K_X, X0, i);
+        area_ls(c, true, SK_X, X16, X29, 16 + 8 * i);
+        st(c, SK_X, X16, i);
     }
-    for (uint32_t i = ft->nparams; i < s->nlocals; i++)
-        st(c, K_X, XZR, i);
+    uint32_t nzero = s->nlocals - ft->nparams;
+    if (nzero > 16) {
+        /* x16 = the lowest slot; an odd one alone, then stp xzr, xzr pairs */
+        a64_mov_imm(b, 1, X16, 16 + 8 * (uint64_t)(s->nlocals - 1));
+        a64_addsub_rr(b, AS_SUB, 1, X16, X29, X16);
+        if (nzero & 1) {
+            a64_ldst(b, LS_ST, 3, XZR, X16, 0);
+            a64_addsub_ri(b, AS_ADD, 1, X16, X16, 8, 0);
+        }
+        a64_mov_imm(b, 1, X17, nzero / 2);
+        size_t loop = b->n;
+        a64_ldstp(b, LS_ST, PAIR_POST, XZR, XZR, X16, 16);
+        a64_addsub_ri(b, AS_SUBS, 1, X17, X17, 1, 0);
+        a64_patch(b, a64_bcond(b, COND_NE), loop);
+    } else {
+        for (uint32_t i = ft->nparams; i < s->nlocals; i++)
+            st(c, SK_X, XZR, i);
+    }
     if (!push_ctl(c, GOP_CALL, 0, ft->nresults))
         return false;
+    /* function entry: a safe point with the params in place */
     return stop_check(c, c->m->funcs[c->func].body_off);
 }
 
@@ -1062,10 +1502,351 @@ static void a_free_module(gc_ctx *c)
     for (uint32_t i = 0; i < s->capctls; i++)
         gx_free(&c->alloc, s->ctls[i].fix, (size_t)s->ctls[i].capfix * sizeof(size_t));
     gx_free(&c->alloc, s->ctls, (size_t)s->capctls * sizeof *s->ctls);
+    gx_free(&c->alloc, s->vals, (size_t)s->capvals * sizeof *s->vals);
     gx_free(&c->alloc, s->stubs, (size_t)s->capstubs * sizeof *s->stubs);
     gx_free(&c->alloc, s->calls, (size_t)s->capcalls * sizeof *s->calls);
     gx_free(&c->alloc, s, sizeof *s);
     c->be = NULL;
+}
+
+static bool lower_control(gc_ctx *c, const gv_insn *ins)
+{
+    astate *s = ST(c);
+    switch (ins->op) {
+    case GOP_BLOCK:
+    case GOP_LOOP: {
+        if (!s->dead)
+            flush(c);
+        if (!push_ctl(c, ins->op, ins->imm.block.nparams, ins->imm.block.nresults))
+            return false;
+        if (ins->op == GOP_LOOP && !s->dead) {
+            s->ctls[s->nctls - 1].loop_pc = c->buf.n;
+            return c->no_loop_checks || stop_check(c, ins->offset);
+        }
+        return true;
+    }
+    case GOP_IF: {
+        if (s->dead)
+            return push_ctl(c, GOP_IF, ins->imm.block.nparams, ins->imm.block.nresults);
+        acond k = pop_cond(c);
+        flush(c);           /* stores and movs only: the flags survive */
+        size_t f = jump_when(c, k, false);
+        if (k.reg >= 0)
+            release(c, GT_I32, k.reg);
+        if (!push_ctl(c, GOP_IF, ins->imm.block.nparams, ins->imm.block.nresults))
+            return false;
+        s->ctls[s->nctls - 1].else_fix = f;
+        return true;
+    }
+    case GOP_ELSE: {
+        actl *k = &s->ctls[s->nctls - 1];
+        gv_ctrl *vc = &c->v->ctrls[c->v->nctrls - 1];
+        if (k->dead_entry)
+            return true;
+        if (!s->dead) {
+            flush(c);
+            if (!add_fix(c, k, a64_b(&c->buf)))
+                return false;
+        }
+        truncate_to(c, k->height);
+        if (!patch(c, k->else_fix, c->buf.n))
+            return false;
+        k->else_fix = SIZE_MAX;
+        s->dead = false;
+        return push_slots(c, vc->params, vc->nparams);
+    }
+    case GOP_END:
+        return lower_end(c);
+    }
+    return true;
+}
+
+/*
+ * br_table: a bounds check, then a jump through a table of 32-bit offsets
+ * placed in the code; each entry leads to a stub that moves the label's
+ * values (if any) and branches.  One stub per distinct target.
+ *     cmp wi, #n; b.hs default
+ *     adr x16, table; ldrsw x17, [x16, wi, uxtw #2]; add x16, x16, x17; br x16
+ */
+static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
+{
+    astate *s = ST(c);
+    gc_buf *b = &c->buf;
+    uint32_t n = ins->imm.brtable.count;
+    const uint32_t *tg = ins->imm.brtable.targets;
+    int ri = pop_reg(c);
+    flush(c);
+    release(c, GT_I32, ri);         /* stubs move values with x16 only */
+    if (n == 0) {
+        if (!branch(c, tg[0]))
+            return false;
+        set_dead(c);
+        return true;
+    }
+    if (!gc_reserve(b, GC_RED_ZONE + (size_t)n * 4 + 64))
+        return oom(c);
+    uint32_t imm;
+    int lsl12;
+    if (a64_addsub_imm(n, &imm, &lsl12)) {
+        a64_cmp_ri(b, 0, ri, imm, lsl12);
+    } else {
+        a64_mov_imm(b, 0, X16, n);
+        a64_cmp_rr(b, 0, ri, X16);
+    }
+    size_t to_default = jump_when(c, (acond){ COND_HS, -1 }, true);
+    size_t adr = a64_adr(b, X16);
+    a64_ldst_rr(b, LS_LDS64, 2, X17, X16, ri, EXT_UXTW, 1);
+    a64_addsub_rr(b, AS_ADD, 1, X16, X16, X17);
+    a64_br(b, X16);
+    size_t table = b->n;
+    a64_patch(b, adr, table);
+    memset(b->p + table, 0, (size_t)n * 4);
+    b->n += (size_t)n * 4;
+    /* stub offsets per depth, made on first use */
+    size_t *stub = gx_malloc(&c->alloc, (size_t)s->nctls * sizeof *stub);
+    if (!stub)
+        return oom(c);
+    for (uint32_t d = 0; d < s->nctls; d++)
+        stub[d] = SIZE_MAX;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        uint32_t d = tg[i];
+        if (stub[d] == SIZE_MAX) {
+            if (!gc_reserve(b, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8))) {
+                ok = oom(c);
+                break;
+            }
+            stub[d] = b->n;
+            ok = branch(c, d);
+        }
+        int32_t rel = (int32_t)((int64_t)stub[d] - (int64_t)table);
+        memcpy(b->p + table + (size_t)i * 4, &rel, 4);
+    }
+    gx_free(&c->alloc, stub, (size_t)s->nctls * sizeof *stub);
+    if (!ok)
+        return false;
+    if (!gc_reserve(b, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
+        return oom(c);
+    if (!patch(c, to_default, b->n) || !branch(c, tg[n]))
+        return false;
+    set_dead(c);
+    return true;
+}
+
+static bool a_lower(gc_ctx *c, const gv_insn *ins)
+{
+    astate *s = ST(c);
+    uint16_t op = ins->op;
+    if (!gc_reserve(&c->buf, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
+        return oom(c);
+    if (!s->dead && top_is_flags(c) && op != GOP_BR_IF && op != GOP_IF && op != GOP_SELECT &&
+        op != GOP_SELECT_T && op != GOP_I32_EQZ)
+        materialize_flags(c);
+    if (op == GOP_BLOCK || op == GOP_LOOP || op == GOP_IF || op == GOP_ELSE || op == GOP_END)
+        return lower_control(c, ins);
+    if (s->dead)
+        return true;
+    if (gop_table[op].prefix == 0xfd)
+        return unsupported(c, ins->offset, "SIMD");
+
+    switch (op) {
+    case GOP_UNREACHABLE:
+        if (!trap_here(c, ins->offset, GATE_TRAP_UNREACHABLE))
+            return false;
+        set_dead(c);
+        return true;
+    case GOP_NOP:
+        return true;
+    case GOP_BR:
+        flush(c);
+        if (!branch(c, ins->imm.index))
+            return false;
+        set_dead(c);
+        return true;
+    case GOP_BR_IF: {
+        acond k = pop_cond(c);
+        flush(c);           /* stores and movs only: the flags survive */
+        bool ok = branch_if(c, k, ins->imm.index);
+        if (k.reg >= 0)
+            release(c, GT_I32, k.reg);
+        return ok;
+    }
+    case GOP_BR_TABLE:
+        return lower_br_table(c, ins);
+    case GOP_RETURN:
+        emit_return(c);
+        set_dead(c);
+        return true;
+    case GOP_CALL:
+        return lower_call(c, ins);
+    case GOP_CALL_INDIRECT:
+        return lower_call_indirect(c, ins);
+    case GOP_DROP: {
+        aval v = pop(c);
+        if (v.kind == K_REG)
+            release(c, v.type, v.reg);
+        return true;
+    }
+    case GOP_SELECT:
+    case GOP_SELECT_T:
+        return lower_select(c);
+    case GOP_LOCAL_GET:
+        return push_val(c, K_LOCAL, c->v->locals[ins->imm.index], -1, ins->imm.index);
+    case GOP_LOCAL_SET:
+    case GOP_LOCAL_TEE: {
+        aval v = pop(c);
+        /* values still reading this local get its old value first */
+        for (uint32_t k = 0; k < s->nvals; k++)
+            if (s->vals[k].kind == K_LOCAL && s->vals[k].k == (int64_t)ins->imm.index)
+                spill(c, k);
+        store_local(c, ins->imm.index, &v);
+        if (op == GOP_LOCAL_TEE) {
+            if (v.kind == K_REG)
+                return push_reg(c, v.type, v.reg);
+            return push_val(c, v.kind, v.type, -1, v.k);
+        }
+        if (v.kind == K_REG)
+            release(c, v.type, v.reg);
+        return true;
+    }
+    case GOP_GLOBAL_GET:
+    case GOP_GLOBAL_SET:
+        return lower_global(c, ins);
+    case GOP_I32_CONST:
+        return push_val(c, K_CONST, GT_I32, -1, (int64_t)(uint32_t)ins->imm.i32);
+    case GOP_I64_CONST:
+        return push_val(c, K_CONST, GT_I64, -1, ins->imm.i64);
+    case GOP_F32_CONST:
+        return push_val(c, K_CONST, GT_F32, -1, ins->imm.f32);
+    case GOP_F64_CONST:
+        return push_val(c, K_CONST, GT_F64, -1, (int64_t)ins->imm.f64);
+    case GOP_REF_NULL:
+        return push_val(c, K_CONST, ins->imm.type, -1, 0);
+    case GOP_REF_IS_NULL: {
+        aval v = pop(c);
+        int r = in_reg(c, &v, s->nvals);
+        a64_cmp_ri(&c->buf, 1, r, 0, 0);
+        release(c, v.type, r);
+        return push_val(c, K_FLAGS, GT_I32, -1, COND_EQ);
+    }
+    case GOP_REF_FUNC: {
+        int r = alloc_gpr(c);
+        ld_vm(c, r, VM_FUNCS);
+        ld_index(c, 3, r, r, ins->imm.index);
+        return push_reg(c, GT_FUNCREF, r);
+    }
+    case GOP_MEMORY_SIZE: {
+        int r = alloc_gpr(c);
+        ld_vm(c, r, VM_MEM);
+        a64_ldst(&c->buf, LS_LD, 2, r, r, MO_PAGES);
+        return push_reg(c, GT_I32, r);
+    }
+    case GOP_MEMORY_GROW:
+        return lower_helper(c, ins, GH_MEMORY_GROW, 1, 0, 0, GT_I32);
+    case GOP_MEMORY_FILL:
+        return lower_helper(c, ins, GH_MEMORY_FILL, 3, 0, 0, 0);
+    case GOP_MEMORY_COPY:
+        return lower_helper(c, ins, GH_MEMORY_COPY, 3, 0, 0, 0);
+    case GOP_MEMORY_INIT:
+        return lower_helper(c, ins, GH_MEMORY_INIT, 3, ins->imm.pair.a, 0, 0);
+    case GOP_DATA_DROP:
+        return lower_helper(c, ins, GH_DATA_DROP, 0, ins->imm.index, 0, 0);
+    case GOP_TABLE_GET:
+        return lower_helper(c, ins, GH_TABLE_GET, 1, ins->imm.index, 0,
+                            c->m->tables[ins->imm.index].elem);
+    case GOP_TABLE_SET:
+        return lower_helper(c, ins, GH_TABLE_SET, 2, ins->imm.index, 0, 0);
+    case GOP_TABLE_SIZE: {
+        int r = alloc_gpr(c);
+        ld_vm(c, r, VM_TABLES);
+        ld_index(c, 3, r, r, ins->imm.index);
+        a64_ldst(&c->buf, LS_LD, 2, r, r, TB_SIZE);
+        return push_reg(c, GT_I32, r);
+    }
+    case GOP_TABLE_GROW:
+        return lower_helper(c, ins, GH_TABLE_GROW, 2, ins->imm.index, 0, GT_I32);
+    case GOP_TABLE_FILL:
+        return lower_helper(c, ins, GH_TABLE_FILL, 3, ins->imm.index, 0, 0);
+    case GOP_TABLE_COPY:
+        return lower_helper(c, ins, GH_TABLE_COPY, 3, ins->imm.pair.a, ins->imm.pair.b, 0);
+    case GOP_TABLE_INIT:
+        return lower_helper(c, ins, GH_TABLE_INIT, 3, ins->imm.pair.a, ins->imm.pair.b, 0);
+    case GOP_ELEM_DROP:
+        return lower_helper(c, ins, GH_ELEM_DROP, 0, ins->imm.index, 0, 0);
+
+    case GOP_I32_EQZ: return lower_eqz(c, 0);
+    case GOP_I64_EQZ: return lower_eqz(c, 1);
+
+    case GOP_I32_ADD: return lower_alu(c, ALU_ADD, 0);
+    case GOP_I32_SUB: return lower_alu(c, ALU_SUB, 0);
+    case GOP_I32_AND: return lower_alu(c, ALU_AND, 0);
+    case GOP_I32_OR: return lower_alu(c, ALU_OR, 0);
+    case GOP_I32_XOR: return lower_alu(c, ALU_XOR, 0);
+    case GOP_I64_ADD: return lower_alu(c, ALU_ADD, 1);
+    case GOP_I64_SUB: return lower_alu(c, ALU_SUB, 1);
+    case GOP_I64_AND: return lower_alu(c, ALU_AND, 1);
+    case GOP_I64_OR: return lower_alu(c, ALU_OR, 1);
+    case GOP_I64_XOR: return lower_alu(c, ALU_XOR, 1);
+    case GOP_I32_MUL: return lower_mul(c, 0);
+    case GOP_I64_MUL: return lower_mul(c, 1);
+    case GOP_I32_DIV_S: return lower_divrem(c, ins, 0, 1, 0);
+    case GOP_I32_DIV_U: return lower_divrem(c, ins, 0, 0, 0);
+    case GOP_I32_REM_S: return lower_divrem(c, ins, 0, 1, 1);
+    case GOP_I32_REM_U: return lower_divrem(c, ins, 0, 0, 1);
+    case GOP_I64_DIV_S: return lower_divrem(c, ins, 1, 1, 0);
+    case GOP_I64_DIV_U: return lower_divrem(c, ins, 1, 0, 0);
+    case GOP_I64_REM_S: return lower_divrem(c, ins, 1, 1, 1);
+    case GOP_I64_REM_U: return lower_divrem(c, ins, 1, 0, 1);
+    case GOP_I32_SHL: return lower_shift(c, SHIFT_LSL, 0);
+    case GOP_I32_SHR_S: return lower_shift(c, SHIFT_ASR, 0);
+    case GOP_I32_SHR_U: return lower_shift(c, SHIFT_LSR, 0);
+    case GOP_I32_ROTL: return lower_shift(c, -1, 0);
+    case GOP_I32_ROTR: return lower_shift(c, SHIFT_ROR, 0);
+    case GOP_I64_SHL: return lower_shift(c, SHIFT_LSL, 1);
+    case GOP_I64_SHR_S: return lower_shift(c, SHIFT_ASR, 1);
+    case GOP_I64_SHR_U: return lower_shift(c, SHIFT_LSR, 1);
+    case GOP_I64_ROTL: return lower_shift(c, -1, 1);
+    case GOP_I64_ROTR: return lower_shift(c, SHIFT_ROR, 1);
+    case GOP_I32_CLZ: case GOP_I32_CTZ: case GOP_I32_POPCNT:
+        return lower_bitcount(c, op, 0);
+    case GOP_I64_CLZ: case GOP_I64_CTZ: case GOP_I64_POPCNT:
+        return lower_bitcount(c, op, 1);
+    }
+    static const uint8_t icond[10] = { COND_EQ, COND_NE, COND_LT, COND_LO, COND_GT,
+                                       COND_HI, COND_LE, COND_LS, COND_GE, COND_HS };
+    if (op >= GOP_I32_EQ && op <= GOP_I32_GE_U)
+        return lower_cmp(c, icond[op - GOP_I32_EQ], 0);
+    if (op >= GOP_I64_EQ && op <= GOP_I64_GE_U)
+        return lower_cmp(c, icond[op - GOP_I64_EQ], 1);
+    /* eq ne lt gt le ge: mi is "less" and excludes unordered, ls too */
+    static const uint8_t fcond[6] = { COND_EQ, COND_NE, COND_MI, COND_GT, COND_LS, COND_GE };
+    if (op >= GOP_F32_EQ && op <= GOP_F32_GE)
+        return lower_fcmp(c, fcond[op - GOP_F32_EQ], 0);
+    if (op >= GOP_F64_EQ && op <= GOP_F64_GE)
+        return lower_fcmp(c, fcond[op - GOP_F64_EQ], 1);
+    for (int d = 0; d < 2; d++) {
+        uint16_t base = d ? GOP_F64_ABS : GOP_F32_ABS;
+        /* abs neg ceil floor trunc nearest sqrt add sub mul div min max copysign */
+        static const int8_t fop[14] = { FP_ABS, FP_NEG, FP_RINTP, FP_RINTM, FP_RINTZ,
+                                        FP_RINTN, FP_SQRT, FP_ADD, FP_SUB, FP_MUL, FP_DIV,
+                                        FP_MIN, FP_MAX, -1 };
+        if (op < base || op > base + 13)
+            continue;
+        unsigned k = op - base;
+        if (k < 7)
+            return lower_funop(c, fop[k], d);
+        if (k < 13)
+            return lower_fbin(c, fop[k], d);
+        return lower_copysign(c, d);
+    }
+    if ((op >= GOP_I32_WRAP_I64 && op <= GOP_I64_EXTEND32_S) ||
+        (op >= GOP_I32_TRUNC_SAT_F32_S && op <= GOP_I64_TRUNC_SAT_F64_U))
+        return lower_convert(c, ins);
+    if (op >= GOP_I32_LOAD && op <= GOP_I64_LOAD32_U)
+        return lower_load(c, ins);
+    if (op >= GOP_I32_STORE && op <= GOP_I64_STORE32)
+        return lower_store(c, ins);
+    return unsupported(c, ins->offset, gop_table[op].name);
 }
 
 const gc_backend gc_backend_arm64 = {

@@ -99,6 +99,10 @@ typedef struct gc_ctx {
     bool no_loop_checks;    /* measurement only: no stop check at loop headers */
     bool deterministic;     /* NaN results canonicalised (gate_config.deterministic) */
     int cpu_features;       /* -1: detect; else GC_CPU_* bits to use */
+    bool far_branches;      /* this function is compiled for long branches */
+    bool retry_far;         /* set by a backend failing without an error: a
+                               branch is out of range, compile it again with
+                               far_branches */
 } gc_ctx;
 
 /* Optional CPU features a backend may use (x86-64: LZCNT, POPCNT, BMI1). */

@@ -110,11 +110,15 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
         int st = 1;
         c.func = f;
         c.v = &v;
+        c.far_branches = false;
+        size_t at = c.buf.n;
+        uint32_t nsp = out->nsp, ntraps = out->ntraps;
+    again:
         if (!gv_begin(&v, m, a, lim, f, err)) {
             ok = false;
             break;
         }
-        out->func_off[f - m->nfunc_imports] = (uint32_t)c.buf.n;
+        out->func_off[f - m->nfunc_imports] = (uint32_t)at;
         ok = be->begin_func(&c);
         while (ok && (st = gv_next(&v, &ins)) > 0)
             ok = be->lower(&c, &ins);
@@ -123,6 +127,18 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
         if (ok)
             ok = be->end_func(&c);
         gv_end(&v);
+        if (!ok && c.retry_far && !c.far_branches) {
+            /* a branch did not reach: the function again, with long branches */
+            c.retry_far = false;
+            c.far_branches = true;
+            c.buf.n = at;
+            out->nsp = nsp;
+            out->ntraps = ntraps;
+            ok = true;
+            goto again;
+        }
+        if (!ok && c.retry_far)
+            ok = gx_fail(err, GATE_ERR_LIMIT, m->funcs[f].body_off, f, "function too large");
     }
     if (ok)
         ok = be->end_module(&c);
