@@ -50,8 +50,10 @@ static const char usage_text[] =
     "                         1 with \"offset: func: what\" when not\n"
     "  dump FILE.wasm         every instruction of every function with its byte\n"
     "                         offset and the operand-stack types after it\n"
-    "  objdump FILE.wasm      the x86-64 code the compiler makes, annotated with\n"
-    "                         function names, safe points and trap sites\n"
+    "  objdump [--target x86_64|arm64] FILE\n"
+    "                         the machine code the compiler makes (for this CPU,\n"
+    "                         or for --target), annotated with function names,\n"
+    "                         safe points and trap sites; the instruction count\n"
     "  help                   this text\n"
     "  version                libgate's version\n"
     "\n"
@@ -364,7 +366,11 @@ static int cmd_dump(gate_engine *eng, const char *path, const uint8_t *bytes, si
     return 0;
 }
 
-/* Native code of every function, with safe points and trap sites marked. */
+/* Native code of every function, with safe points and trap sites marked:
+   the host's (the module's own, or an object's), or with --target another
+   CPU's, compiled here by that backend. */
+static gate_target objdump_target = GATE_TARGET_HOST;
+
 static int cmd_objdump(gate_engine *eng, const char *path, const uint8_t *bytes, size_t len)
 {
     static const char *const trap_names[] = {
@@ -377,21 +383,46 @@ static int cmd_objdump(gate_engine *eng, const char *path, const uint8_t *bytes,
         cli_report(path, &err);
         return 1;
     }
-    if (!mod->exec) {
+    gate_target t = objdump_target == GATE_TARGET_HOST ? RT_HOST_TARGET : objdump_target;
+    const gd_module *m = &mod->info;
+    const gc_code *code = &mod->code;
+    gc_code cross;
+    bool own = false;
+    if (t != RT_HOST_TARGET) {
+        if (mod->from_object) {
+            fprintf(stderr, "gate: %s: an object holds code for its own CPU; --target takes "
+                    "a .wasm module\n", path);
+            gate_module_free(mod);
+            return 2;
+        }
+        gate_error cerr = { .status = GATE_OK, .offset = UINT64_MAX, .func_index = GATE_NO_FUNC };
+        gc_options opt = { .cpu_features = 0 };
+        const gc_backend *be = t == GATE_TARGET_ARM64 ? &gc_backend_arm64 : &gc_backend_x86_64;
+        if (!gc_compile(m, be, &eng->alloc, &eng->lim, &opt, &cross, &cerr)) {
+            cli_report(path, &cerr);
+            gate_module_free(mod);
+            return 1;
+        }
+        code = &cross;
+        own = true;
+    } else if (!mod->exec) {
         cli_report(path, &mod->compile_err);
         gate_module_free(mod);
         return 1;
     }
-    const gd_module *m = &mod->info;
-    const gc_code *code = &mod->code;
+    const char *isa = t == GATE_TARGET_ARM64 ? "arm64" : "x86_64";
     csh cs;
-    if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+    if ((t == GATE_TARGET_ARM64 ? cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &cs)
+                                : cs_open(CS_ARCH_X86, CS_MODE_64, &cs)) != CS_ERR_OK) {
         fprintf(stderr, "gate: capstone is not available\n");
+        if (own)
+            gc_code_free(&cross);
         gate_module_free(mod);
         return 2;
     }
     uint32_t sp = 0, tp = 0;
-    printf("%s: x86_64, %zu bytes of code, %u safe points, %u trap sites\n", path, code->size,
+    uint64_t ninsn = 0;
+    printf("%s: %s, %zu bytes of code, %u safe points, %u trap sites\n", path, isa, code->size,
            code->nsp, code->ntraps);
     for (uint32_t i = 0; i < code->nfuncs; i++) {
         uint32_t f = m->nfunc_imports + i;
@@ -401,28 +432,58 @@ static int cmd_objdump(gate_engine *eng, const char *path, const uint8_t *bytes,
         char sig[128];
         printf("\nfunc %u%s%s%s %s:\n", f, name ? " <" : "", name ? name : "", name ? ">" : "",
                gd_sig_string(gd_func_type(m, f), sig, sizeof sig));
-        cs_insn *insn;
-        size_t n = cs_disasm(cs, code->code + start, end - start, start, 0, &insn);
-        for (size_t k = 0; k < n; k++) {
-            uint32_t at = (uint32_t)insn[k].address;
-            uint32_t next = at + insn[k].size;
-            while (tp < code->ntraps && code->traps[tp].native < at)
-                tp++;
-            printf("  %06x  %-8s %-40s", at, insn[k].mnemonic, insn[k].op_str);
-            if (tp < code->ntraps && code->traps[tp].native == at)
-                printf(" ; trap: %s @wasm 0x%x", trap_names[code->traps[tp].code % 12],
-                       code->traps[tp].wasm);
-            while (sp < code->nsp && code->sp[sp].native < next)
-                sp++;
-            if (sp < code->nsp && code->sp[sp].native == next)
-                printf(" ; safe point @wasm 0x%x, %u slots", code->sp[sp].wasm,
-                       code->sp[sp].nslots);
-            putchar('\n');
+        /* a br_table's jump table sits in the code: what does not decode
+           is shown as data, and the walk goes on after it */
+        size_t at = start;
+        while (at < end) {
+            cs_insn *insn;
+            size_t n = cs_disasm(cs, code->code + at, end - at, at, 0, &insn);
+            for (size_t k = 0; k < n; k++) {
+                uint32_t pc = (uint32_t)insn[k].address;
+                uint32_t next = pc + insn[k].size;
+                while (tp < code->ntraps && code->traps[tp].native < pc)
+                    tp++;
+                printf("  %06x  %-8s %-40s", pc, insn[k].mnemonic, insn[k].op_str);
+                if (tp < code->ntraps && code->traps[tp].native == pc)
+                    printf(" ; trap: %s @wasm 0x%x", trap_names[code->traps[tp].code % 12],
+                           code->traps[tp].wasm);
+                while (sp < code->nsp && code->sp[sp].native < next)
+                    sp++;
+                if (sp < code->nsp && code->sp[sp].native == next)
+                    printf(" ; safe point @wasm 0x%x, %u slots", code->sp[sp].wasm,
+                           code->sp[sp].nslots);
+                putchar('\n');
+                at = next;
+            }
+            ninsn += n;
+            if (n)
+                cs_free(insn, n);
+            if (at < end) {
+                size_t w = end - at < 4 ? end - at : 4;
+                uint32_t v = 0;
+                memcpy(&v, code->code + at, w);
+                if (t == GATE_TARGET_ARM64 && w == 4 && v >> 16 == 0) {
+                    /* capstone 4 does not name udf, the ARM64 trap site */
+                    printf("  %06zx  %-8s #%-39u", at, "udf", v);
+                    while (tp < code->ntraps && code->traps[tp].native < at)
+                        tp++;
+                    if (tp < code->ntraps && code->traps[tp].native == at)
+                        printf(" ; trap: %s @wasm 0x%x", trap_names[code->traps[tp].code % 12],
+                               code->traps[tp].wasm);
+                    putchar('\n');
+                    ninsn++;
+                } else {
+                    printf("  %06zx  .data    0x%0*x\n", at, (int)(2 * w), v);
+                }
+                at += w;
+            }
         }
-        if (n)
-            cs_free(insn, n);
     }
+    printf("\n%s: %llu instructions in %u functions\n", isa, (unsigned long long)ninsn,
+           code->nfuncs);
     cs_close(&cs);
+    if (own)
+        gc_code_free(&cross);
     gate_module_free(mod);
     return 0;
 }
@@ -456,6 +517,18 @@ int main(int argc, char **argv)
     else {
         fprintf(stderr, "gate: unknown command '%s'\n\n", cmd);
         return usage(stderr);
+    }
+    if (fn == cmd_objdump && argc == 5 && !strcmp(argv[2], "--target")) {
+        if (!strcmp(argv[3], "x86_64")) {
+            objdump_target = GATE_TARGET_X86_64;
+        } else if (!strcmp(argv[3], "arm64")) {
+            objdump_target = GATE_TARGET_ARM64;
+        } else {
+            fprintf(stderr, "gate objdump: unknown target '%s' (x86_64 or arm64)\n", argv[3]);
+            return 2;
+        }
+        argv += 2;
+        argc -= 2;
     }
     if (argc != 3) {
         fprintf(stderr, "gate %s: expected exactly one FILE\n\n", cmd);

@@ -247,6 +247,82 @@ static void loops_and_results(void **state)
     assert_true(r.of.i64 == 4999950000LL);
 }
 
+/* A function longer than a conditional branch reaches on ARM64 (+-1 MiB):
+   a forward br_if and an if's false edge over 1.2 MiB of code, a backward
+   br_if to the loop header, and the loop's stop-check stubs at the end.
+   The backend compiles it again with long branches; with fuel too. */
+static size_t leb(uint8_t *p, uint32_t v)
+{
+    size_t n = 0;
+    do {
+        p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+static void long_branches(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    enum { N = 100000 };
+    static const uint8_t head[] = { 0x01, 0x01, 0x7f,                   /* local i32 */
+        0x02, 0x40, 0x20, 0x00, 0x45, 0x0d, 0x00,                       /* block; br_if n==0 */
+        0x03, 0x40, 0x20, 0x00, 0x41, 0x01, 0x71, 0x04, 0x40 };         /* loop; if n&1 */
+    static const uint8_t step[] = { 0x20, 0x01, 0x41, 0x01, 0x6a, 0x21, 0x01 };  /* acc++ */
+    static const uint8_t tail[] = { 0x0b,                               /* end if */
+        0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00,           /* br_if --n */
+        0x0b, 0x0b, 0x20, 0x01, 0x0b };                                 /* acc */
+    size_t body = sizeof head + (size_t)N * sizeof step + sizeof tail;
+    uint8_t *w = malloc(body + 64);
+    assert_non_null(w);
+    static const uint8_t pre[] = { 0, 'a', 's', 'm', 1, 0, 0, 0,
+        0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f,                 /* (i32) -> i32 */
+        0x03, 0x02, 0x01, 0x00,
+        0x07, 0x07, 0x01, 0x03, 'f', 'a', 'r', 0x00, 0x00 };
+    size_t n = sizeof pre;
+    memcpy(w, pre, n);
+    uint8_t sz[5];
+    size_t lb = leb(sz, (uint32_t)body);
+    w[n++] = 0x0a;
+    n += leb(w + n, (uint32_t)(1 + lb + body));
+    w[n++] = 1;
+    memcpy(w + n, sz, lb);
+    n += lb;
+    memcpy(w + n, head, sizeof head);
+    n += sizeof head;
+    for (int i = 0; i < N; i++, n += sizeof step)
+        memcpy(w + n, step, sizeof step);
+    memcpy(w + n, tail, sizeof tail);
+    n += sizeof tail;
+    for (int fuel = 0; fuel < 2; fuel++) {
+        gate_error err;
+        gate_config cfg;
+        gate_config_init(&cfg);
+        cfg.fuel = fuel;
+        gate_engine *eng = gate_engine_new(&cfg, &err);
+        assert_non_null(eng);
+        gate_module *mod = gate_module_new(eng, w, n, &err);
+        if (!mod)
+            fail_msg("%s", err.message);
+        gate_instance *in = gate_instance_new(mod, NULL, NULL, &err);
+        assert_non_null(in);
+        if (fuel)
+            assert_int_equal(gate_set_fuel(in, 1000000), GATE_OK);
+        gate_val r;
+        assert_int_equal(call1(in, "far", 3, &r, &err), GATE_OK);
+        assert_int_equal(r.of.i32, 2 * N);
+        assert_int_equal(call1(in, "far", 0, &r, &err), GATE_OK);
+        assert_int_equal(r.of.i32, 0);
+        assert_int_equal(call1(in, "far", 4, &r, &err), GATE_OK);
+        assert_int_equal(r.of.i32, 2 * N);
+        gate_instance_free(in);
+        gate_module_free(mod);
+        gate_engine_free(eng);
+    }
+    free(w);
+}
+
 /* A call into another instance (imported, or through a table) runs with
    the callee's memory, and the caller's is back after the call. */
 static void calls_into_another_instance_use_its_memory(void **state)
@@ -286,6 +362,7 @@ int main(void)
         cmocka_unit_test(safepoint_and_trap_maps),
         cmocka_unit_test(loops_and_results),
         cmocka_unit_test(calls_into_another_instance_use_its_memory),
+        cmocka_unit_test(long_branches),
     };
     int failed = cmocka_run_group_tests_name("run (guard pages)", tests, setup_guard, teardown);
     failed += cmocka_run_group_tests_name("run (explicit bounds checks)", tests, setup_explicit,
