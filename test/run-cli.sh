@@ -143,6 +143,13 @@ for c in inspect validate dump objdump; do
 done
 check "objdump: safe points and trap sites annotated" \
     bash -c "grep -q 'safe point @wasm' '$out/objdump.txt' && grep -q 'trap: memory out of bounds' '$out/objdump.txt'"
+for t in x86_64 arm64; do
+    "$gate" objdump --target $t test/data/run.wasm > "$out/objdump-$t.txt" 2>&1; rc=$?
+    check "objdump --target $t: that ISA's code, trap sites, safe points, the count" \
+        bash -c "test $rc -eq 0 && grep -q ': $t, ' '$out/objdump-$t.txt' && grep -q 'trap: integer overflow' '$out/objdump-$t.txt' && grep -q 'safe point @wasm' '$out/objdump-$t.txt' && grep -q '^$t: [1-9][0-9]* instructions' '$out/objdump-$t.txt'"
+done
+"$gate" objdump --target sparc test/data/run.wasm > /dev/null 2>&1; rc=$?
+check "objdump --target sparc: status 2" test $rc -eq 2
 
 # AOT objects and the compile cache
 "$gate" compile "$out/hello.wasm" -o "$out/hello.gobj" > /dev/null; rc=$?
