@@ -235,6 +235,16 @@ if [ -z "${BENCH_NO_COMPILE:-}" ]; then
     done
 fi
 
+# ---- code from the two backends: instructions per program -----------------
+itab=$out/insns.tsv
+: > "$itab"
+for p in $progs; do
+    [ -f "$out/$p.wasm" ] || continue
+    xi=$("$gate" objdump --target x86_64 "$out/$p.wasm" | awk '/^x86_64: [0-9]+ instructions/ { print $2 }')
+    ai=$("$gate" objdump --target arm64 "$out/$p.wasm" | awk '/^arm64: [0-9]+ instructions/ { print $2 }')
+    printf '%s\t%s\t%s\n' "$p" "${xi:-NaN}" "${ai:-NaN}" >> "$itab"
+done
+
 # ---- costs outside generated code -------------------------------------------
 mtab=$out/micro.txt
 : > "$mtab"
@@ -369,6 +379,20 @@ if [ -s "${atab:-}" ]; then
     while IFS=$'\t' read -r name size g a q; do
         echo "| $name | $g | $a | $(ratio "$a" "$g") | $q |"
     done < "$atab"
+    echo
+fi
+if [ -s "${itab:-}" ]; then
+    echo "### Code from the two backends"
+    echo
+    echo "Instructions each backend emits for the execution suite (\`gate objdump --target"
+    echo "x86_64|arm64 PROG.wasm\`, the last line): a load/store ISA needs a few more"
+    echo "for the same lowering."
+    echo
+    echo "| program | x86-64 instructions | ARM64 instructions | ARM64 / x86-64 |"
+    echo "|---|---:|---:|---:|"
+    while IFS=$'\t' read -r name xi ai; do
+        echo "| $name | $xi | $ai | $(ratio "$ai" "$xi") |"
+    done < "$itab"
     echo
 fi
 if [ -s "$mtab" ]; then
