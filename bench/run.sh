@@ -368,7 +368,7 @@ fi
 if [ -s "${atab:-}" ]; then
     echo "### The ARM64 backend"
     echo
-    echo "The same modules compiled by the ARM64 backend on this machine (\\`gate_module_write_object\\`"
+    echo "The same modules compiled by the ARM64 backend on this machine (\`gate_module_write_object\`"
     echo "for arm64: decoding is done before the clock starts, so it is a little"
     echo "favoured against the x86-64 column), medians of ${BENCH_COMPILE_REPS:-9}; and the whole"
     echo "gate_module_new of the aarch64 build under qemu-aarch64 (median of 3),"

@@ -821,9 +821,11 @@ static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
     a64_ldst_rr(b, LS_LD, 3, X16, X16, ri, EXT_UXTW, 1);
     if (!trap_if_zero(c, 1, X16, ins->offset, GATE_TRAP_INDIRECT_NULL))
         return false;
-    ld_vm(c, X17, VM_SIGIDS);
-    ld_index(c, 2, X17, X17, ins->imm.callind.type);
-    a64_ldst(b, LS_LD, 2, ri, X16, FR_SIG);
+    /* the index register is free now: it takes the expected signature
+       (ld_index may need x17 for a type index past 4095) */
+    ld_vm(c, ri, VM_SIGIDS);
+    ld_index(c, 2, ri, ri, ins->imm.callind.type);
+    a64_ldst(b, LS_LD, 2, X17, X16, FR_SIG);
     a64_cmp_rr(b, 0, ri, X17);
     release(c, GT_I32, ri);
     if (!trap_if(c, COND_NE, ins->offset, GATE_TRAP_INDIRECT_TYPE))

@@ -323,6 +323,111 @@ static void long_branches(void **state)
     free(w);
 }
 
+/* Module indices past what a scaled 12-bit offset reaches on ARM64
+   (call_indirect of type 4999, global 4500): the far forms of the loads. */
+static size_t sleb(uint8_t *p, int32_t v)
+{
+    size_t n = 0;
+    for (;;) {
+        uint8_t b = v & 0x7f;
+        v >>= 7;
+        if ((v == 0 && !(b & 0x40)) || (v == -1 && (b & 0x40))) {
+            p[n++] = b;
+            return n;
+        }
+        p[n++] = b | 0x80;
+    }
+}
+
+static void section(uint8_t *w, size_t *n, uint8_t id, const uint8_t *body, size_t len)
+{
+    w[(*n)++] = id;
+    *n += leb(w + *n, (uint32_t)len);
+    memcpy(w + *n, body, len);
+    *n += len;
+}
+
+static void far_indices(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    enum { NTYPES = 5000, NGLOBALS = 4600 };
+    uint8_t *w = malloc(200000), *sec = malloc(100000);
+    assert_non_null(w);
+    assert_non_null(sec);
+    static const uint8_t magic[] = { 0, 'a', 's', 'm', 1, 0, 0, 0 };
+    size_t n = sizeof magic, k = 0;
+    memcpy(w, magic, n);
+    k = leb(sec, NTYPES);
+    for (int i = 0; i < NTYPES; i++) {                  /* () -> i32, many times */
+        static const uint8_t t[] = { 0x60, 0x00, 0x01, 0x7f };
+        memcpy(sec + k, t, sizeof t);
+        k += sizeof t;
+    }
+    section(w, &n, 1, sec, k);
+    k = 0;
+    sec[k++] = 2;
+    k += leb(sec + k, NTYPES - 1);                      /* func 0: type 4999 */
+    sec[k++] = 0;                                       /* func 1: type 0 */
+    section(w, &n, 3, sec, k);
+    static const uint8_t table[] = { 1, 0x70, 0x00, 0x01 };
+    section(w, &n, 4, table, sizeof table);
+    k = leb(sec, NGLOBALS);
+    for (int i = 0; i < NGLOBALS; i++) {                /* (mut i32) = i */
+        sec[k++] = 0x7f;
+        sec[k++] = 0x01;
+        sec[k++] = 0x41;
+        k += sleb(sec + k, i);
+        sec[k++] = 0x0b;
+    }
+    section(w, &n, 6, sec, k);
+    static const uint8_t exp[] = { 1, 2, 'c', 'i', 0x00, 1 };
+    section(w, &n, 7, exp, sizeof exp);
+    static const uint8_t elem[] = { 1, 0x00, 0x41, 0x00, 0x0b, 1, 0x00 };
+    section(w, &n, 9, elem, sizeof elem);
+    k = 0;
+    sec[k++] = 2;
+    static const uint8_t f0[] = { 4, 0, 0x41, 42, 0x0b };   /* 42 */
+    memcpy(sec + k, f0, sizeof f0);
+    k += sizeof f0;
+    uint8_t f1[32];                                     /* call_indirect + global.get */
+    size_t m = 0;
+    f1[m++] = 0;
+    f1[m++] = 0x41;
+    f1[m++] = 0x00;
+    f1[m++] = 0x11;
+    m += leb(f1 + m, NTYPES - 1);
+    f1[m++] = 0x00;
+    f1[m++] = 0x23;
+    m += leb(f1 + m, 4500);
+    f1[m++] = 0x6a;
+    f1[m++] = 0x24;                                     /* global.set 4501 (a copy) */
+    m += leb(f1 + m, 4501);
+    f1[m++] = 0x23;
+    m += leb(f1 + m, 4501);
+    f1[m++] = 0x0b;
+    sec[k++] = (uint8_t)m;
+    memcpy(sec + k, f1, m);
+    k += m;
+    section(w, &n, 10, sec, k);
+    gate_error err;
+    gate_engine *eng = gate_engine_new(NULL, &err);
+    assert_non_null(eng);
+    gate_module *mod = gate_module_new(eng, w, n, &err);
+    if (!mod)
+        fail_msg("%s", err.message);
+    gate_instance *in = gate_instance_new(mod, NULL, NULL, &err);
+    assert_non_null(in);
+    gate_val r;
+    assert_int_equal(gate_call(in, "ci", NULL, 0, &r, 1, &err), GATE_OK);
+    assert_int_equal(r.of.i32, 42 + 4500);
+    gate_instance_free(in);
+    gate_module_free(mod);
+    gate_engine_free(eng);
+    free(sec);
+    free(w);
+}
+
 /* A call into another instance (imported, or through a table) runs with
    the callee's memory, and the caller's is back after the call. */
 static void calls_into_another_instance_use_its_memory(void **state)
@@ -363,6 +468,7 @@ int main(void)
         cmocka_unit_test(loops_and_results),
         cmocka_unit_test(calls_into_another_instance_use_its_memory),
         cmocka_unit_test(long_branches),
+        cmocka_unit_test(far_indices),
     };
     int failed = cmocka_run_group_tests_name("run (guard pages)", tests, setup_guard, teardown);
     failed += cmocka_run_group_tests_name("run (explicit bounds checks)", tests, setup_explicit,
