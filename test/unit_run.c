@@ -261,6 +261,33 @@ static size_t leb(uint8_t *p, uint32_t v)
     return n;
 }
 
+/* An instance of module bytes w[0..n) in an engine of its own (fuel
+   metering compiled in when fuel); the caller frees the instance, the
+   module and the engine with free_built. */
+static gate_instance *build(const uint8_t *w, size_t n, int fuel)
+{
+    gate_error err;
+    gate_config cfg;
+    gate_config_init(&cfg);
+    cfg.fuel = fuel;
+    gate_engine *eng = gate_engine_new(&cfg, &err);
+    assert_non_null(eng);
+    gate_module *mod = gate_module_new(eng, w, n, &err);
+    if (!mod)
+        fail_msg("%s", err.message);
+    gate_instance *in = gate_instance_new(mod, NULL, NULL, &err);
+    gate_module_free(mod);          /* the instance holds it */
+    assert_non_null(in);
+    return in;
+}
+
+static void free_built(gate_instance *in)
+{
+    gate_engine *eng = in->mod->eng;
+    gate_instance_free(in);
+    gate_engine_free(eng);
+}
+
 static void long_branches(void **state)
 {
     (void)state;
@@ -297,16 +324,7 @@ static void long_branches(void **state)
     n += sizeof tail;
     for (int fuel = 0; fuel < 2; fuel++) {
         gate_error err;
-        gate_config cfg;
-        gate_config_init(&cfg);
-        cfg.fuel = fuel;
-        gate_engine *eng = gate_engine_new(&cfg, &err);
-        assert_non_null(eng);
-        gate_module *mod = gate_module_new(eng, w, n, &err);
-        if (!mod)
-            fail_msg("%s", err.message);
-        gate_instance *in = gate_instance_new(mod, NULL, NULL, &err);
-        assert_non_null(in);
+        gate_instance *in = build(w, n, fuel);
         if (fuel)
             assert_int_equal(gate_set_fuel(in, 1000000), GATE_OK);
         gate_val r;
@@ -316,9 +334,7 @@ static void long_branches(void **state)
         assert_int_equal(r.of.i32, 0);
         assert_int_equal(call1(in, "far", 4, &r, &err), GATE_OK);
         assert_int_equal(r.of.i32, 2 * N);
-        gate_instance_free(in);
-        gate_module_free(mod);
-        gate_engine_free(eng);
+        free_built(in);
     }
     free(w);
 }
@@ -411,19 +427,11 @@ static void far_indices(void **state)
     k += m;
     section(w, &n, 10, sec, k);
     gate_error err;
-    gate_engine *eng = gate_engine_new(NULL, &err);
-    assert_non_null(eng);
-    gate_module *mod = gate_module_new(eng, w, n, &err);
-    if (!mod)
-        fail_msg("%s", err.message);
-    gate_instance *in = gate_instance_new(mod, NULL, NULL, &err);
-    assert_non_null(in);
+    gate_instance *in = build(w, n, 0);
     gate_val r;
     assert_int_equal(gate_call(in, "ci", NULL, 0, &r, 1, &err), GATE_OK);
     assert_int_equal(r.of.i32, 42 + 4500);
-    gate_instance_free(in);
-    gate_module_free(mod);
-    gate_engine_free(eng);
+    free_built(in);
     free(sec);
     free(w);
 }
