@@ -80,6 +80,8 @@ typedef struct gc_code {
     gc_trapsite *traps;
     uint32_t ntraps, captraps;
     int cpu_features;       /* GC_CPU_* the code relies on */
+    bool mapped;            /* code is its own page-aligned mapping of cap
+                               bytes (gc_options.map_code) */
 } gc_code;
 
 /* Shared by the driver and the backend while compiling one module. */
@@ -137,6 +139,8 @@ typedef struct gc_options {
     bool no_loop_checks;    /* measurement only (gate_config.safepoint_checks = 0) */
     bool deterministic;
     int cpu_features;       /* -1: detect */
+    bool map_code;          /* generate into a mapping the caller will make
+                               executable in place (gc_code.mapped) */
 } gc_options;
 
 bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,

@@ -4,6 +4,7 @@
  * instruction, already checked and typed, to the backend.
  */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "backend.h"
 
@@ -97,12 +98,24 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
                  .no_loop_checks = opt && opt->no_loop_checks,
                  .deterministic = opt && opt->deterministic,
                  .cpu_features = opt ? opt->cpu_features : -1 };
-    gc_init(&c.buf, a);
+    if (opt && opt->map_code) {
+        /* about two bytes of x86-64 per byte of wasm code, to start with */
+        size_t wasm = 0;
+        if (m->nfuncs > m->nfunc_imports)
+            wasm = m->funcs[m->nfuncs - 1].body_off + m->funcs[m->nfuncs - 1].body_len -
+                   m->funcs[m->nfunc_imports].body_off;
+        if (!gc_init_mapped(&c.buf, a, 2 * wasm + 65536))
+            return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot map code");
+    } else
+        gc_init(&c.buf, a);
     out->nfuncs = m->nfuncs - m->nfunc_imports;
     out->func_off = gx_malloc(a, (size_t)out->nfuncs * 4 + 4);
     out->func_frame = gx_malloc(a, (size_t)out->nfuncs * 4 + 4);
-    if (!out->func_off || !out->func_frame)
+    if (!out->func_off || !out->func_frame) {
+        gc_release(&c.buf);
+        gc_code_free(out);
         return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+    }
     bool ok = be->begin_module(&c);
     for (uint32_t f = m->nfunc_imports; ok && f < m->nfuncs; f++) {
         gv_func v;
@@ -143,9 +156,18 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
     if (ok)
         ok = be->end_module(&c);
     be->free_module(&c);
+    if (ok && c.buf.mapped) {
+        /* give back the unused tail of the mapping */
+        size_t keep = (c.buf.n + 4095) & ~(size_t)4095;
+        if (keep == 0)
+            keep = 4096;
+        if (keep < c.buf.cap && munmap(c.buf.p + keep, c.buf.cap - keep) == 0)
+            c.buf.cap = keep;
+    }
     out->code = c.buf.p;
     out->size = c.buf.n;
     out->cap = c.buf.cap;
+    out->mapped = c.buf.mapped;
     if (!ok) {
         gc_code_free(out);
         return false;
@@ -155,7 +177,11 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
 
 void gc_code_free(gc_code *out)
 {
-    gx_free(&out->alloc, out->code, out->cap);
+    if (out->mapped) {
+        if (out->code)
+            munmap(out->code, out->cap);
+    } else
+        gx_free(&out->alloc, out->code, out->cap);
     gx_free(&out->alloc, out->func_off, (size_t)out->nfuncs * 4 + 4);
     gx_free(&out->alloc, out->func_frame, (size_t)out->nfuncs * 4 + 4);
     gx_free(&out->alloc, out->sp, (size_t)out->capsp * sizeof *out->sp);

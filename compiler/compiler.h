@@ -59,9 +59,15 @@ typedef struct gc_buf {
     uint8_t *p;
     size_t n, cap;
     gx_alloc alloc;
+    bool mapped;            /* p is an anonymous mapping of cap bytes, grown
+                               with mremap (code that will run in place) */
 } gc_buf;
 
 void gc_init(gc_buf *b, const gx_alloc *a);
+/* A buffer in its own mapping (huge pages where the kernel has them) of
+   about `hint` bytes to start with; the mapping becomes the executable code
+   once compiled, with no copy. */
+bool gc_init_mapped(gc_buf *b, const gx_alloc *a, size_t hint);
 bool gc_grow(gc_buf *b, size_t need);
 static inline bool gc_reserve(gc_buf *b, size_t need)
 {

@@ -79,7 +79,7 @@ static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     void *p = realloc(ptr, nsize);
     /* big buffers (snapshots, module copies, code) are written once from
        end to end: transparent huge pages save most of their page faults */
-    if (p && nsize >= ((size_t)32 << 20)) {
+    if (p && nsize >= ((size_t)4 << 20)) {
         uintptr_t lo = ((uintptr_t)p + (HUGE_PAGE - 1)) & ~(uintptr_t)(HUGE_PAGE - 1);
         uintptr_t hi = ((uintptr_t)p + nsize) & ~(uintptr_t)(HUGE_PAGE - 1);
         if (hi > lo)
@@ -307,7 +307,8 @@ static bool compile_host(gate_module *mod, const gate_module *donor, bool *share
                        .fuel = eng->cfg.fuel != 0,
                        .no_loop_checks = eng->cfg.safepoint_checks == 0,
                        .deterministic = eng->cfg.deterministic != 0,
-                       .cpu_features = eng->cfg.cpu_features };
+                       .cpu_features = eng->cfg.cpu_features,
+                       .map_code = true };
     *shared = donor && can_share(mod, donor);
     if (*shared) {
         /* the compiler validated while compiling; without it, validate here */
@@ -331,24 +332,34 @@ static bool compile_host(gate_module *mod, const gate_module *donor, bool *share
         mod->compile_err = cerr;
         return true;
     }
-    size_t sz = (mod->code.size + 4095) & ~(size_t)4095;
-    if (sz == 0)
-        sz = 4096;
-    void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot map code");
-    if (mod->code.size)
-        memcpy(p, mod->code.code, mod->code.size);
+    void *p;
+    size_t sz;
+    if (mod->code.mapped) {
+        /* generated in its own mapping: made executable where it is */
+        p = mod->code.code;
+        sz = mod->code.cap;
+    } else {
+        sz = (mod->code.size + 4095) & ~(size_t)4095;
+        if (sz == 0)
+            sz = 4096;
+        p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot map code");
+        if (mod->code.size)
+            memcpy(p, mod->code.code, mod->code.size);
+    }
     __builtin___clear_cache((char *)p, (char *)p + sz);   /* ARM64: I-cache; x86: nothing */
     if (mprotect(p, sz, PROT_READ | PROT_EXEC)) {
-        munmap(p, sz);
+        if (p != mod->code.code)
+            munmap(p, sz);
         return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot protect code");
     }
     mod->exec = p;
     mod->exec_size = sz;
     mod->cpu_used = mod->code.cpu_features;
     if (!rt_code_register(mod)) {
-        munmap(p, sz);
+        if (p != mod->code.code)
+            munmap(p, sz);
         mod->exec = NULL;
         return gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
                        "too many modules with code loaded");
@@ -435,7 +446,8 @@ void gate_module_free(gate_module *mod)
     rt_module_image_free(mod);
     if (mod->exec) {
         rt_code_unregister(mod);
-        munmap(mod->exec, mod->exec_size);
+        if (mod->exec != mod->code.code)     /* else gc_code_free unmaps it */
+            munmap(mod->exec, mod->exec_size);
     }
     if (mod->code.func_off)
         gc_code_free(&mod->code);
