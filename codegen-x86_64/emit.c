@@ -95,7 +95,7 @@ static bool fits8(int64_t v)
 }
 
 /* prefix, REX, opcode bytes, ModRM with a register operand */
-static void op_rr(gc_buf *b, uint8_t prefix, int w, const uint8_t *op, int nop, int reg,
+static inline __attribute__((always_inline)) void op_rr(gc_buf *b, uint8_t prefix, int w, const uint8_t *op, int nop, int reg,
                   int rm, int byte)
 {
     xi i = xi_at(b);
@@ -109,7 +109,7 @@ static void op_rr(gc_buf *b, uint8_t prefix, int w, const uint8_t *op, int nop, 
 }
 
 /* prefix, REX, opcode bytes, ModRM with a memory operand */
-static void op_rm(gc_buf *b, uint8_t prefix, int w, const uint8_t *op, int nop, int reg,
+static inline __attribute__((always_inline)) void op_rm(gc_buf *b, uint8_t prefix, int w, const uint8_t *op, int nop, int reg,
                   xmem m, int byte)
 {
     xi i = xi_at(b);

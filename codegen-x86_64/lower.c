@@ -194,28 +194,29 @@ static void load_const(gc_ctx *c, int r, uint8_t type, int64_t k)
     x_mov_ri(&c->buf, type != GT_I32, r, type == GT_I32 ? (int64_t)(uint32_t)k : k);
 }
 
-/* Puts stack entry i into its canonical slot. */
-static void spill(gc_ctx *c, uint32_t i)
+/* Writes stack entry i, wherever it is, to the 8 bytes at m (rax is the
+   scratch register); ownership is the caller's business. */
+static void store_val(gc_ctx *c, uint32_t i, xmem m)
 {
     xstate *s = ST(c);
     xval *v = &s->vals[i];
-    xmem m = stack_slot(s, i);
-    if (v->kind == K_FLAGS) {
+    switch (v->kind) {
+    case K_FLAGS:
         x_setcc(&c->buf, (int)v->k, RAX);
         x_movzx8(&c->buf, RAX, RAX);
         x_store(&c->buf, 8, RAX, m);
-    } else if (v->kind == K_REG) {
-        if (is_fp(v->type)) {
+        break;
+    case K_REG:
+        if (is_fp(v->type))
             x_movs_store(&c->buf, v->type == GT_F64, v->reg, m);
-            s->xowner[v->reg] = FREE;
-        } else {
+        else
             x_store(&c->buf, 8, v->reg, m);
-            s->owner[v->reg] = FREE;
-        }
-    } else if (v->kind == K_LOCAL) {
+        break;
+    case K_LOCAL:
         x_load(&c->buf, LD_64, 1, RAX, slot((uint32_t)v->k));
         x_store(&c->buf, 8, RAX, m);
-    } else if (v->kind == K_CONST) {
+        break;
+    case K_CONST: {
         int64_t k = v->type == GT_I32 || v->type == GT_F32 ? (int64_t)(uint32_t)v->k : v->k;
         if (k >= INT32_MIN && k <= INT32_MAX) {
             x_store_i32(&c->buf, 8, (int32_t)k, m);
@@ -223,6 +224,28 @@ static void spill(gc_ctx *c, uint32_t i)
             x_mov_ri(&c->buf, 1, RAX, k);
             x_store(&c->buf, 8, RAX, m);
         }
+        break;
+    }
+    case K_SLOT:
+        x_load(&c->buf, LD_64, 1, RAX, stack_slot(s, i));
+        x_store(&c->buf, 8, RAX, m);
+        break;
+    }
+}
+
+/* Puts stack entry i into its canonical slot. */
+static void spill(gc_ctx *c, uint32_t i)
+{
+    xstate *s = ST(c);
+    xval *v = &s->vals[i];
+    if (v->kind == K_SLOT)
+        return;
+    store_val(c, i, stack_slot(s, i));
+    if (v->kind == K_REG) {
+        if (is_fp(v->type))
+            s->xowner[v->reg] = FREE;
+        else
+            s->owner[v->reg] = FREE;
     }
     v->kind = K_SLOT;
     v->reg = -1;
@@ -634,25 +657,41 @@ static void note_out(gc_ctx *c, uint32_t n)
         ST(c)->maxout = n;
 }
 
-/* Copies the n arguments (top of stack, in slots) to the outgoing area. */
+/* Stores the n arguments (top of stack) straight from wherever they are to
+   the outgoing area, and pops them. */
 static void args_out(gc_ctx *c, uint32_t n)
 {
     xstate *s = ST(c);
-    for (uint32_t i = 0; i < n; i++) {
-        x_load(&c->buf, LD_64, 1, RAX, stack_slot(s, s->nvals - n + i));
-        x_store(&c->buf, 8, RAX, out_slot(i));
-    }
-    s->nvals -= n;
+    for (uint32_t i = 0; i < n; i++)
+        store_val(c, s->nvals - n + i, out_slot(i));
+    truncate_to(c, s->nvals - n);
 }
 
+/* Results come back in the outgoing area: the first ones into registers. */
 static bool results_in(gc_ctx *c, const gd_functype *ft)
 {
     xstate *s = ST(c);
     for (uint32_t i = 0; i < ft->nresults; i++) {
-        x_load(&c->buf, LD_64, 1, RAX, out_slot(i));
-        x_store(&c->buf, 8, RAX, stack_slot(s, s->nvals + i));
+        uint8_t t = ft->results[i];
+        if (i < 4) {
+            int r;
+            if (is_fp(t)) {
+                r = alloc_xmm(c);
+                x_movs_load(&c->buf, t == GT_F64, r, out_slot(i));
+            } else {
+                r = alloc_gpr(c);
+                x_load(&c->buf, t == GT_I32 ? LD_U32 : LD_64, 1, r, out_slot(i));
+            }
+            if (!push_reg(c, t, r))
+                return false;
+        } else {
+            x_load(&c->buf, LD_64, 1, RAX, out_slot(i));
+            x_store(&c->buf, 8, RAX, stack_slot(s, s->nvals));
+            if (!push_val(c, K_SLOT, t, -1, 0))
+                return false;
+        }
     }
-    return push_slots(c, ft->results, ft->nresults);
+    return true;
 }
 
 static bool lower_call(gc_ctx *c, const gv_insn *ins)
@@ -660,9 +699,9 @@ static bool lower_call(gc_ctx *c, const gv_insn *ins)
     xstate *s = ST(c);
     uint32_t f = ins->imm.index;
     const gd_functype *ft = gd_func_type(c->m, f);
-    flush(c);
     note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
     args_out(c, ft->nparams);
+    flush(c);
     uint32_t live = live_slots(c);
     if (f < c->m->nfunc_imports) {
         /* through the funcref: the callee may belong to another instance */
@@ -687,11 +726,11 @@ static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
     const gd_functype *ft = &c->m->types[ins->imm.callind.type];
     xval iv = pop(c);
     int ri = in_reg(c, &iv, ST(c)->nvals);
+    note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
+    args_out(c, ft->nparams);
     flush(c);
     x_mov_rr(&c->buf, 0, RDX, ri);
     release(c, GT_I32, ri);
-    note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
-    args_out(c, ft->nparams);
     uint32_t live = live_slots(c);
     /* rcx = table; bounds; rcx = funcref; null; signature */
     x_load(&c->buf, LD_64, 1, RCX, xm(R15, VM_TABLES));
