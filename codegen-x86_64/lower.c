@@ -473,16 +473,19 @@ static bool emit_stubs(gc_ctx *c)
 static bool push_ctl(gc_ctx *c, uint16_t op, uint32_t np, uint32_t nr)
 {
     xstate *s = ST(c);
+    uint32_t old = s->capctls;
     if (!grow(c, (void **)&s->ctls, &s->capctls, s->nctls + 1, sizeof *s->ctls))
         return false;
+    if (s->capctls > old)           /* new entries own no fixup arrays yet */
+        memset(s->ctls + old, 0, (size_t)(s->capctls - old) * sizeof *s->ctls);
+    /* a frame keeps its fixup array from one block to the next */
     xctl *k = &s->ctls[s->nctls++];
-    memset(k, 0, sizeof *k);
-    k->op = op;
-    k->dead_entry = s->dead;
-    k->height = s->nvals >= np ? s->nvals - np : 0;   /* dead code may lack them */
-    k->nparams = np;
-    k->nresults = nr;
-    k->else_fix = SIZE_MAX;
+    size_t *fix = k->fix;
+    uint32_t capfix = k->capfix;
+    *k = (xctl){ .op = op, .dead_entry = s->dead,
+                 .height = s->nvals >= np ? s->nvals - np : 0,   /* dead code may lack them */
+                 .nparams = np, .nresults = nr, .fix = fix, .capfix = capfix,
+                 .else_fix = SIZE_MAX };
     return true;
 }
 
@@ -623,7 +626,7 @@ static bool lower_end(gc_ctx *c, const gv_insn *ins)
             if (!emit_return(c))
                 return false;
         }
-        gx_free(&c->alloc, k->fix, (size_t)k->capfix * sizeof *k->fix);
+        k->nfix = 0;
         s->nctls--;
         return true;
     }
@@ -638,7 +641,7 @@ static bool lower_end(gc_ctx *c, const gv_insn *ins)
         x_patch32(&c->buf, k->fix[i], c->buf.n);
     uint32_t height = k->height;
     bool dead_entry = k->dead_entry;
-    gx_free(&c->alloc, k->fix, (size_t)k->capfix * sizeof *k->fix);
+    k->nfix = 0;
     s->nctls--;
     truncate_to(c, height);
     if (dead_entry) {
@@ -1489,7 +1492,7 @@ static void x_free_module(gc_ctx *c)
     xstate *s = ST(c);
     if (!s)
         return;
-    for (uint32_t i = 0; i < s->nctls; i++)
+    for (uint32_t i = 0; i < s->capctls; i++)
         gx_free(&c->alloc, s->ctls[i].fix, (size_t)s->ctls[i].capfix * sizeof(size_t));
     gx_free(&c->alloc, s->vals, (size_t)s->capvals * sizeof *s->vals);
     gx_free(&c->alloc, s->ctls, (size_t)s->capctls * sizeof *s->ctls);

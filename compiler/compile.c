@@ -117,8 +117,10 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
         return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
     }
     bool ok = be->begin_module(&c);
+    /* one validator walks every function: its stacks are reused */
+    gv_func v;
+    bool v_live = false;
     for (uint32_t f = m->nfunc_imports; ok && f < m->nfuncs; f++) {
-        gv_func v;
         gv_insn ins;
         int st = 1;
         c.func = f;
@@ -127,10 +129,11 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
         size_t at = c.buf.n;
         uint32_t nsp = out->nsp, ntraps = out->ntraps;
     again:
-        if (!gv_begin(&v, m, a, lim, f, err)) {
+        if (!(v_live ? gv_restart(&v, f) : gv_begin(&v, m, a, lim, f, err))) {
             ok = false;
             break;
         }
+        v_live = true;
         out->func_off[f - m->nfunc_imports] = (uint32_t)at;
         ok = be->begin_func(&c);
         while (ok && (st = gv_next(&v, &ins)) > 0)
@@ -139,7 +142,6 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
             ok = false;
         if (ok)
             ok = be->end_func(&c);
-        gv_end(&v);
         if (!ok && c.retry_far && !c.far_branches) {
             /* a branch did not reach: the function again, with long branches */
             c.retry_far = false;
@@ -153,6 +155,8 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
         if (!ok && c.retry_far)
             ok = gx_fail(err, GATE_ERR_LIMIT, m->funcs[f].body_off, f, "function too large");
     }
+    if (v_live)
+        gv_end(&v);
     if (ok)
         ok = be->end_module(&c);
     be->free_module(&c);

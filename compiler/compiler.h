@@ -404,6 +404,9 @@ typedef struct gv_func {
 bool gv_begin(gv_func *v, const gd_module *m, const gx_alloc *a,
               const gd_limits_cfg *lim, uint32_t func, gate_error *err);
 /* 1: one instruction decoded into *ins; 0: body finished; -1: error. */
+/* The next function with the same validator (its buffers are kept); after
+   a failure, still gv_end. */
+bool gv_restart(gv_func *v, uint32_t func);
 int gv_next(gv_func *v, gv_insn *ins);
 void gv_end(gv_func *v);
 

@@ -920,18 +920,25 @@ bool gd_validate_all(const gd_module *m, const gx_alloc *a,
                      const gd_limits_cfg *lim, gate_error *err)
 {
     gv_func v;
-    for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++) {
-        if (!gv_begin(&v, m, a, lim, f, err))
-            return false;
+    if (m->nfuncs == m->nfunc_imports)
+        return true;
+    /* one validator for all functions: its stacks are reused */
+    if (!gv_begin(&v, m, a, lim, m->nfunc_imports, err))
+        return false;
+    bool ok = true;
+    for (uint32_t f = m->nfunc_imports; ok && f < m->nfuncs; f++) {
+        if (f > m->nfunc_imports && !gv_restart(&v, f)) {
+            ok = false;
+            break;
+        }
         gv_insn ins;
         int st;
         while ((st = gv_next(&v, &ins)) > 0)
             ;
-        gv_end(&v);
-        if (st < 0)
-            return false;
+        ok = st == 0;
     }
-    return true;
+    gv_end(&v);
+    return ok;
 }
 
 const char *gd_sig_string(const gd_functype *t, char *buf, size_t size)

@@ -686,16 +686,30 @@ bool gv_begin(gv_func *v, const gd_module *m, const gx_alloc *a,
     v->alloc = *a;
     v->lim = *lim;
     v->err = err;
+    if (!gv_restart(v, func)) {
+        gv_end(v);
+        return false;
+    }
+    return true;
+}
+
+bool gv_restart(gv_func *v, uint32_t func)
+{
+    const gd_module *m = v->m;
+    gate_error *err = v->err;
     v->func = func;
+    v->nvals = v->maxvals = 0;
+    v->nctrls = v->maxctrls = 0;
+    v->done = false;
     const gd_func *f = &m->funcs[func];
     const gd_functype *ft = &m->types[f->type];
     v->r = (gr_reader){ .base = m->bytes, .pos = f->body_off,
                         .end = f->body_off + f->body_len, .err = err };
     /* locals: the params, then run-length groups */
-    uint32_t cap = 0;
     uint64_t at = gr_off(&v->r);
     if (ft->nparams > 0) {
-        if (!grow(v, (void **)&v->locals, &cap, ft->nparams, 1, UINT32_MAX, "locals", at))
+        if (!grow(v, (void **)&v->locals, &v->nlocals_cap, ft->nparams, 1, UINT32_MAX,
+                  "locals", at))
             goto fail;
         memcpy(v->locals, ft->params, ft->nparams);
     }
@@ -709,8 +723,8 @@ bool gv_begin(gv_func *v, const gd_module *m, const gx_alloc *a,
         at = gr_off(&v->r);
         if (!gr_u32(&v->r, &n))
             goto fail;
-        if ((uint64_t)v->nlocals + n > lim->max_locals) {
-            fail(v, GATE_ERR_LIMIT, at, "too many locals: more than %u", lim->max_locals);
+        if ((uint64_t)v->nlocals + n > v->lim.max_locals) {
+            fail(v, GATE_ERR_LIMIT, at, "too many locals: more than %u", v->lim.max_locals);
             goto fail;
         }
         uint64_t tat = gr_off(&v->r);
@@ -722,20 +736,18 @@ bool gv_begin(gv_func *v, const gd_module *m, const gx_alloc *a,
         }
         if (n == 0)
             continue;
-        if (!grow(v, (void **)&v->locals, &cap, v->nlocals + n, 1, UINT32_MAX, "locals", at))
+        if (!grow(v, (void **)&v->locals, &v->nlocals_cap, v->nlocals + n, 1, UINT32_MAX,
+                  "locals", at))
             goto fail;
         memset(v->locals + v->nlocals, t, n);
         v->nlocals += n;
     }
     if (!push_ctrl(v, GOP_CALL, 0, NULL, ft->nresults, ft->results, f->body_off))
         goto fail;
-    v->nlocals_cap = cap;
     return true;
 fail:
     if (err && err->func_index == GATE_NO_FUNC)
         err->func_index = func;
-    v->nlocals_cap = cap;
-    gv_end(v);
     return false;
 }
 
