@@ -148,6 +148,21 @@ static inline bool gr_u32(gr_reader *r, uint32_t *out)
         *out = r->base[r->pos++];
         return true;
     }
+    /* two or three bytes (function and local indices of big modules),
+       away from the end: no check per byte */
+    if (r->pos + 3 <= r->end) {
+        const uint8_t *p = r->base + r->pos;
+        if (!(p[1] & 0x80)) {
+            *out = (uint32_t)(p[0] & 0x7f) | (uint32_t)p[1] << 7;
+            r->pos += 2;
+            return true;
+        }
+        if (!(p[2] & 0x80)) {
+            *out = (uint32_t)(p[0] & 0x7f) | (uint32_t)(p[1] & 0x7f) << 7 | (uint32_t)p[2] << 14;
+            r->pos += 3;
+            return true;
+        }
+    }
     return gr_u32_slow(r, out);
 }
 
@@ -175,8 +190,27 @@ static inline bool gr_opcode(gr_reader *r, uint16_t *op)
 }
 
 bool gr_bytes(gr_reader *r, size_t n, const uint8_t **out);
-bool gr_s33(gr_reader *r, int64_t *out);
-bool gr_s64(gr_reader *r, int64_t *out);
+bool gr_s33_slow(gr_reader *r, int64_t *out);
+bool gr_s64_slow(gr_reader *r, int64_t *out);
+/* s33 (block types) and s64 (i64.const): one byte inline */
+static inline bool gr_s33(gr_reader *r, int64_t *out)
+{
+    if (__builtin_expect(r->pos < r->end && !(r->base[r->pos] & 0x80), 1)) {
+        uint8_t b = r->base[r->pos++];
+        *out = (b & 0x40) ? (int64_t)b - 128 : (int64_t)b;
+        return true;
+    }
+    return gr_s33_slow(r, out);
+}
+static inline bool gr_s64(gr_reader *r, int64_t *out)
+{
+    if (__builtin_expect(r->pos < r->end && !(r->base[r->pos] & 0x80), 1)) {
+        uint8_t b = r->base[r->pos++];
+        *out = (b & 0x40) ? (int64_t)b - 128 : (int64_t)b;
+        return true;
+    }
+    return gr_s64_slow(r, out);
+}
 bool gr_fixed32(gr_reader *r, uint32_t *out);
 bool gr_fixed64(gr_reader *r, uint64_t *out);
 /* A u32-length-prefixed UTF-8 name; *out points into the input. */

@@ -117,12 +117,12 @@ bool gr_s32_slow(gr_reader *r, int32_t *out)
     return true;
 }
 
-bool gr_s33(gr_reader *r, int64_t *out)
+bool gr_s33_slow(gr_reader *r, int64_t *out)
 {
     return leb_s(r, 33, out);
 }
 
-bool gr_s64(gr_reader *r, int64_t *out)
+bool gr_s64_slow(gr_reader *r, int64_t *out)
 {
     return leb_s(r, 64, out);
 }

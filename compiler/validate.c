@@ -443,30 +443,62 @@ static uint8_t sig_type(char c)
     }
 }
 
-/* Applies a "pops:pushes" signature from the opcode table. */
-static bool apply_sig(gv_func *v, const char *sig, uint64_t off)
+/* The opcode table's "pops:pushes" strings, decoded once: the types
+   popped (at most 3 here) and pushed (at most 1); npop 0xff means the
+   signature is longer and goes the slow way. */
+typedef struct gv_sig {
+    uint8_t npop, npush, pop[3], push;
+} gv_sig;
+static gv_sig sigs[GOP_COUNT];
+
+__attribute__((constructor)) static void decode_sigs(void)
 {
-    /* the common case inline: at most 3 pops, all present above the
-       block's base with exactly the wanted types, at most one push */
-    int np = sig[0] == ':' ? 0 : sig[1] == ':' ? 1 : sig[2] == ':' ? 2 : sig[3] == ':' ? 3 : -1;
-    if (np >= 0) {
-        const char *push_sig = sig + np + 1;
+    for (int op = 0; op < GOP_COUNT; op++) {
+        const char *sig = gop_table[op].sig;
+        gv_sig *g = &sigs[op];
+        g->npop = 0xff;
+        if (!sig)
+            continue;
+        const char *colon = strchr(sig, ':');
+        size_t np = (size_t)(colon - sig), nq = strlen(colon + 1);
+        if (np > 3 || nq > 1)
+            continue;
+        g->npop = (uint8_t)np;
+        g->npush = (uint8_t)nq;
+        for (size_t i = 0; i < np; i++)
+            g->pop[i] = sig_type(sig[i]);
+        if (nq)
+            g->push = sig_type(colon[1]);
+    }
+}
+
+/* Applies a "pops:pushes" signature from the opcode table. */
+static bool apply_sig(gv_func *v, uint16_t op, const char *sig, uint64_t off)
+{
+    /* the common case: at most 3 pops, all present above the block's base
+       with exactly the wanted types, at most one push */
+    const gv_sig *g = &sigs[op];
+    uint32_t np = g->npop;
+    if (np != 0xff) {
         uint32_t base = v->ctrls[v->nctrls - 1].height;
-        bool fits = v->nvals - base >= (uint32_t)np && (!push_sig[0] || !push_sig[1]);
-        for (int i = 0; fits && i < np; i++)
-            fits = v->vals[v->nvals - np + i] == sig_type(sig[i]);
-        if (fits) {
-            v->nvals -= (uint32_t)np;
-            if (push_sig[0]) {
-                if (v->nvals < v->capvals) {
-                    v->vals[v->nvals++] = sig_type(push_sig[0]);
-                    if (v->nvals > v->maxvals)
-                        v->maxvals = v->nvals;
-                    return true;
+        if (v->nvals - base >= np) {
+            const uint8_t *top = v->vals + v->nvals - np;
+            bool fits = true;
+            for (uint32_t i = 0; i < np; i++)
+                fits &= top[i] == g->pop[i];
+            if (fits) {
+                v->nvals -= np;
+                if (g->npush) {
+                    if (v->nvals < v->capvals) {
+                        v->vals[v->nvals++] = g->push;
+                        if (v->nvals > v->maxvals)
+                            v->maxvals = v->nvals;
+                        return true;
+                    }
+                    return push(v, g->push, off);
                 }
-                return push(v, sig_type(push_sig[0]), off);
+                return true;
             }
-            return true;
         }
     }
     const char *colon = strchr(sig, ':');
@@ -525,7 +557,7 @@ static bool types(gv_func *v, gv_insn *ins)
     uint8_t t = GT_UNKNOWN, t1 = GT_UNKNOWN, t2 = GT_UNKNOWN;
     const char *sig = gop_table[ins->op].sig;
     if (sig)
-        return apply_sig(v, sig, off);
+        return apply_sig(v, ins->op, sig, off);
 
     switch (ins->op) {
     case GOP_UNREACHABLE:
