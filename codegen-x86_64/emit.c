@@ -193,7 +193,7 @@ void x_mov_ri(gc_buf *b, int w, int dst, int64_t imm)
 }
 
 /* mov r, [m] (8B) | movzx (0F B6/B7) | movsx (0F BE/BF) | movsxd (63) */
-void x_load(gc_buf *b, int kind, int w, int dst, xmem m)
+void x_load_any(gc_buf *b, int kind, int w, int dst, xmem m)
 {
     switch (kind) {
     case LD_U8:  op_rm(b, 0, 0, OP2(0x0f, 0xb6), dst, m, 0); break;
@@ -207,7 +207,7 @@ void x_load(gc_buf *b, int kind, int w, int dst, xmem m)
 }
 
 /* mov byte/word/dword/qword [m], src   (88 | 66 89 | 89 | REX.W 89) */
-void x_store(gc_buf *b, int bytes, int src, xmem m)
+void x_store_any(gc_buf *b, int bytes, int src, xmem m)
 {
     switch (bytes) {
     case 1: op_rm(b, 0, 0, OP1(0x88), src, m, src >= 4 && src < 8); break;

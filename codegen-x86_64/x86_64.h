@@ -9,6 +9,8 @@
 #ifndef GATE_X86_64_H
 #define GATE_X86_64_H
 
+#include <string.h>
+
 #include "../compiler/compiler.h"
 
 /* General-purpose registers, in encoding order. */
@@ -66,8 +68,56 @@ void x_alu_mi(gc_buf *b, int op, int w, xmem m, int32_t imm);    /* op [m], imm 
 void x_test_rr(gc_buf *b, int w, int a, int c);
 void x_mov_rr(gc_buf *b, int w, int dst, int src);
 void x_mov_ri(gc_buf *b, int w, int dst, int64_t imm);           /* shortest form */
-void x_load(gc_buf *b, int kind, int w, int dst, xmem m);        /* mov/movzx/movsx */
-void x_store(gc_buf *b, int bytes, int src, xmem m);             /* 1, 2, 4, 8 */
+void x_load_any(gc_buf *b, int kind, int w, int dst, xmem m);    /* mov/movzx/movsx */
+void x_store_any(gc_buf *b, int bytes, int src, xmem m);         /* 1, 2, 4, 8 */
+
+/* The forms the code generator emits most (stack slots, the context):
+   32/64-bit mov without an index register, inline.  `opc` 0x8b loads,
+   0x89 stores; SIB only for an rsp/r12 base. */
+static inline void x_mov_mem_fast(gc_buf *b, int w, uint8_t opc, int reg, xmem m)
+{
+    uint8_t *p = b->p + b->n;
+    unsigned rex = (w ? 8u : 0u) | ((unsigned)reg >> 1 & 4) | ((unsigned)m.base >> 3 & 1);
+    if (rex)
+        *p++ = (uint8_t)(0x40 | rex);
+    *p++ = opc;
+    unsigned base = (unsigned)m.base & 7;
+    unsigned rm = ((unsigned)reg & 7) << 3 | base;
+    if (m.disp == 0 && base != RBP) {
+        *p++ = (uint8_t)rm;
+        if (base == RSP)
+            *p++ = 0x24;
+    } else if (m.disp >= -128 && m.disp <= 127) {
+        *p++ = (uint8_t)(0x40 | rm);
+        if (base == RSP)
+            *p++ = 0x24;
+        *p++ = (uint8_t)(int8_t)m.disp;
+    } else {
+        *p++ = (uint8_t)(0x80 | rm);
+        if (base == RSP)
+            *p++ = 0x24;
+        uint32_t d = (uint32_t)m.disp;
+        memcpy(p, &d, 4);
+        p += 4;
+    }
+    b->n = (size_t)(p - b->p);
+}
+
+static inline void x_load(gc_buf *b, int kind, int w, int dst, xmem m)
+{
+    if ((kind == LD_64 || kind == LD_U32) && m.index < 0)
+        x_mov_mem_fast(b, kind == LD_64, 0x8b, dst, m);
+    else
+        x_load_any(b, kind, w, dst, m);
+}
+
+static inline void x_store(gc_buf *b, int bytes, int src, xmem m)
+{
+    if ((bytes == 8 || bytes == 4) && m.index < 0)
+        x_mov_mem_fast(b, bytes == 8, 0x89, src, m);
+    else
+        x_store_any(b, bytes, src, m);
+}
 void x_store_i32(gc_buf *b, int bytes, int32_t imm, xmem m);     /* 4 or 8 (sign-ext) */
 void x_lea(gc_buf *b, int w, int dst, xmem m);
 size_t x_lea_rip(gc_buf *b, int dst);

@@ -201,6 +201,13 @@ static void moves(void **state)
                 mem(m, sizeof m, "dword", mm);
                 snprintf(want, sizeof want, "mov %s, %s", m, r32[d]);
                 expect(want);
+                x_load(&buf, LD_U32, 1, d, mm);
+                snprintf(want, sizeof want, "mov %s, %s", r32[d], m);
+                expect(want);
+                x_store(&buf, 8, d, mm);
+                mem(m, sizeof m, "qword", mm);
+                snprintf(want, sizeof want, "mov %s, %s", m, r64[d]);
+                expect(want);
                 x_lea(&buf, 1, d, mm);
                 mem(m, sizeof m, "", mm);
                 snprintf(want, sizeof want, "lea %s, %s", r64[d], m);
