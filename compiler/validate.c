@@ -116,6 +116,28 @@ static bool pop_expect(gv_func *v, uint8_t want, uint8_t *got, uint64_t off)
     return true;
 }
 
+/* push and pop_expect with the common case inline */
+static inline bool push1(gv_func *v, uint8_t t, uint64_t off)
+{
+    if (__builtin_expect(v->nvals < v->capvals, 1)) {
+        v->vals[v->nvals++] = t;
+        if (v->nvals > v->maxvals)
+            v->maxvals = v->nvals;
+        return true;
+    }
+    return push(v, t, off);
+}
+
+static inline bool pop1(gv_func *v, uint8_t want, uint64_t off)
+{
+    if (__builtin_expect(v->nvals > v->ctrls[v->nctrls - 1].height &&
+                         v->vals[v->nvals - 1] == want, 1)) {
+        v->nvals--;
+        return true;
+    }
+    return pop_expect(v, want, NULL, off);
+}
+
 static bool pop_types(gv_func *v, const uint8_t *ts, uint32_t n, uint64_t off)
 {
     for (uint32_t i = n; i-- > 0;)
@@ -797,6 +819,54 @@ int gv_next(gv_func *v, gv_insn *ins)
     if (!gr_opcode(r, &ins->op))
         goto fail;
     ins->offset = at;
+    /* the most frequent instructions first, immediates and types in one
+       place (one dispatch instead of two); the same checks and messages
+       as immediates() and types() */
+    switch (ins->op) {
+    case GOP_LOCAL_GET:
+        if (!read_index(v, v->nlocals, "local", &ins->imm.index) ||
+            !push1(v, v->locals[ins->imm.index], at))
+            goto fail;
+        return 1;
+    case GOP_LOCAL_SET:
+        if (!read_index(v, v->nlocals, "local", &ins->imm.index) ||
+            !pop1(v, v->locals[ins->imm.index], at))
+            goto fail;
+        return 1;
+    case GOP_LOCAL_TEE:
+        if (!read_index(v, v->nlocals, "local", &ins->imm.index) ||
+            !pop1(v, v->locals[ins->imm.index], at) ||
+            !push1(v, v->locals[ins->imm.index], at))
+            goto fail;
+        return 1;
+    case GOP_GLOBAL_GET:
+        if (!read_index(v, v->m->nglobals, "global", &ins->imm.index) ||
+            !push1(v, v->m->globals[ins->imm.index].type, at))
+            goto fail;
+        return 1;
+    case GOP_I32_CONST:
+        if (!gr_s32(r, &ins->imm.i32) || !push1(v, GT_I32, at))
+            goto fail;
+        return 1;
+    case GOP_I64_CONST:
+        if (!gr_s64(r, &ins->imm.i64) || !push1(v, GT_I64, at))
+            goto fail;
+        return 1;
+    default: {
+        const gop_info *oi = &gop_table[ins->op];
+        if (oi->sig && oi->imm == GIMM_NONE) {
+            if (!apply_sig(v, ins->op, oi->sig, at))
+                goto fail;
+            return 1;
+        }
+        if (oi->sig && oi->imm == GIMM_MEMARG) {
+            if (!read_memarg(v, ins, oi->x) || !apply_sig(v, ins->op, oi->sig, at))
+                goto fail;
+            return 1;
+        }
+        break;
+    }
+    }
     if (!immediates(v, ins) || !types(v, ins))
         goto fail;
     return 1;
