@@ -259,10 +259,11 @@ static void flush(gc_ctx *c)
             spill(c, i);
 }
 
-static bool push_val(gc_ctx *c, uint8_t kind, uint8_t type, int reg, int64_t k)
+static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t kind,
+                                                          uint8_t type, int reg, int64_t k)
 {
     xstate *s = ST(c);
-    if (s->nvals == s->capvals &&
+    if (__builtin_expect(s->nvals == s->capvals, 0) &&
         !grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
         return false;
     s->vals[s->nvals] = (xval){ kind, type, (int8_t)reg, k };
@@ -282,7 +283,7 @@ static bool push_reg(gc_ctx *c, uint8_t type, int reg)
 }
 
 /* Pops the top entry; a register it held becomes TEMP (still reserved). */
-static xval pop(gc_ctx *c)
+static inline __attribute__((always_inline)) xval pop(gc_ctx *c)
 {
     xstate *s = ST(c);
     xval v = s->vals[--s->nvals];

@@ -147,8 +147,27 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
                 const gd_limits_cfg *lim, const gc_options *opt, gc_code *out,
                 gate_error *err);
 void gc_code_free(gc_code *out);
-bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots);
-bool gc_add_trap(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code);
+bool gc_add_safepoint_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots);
+bool gc_add_trap_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code);
+/* Records in code order; the array grows out of line. */
+static inline bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots)
+{
+    gc_code *o = c->out;
+    if (__builtin_expect(o->nsp < o->capsp, 1)) {
+        o->sp[o->nsp++] = (gc_safepoint){ native, c->func, wasm, nslots };
+        return true;
+    }
+    return gc_add_safepoint_slow(c, native, wasm, nslots);
+}
+static inline bool gc_add_trap(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code)
+{
+    gc_code *o = c->out;
+    if (__builtin_expect(o->ntraps < o->captraps, 1)) {
+        o->traps[o->ntraps++] = (gc_trapsite){ native, c->func, wasm, code };
+        return true;
+    }
+    return gc_add_trap_slow(c, native, wasm, code);
+}
 const gc_trapsite *gc_find_trap(const gc_code *code, uint32_t native);
 /* The safe point whose return address is `native`, or NULL. */
 uint32_t gc_safepoint_from(const gc_code *code, uint32_t native);

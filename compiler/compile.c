@@ -21,7 +21,7 @@ static bool grow_array(gc_ctx *c, void **p, uint32_t *cap, uint32_t n, size_t ea
     return true;
 }
 
-bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots)
+bool gc_add_safepoint_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots)
 {
     gc_code *o = c->out;
     if (!grow_array(c, (void **)&o->sp, &o->capsp, o->nsp, sizeof *o->sp))
@@ -30,7 +30,7 @@ bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots
     return true;
 }
 
-bool gc_add_trap(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code)
+bool gc_add_trap_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code)
 {
     gc_code *o = c->out;
     if (!grow_array(c, (void **)&o->traps, &o->captraps, o->ntraps, sizeof *o->traps))
