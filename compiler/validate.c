@@ -494,35 +494,10 @@ __attribute__((constructor)) static void decode_sigs(void)
     }
 }
 
-/* Applies a "pops:pushes" signature from the opcode table. */
-static bool apply_sig(gv_func *v, uint16_t op, const char *sig, uint64_t off)
+/* The general case of apply_sig: GT_UNKNOWN operands, errors, more
+   operands than the table form holds. */
+static bool apply_sig_slow(gv_func *v, const char *sig, uint64_t off)
 {
-    /* the common case: at most 3 pops, all present above the block's base
-       with exactly the wanted types, at most one push */
-    const gv_sig *g = &sigs[op];
-    uint32_t np = g->npop;
-    if (np != 0xff) {
-        uint32_t base = v->ctrls[v->nctrls - 1].height;
-        if (v->nvals - base >= np) {
-            const uint8_t *top = v->vals + v->nvals - np;
-            bool fits = true;
-            for (uint32_t i = 0; i < np; i++)
-                fits &= top[i] == g->pop[i];
-            if (fits) {
-                v->nvals -= np;
-                if (g->npush) {
-                    if (v->nvals < v->capvals) {
-                        v->vals[v->nvals++] = g->push;
-                        if (v->nvals > v->maxvals)
-                            v->maxvals = v->nvals;
-                        return true;
-                    }
-                    return push(v, g->push, off);
-                }
-                return true;
-            }
-        }
-    }
     const char *colon = strchr(sig, ':');
     for (const char *p = colon; p-- > sig;)
         if (!pop_expect(v, sig_type(*p), NULL, off))
@@ -531,6 +506,37 @@ static bool apply_sig(gv_func *v, uint16_t op, const char *sig, uint64_t off)
         if (!push(v, sig_type(*p), off))
             return false;
     return true;
+}
+
+/* Applies a "pops:pushes" signature from the opcode table. */
+static inline __attribute__((always_inline)) bool apply_sig(gv_func *v, uint16_t op,
+                                                           const char *sig, uint64_t off)
+{
+    /* the common case: at most 3 pops, all present above the block's base
+       with exactly the wanted types, at most one push */
+    const gv_sig *g = &sigs[op];
+    uint32_t np = g->npop;
+    if (__builtin_expect(np != 0xff && v->nvals - v->ctrls[v->nctrls - 1].height >= np &&
+                         (!g->npush || v->nvals - np < v->capvals), 1)) {
+        const uint8_t *top = v->vals + v->nvals - np;
+        bool fits = true;
+        switch (np) {
+        case 3: fits = top[2] == g->pop[2]; /* fall through */
+        case 2: fits &= top[1] == g->pop[1]; /* fall through */
+        case 1: fits &= top[0] == g->pop[0]; /* fall through */
+        default: break;
+        }
+        if (__builtin_expect(fits, 1)) {
+            v->nvals -= np;
+            if (g->npush) {
+                v->vals[v->nvals++] = g->push;
+                if (v->nvals > v->maxvals)
+                    v->maxvals = v->nvals;
+            }
+            return true;
+        }
+    }
+    return apply_sig_slow(v, sig, off);
 }
 
 /* The check for br_table: every target has the default's arity, and the
