@@ -277,7 +277,7 @@ static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t ki
     return true;
 }
 
-static bool push_reg(gc_ctx *c, uint8_t type, int reg)
+static inline __attribute__((always_inline)) bool push_reg(gc_ctx *c, uint8_t type, int reg)
 {
     return push_val(c, K_REG, type, reg, 0);
 }
@@ -327,7 +327,7 @@ static int in_reg(gc_ctx *c, xval *v, uint32_t index)
     return r;
 }
 
-static int pop_reg(gc_ctx *c)
+static inline __attribute__((always_inline)) int pop_reg(gc_ctx *c)
 {
     xval v = pop(c);
     return in_reg(c, &v, ST(c)->nvals);

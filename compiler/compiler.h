@@ -173,6 +173,22 @@ static inline bool gr_s32(gr_reader *r, int32_t *out)
         *out = (b & 0x40) ? (int32_t)b - 128 : (int32_t)b;
         return true;
     }
+    /* up to four bytes away from the end (28 bits always fit) */
+    if (r->pos + 4 <= r->end) {
+        const uint8_t *p = r->base + r->pos;
+        uint32_t v = p[0] & 0x7f;
+        for (unsigned i = 1; i < 4; i++) {
+            v |= (uint32_t)(p[i] & 0x7f) << (7 * i);
+            if (!(p[i] & 0x80)) {
+                unsigned bits = 7 * (i + 1);
+                if (p[i] & 0x40)
+                    v |= ~(uint32_t)0 << bits;
+                *out = (int32_t)v;
+                r->pos += i + 1;
+                return true;
+            }
+        }
+    }
     return gr_s32_slow(r, out);
 }
 
@@ -208,6 +224,22 @@ static inline bool gr_s64(gr_reader *r, int64_t *out)
         uint8_t b = r->base[r->pos++];
         *out = (b & 0x40) ? (int64_t)b - 128 : (int64_t)b;
         return true;
+    }
+    /* up to four bytes away from the end (28 bits: no overflow check needed) */
+    if (r->pos + 4 <= r->end) {
+        const uint8_t *p = r->base + r->pos;
+        uint64_t v = p[0] & 0x7f;
+        for (unsigned i = 1; i < 4; i++) {
+            v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+            if (!(p[i] & 0x80)) {
+                unsigned bits = 7 * (i + 1);
+                if (p[i] & 0x40)
+                    v |= ~(uint64_t)0 << bits;
+                *out = (int64_t)v;
+                r->pos += i + 1;
+                return true;
+            }
+        }
     }
     return gr_s64_slow(r, out);
 }

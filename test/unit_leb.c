@@ -151,6 +151,63 @@ static void fixed_and_names(void **state)
     assert_non_null(strstr(e.message, "unexpected end"));
 }
 
+/* The inline readers take shortcuts when a few bytes follow (two and
+   three byte u32, up to four byte s32/s64): every length, minimal and
+   padded, with bytes after the number, must read as the general path. */
+static size_t enc_u(uint64_t v, unsigned len, uint8_t *out)
+{
+    for (unsigned i = 0; i < len; i++, v >>= 7)
+        out[i] = (uint8_t)((v & 0x7f) | (i + 1 < len ? 0x80 : 0));
+    return len;
+}
+
+static void inline_paths(void **state)
+{
+    (void)state;
+    static const int64_t vals[] = { 0, 1, -1, 63, -64, 64, -65, 127, 128, 8191, -8192, 8192,
+                                    -8193, 16383, 16384, 1048575, -1048576, 1048576,
+                                    (1 << 27) - 1, -(1 << 27), 1 << 27, INT32_MAX, INT32_MIN,
+                                    INT64_MAX, INT64_MIN, (int64_t)1 << 40 };
+    for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+        int64_t x = vals[k];
+        for (unsigned len = 1; len <= 10; len++) {
+            uint8_t b[16];
+            memset(b, 0xff, sizeof b);            /* what follows the number */
+            enc_u((uint64_t)x, len, b);
+            /* the decoded value of these len bytes, sign-extended */
+            int64_t want = 0;
+            unsigned bits = 7 * len;
+            uint64_t u = 0;
+            for (unsigned i = 0; i < len; i++)
+                u |= (uint64_t)(b[i] & 0x7f) << (7 * i);
+            want = bits < 64 && (b[len - 1] & 0x40) ? (int64_t)(u | ~(uint64_t)0 << bits)
+                                                    : (int64_t)u;
+            gate_error e;
+            gr_reader r = rd(b, sizeof b, &e);
+            int64_t v64;
+            if (len <= 9 && want == x) {
+                assert_true(gr_s64(&r, &v64));
+                assert_true(v64 == x);
+                assert_int_equal(r.pos, len);
+            }
+            r = rd(b, sizeof b, &e);
+            int32_t v32;
+            if (len <= 5 && x >= INT32_MIN && x <= INT32_MAX && want == x) {
+                assert_true(gr_s32(&r, &v32));
+                assert_int_equal(v32, (int32_t)x);
+                assert_int_equal(r.pos, len);
+            }
+            r = rd(b, sizeof b, &e);
+            uint32_t vu;
+            if (len <= 5 && x >= 0 && x <= UINT32_MAX && (int64_t)u == x) {
+                assert_true(gr_u32(&r, &vu));
+                assert_int_equal(vu, (uint32_t)x);
+                assert_int_equal(r.pos, len);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +216,7 @@ int main(void)
         cmocka_unit_test(s33_s64_edges),
         cmocka_unit_test(error_offsets),
         cmocka_unit_test(fixed_and_names),
+        cmocka_unit_test(inline_paths),
     };
     return cmocka_run_group_tests_name("leb128", tests, NULL, NULL);
 }
