@@ -40,6 +40,9 @@ typedef struct gx_arena {
 void gx_arena_init(gx_arena *ar, const gx_alloc *a);
 void *gx_arena_get(gx_arena *ar, size_t n);   /* zeroed, 16-byte aligned */
 void gx_arena_free(gx_arena *ar);
+/* Asks for transparent huge pages over the 2 MiB-aligned part of [p, p+n):
+   for big buffers written once from end to end. */
+void gx_advise_huge(void *p, size_t n);
 
 /* Fills err (if any) and returns false, so callers can `return gx_fail(...)`. */
 bool gx_fail(gate_error *err, gate_status st, uint64_t offset, uint32_t func,
@@ -166,28 +169,39 @@ static inline bool gr_u32(gr_reader *r, uint32_t *out)
     return gr_u32_slow(r, out);
 }
 
-static inline bool gr_s32(gr_reader *r, int32_t *out)
+/* Signed LEB128 of one to four bytes (28 bits: within every signed width
+   the wasm format reads), inline; false, with nothing read, when the
+   number is longer or near the end: then the general reader decides. */
+static inline bool gr_sleb_short(gr_reader *r, int64_t *out)
 {
     if (__builtin_expect(r->pos < r->end && !(r->base[r->pos] & 0x80), 1)) {
         uint8_t b = r->base[r->pos++];
-        *out = (b & 0x40) ? (int32_t)b - 128 : (int32_t)b;
+        *out = (b & 0x40) ? (int64_t)b - 128 : (int64_t)b;
         return true;
     }
-    /* up to four bytes away from the end (28 bits always fit) */
     if (r->pos + 4 <= r->end) {
         const uint8_t *p = r->base + r->pos;
-        uint32_t v = p[0] & 0x7f;
+        uint64_t v = p[0] & 0x7f;
         for (unsigned i = 1; i < 4; i++) {
-            v |= (uint32_t)(p[i] & 0x7f) << (7 * i);
+            v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
             if (!(p[i] & 0x80)) {
-                unsigned bits = 7 * (i + 1);
                 if (p[i] & 0x40)
-                    v |= ~(uint32_t)0 << bits;
-                *out = (int32_t)v;
+                    v |= ~(uint64_t)0 << (7 * (i + 1));
+                *out = (int64_t)v;
                 r->pos += i + 1;
                 return true;
             }
         }
+    }
+    return false;
+}
+
+static inline bool gr_s32(gr_reader *r, int32_t *out)
+{
+    int64_t v;
+    if (gr_sleb_short(r, &v)) {
+        *out = (int32_t)v;
+        return true;
     }
     return gr_s32_slow(r, out);
 }
@@ -208,40 +222,14 @@ static inline bool gr_opcode(gr_reader *r, uint16_t *op)
 bool gr_bytes(gr_reader *r, size_t n, const uint8_t **out);
 bool gr_s33_slow(gr_reader *r, int64_t *out);
 bool gr_s64_slow(gr_reader *r, int64_t *out);
-/* s33 (block types) and s64 (i64.const): one byte inline */
+/* s33 (block types) and s64 (i64.const): short ones inline */
 static inline bool gr_s33(gr_reader *r, int64_t *out)
 {
-    if (__builtin_expect(r->pos < r->end && !(r->base[r->pos] & 0x80), 1)) {
-        uint8_t b = r->base[r->pos++];
-        *out = (b & 0x40) ? (int64_t)b - 128 : (int64_t)b;
-        return true;
-    }
-    return gr_s33_slow(r, out);
+    return gr_sleb_short(r, out) || gr_s33_slow(r, out);
 }
 static inline bool gr_s64(gr_reader *r, int64_t *out)
 {
-    if (__builtin_expect(r->pos < r->end && !(r->base[r->pos] & 0x80), 1)) {
-        uint8_t b = r->base[r->pos++];
-        *out = (b & 0x40) ? (int64_t)b - 128 : (int64_t)b;
-        return true;
-    }
-    /* up to four bytes away from the end (28 bits: no overflow check needed) */
-    if (r->pos + 4 <= r->end) {
-        const uint8_t *p = r->base + r->pos;
-        uint64_t v = p[0] & 0x7f;
-        for (unsigned i = 1; i < 4; i++) {
-            v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-            if (!(p[i] & 0x80)) {
-                unsigned bits = 7 * (i + 1);
-                if (p[i] & 0x40)
-                    v |= ~(uint64_t)0 << bits;
-                *out = (int64_t)v;
-                r->pos += i + 1;
-                return true;
-            }
-        }
-    }
-    return gr_s64_slow(r, out);
+    return gr_sleb_short(r, out) || gr_s64_slow(r, out);
 }
 bool gr_fixed32(gr_reader *r, uint32_t *out);
 bool gr_fixed64(gr_reader *r, uint64_t *out);

@@ -115,12 +115,10 @@ bool gc_init_mapped(gc_buf *b, const gx_alloc *a, size_t hint)
     return grow_mapped(b, hint);
 }
 
-/* Code is written once from end to end: transparent huge pages take a
-   fault per 2 MiB instead of per 4 KiB. */
-static void advise_huge(uint8_t *p, size_t from, size_t to)
+void gx_advise_huge(void *p, size_t n)
 {
-    uintptr_t lo = ((uintptr_t)p + from + GC_HUGE - 1) & ~(uintptr_t)(GC_HUGE - 1);
-    uintptr_t hi = ((uintptr_t)p + to) & ~(uintptr_t)(GC_HUGE - 1);
+    uintptr_t lo = ((uintptr_t)p + GC_HUGE - 1) & ~(uintptr_t)(GC_HUGE - 1);
+    uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(GC_HUGE - 1);
     if (hi > lo)
         madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
@@ -138,7 +136,8 @@ static bool grow_mapped(gc_buf *b, size_t need)
         p = mremap(b->p, b->cap, ncap, MREMAP_MAYMOVE);
     if (p == MAP_FAILED)
         return false;
-    advise_huge(p, b->p ? b->cap : 0, ncap);
+    /* code is written once from end to end: a fault per 2 MiB */
+    gx_advise_huge(p, ncap);
     b->p = p;
     b->cap = ncap;
     return true;

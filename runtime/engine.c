@@ -66,8 +66,6 @@ static void err_reset(gate_error *err)
     }
 }
 
-#define HUGE_PAGE ((uintptr_t)2 << 20)
-
 static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     (void)ud;
@@ -79,12 +77,8 @@ static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     void *p = realloc(ptr, nsize);
     /* big buffers (snapshots, module copies, code) are written once from
        end to end: transparent huge pages save most of their page faults */
-    if (p && nsize >= ((size_t)4 << 20)) {
-        uintptr_t lo = ((uintptr_t)p + (HUGE_PAGE - 1)) & ~(uintptr_t)(HUGE_PAGE - 1);
-        uintptr_t hi = ((uintptr_t)p + nsize) & ~(uintptr_t)(HUGE_PAGE - 1);
-        if (hi > lo)
-            madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-    }
+    if (p && nsize >= ((size_t)4 << 20))
+        gx_advise_huge(p, nsize);
     return p;
 }
 
