@@ -139,6 +139,14 @@ typedef struct gate_config {
                                  (gate_set_fuel); 0 (default): none      */
     uint32_t stress_stop_every; /* testing: stop at every Nth stop check
                                    (0: never) as if a stop were requested */
+    /* Object authentication (docs/aot-format.md): with a key (16..64
+       bytes, copied into the engine), every object this engine writes is
+       sealed with HMAC-SHA-256 under it, and gate_module_load_object
+       loads only objects whose seal verifies.  NULL (default): objects
+       are loaded as they are; the embedder vouches for where they came
+       from.  An object holds machine code that will run. */
+    const uint8_t *object_key;
+    size_t object_key_len;
     /* Decoder limits; 0 means the built-in default (see docs/limits.md).  */
     uint64_t max_module_size;
     uint32_t max_function_size;

@@ -509,7 +509,8 @@ static bool call_helper_sp(gc_ctx *c, int h, bool safepoint, uint64_t wasm)
     a64_ldst(&c->buf, LS_LD, 3, X16, X16, 8 * (uint32_t)h);
     a64_blr(&c->buf, X16);
     /* the safe point is the return address, before anything else runs */
-    if (safepoint && !gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)wasm, live_slots(c)))
+    if (safepoint &&
+        !gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)wasm, live_slots(c), GC_SP_GROW))
         return false;
     reload_pinned(c);
     return true;
@@ -564,7 +565,9 @@ static bool emit_stubs(gc_ctx *c)
         ld_vm(c, X16, VM_HELPERS);
         a64_ldst(&c->buf, LS_LD, 3, X16, X16, 8 * GH_SLOWPATH);
         a64_blr(&c->buf, X16);
-        if (!gc_add_safepoint(c, (uint32_t)c->buf.n, t->wasm, t->slots))
+        if (!gc_add_safepoint(c, (uint32_t)c->buf.n, t->wasm, t->slots,
+                              t->wasm == c->m->funcs[c->func].body_off ? GC_SP_ENTRY
+                                                                       : GC_SP_LOOP))
             return false;
         reload_pinned(c);
         if (!patch(c, a64_b(&c->buf), t->back))
@@ -795,7 +798,8 @@ static bool lower_call(gc_ctx *c, const gv_insn *ins)
             return false;
         s->calls[s->ncalls++] = (acall){ a64_bl(b), f };
     }
-    if (!gc_add_safepoint(c, (uint32_t)b->n, (uint32_t)ins->offset, live))
+    if (!gc_add_safepoint(c, (uint32_t)b->n, (uint32_t)ins->offset, live,
+                          f < c->m->nfunc_imports ? GC_SP_CALL_IMPORT : GC_SP_CALL))
         return false;
     reload_pinned(c);
     return results_in(c, ft);
@@ -834,7 +838,7 @@ static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
     ld_vm(c, X27, VM_MEM_BASE);                     /* the callee's memory */
     a64_ldst(b, LS_LD, 3, X16, X16, FR_CODE);
     a64_blr(b, X16);
-    if (!gc_add_safepoint(c, (uint32_t)b->n, (uint32_t)ins->offset, live))
+    if (!gc_add_safepoint(c, (uint32_t)b->n, (uint32_t)ins->offset, live, GC_SP_CALL_INDIRECT))
         return false;
     reload_pinned(c);
     return results_in(c, ft);

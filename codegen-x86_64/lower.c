@@ -406,7 +406,7 @@ static bool call_helper_sp(gc_ctx *c, int h, bool safepoint, uint64_t wasm_off)
     x_call_m(&c->buf, xm(RAX, 8 * h));
     /* the safe point is the return address, before anything else runs */
     if (safepoint &&
-        !gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)wasm_off, live_slots(c)))
+        !gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)wasm_off, live_slots(c), GC_SP_GROW))
         return false;
     reload_pinned(c);
     return true;
@@ -460,7 +460,9 @@ static bool emit_stubs(gc_ctx *c)
         x_mov_rr(&c->buf, 1, RDI, R15);
         x_load(&c->buf, LD_64, 1, RAX, xm(R15, VM_HELPERS));
         x_call_m(&c->buf, xm(RAX, 8 * GH_SLOWPATH));
-        if (!gc_add_safepoint(c, (uint32_t)c->buf.n, st->wasm, st->slots))
+        if (!gc_add_safepoint(c, (uint32_t)c->buf.n, st->wasm, st->slots,
+                              st->wasm == c->m->funcs[c->func].body_off ? GC_SP_ENTRY
+                                                                        : GC_SP_LOOP))
             return false;
         reload_pinned(c);
         x_patch32(&c->buf, x_jmp32(&c->buf), st->back);
@@ -719,7 +721,8 @@ static bool lower_call(gc_ctx *c, const gv_insn *ins)
             return false;
         s->calls[s->ncalls++] = (xcall){ (uint32_t)x_call32(&c->buf), f };
     }
-    if (!gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, live))
+    if (!gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, live,
+                          f < c->m->nfunc_imports ? GC_SP_CALL_IMPORT : GC_SP_CALL))
         return false;
     reload_pinned(c);
     return results_in(c, ft);
@@ -755,7 +758,7 @@ static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
     x_load(&c->buf, LD_64, 1, R15, xm(RCX, FR_VM));
     x_load(&c->buf, LD_64, 1, R14, xm(R15, VM_MEM_BASE));       /* the callee's memory */
     x_call_m(&c->buf, xm(RCX, FR_CODE));
-    if (!gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, live))
+    if (!gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, live, GC_SP_CALL_INDIRECT))
         return false;
     reload_pinned(c);
     return results_in(c, ft);

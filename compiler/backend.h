@@ -44,12 +44,25 @@ enum { MO_BASE = 0, MO_PAGES = 8, MO_BYTES = 16 };
 
 /* Trap codes match gate_trap_code. */
 
+/* What a safe point is, so that a restored frame can be checked against
+   what the program could have been doing there (snapshot restore). */
+enum {
+    GC_SP_ENTRY,            /* the stop check at a function's entry (wasm: body start) */
+    GC_SP_LOOP,             /* the stop check at a loop header */
+    GC_SP_CALL,             /* call of a defined function */
+    GC_SP_CALL_IMPORT,      /* call of an imported function (a host call) */
+    GC_SP_CALL_INDIRECT,    /* call_indirect */
+    GC_SP_GROW,             /* memory.grow */
+    GC_SP_NKINDS
+};
+
 /* A place where a program may be stopped: keyed by (func, wasm offset). */
 typedef struct gc_safepoint {
     uint32_t native;        /* code offset just after the call (return address) */
     uint32_t func;
     uint32_t wasm;          /* wasm offset of the instruction */
     uint32_t nslots;        /* live slots: locals + operand stack */
+    uint32_t kind;          /* GC_SP_* */
 } gc_safepoint;
 
 /* A native instruction that can trap, and what the trap means. */
@@ -147,17 +160,19 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
                 const gd_limits_cfg *lim, const gc_options *opt, gc_code *out,
                 gate_error *err);
 void gc_code_free(gc_code *out);
-bool gc_add_safepoint_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots);
+bool gc_add_safepoint_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots,
+                           uint32_t kind);
 bool gc_add_trap_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code);
 /* Records in code order; the array grows out of line. */
-static inline bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots)
+static inline bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots,
+                                    uint32_t kind)
 {
     gc_code *o = c->out;
     if (__builtin_expect(o->nsp < o->capsp, 1)) {
-        o->sp[o->nsp++] = (gc_safepoint){ native, c->func, wasm, nslots };
+        o->sp[o->nsp++] = (gc_safepoint){ native, c->func, wasm, nslots, kind };
         return true;
     }
-    return gc_add_safepoint_slow(c, native, wasm, nslots);
+    return gc_add_safepoint_slow(c, native, wasm, nslots, kind);
 }
 static inline bool gc_add_trap(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code)
 {

@@ -21,12 +21,13 @@ static bool grow_array(gc_ctx *c, void **p, uint32_t *cap, uint32_t n, size_t ea
     return true;
 }
 
-bool gc_add_safepoint_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots)
+bool gc_add_safepoint_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots,
+                           uint32_t kind)
 {
     gc_code *o = c->out;
     if (!grow_array(c, (void **)&o->sp, &o->capsp, o->nsp, sizeof *o->sp))
         return false;
-    o->sp[o->nsp++] = (gc_safepoint){ native, c->func, wasm, nslots };
+    o->sp[o->nsp++] = (gc_safepoint){ native, c->func, wasm, nslots, kind };
     return true;
 }
 

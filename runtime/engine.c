@@ -104,6 +104,11 @@ gate_engine *gate_engine_new(const gate_config *cfg, gate_error *err)
                 (int)cfg->target);
         return NULL;
     }
+    if (cfg->object_key && (cfg->object_key_len < 16 || cfg->object_key_len > 64)) {
+        gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
+                "object key of %zu bytes: 16 to 64 are allowed", cfg->object_key_len);
+        return NULL;
+    }
     gx_alloc a = { cfg->alloc ? cfg->alloc : default_alloc, cfg->alloc_ud };
     gate_engine *eng = gx_malloc(&a, sizeof *eng);
     if (!eng) {
@@ -112,6 +117,12 @@ gate_engine *gate_engine_new(const gate_config *cfg, gate_error *err)
     }
     memset(eng, 0, sizeof *eng);
     eng->cfg = *cfg;
+    if (cfg->object_key) {
+        memcpy(eng->key, cfg->object_key, cfg->object_key_len);
+        eng->cfg.object_key = eng->key;
+    } else {
+        eng->cfg.object_key_len = 0;
+    }
     eng->alloc = a;
     gd_limits_from_config(&eng->lim, cfg);
     pthread_mutex_init(&eng->lock, NULL);
@@ -135,6 +146,7 @@ void gate_engine_free(gate_engine *eng)
         munmap(eng->pool[i].base, eng->pool[i].size);
     pthread_mutex_destroy(&eng->pool_lock);
     pthread_mutex_destroy(&eng->lock);
+    explicit_bzero(eng->key, sizeof eng->key);
     gx_free(&eng->alloc, eng, sizeof *eng);
 }
 

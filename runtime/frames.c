@@ -108,9 +108,11 @@ bool rt_walk_frames(rt_vm *vm, uintptr_t pc, uintptr_t fp, rt_susp *out)
    function).  Safe points are in code order and a function's lie within
    its code (its stop-check stubs included), so: a binary search for the
    function's first one, then a walk over its own. */
-static const gc_safepoint *safepoint_of(const gate_module *mod, uint32_t func, uint32_t wasm)
+const gc_safepoint *rt_safepoint_of(const gate_module *mod, uint32_t func, uint32_t wasm)
 {
     const gc_code *c = &mod->code;
+    if (func < mod->info.nfunc_imports || func >= mod->info.nfuncs || !c->nsp)
+        return NULL;
     uint32_t i = gc_safepoint_from(c, c->func_off[func - mod->info.nfunc_imports]);
     for (; i < c->nsp && c->sp[i].func == func; i++)
         if (c->sp[i].wasm == wasm)
@@ -133,9 +135,11 @@ gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *ar
     ((uintptr_t *)rbp_e)[-1] = (uintptr_t)vm;
     for (uint32_t i = 0; i < s->nframes; i++) {
         const rt_frame *f = &s->frames[i];
-        const gc_safepoint *sp = f->func >= m->nfunc_imports && f->func < m->nfuncs
-                                     ? safepoint_of(mod, f->func, f->wasm) : NULL;
-        if (!sp || sp->nslots != f->nslots) {
+        const gc_safepoint *sp = rt_safepoint_of(mod, f->func, f->wasm);
+        /* restore checked the kinds (snapshot.c: frame_link_ok); a frame
+           walked here is at one by construction */
+        if (!sp || sp->nslots != f->nslots ||
+            (i + 1 < s->nframes && sp->kind != GC_SP_CALL && sp->kind != GC_SP_CALL_INDIRECT)) {
             gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, f->func,
                     "frame %u: wasm offset 0x%x is not a safe point with %u slots", i, f->wasm,
                     f->nslots);

@@ -3,27 +3,36 @@
  * loaded back without compiling.  Layout (little-endian, docs/aot-format.md):
  *
  *   +0   "GATEOBJ\0"
- *   +8   u32 format version (1)        +12  u32 target (1 x86_64, 2 arm64)
+ *   +8   u32 format version (3)        +12  u32 target (1 x86_64, 2 arm64)
  *   +16  u32 compiler version          +20  u32 code options (GC_OBJ_*)
  *   +24  u64 module hash (xxh64)       +32  u64 module size
  *   +40  u64 code size                 +48  u32 functions  +52 u32 safe points
- *   +56  u32 trap sites                +60  u32 reserved (0)
+ *   +56  u32 trap sites                +60  u32 seal length (0 or 32)
  *   +64  module bytes | function offsets (u32 each) | frame sizes (u32 each) | code |
- *        safe points (4 x u32 each) | trap sites (4 x u32 each)
- *   end  u64 xxh64 of everything before it
+ *        safe points (5 x u32 each: native, func, wasm, slots, kind) |
+ *        trap sites (4 x u32 each)
+ *        u64 xxh64 of everything before it
+ *   [32-byte HMAC-SHA-256 of everything before it, under the engine's key]
  *
- * The checksum catches truncation and corruption, not malice: an object
- * holds machine code that will run, so objects must come from a trusted
- * place (the cache directory is private to its user).
+ * The checksum catches truncation and corruption, not malice.  An object
+ * holds machine code that will run: an engine with an object key
+ * (gate_config.object_key) seals what it writes and loads only objects
+ * whose seal verifies, so whoever can write the file but does not hold
+ * the key (a guest granted the directory) cannot make one that runs.
+ * Without a key the embedder vouches for every object it loads.
  */
 #include <string.h>
 #include <sys/mman.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <xxhash.h>
 
 #include "runtime.h"
 
 #define OBJ_MAGIC "GATEOBJ"
-#define OBJ_VERSION 2u
+#define OBJ_VERSION 3u
+#define OBJ_SEAL 32u
 #define OBJ_HEADER 64u
 #define COMPILER_VERSION ((GATE_VERSION_MAJOR << 16) | (GATE_VERSION_MINOR << 8) | \
                           GATE_VERSION_PATCH)
@@ -34,6 +43,14 @@ static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* HMAC-SHA-256 of b[0..n) under the engine's object key. */
+static bool seal_of(const gate_engine *eng, const uint8_t *b, size_t n, uint8_t out[OBJ_SEAL])
+{
+    unsigned int len = 0;
+    return HMAC(EVP_sha256(), eng->cfg.object_key, (int)eng->cfg.object_key_len, b, n, out,
+                &len) && len == OBJ_SEAL;
+}
 
 static uint32_t code_options(const gate_module *mod)
 {
@@ -61,10 +78,10 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
     }
     /* the host's code is the module's own; another target's is compiled
        here with that target's backend (cross compilation) */
+    const gate_engine *eng = mod->eng;
     gc_code cross;
     const gc_code *c = &mod->code;
     if (t != RT_HOST_TARGET) {
-        const gate_engine *eng = mod->eng;
         gate_error cerr = { .status = GATE_OK, .offset = UINT64_MAX, .func_index = GATE_NO_FUNC };
         gc_options opt = { .explicit_bounds = eng->cfg.bounds == GATE_BOUNDS_EXPLICIT,
                            .fuel = eng->cfg.fuel != 0,
@@ -83,8 +100,9 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
             *err = mod->compile_err;
         return mod->compile_err.status ? mod->compile_err.status : GATE_ERR_NOT_IMPLEMENTED;
     }
+    size_t seal = eng->cfg.object_key ? OBJ_SEAL : 0;
     size_t size = OBJ_HEADER + mod->size + 8 * (size_t)c->nfuncs + c->size +
-                  16 * (size_t)c->nsp + 16 * (size_t)c->ntraps + 8;
+                  20 * (size_t)c->nsp + 16 * (size_t)c->ntraps + 8 + seal;
     uint8_t *b = gx_malloc(&mod->eng->alloc, size);
     if (!b) {
         if (c == &cross)
@@ -104,6 +122,7 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
     put32(b + 48, c->nfuncs);
     put32(b + 52, c->nsp);
     put32(b + 56, c->ntraps);
+    put32(b + 60, (uint32_t)seal);
     uint8_t *p = b + OBJ_HEADER;
     memcpy(p, mod->bytes, mod->size);
     p += mod->size;
@@ -113,11 +132,12 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
         put32(p, c->func_frame[i]);
     memcpy(p, c->code, c->size);
     p += c->size;
-    for (uint32_t i = 0; i < c->nsp; i++, p += 16) {
+    for (uint32_t i = 0; i < c->nsp; i++, p += 20) {
         put32(p, c->sp[i].native);
         put32(p + 4, c->sp[i].func);
         put32(p + 8, c->sp[i].wasm);
         put32(p + 12, c->sp[i].nslots);
+        put32(p + 16, c->sp[i].kind);
     }
     for (uint32_t i = 0; i < c->ntraps; i++, p += 16) {
         put32(p, c->traps[i].native);
@@ -126,6 +146,14 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
         put32(p + 12, c->traps[i].code);
     }
     put64(p, XXH3_64bits(b, (size_t)(p - b)));
+    p += 8;
+    if (seal && !seal_of(eng, b, (size_t)(p - b), p)) {
+        if (c == &cross)
+            gc_code_free(&cross);
+        gx_free(&mod->eng->alloc, b, size);
+        gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "cannot compute the object's seal");
+        return GATE_ERR_NOMEM;
+    }
     if (c == &cross)
         gc_code_free(&cross);
     *out = b;
@@ -152,6 +180,24 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
         return fail(NULL, err, GATE_ERR_OBJECT, 0, "not a libgate object (bad magic or too short)");
     if (get32(b + 8) != OBJ_VERSION)
         return fail(NULL, err, GATE_ERR_OBJECT, 8, "unsupported object format version");
+    /* the seal first: with a key, nothing of an unsealed or forged object
+       is used (not even its sizes) */
+    uint32_t seal = get32(b + 60);
+    if ((seal != 0 && seal != OBJ_SEAL) || len < OBJ_HEADER + 8 + seal)
+        return fail(NULL, err, GATE_ERR_OBJECT, 60, "bad seal length");
+    if (eng->cfg.object_key) {
+        uint8_t want[OBJ_SEAL];
+        if (!seal)
+            return fail(NULL, err, GATE_ERR_OBJECT, 60,
+                        "object is not sealed, and this engine loads only sealed objects");
+        if (!seal_of(eng, b, len - seal, want))
+            return fail(NULL, err, GATE_ERR_NOMEM, UINT64_MAX, "cannot compute the object's seal");
+        if (CRYPTO_memcmp(want, b + len - seal, OBJ_SEAL))
+            return fail(NULL, err, GATE_ERR_OBJECT, len - seal,
+                        "seal does not verify: the object was not made with this key, "
+                        "or was changed since");
+    }
+    len -= seal;
     if (XXH3_64bits(b, len - 8) != get64(b + len - 8))
         return fail(NULL, err, GATE_ERR_OBJECT, len - 8,
                     "checksum mismatch: the object is truncated or corrupted");
@@ -174,7 +220,7 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
                     "object uses CPU features (LZCNT/POPCNT/BMI1) this CPU lacks");
     uint64_t msize = get64(b + 32), csize = get64(b + 40);
     uint32_t nf = get32(b + 48), nsp = get32(b + 52), ntr = get32(b + 56);
-    uint64_t need = (uint64_t)OBJ_HEADER + msize + 8ull * nf + csize + 16ull * nsp +
+    uint64_t need = (uint64_t)OBJ_HEADER + msize + 8ull * nf + csize + 20ull * nsp +
                     16ull * ntr + 8;
     if (msize > len || csize > len || need != len)
         return fail(NULL, err, GATE_ERR_OBJECT, 32, "object section sizes do not add up");
@@ -238,9 +284,11 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
     const uint8_t *code = p;
     p += csize;
     c->nsp = nsp;
-    for (uint32_t i = 0; i < nsp; i++, p += 16) {
-        c->sp[i] = (gc_safepoint){ get32(p), get32(p + 4), get32(p + 8), get32(p + 12) };
+    for (uint32_t i = 0; i < nsp; i++, p += 20) {
+        c->sp[i] = (gc_safepoint){ get32(p), get32(p + 4), get32(p + 8), get32(p + 12),
+                                   get32(p + 16) };
         if (c->sp[i].native > csize || c->sp[i].func >= m->nfuncs ||
+            c->sp[i].kind >= GC_SP_NKINDS ||
             (i && c->sp[i].native < c->sp[i - 1].native))
             return fail(mod, err, GATE_ERR_OBJECT, (uint64_t)(p - b), "bad safe point record");
     }

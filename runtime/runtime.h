@@ -12,7 +12,8 @@
 #define RT_MEM_POOL 16
 
 struct gate_engine {
-    gate_config cfg;
+    gate_config cfg;            /* cfg.object_key points at key below */
+    uint8_t key[64];            /* object key (cfg.object_key_len bytes) */
     gx_alloc alloc;
     gd_limits_cfg lim;
     pthread_mutex_t lock;       /* guards the signature table */
@@ -240,6 +241,8 @@ bool rt_walk_frames(rt_vm *vm, uintptr_t pc, uintptr_t fp, rt_susp *out);
 gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *area,
                              uint32_t nslots, uint8_t *stack_top, gate_error *err);
 void rt_susp_free(gate_instance *inst, rt_susp *s);
+/* The safe point of defined function func at wasm offset wasm, or NULL. */
+const gc_safepoint *rt_safepoint_of(const gate_module *mod, uint32_t func, uint32_t wasm);
 /* engine.c: gate_module_new, taking a copy of donor's compiled code
    instead of compiling when it fits (*shared says whether it did) */
 gate_module *rt_module_new(gate_engine *eng, const uint8_t *bytes, size_t len,

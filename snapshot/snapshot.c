@@ -675,45 +675,65 @@ static uint8_t rd8(rd *r)
 }
 
 /*
- * Frame i's place in the chain: every frame but the innermost is stopped
- * at a call whose callee is the next frame's function (so results agree
- * in number and type); the innermost is stopped at a loop header or at
- * its function's entry.
+ * Frame i's place in the chain, checked against the kind of safe point
+ * the compiled code has there (never against a byte that only looks like
+ * an opcode): every frame but the innermost is stopped at a call of a
+ * defined function that is the next frame's function, or at a
+ * call_indirect whose type is that function's, so parameters and results
+ * agree in number and type; the innermost is stopped at a loop header or
+ * its function's entry, or, with a pending host call, at a call of that
+ * import (direct, or indirect with the import's type).
  */
+static const char *const sp_kind_name[GC_SP_NKINDS] = {
+    "a function entry", "a loop header", "a call", "a host call", "a call_indirect",
+    "memory.grow"
+};
+
 static bool frame_link_ok(const gate_module *mod, const rt_susp *s, uint32_t i,
                           gate_error *err)
 {
     const gd_module *m = &mod->info;
     const rt_frame *f = &s->frames[i];
-    uint8_t op = f->wasm < mod->size ? mod->bytes[f->wasm] : 0xff;
-    gr_reader r = { .base = mod->bytes, .pos = f->wasm + 1, .end = mod->size, .err = err };
-    uint32_t idx;
-    if (i + 1 == s->nframes) {
-        if (s->pending) {
-            /* stopped at the call of the pending host function */
-            if (op == 0x10 && gr_u32(&r, &idx) && idx == s->callee)
-                return true;
-            if (op == 0x11 && gr_u32(&r, &idx) && idx < m->ntypes &&
-                mod->sigids[idx] == mod->sigids[m->funcs[s->callee].type])
-                return true;
-            err->status = GATE_OK;
-            return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
-                           "innermost frame is not stopped at the pending call");
-        }
-        if (op == 0x03 || f->wasm == m->funcs[f->func].body_off)
-            return true;
-        return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
-                       "innermost frame is not stopped at a loop or function entry");
-    }
-    const rt_frame *callee = &s->frames[i + 1];
-    if (op == 0x10 && gr_u32(&r, &idx) && idx == callee->func)
-        return true;
-    if (op == 0x11 && gr_u32(&r, &idx) && idx < m->ntypes &&
-        mod->sigids[idx] == mod->sigids[m->funcs[callee->func].type])
-        return true;
+    const gc_safepoint *sp = rt_safepoint_of(mod, f->func, f->wasm);
     err->status = GATE_OK;
+    if (!sp || sp->nslots != f->nslots)
+        return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
+                       "frame %u: no safe point with %u slots at this offset", i, f->nslots);
+    /* the call's immediate, read from the module where the map says a
+       call instruction starts */
+    uint32_t idx = UINT32_MAX;
+    if (sp->kind == GC_SP_CALL || sp->kind == GC_SP_CALL_IMPORT ||
+        sp->kind == GC_SP_CALL_INDIRECT) {
+        gr_reader r = { .base = mod->bytes, .pos = f->wasm + 1, .end = mod->size, .err = err };
+        uint8_t op = f->wasm < mod->size ? mod->bytes[f->wasm] : 0;
+        if (op != (sp->kind == GC_SP_CALL_INDIRECT ? 0x11 : 0x10) || !gr_u32(&r, &idx))
+            return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
+                           "frame %u: the code map and the module disagree", i);
+    }
+    const char *want;
+    if (i + 1 == s->nframes && s->pending) {
+        /* stopped at the call of the pending host function */
+        if (sp->kind == GC_SP_CALL_IMPORT && idx == s->callee)
+            return true;
+        if (sp->kind == GC_SP_CALL_INDIRECT && idx < m->ntypes &&
+            mod->sigids[idx] == mod->sigids[m->funcs[s->callee].type])
+            return true;
+        want = "a call of the pending host function";
+    } else if (i + 1 == s->nframes) {
+        if (sp->kind == GC_SP_ENTRY || sp->kind == GC_SP_LOOP)
+            return true;
+        want = "a loop header or its function's entry";
+    } else {
+        uint32_t callee = s->frames[i + 1].func;
+        if (sp->kind == GC_SP_CALL && idx == callee)
+            return true;
+        if (sp->kind == GC_SP_CALL_INDIRECT && idx < m->ntypes &&
+            mod->sigids[idx] == mod->sigids[m->funcs[callee].type])
+            return true;
+        want = "a call of the next frame's function";
+    }
     return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
-                   "frame %u is not stopped at a call of frame %u's function", i, i + 1);
+                   "frame %u is stopped at %s, not at %s", i, sp_kind_name[sp->kind], want);
 }
 
 static const uint8_t *scan_custom(const uint8_t *b, size_t len, const char *name, size_t *n);
