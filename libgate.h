@@ -402,6 +402,28 @@ gate_instance *gate_snapshot_restore_code(gate_engine *eng, const uint8_t *bytes
                                           size_t len, const gate_module *code,
                                           gate_imports *imp, int *used,
                                           gate_error *err);
+/* Same, with limits: a snapshot keeps the limits of the instance it was
+   taken from (memory pages, stack size, table elements) and the restored
+   instance has them; lim (may be NULL; 0 fields: as recorded) can only
+   tighten them: a field wider than the recorded limit is GATE_ERR_ARG. */
+gate_instance *gate_snapshot_restore_limits(gate_engine *eng, const uint8_t *bytes,
+                                            size_t len, const gate_module *code,
+                                            gate_imports *imp, const gate_limits *lim,
+                                            int *used, gate_error *err);
+/* What a snapshot records of the run it was taken from, read without
+   restoring it: its limits, whether fuel metering was compiled in
+   (fuel: 1) with fuel_left units left (UINT64_MAX: unmetered), and
+   whether NaNs were canonical (deterministic: 1).  A restoring host
+   uses these to configure its engine the same way. */
+typedef struct gate_snapshot_info {
+    int suspended;
+    gate_limits lim;
+    int fuel;
+    uint64_t fuel_left;
+    int deterministic;
+} gate_snapshot_info;
+gate_status gate_snapshot_read_info(const uint8_t *bytes, size_t len, gate_snapshot_info *out,
+                                    gate_error *err);
 /* Names the AOT object to resume this program with on target t (HOST:
    this CPU's); every later snapshot of inst carries the name (custom
    section gate.objects), and instances restored from it keep it.  NULL
@@ -412,10 +434,29 @@ gate_status gate_snapshot_name_object(gate_instance *inst, gate_target t, const 
    the section is malformed, GATE_ERR_ARG when buf is too small. */
 gate_status gate_snapshot_object_name(const uint8_t *snap, size_t len, gate_target t,
                                       char *buf, size_t cap);
+/* What the party that restores a snapshot grants its WASI state.  A
+   snapshot names its preopens by guest name only: dir_host[i] is opened
+   for the preopen named dir_guest[i]; a preopen with no grant, and every
+   file beneath it, is reported lost to the program (EBADF).  Files are
+   reopened beneath their granted preopen as they were opened (read,
+   write), never created or truncated, and only when they are regular
+   files; report (optional) is told the outcome of each preopen (path
+   NULL) and file: host is the granted directory, why NULL when it was
+   reattached, else why it is lost. */
+typedef struct gate_wasi_grants {
+    int ndirs;
+    const char *const *dir_host;
+    const char *const *dir_guest;
+    void (*report)(void *ud, const char *preopen, const char *path, const char *host,
+                   const char *why);
+    void *report_ud;
+} gate_wasi_grants;
 /* WASI imports with the state saved in a snapshot (arguments,
-   environment, preopens, open files reopened and positioned). */
+   environment, the descriptor table), with the grants above (NULL: none,
+   so every preopen is lost).  GATE_ERR_NOT_FOUND: the snapshot has no
+   WASI state; GATE_ERR_SNAPSHOT: it is malformed. */
 gate_status gate_imports_wasi_from_snapshot(gate_imports *imp, const uint8_t *snap, size_t len,
-                                            gate_error *err);
+                                            const gate_wasi_grants *grants, gate_error *err);
 /* Copy-on-write clone of a stopped or idle instance: linear memory is
    mapped from a memfd template, so pages neither writes are shared; tables,
    globals and a stopped call are copied.  The clone shares the parent's

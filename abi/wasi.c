@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,16 +38,24 @@ enum { FT_UNKNOWN = 0, FT_BLOCK = 1, FT_CHAR = 2, FT_DIR = 3, FT_FILE = 4, FT_SO
        FT_LINK = 7 };
 #define RIGHTS_ALL 0x1fffffffull
 
+/* what a file was opened for: enough to open it again after a restore,
+   and nothing that creates or truncates */
+enum { WA_READ = 1, WA_WRITE = 2, WA_DIR = 4 };
+
 typedef struct wfd {
-    int host;                   /* -1: closed */
+    int host;                   /* -1: closed, or lost */
     bool preopen;
+    /* restored from a snapshot without a grant for its preopen, or its
+       file is gone: the program sees EBADF; the entry stays (its number
+       is not reused) and the next snapshot names it again */
+    bool lost;
     char *guest;                /* preopen name */
-    char *host_path;            /* preopen: the host directory */
     uint16_t flags;             /* fdflags */
-    /* opened by path_open: enough to open it again after a restore */
+    /* opened by path_open */
     char *path;                 /* relative to preopen `dir` */
     uint32_t dir;
-    int oflags;                 /* host open flags, minus create/truncate */
+    uint8_t access;             /* WA_* */
+    uint64_t lost_pos;          /* a lost file's offset, saved as it was */
 } wfd;
 
 typedef struct gate_wasi {
@@ -341,6 +350,15 @@ static gate_status fd_rw(gate_call_ctx *c, void *ud, const gate_val *args, gate_
     wfd *f = getfd(ud, ARG32(0));
     if (!f)
         return ret(res, W_BADF);
+    if (f->host <= 2 && (f->flags & 4)) {
+        /* non-blocking, as the program asked, without O_NONBLOCK on the
+           host's shared stream */
+        struct pollfd pf = { .fd = f->host, .events = is_write ? POLLOUT : POLLIN };
+        if (poll(&pf, 1, 0) == 0)
+            return ret(res, W_AGAIN);
+    }
+    if (f->host <= 2 && (f->flags & 1) && is_write)
+        lseek(f->host, 0, SEEK_END);    /* append; fails harmlessly on a pipe or tty */
     uint64_t total;
     int e = iov_io(c, f->host, ARG32(1), ARG32(2), is_write, &total);
     if (e)
@@ -388,16 +406,16 @@ static gate_status fd_close(gate_call_ctx *c, void *ud, const gate_val *args, ga
     (void)c;
     gate_wasi *w = ud;
     wfd *f = getfd(w, ARG32(0));
+    if (!f && ARG32(0) < w->nfds && w->fds[ARG32(0)].lost)
+        f = &w->fds[ARG32(0)];          /* closing what was lost frees it */
     if (!f)
         return ret(res, W_BADF);
     if (f->host > 2)
         close(f->host);
     free(f->guest);
-    free(f->host_path);
     free(f->path);
-    f->guest = f->host_path = f->path = NULL;
+    memset(f, 0, sizeof *f);
     f->host = -1;
-    f->preopen = false;
     return ret(res, W_SUCCESS);
 }
 
@@ -429,6 +447,12 @@ static gate_status fd_fdstat_set_flags(gate_call_ctx *c, void *ud, const gate_va
     if (!f)
         return ret(res, W_BADF);
     uint32_t fl = ARG32(1);
+    if (f->host <= 2) {
+        /* the host's standard streams are shared with the host (and its
+           terminal): the flags are the program's own, emulated (fd_rw) */
+        f->flags = (uint16_t)fl;
+        return ret(res, W_SUCCESS);
+    }
     int host = fcntl(f->host, F_GETFL);
     if (host < 0)
         return ret(res, errno_to_wasi(errno));
@@ -742,7 +766,7 @@ static int open_parent(int dirfd, const char *path, char *name, size_t cap, int 
 static int add_fd(gate_wasi *w, int host)
 {
     for (uint32_t i = 3; i < w->nfds; i++)
-        if (w->fds[i].host < 0) {
+        if (w->fds[i].host < 0 && !w->fds[i].lost) {
             memset(&w->fds[i], 0, sizeof w->fds[i]);
             w->fds[i].host = host;
             return (int)i;
@@ -794,10 +818,13 @@ static gate_status path_open(gate_call_ctx *c, void *ud, const gate_val *args, g
         close(fd);
         return ret(res, W_MFILE);
     }
+    int got = fcntl(fd, F_GETFL);
     w->fds[g].flags = (uint16_t)fdflags;
     w->fds[g].path = strdup(path);
     w->fds[g].dir = ARG32(0);
-    w->fds[g].oflags = flags & ~(O_CREAT | O_TRUNC | O_EXCL);
+    w->fds[g].access = (uint8_t)(((got & O_ACCMODE) != O_WRONLY ? WA_READ : 0) |
+                                 ((got & O_ACCMODE) != O_RDONLY ? WA_WRITE : 0) |
+                                 (flags & O_DIRECTORY ? WA_DIR : 0));
     if (!put32(c, ARG32(8), (uint32_t)g)) {
         close(fd);
         w->fds[g].host = -1;
@@ -965,7 +992,6 @@ static void wasi_free(void *p)
         if (w->fds[i].host > 2)
             close(w->fds[i].host);
         free(w->fds[i].guest);
-        free(w->fds[i].host_path);
         free(w->fds[i].path);
     }
     free(w->fds);
@@ -1024,22 +1050,32 @@ static gate_status wasi_bind(gate_imports *imp, gate_wasi *w, gate_error *err)
 }
 
 /*
- * Saved WASI state: arguments, environment, and the descriptor table.
- * Preopens keep their host directory; files opened by the program keep
- * their path beneath a preopen, open flags and offset, so a restore opens
- * them again and seeks.  Standard streams are the host's, as always.
+ * Saved WASI state: arguments, environment, and the descriptor table as
+ * the program sees it.  A snapshot grants nothing: preopens are saved by
+ * their guest name only (never a host path), files by their preopen, path
+ * beneath it, what they were opened for (read, write, directory) and
+ * offset (never flags that create or truncate).  Whoever restores grants
+ * host directories to guest names; the rest is reported lost.  Standard
+ * streams are the host's, as always.
  *
  *   u64 monotonic clock reading; u32 argc, strings; u32 envc, strings;
  *   u32 nfds, then per descriptor
  *   u8 kind (0 closed, 1 stdio, 2 preopen, 3 file), u16 fdflags, and for
- *   a preopen: guest name, host path; for a file: u32 dir, path,
- *   u32 open flags, u64 offset.   (strings: u32 length, bytes)
+ *   a preopen: guest name; for a file: u32 dir, path, u8 access (WA_*),
+ *   u64 offset.   (strings: u32 length, bytes)
  */
 static int64_t mono_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint8_t fd_kind(const wfd *f, uint32_t i)
+{
+    if (f->host < 0 && !f->lost)
+        return 0;
+    return i < 3 ? 1 : f->preopen ? 2 : f->path ? 3 : 0;
 }
 
 void rt_wasi_save(const gate_wasi *w, gs_buf *b)
@@ -1054,17 +1090,16 @@ void rt_wasi_save(const gate_wasi *w, gs_buf *b)
     gs_u32(b, w->nfds);
     for (uint32_t i = 0; i < w->nfds; i++) {
         const wfd *f = &w->fds[i];
-        uint8_t kind = f->host < 0 ? 0 : i < 3 ? 1 : f->preopen ? 2 : f->path ? 3 : 0;
+        uint8_t kind = fd_kind(f, i);
         gs_u8(b, kind);
         gs_bytes(b, &f->flags, 2);
         if (kind == 2) {
             gs_str(b, f->guest);
-            gs_str(b, f->host_path);
         } else if (kind == 3) {
-            off_t pos = lseek(f->host, 0, SEEK_CUR);
+            off_t pos = f->host >= 0 ? lseek(f->host, 0, SEEK_CUR) : (off_t)f->lost_pos;
             gs_u32(b, f->dir);
             gs_str(b, f->path);
-            gs_u32(b, (uint32_t)f->oflags);
+            gs_u8(b, f->access);
             gs_u64(b, pos < 0 ? 0 : (uint64_t)pos);
         }
     }
@@ -1109,9 +1144,55 @@ static char *wstr(wrd *r)
     return s;
 }
 
-gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n, gate_error *err)
+/* The host directory granted for guest preopen name g, or NULL. */
+static const char *granted(const gate_wasi_grants *gr, const char *g)
+{
+    for (int i = 0; gr && i < gr->ndirs; i++)
+        if (gr->dir_guest[i] && !strcmp(gr->dir_guest[i], g))
+            return gr->dir_host[i];
+    return NULL;
+}
+
+static void report(const gate_wasi_grants *gr, const char *preopen, const char *path,
+                   const char *host, const char *why)
+{
+    if (gr && gr->report)
+        gr->report(gr->report_ud, preopen, path, host, why);
+}
+
+/*
+ * A file saved beneath a granted preopen, opened again as it was opened:
+ * read and/or write, never created or truncated; only a regular file (or
+ * a directory opened as one): a FIFO or device in its place is not opened
+ * (O_NONBLOCK keeps a FIFO from blocking the restore), nor waited for.
+ */
+static int reopen_file(int dirfd, const wfd *f, const char **why)
+{
+    int acc = (f->access & (WA_READ | WA_WRITE)) == (WA_READ | WA_WRITE) ? O_RDWR
+            : f->access & WA_WRITE ? O_WRONLY : O_RDONLY;
+    int flags = acc | O_NONBLOCK | O_NOCTTY | (f->access & WA_DIR ? O_DIRECTORY : 0) |
+                (f->flags & 1 ? O_APPEND : 0);
+    int fd = open_beneath(dirfd, f->path, flags, 0, true);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || (S_ISDIR(st.st_mode) && (f->access & WA_DIR)))) {
+        close(fd);
+        *why = "not a regular file";
+        return -1;
+    }
+    if (!(f->flags & 4))
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
+                            const gate_wasi_grants *gr, gate_error *err)
 {
     wrd r = { p, n, 0, false };
+    const char *what = "bad gate.wasi section";
     gate_wasi *w = calloc(1, sizeof *w);
     if (!w)
         goto bad;
@@ -1158,40 +1239,61 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n, gate_
         uint8_t kind = r.p[r.pos];
         memcpy(&f->flags, r.p + r.pos + 1, 2);
         r.pos += 3;
-        if (kind == 1 && i < 3) {
+        if (f->flags & ~(uint16_t)0x1f) {
+            what = "bad descriptor flags in gate.wasi";
+            r.bad = true;
+        } else if (kind == 1 && i < 3) {
             f->host = (int)i;
-        } else if (kind == 2) {
+        } else if (kind == 2 && i >= 3) {
             f->guest = wstr(&r);
-            f->host_path = wstr(&r);
             if (r.bad)
                 break;
             f->preopen = true;
-            f->host = open(f->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (f->host < 0) {
+            const char *host = granted(gr, f->guest);
+            f->host = host ? open(host, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+            if (host && f->host < 0) {
                 if (err) {
                     err->status = GATE_OK;
                     gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC,
-                            "cannot reopen preopened directory %s", f->host_path);
+                            "cannot open directory %s (granted as %s): %s", host, f->guest,
+                            strerror(errno));
                 }
                 wasi_free(w);
                 return GATE_ERR_IO;
             }
-        } else if (kind == 3) {
+            f->lost = f->host < 0;
+            report(gr, f->guest, NULL, host, host ? NULL : "not granted");
+        } else if (kind == 3 && i >= 3) {
             f->dir = w32(&r);
             f->path = wstr(&r);
-            f->oflags = (int)w32(&r);
-            uint64_t pos = 0;
-            if (r.n - r.pos >= 8)
-                memcpy(&pos, r.p + r.pos, 8), r.pos += 8;
+            uint8_t acc = 0;
+            if (r.pos < r.n)
+                acc = r.p[r.pos++];
             else
                 r.bad = true;
-            if (r.bad || f->dir >= i || !w->fds[f->dir].preopen)
+            f->access = acc;
+            if (r.n - r.pos >= 8)
+                memcpy(&f->lost_pos, r.p + r.pos, 8), r.pos += 8;
+            else
+                r.bad = true;
+            if (r.bad || f->dir >= i || !w->fds[f->dir].preopen || !acc || (acc & ~7) ||
+                f->lost_pos > INT64_MAX) {
+                r.bad = true;
                 break;
-            /* reopened beneath the same preopen; if that fails, the program
-               sees EBADF on it: the file is reported lost */
-            f->host = open_beneath(w->fds[f->dir].host, f->path, f->oflags, 0, true);
-            if (f->host >= 0)
-                lseek(f->host, (off_t)pos, SEEK_SET);
+            }
+            /* reopened beneath the same preopen if it was granted; else
+               (or if that fails) the program sees EBADF on it: lost */
+            const wfd *d = &w->fds[f->dir];
+            const char *why = "its preopen was not granted";
+            f->host = d->host >= 0 ? reopen_file(d->host, f, &why) : -1;
+            if (f->host >= 0 && lseek(f->host, (off_t)f->lost_pos, SEEK_SET) < 0 &&
+                !(f->access & WA_DIR)) {
+                why = strerror(errno);
+                close(f->host);
+                f->host = -1;
+            }
+            f->lost = f->host < 0;
+            report(gr, d->guest, f->path, NULL, f->lost ? why : NULL);
         } else if (kind != 0) {
             r.bad = true;
         }
@@ -1207,9 +1309,58 @@ bad:
     }
     if (err) {
         err->status = GATE_OK;
-        gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, GATE_NO_FUNC, "bad gate.wasi section");
+        gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, GATE_NO_FUNC, "%s", what);
     }
     return GATE_ERR_SNAPSHOT;
+}
+
+/* Prints what a saved WASI state holds and asks for, opening nothing. */
+void rt_wasi_describe(FILE *out, const uint8_t *p, size_t n)
+{
+    wrd r = { p, n, 8, n < 8 };
+    uint32_t argc = w32(&r);
+    fprintf(out, "wasi: %u argument(s)", r.bad ? 0 : argc);
+    for (uint32_t i = 0; i < argc && i < 65536 && !r.bad; i++) {
+        char *a = wstr(&r);
+        if (a && i < 8)
+            fprintf(out, " \"%.60s\"", a);
+        free(a);
+    }
+    uint32_t envc = w32(&r);
+    fprintf(out, "%s, %u environment variable(s)\n", argc > 8 ? " ..." : "", r.bad ? 0 : envc);
+    for (uint32_t i = 0; i < envc && i < 65536 && !r.bad; i++)
+        free(wstr(&r));
+    uint32_t nfds = w32(&r);
+    char **names = calloc(nfds < 4096 ? nfds + 1 : 1, sizeof *names);
+    for (uint32_t i = 0; i < nfds && nfds <= 4096 && names && !r.bad; i++) {
+        if (r.pos + 3 > r.n)
+            break;
+        uint8_t kind = r.p[r.pos];
+        r.pos += 3;
+        if (kind == 2) {
+            names[i] = wstr(&r);
+            if (names[i])
+                fprintf(out, "  fd %u: preopen \"%s\" (needs --dir HOST::%s)\n", i, names[i],
+                        names[i]);
+        } else if (kind == 3) {
+            uint32_t dir = w32(&r);
+            char *path = wstr(&r);
+            uint8_t acc = r.pos < r.n ? r.p[r.pos++] : 0;
+            uint64_t pos = 0;
+            if (r.n - r.pos >= 8)
+                memcpy(&pos, r.p + r.pos, 8), r.pos += 8;
+            if (path)
+                fprintf(out, "  fd %u: %s \"%s\" beneath \"%s\", %s%s%s, offset %llu\n", i,
+                        acc & WA_DIR ? "directory" : "file", path,
+                        dir < i && names[dir] ? names[dir] : "?", acc & WA_READ ? "read" : "",
+                        (acc & 3) == 3 ? "/" : "", acc & WA_WRITE ? "write" : "",
+                        (unsigned long long)pos);
+            free(path);
+        }
+    }
+    for (uint32_t i = 0; names && i < nfds && i <= 4096; i++)
+        free(names[i]);
+    free(names);
 }
 
 gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg, gate_error *err)
@@ -1256,8 +1407,7 @@ gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg, ga
         f->preopen = true;
         f->guest = strdup(cfg->preopen_guest && cfg->preopen_guest[i] ? cfg->preopen_guest[i]
                                                                        : cfg->preopen_host[i]);
-        f->host_path = strdup(cfg->preopen_host[i]);
-        if (!f->guest || !f->host_path) {
+        if (!f->guest) {
             wasi_free(w);
             goto nomem;
         }

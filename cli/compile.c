@@ -3,6 +3,10 @@
  * the helpers that load objects and write files atomically.
  *
  *   gate compile [--target x86_64|arm64] [--explicit-bounds] PROG.wasm -o PROG.gobj
+ *
+ * The object is sealed with this user's key (trust.c): gate runs it for
+ * this user, on either CPU type, and for nobody else without
+ * --trust-object.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,29 +25,11 @@ gate_module *cli_load(gate_engine *eng, const uint8_t *bytes, size_t len, gate_e
 
 bool cli_write_atomic(const char *path, const uint8_t *bytes, size_t len)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 32);
-    if (!tmp)
-        return false;
-    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    bool ok = fd >= 0;
-    for (size_t done = 0; ok && done < len;) {
-        ssize_t w = write(fd, bytes + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        done += ok ? (size_t)w : 0;
-    }
-    if (fd >= 0) {
-        ok = ok && fsync(fd) == 0;
-        ok = close(fd) == 0 && ok;
-    }
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok && fd >= 0)
-        unlink(tmp);
-    free(tmp);
-    return ok;
+    gate_error err = { .status = GATE_OK };
+    if (gx_write_atomic(path, bytes, len, &err))
+        return true;
+    fprintf(stderr, "gate: %s\n", err.message);
+    return false;
 }
 
 static int usage_compile(void)
@@ -92,14 +78,20 @@ int cli_compile(int argc, char **argv)
     int rc = 1;
     uint8_t *obj = NULL;
     size_t olen = 0;
-    gate_engine *eng = gate_engine_new(&cfg, &err);
-    gate_module *mod = eng ? gate_module_new(eng, bytes, len, &err) : NULL;
+    /* sealed with this user's key: gate run and resume run it here */
+    uint8_t key[32];
+    gate_engine *eng = cli_engine(&cfg, false, key, &err);
+    explicit_bzero(key, sizeof key);
+    if (!eng) {
+        free(bytes);
+        return 2;
+    }
+    gate_module *mod = gate_module_new(eng, bytes, len, &err);
     if (!mod) {
         cli_report(in, &err);
     } else if (gate_module_write_object(mod, target, &obj, &olen, &err) != GATE_OK) {
         cli_report(in, &err);
     } else if (!cli_write_atomic(out, obj, olen)) {
-        fprintf(stderr, "gate compile: cannot write %s: %s\n", out, strerror(errno));
         rc = 2;
     } else {
         printf("%s: %zu bytes of wasm -> %s: %zu bytes (%s)\n", in, len, out, olen,

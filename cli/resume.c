@@ -2,125 +2,197 @@
  * resume.c - `gate resume`: continue a program saved by `gate run
  * --snapshot` (or by gate_snapshot_save) where it stopped.
  *
- *   gate resume [--suspend-after=DUR] [--fuel=N] [--deterministic] [--snapshot=FILE2]
- *               [--object=OBJ] FILE
+ *   gate resume [--dir HOST[::GUEST]]... [--max-memory-pages N] [--stack-size BYTES]
+ *               [--suspend-after=DUR] [--fuel=N] [--deterministic] [--snapshot=FILE2]
+ *               [--object=OBJ [--trust-object]] FILE
  *
- * The WASI state (arguments, environment, preopens, open files and their
- * offsets) comes from the snapshot.  If the program is stopped again
- * (deadline, SIGINT, SIGTERM) it is saved to FILE2, or back to FILE.
- * The code comes from OBJ, or from the object the snapshot names for this
- * CPU (gate run --name-object, or the object gate run ran): used when it
- * was made from the same program with the same options, otherwise the
- * module in the snapshot is compiled (and stderr says why).
- * Exit status as for `gate run`.
+ * A snapshot grants nothing.  Its arguments, environment and descriptor
+ * table come back, but a preopen is opened only when this command grants
+ * a host directory to its guest name (--dir HOST::GUEST, or --dir HOST
+ * when the guest name is HOST as given to `gate run`); an ungranted
+ * preopen, and the files beneath it, are reported lost to the program
+ * (EBADF).  stderr says what was reattached and what was lost; `gate
+ * inspect FILE` shows what a snapshot asks for.
+ *
+ * The limits of the original run (memory pages, stack size, table
+ * elements) come back too; --max-memory-pages and --stack-size can only
+ * tighten them.  So do the fuel metering and NaN modes.
+ *
+ * The code is compiled from the module inside the snapshot, unless
+ * --object names an object made by this user's gate (sealed, trust.c; or
+ * any object with --trust-object) that fits the program; the object a
+ * snapshot names (gate.objects) is only mentioned, never loaded because
+ * the snapshot says so.  If the program is stopped again (deadline,
+ * fuel, SIGINT, SIGTERM) it is saved to FILE2, or back to FILE.
+ * Exit status as for `gate run`; 1 when the snapshot is refused.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 
+#define MAX_DIRS 256
+
 static int usage_resume(void)
 {
-    fprintf(stderr, "usage: gate resume [--suspend-after=DURATION] [--fuel=N] [--deterministic] [--snapshot=FILE2] "
-                    "[--object=OBJ] FILE\n");
+    fprintf(stderr, "usage: gate resume [--dir HOST[::GUEST]]... [--max-memory-pages N] "
+                    "[--stack-size BYTES]\n"
+                    "                   [--suspend-after=DURATION] [--fuel=N] [--deterministic] "
+                    "[--snapshot=FILE2]\n"
+                    "                   [--object=OBJ [--trust-object]] FILE\n");
     return 2;
+}
+
+/* gate_wasi_grants.report: one line per preopen and file */
+static void report(void *ud, const char *preopen, const char *path, const char *host,
+                   const char *why)
+{
+    const char *file = ud;
+    if (!path && !why)
+        fprintf(stderr, "gate resume: preopen \"%s\": reattached to %s\n", preopen, host);
+    else if (!path)
+        fprintf(stderr, "gate resume: %s: preopen \"%s\" %s: reported lost to the program "
+                "(grant it with --dir HOST::%s)\n", file, preopen, why, preopen);
+    else if (why)
+        fprintf(stderr, "gate resume: file \"%s\" beneath \"%s\": %s: reported lost to the "
+                "program\n", path, preopen, why);
 }
 
 int cli_resume(int argc, char **argv)
 {
     const char *file = NULL, *snapshot = NULL, *object = NULL;
     uint64_t suspend_after = 0, fuel = 0;
-    gate_config cfg;
-    gate_config_init(&cfg);
+    bool trust_object = false, deterministic = false;
+    gate_limits lim = { 0 };
+    const char *dirs_host[MAX_DIRS], *dirs_guest[MAX_DIRS];
+    char *dir_copies[MAX_DIRS], *dir_reals[MAX_DIRS];
+    int ndirs = 0, rc = 2;
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strncmp(o, "--fuel=", 7)) {
             char *end;
             fuel = strtoull(o + 7, &end, 10);
             if (*end || !fuel)
-                return usage_resume();
-            cfg.fuel = 1;
-            continue;
-        }
-        if (!strcmp(o, "--deterministic"))
-            cfg.deterministic = 1;
-        else if (!strncmp(o, "--snapshot=", 11))
+                goto usage;
+        } else if (!strcmp(o, "--deterministic")) {
+            deterministic = true;
+        } else if (!strcmp(o, "--trust-object")) {
+            trust_object = true;
+        } else if (!strncmp(o, "--snapshot=", 11)) {
             snapshot = o + 11;
-        else if (!strncmp(o, "--object=", 9))
+        } else if (!strncmp(o, "--object=", 9)) {
             object = o + 9;
-        else if (!strcmp(o, "--snapshot") && i + 1 < argc)
+        } else if (!strcmp(o, "--snapshot") && val) {
             snapshot = argv[++i];
-        else if (!strncmp(o, "--suspend-after=", 16)) {
+        } else if (!strncmp(o, "--suspend-after=", 16)) {
             if (!cli_duration(o + 16, &suspend_after))
-                return usage_resume();
-        } else if (!strcmp(o, "--suspend-after") && i + 1 < argc) {
+                goto usage;
+        } else if (!strcmp(o, "--suspend-after") && val) {
             if (!cli_duration(argv[++i], &suspend_after))
-                return usage_resume();
+                goto usage;
+        } else if (!strcmp(o, "--dir") && val) {
+            char *host, *guest;
+            if (ndirs == MAX_DIRS)
+                goto usage;
+            if (!cli_parse_dir(argv[++i], &host, &guest, &dir_copies[ndirs]))
+                goto out_dirs;
+            dir_reals[ndirs] = host;
+            dirs_host[ndirs] = host;
+            dirs_guest[ndirs++] = guest;
+        } else if (!strcmp(o, "--max-memory-pages") && val) {
+            if (!cli_parse_pages(argv[++i], &lim.max_memory_pages))
+                goto usage;
+        } else if (!strcmp(o, "--stack-size") && val) {
+            if (!cli_parse_stack(argv[++i], &lim.stack_size))
+                goto usage;
         } else if (o[0] == '-' || file) {
-            return usage_resume();
+            goto usage;
         } else {
             file = o;
         }
     }
-    if (!file)
-        return usage_resume();
+    if (!file || (trust_object && !object))
+        goto usage;
     if (!snapshot)
         snapshot = file;
     size_t len;
     gate_error err;
     uint8_t *bytes = cli_read_file(file, &len);
     if (!bytes)
-        return 2;
-    int rc = 2;
+        goto out_dirs;
+    /* the engine as the original run had it: fuel metering, NaN mode */
+    gate_snapshot_info info;
+    if (gate_snapshot_read_info(bytes, len, &info, &err) != GATE_OK) {
+        cli_report(file, &err);
+        free(bytes);
+        rc = 1;
+        goto out_dirs;
+    }
+    gate_config cfg;
+    gate_config_init(&cfg);
+    cfg.fuel = info.fuel || fuel;
+    cfg.deterministic = info.deterministic || deterministic;
+    uint8_t key[32];
+    if (object && !trust_object && !cli_object_key(key)) {
+        free(bytes);
+        goto out_dirs;
+    }
+    if (object && !trust_object) {
+        cfg.object_key = key;
+        cfg.object_key_len = sizeof key;
+    }
     gate_engine *eng = gate_engine_new(&cfg, &err);
+    explicit_bzero(key, sizeof key);
     gate_imports *imp = eng ? gate_imports_new(eng) : NULL;
     gate_instance *inst = NULL;
+    gate_module *code = NULL;
     if (!imp)
         goto out;
-    /* a snapshot without WASI state still resumes; with it, WASI comes back */
-    gate_error werr;
-    gate_status ws = gate_imports_wasi_from_snapshot(imp, bytes, len, &werr);
-    if (ws != GATE_OK && ws != GATE_ERR_SNAPSHOT) {
-        cli_report(file, &werr);
-        goto out;
-    }
-    if (ws == GATE_ERR_SNAPSHOT && strstr(werr.message, "bad")) {
-        cli_report(file, &werr);
+    /* WASI state, with the grants given here and nothing else */
+    gate_wasi_grants gr = { .ndirs = ndirs, .dir_host = dirs_host, .dir_guest = dirs_guest,
+                            .report = report, .report_ud = (void *)file };
+    gate_status ws = gate_imports_wasi_from_snapshot(imp, bytes, len, &gr, &err);
+    if (ws == GATE_ERR_SNAPSHOT) {
+        cli_report(file, &err);
         rc = 1;
         goto out;
     }
-    /* the object to resume with: --object, else the one the snapshot
-       names for this CPU; missing or unfit, the module is compiled */
-    char name[4096], path[8192];
-    gate_module *code = NULL;
-    if (!object && gate_snapshot_object_name(bytes, len, GATE_TARGET_HOST, name, sizeof name) == GATE_OK)
-        object = name;
+    if (ws != GATE_OK && ws != GATE_ERR_NOT_FOUND) {
+        cli_report(file, &err);
+        goto out;
+    }
+    if (ws == GATE_ERR_NOT_FOUND && ndirs)
+        fprintf(stderr, "gate resume: %s has no WASI state: --dir grants nothing\n", file);
+    /* the code: compiled from the snapshot's module, or --object's */
+    char named[4096];
+    if (!object &&
+        gate_snapshot_object_name(bytes, len, GATE_TARGET_HOST, named, sizeof named) == GATE_OK)
+        fprintf(stderr, "gate resume: the snapshot names object %s; compiling the module "
+                "(an object is used only when named with --object)\n", named);
     if (object) {
-        snprintf(path, sizeof path, "%s", object);
-        const char *slash = strrchr(file, '/');
-        if (access(path, R_OK) && object[0] != '/' && slash)
-            snprintf(path, sizeof path, "%.*s/%s", (int)(slash - file), file, object);
         size_t olen;
-        uint8_t *ob = access(path, R_OK) == 0 ? cli_read_file(path, &olen) : NULL;
+        uint8_t *ob = access(object, R_OK) == 0 ? cli_read_file(object, &olen) : NULL;
         gate_error oerr;
         if (!ob)
             fprintf(stderr, "gate resume: object %s not found; compiling the module\n", object);
         else if (!(code = gate_module_load_object(eng, ob, olen, &oerr)))
-            fprintf(stderr, "gate resume: object %s not used (%s); compiling the module\n", path,
-                    oerr.message);
+            fprintf(stderr, "gate resume: object %s not used (%s); compiling the module\n",
+                    object, oerr.message);
         free(ob);
     }
     int used = 0;
-    inst = gate_snapshot_restore_code(eng, bytes, len, code, imp, &used, &err);
+    inst = gate_snapshot_restore_limits(eng, bytes, len, code, imp, &lim, &used, &err);
     if (inst && code)
         fprintf(stderr, used ? "gate resume: code from object %s\n"
                              : "gate resume: object %s is of another program or build; "
-                               "compiled the module instead\n", path);
+                               "compiled the module instead\n", object);
     gate_module_free(code);
     if (!inst) {
         cli_report(file, &err);
-        rc = 1;
+        rc = err.status == GATE_ERR_ARG ? 2 : 1;
         goto out;
     }
     if (!gate_is_suspended(inst)) {
@@ -138,12 +210,18 @@ int cli_resume(int argc, char **argv)
     if (suspend_after)
         gate_set_deadline(inst, suspend_after);
     gate_status st = gate_resume(inst, res, 64, &err);
-    rc = cli_outcome(inst, inst->mod, st, &err, snapshot, res, ft->nresults);
+    rc = cli_outcome(file, inst, inst->mod, st, &err, snapshot, res, ft->nresults);
     cli_stop_on_signals(NULL);
 out:
     gate_instance_free(inst);
     gate_imports_free(imp);
     gate_engine_free(eng);
     free(bytes);
+out_dirs:
+    for (int k = 0; k < ndirs; k++)
+        free(dir_copies[k]), free(dir_reals[k]);
     return rc;
+usage:
+    rc = usage_resume();
+    goto out_dirs;
 }

@@ -11,6 +11,8 @@
  *     --cache-dir DIR        where compiled objects are kept (default
  *                            $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate)
  *     --no-cache             always compile
+ *     --trust-object         run PROG.gobj even if this user's gate did not
+ *                            make it (seal missing or not verifying)
  *     --deterministic        NaN results canonicalised (the same bits on every CPU)
  *     --no-loop-checks       no stop checks at loop headers (for measuring
  *                            what they cost; implies --no-cache)
@@ -46,42 +48,28 @@ static int usage_run(void)
 {
     fprintf(stderr, "usage: gate run [--invoke NAME] [--dir HOST[::GUEST]] [--env K=V]\n"
                     "                [--max-memory-pages N] [--stack-size BYTES] [--explicit-bounds]\n"
-                    "                [--cache-dir DIR | --no-cache] [--no-loop-checks] [--deterministic]\n"
+                    "                [--cache-dir DIR | --no-cache] [--trust-object] [--no-loop-checks]\n"
+                    "                [--deterministic]\n"
                     "                [--suspend-after=DURATION] [--fuel=N] [--snapshot=FILE]\n"
                     "                PROG.wasm|PROG.gobj [ARGS...]\n");
     return 2;
 }
 
-/* The cache directory, created private to the user; NULL: no cache. */
+/* The cache directory: --cache-dir or the private directory, created
+   and checked private to the user (trust.c); NULL: no cache. */
 static const char *cache_dir(const char *opt, char *buf, size_t size)
 {
-    const char *d = opt ? opt : getenv("GATE_CACHE_DIR");
-    if (!d) {
-        const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-        if (x && *x)
-            snprintf(buf, size, "%s/gate", x);
-        else if (home && *home)
-            snprintf(buf, size, "%s/.cache/gate", home);
-        else
-            return NULL;
-        d = buf;
-        char parent[4096];
-        snprintf(parent, sizeof parent, "%s", d);
-        char *slash = strrchr(parent, '/');
-        if (slash) {
-            *slash = 0;
-            mkdir(parent, 0700);
-        }
-    }
-    if (mkdir(d, 0700) && errno != EEXIST)
-        return NULL;
-    return d;
+    if (opt)
+        return cli_private_dir(opt) ? opt : NULL;
+    return cli_private(buf, size);
 }
 
 /*
- * Loads PROG: an object as it is; a module from the cache when an object
- * for the same bytes, target and options is there, else compiled and
- * then stored (atomically) for next time.
+ * Loads PROG: an object when its seal verifies (or with --trust-object);
+ * a module from the cache when a sealed object for the same bytes,
+ * target and options is there, else compiled and then stored (sealed,
+ * atomically) for next time.  A cache entry that does not verify (a
+ * rewritten one) is compiled again and replaced.
  */
 static gate_module *load_cached(gate_engine *eng, const char *dir, const uint8_t *bytes,
                                 size_t len, bool explicit_bounds, bool fuel, bool det,
@@ -110,7 +98,8 @@ static gate_module *load_cached(gate_engine *eng, const char *dir, const uint8_t
     gate_module *m = gate_module_new(eng, bytes, len, err);
     uint8_t *obj;
     if (m && m->exec && gate_module_write_object(m, GATE_TARGET_HOST, &obj, &olen, NULL) == GATE_OK) {
-        cli_write_atomic(path, obj, olen);     /* a cache: failure to write is not an error */
+        gate_error werr = { .status = GATE_OK };
+        gx_write_atomic(path, obj, olen, &werr);  /* a cache: failure to write is not an error */
         gate_free_buffer(eng, obj, olen);
     }
     return m;
@@ -215,12 +204,13 @@ static void print_val(const gate_val *v)
  * What happened to a call or a resume: prints results or the trap, saves
  * a stopped program; returns the exit status.
  */
-int cli_outcome(gate_instance *inst, gate_module *mod, gate_status st, const gate_error *err,
-                const char *snapshot, const gate_val *res, uint32_t nres)
+int cli_outcome(const char *file, gate_instance *inst, gate_module *mod, gate_status st,
+                const gate_error *err, const char *snapshot, const gate_val *res, uint32_t nres)
 {
     fflush(stdout);
     switch (st) {
     case GATE_OK:
+        (void)file;
         for (uint32_t k = 0; k < nres; k++)
             print_val(&res[k]);
         return 0;
@@ -249,8 +239,11 @@ int cli_outcome(gate_instance *inst, gate_module *mod, gate_status st, const gat
                 snapshot, snapshot);
         return 75;
     }
+    case GATE_ERR_SNAPSHOT:
+        cli_report(file, err);         /* a frame the program could not have made */
+        return 1;
     default:
-        cli_report("gate", err);
+        cli_report(file, err);
         return 2;
     }
 }
@@ -263,7 +256,9 @@ int cli_run(int argc, char **argv)
     bool no_cache = false;
     char cache_buf[4096];
     const char *dirs_host[MAX_OPT], *dirs_guest[MAX_OPT], *envs[MAX_OPT];
-    char *dir_copies[MAX_OPT];
+    char *dir_copies[MAX_OPT], *dir_reals[MAX_OPT];
+    bool trust_object = false;
+    uint8_t key[32];
     int ndirs = 0, nenvs = 0, i;
     gate_config cfg;
     gate_limits lim = { 0 };
@@ -306,6 +301,11 @@ int cli_run(int argc, char **argv)
             no_cache = true;
             continue;
         }
+        if (!strcmp(o, "--trust-object")) {
+            trust_object = true;
+            no_cache = true;            /* nothing unsealed goes into the cache */
+            continue;
+        }
         if (!strcmp(o, "--deterministic")) {
             cfg.deterministic = 1;
             continue;
@@ -323,15 +323,15 @@ int cli_run(int argc, char **argv)
         } else if (!strcmp(o, "--dir")) {
             if (ndirs == MAX_OPT)
                 return usage_run();
-            char *copy = strdup(val);
-            if (!copy)
+            char *host, *guest;
+            if (!cli_parse_dir(val, &host, &guest, &dir_copies[ndirs])) {
+                for (int k = 0; k < ndirs; k++)
+                    free(dir_copies[k]), free(dir_reals[k]);
                 return 2;
-            char *sep = strstr(copy, "::");
-            dir_copies[ndirs] = copy;
-            dirs_guest[ndirs] = sep ? sep + 2 : copy;
-            if (sep)
-                *sep = 0;
-            dirs_host[ndirs++] = copy;
+            }
+            dir_reals[ndirs] = host;
+            dirs_guest[ndirs] = guest;
+            dirs_host[ndirs++] = host;
         } else if (!strcmp(o, "--snapshot")) {
             snapshot = val;
         } else if (!strcmp(o, "--suspend-after")) {
@@ -344,21 +344,11 @@ int cli_run(int argc, char **argv)
                 return usage_run();
             envs[nenvs++] = val;
         } else if (!strcmp(o, "--stack-size")) {
-            char *end;
-            unsigned long long n = strtoull(val, &end, 10);
-            if (*end == 'k' || *end == 'K')
-                n <<= 10, end++;
-            else if (*end == 'm' || *end == 'M')
-                n <<= 20, end++;
-            if (*end || n == 0)
+            if (!cli_parse_stack(val, &lim.stack_size))
                 return usage_run();
-            lim.stack_size = n;
         } else if (!strcmp(o, "--max-memory-pages")) {
-            char *end;
-            unsigned long n = strtoul(val, &end, 10);
-            if (*end || n == 0 || n > 65536)
+            if (!cli_parse_pages(val, &lim.max_memory_pages))
                 return usage_run();
-            lim.max_memory_pages = (uint32_t)n;
         } else {
             fprintf(stderr, "gate run: unknown option %s\n", o);
             return usage_run();
@@ -371,17 +361,38 @@ int cli_run(int argc, char **argv)
     size_t len;
     gate_error err;
     uint8_t *bytes = cli_read_file(prog, &len);
-    gate_engine *eng = bytes ? gate_engine_new(&cfg, &err) : NULL;
+    bool is_object = bytes && len >= 8 && !memcmp(bytes, "GATEOBJ", 8);
     gate_module *mod = NULL;
     gate_imports *imp = NULL;
     gate_instance *inst = NULL;
-    if (!eng)
+    gate_engine *eng = NULL;
+    if (!bytes)
         goto out;
+    /* objects run only sealed with this user's key (or --trust-object);
+       a module runs without a key too, compiled each time */
+    if (!trust_object && !cli_object_key(key)) {
+        if (is_object)
+            goto out;
+        fprintf(stderr, "gate run: no object key: compiling without the cache\n");
+        trust_object = no_cache = true;
+    }
+    if (!trust_object) {
+        cfg.object_key = key;
+        cfg.object_key_len = sizeof key;
+    }
+    eng = gate_engine_new(&cfg, &err);
+    if (!eng) {
+        cli_report(prog, &err);
+        goto out;
+    }
     mod = load_cached(eng, no_cache ? NULL : cache_dir(cache_opt, cache_buf, sizeof cache_buf),
                       bytes, len, cfg.bounds == GATE_BOUNDS_EXPLICIT, cfg.fuel != 0,
                       cfg.deterministic != 0, &err);
     if (!mod) {
         cli_report(prog, &err);
+        if (is_object && err.status == GATE_ERR_OBJECT)
+            fprintf(stderr, "gate run: %s runs only when this user's gate made it "
+                    "(gate compile); --trust-object runs it anyway\n", prog);
         rc = 1;
         goto out;
     }
@@ -404,6 +415,7 @@ int cli_run(int argc, char **argv)
         goto out;
     }
     inst = gate_instance_new(mod, imp, &lim, &err);
+    explicit_bzero(key, sizeof key);
     if (!inst) {
         cli_report(prog, &err);
         rc = err.status == GATE_TRAPPED ? 134 : 1;
@@ -413,7 +425,7 @@ int cli_run(int argc, char **argv)
         gate_set_fuel(inst, fuel);
     /* snapshots name the objects to resume with: this one when PROG is an
        object, and those given with --name-object */
-    if (bytes && len >= 8 && !memcmp(bytes, "GATEOBJ", 8))
+    if (is_object)
         gate_snapshot_name_object(inst, GATE_TARGET_HOST, prog);
     for (int t = 1; t <= 2; t++)
         if (objnames[t])
@@ -447,14 +459,14 @@ int cli_run(int argc, char **argv)
         if (suspend_after)
             gate_set_deadline(inst, suspend_after);
         st = gate_call(inst, invoke, args, ft->nparams, res, ft->nresults, &err);
-        rc = cli_outcome(inst, mod, st, &err, snapshot, res, ft->nresults);
+        rc = cli_outcome(prog, inst, mod, st, &err, snapshot, res, ft->nresults);
     } else {
         if (snapshot)
             cli_stop_on_signals(inst);
         if (suspend_after)
             gate_set_deadline(inst, suspend_after);
         st = gate_call(inst, "_start", NULL, 0, NULL, 0, &err);
-        rc = cli_outcome(inst, mod, st, &err, snapshot, NULL, 0);
+        rc = cli_outcome(prog, inst, mod, st, &err, snapshot, NULL, 0);
     }
     stop_target = NULL;
 out:
@@ -464,6 +476,6 @@ out:
     gate_engine_free(eng);
     free(bytes);
     for (int k = 0; k < ndirs; k++)
-        free(dir_copies[k]);
+        free(dir_copies[k]), free(dir_reals[k]);
     return rc;
 }

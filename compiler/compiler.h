@@ -44,6 +44,12 @@ void gx_arena_free(gx_arena *ar);
    for big buffers written once from end to end. */
 void gx_advise_huge(void *p, size_t n);
 
+/* Writes bytes to path atomically and durably: a new temporary file
+   beside it (O_EXCL, mode 0600), fsync, rename over path, fsync of the
+   directory.  Only a regular file is ever replaced: when path is a
+   device, FIFO, directory or symbolic link nothing is written. */
+bool gx_write_atomic(const char *path, const uint8_t *bytes, size_t len, gate_error *err);
+
 /* Fills err (if any) and returns false, so callers can `return gx_fail(...)`. */
 bool gx_fail(gate_error *err, gate_status st, uint64_t offset, uint32_t func,
              const char *fmt, ...) __attribute__((format(printf, 5, 6)));

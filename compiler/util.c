@@ -1,9 +1,13 @@
 /* util.c - allocator calls, arenas and error reporting shared by all folders. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "compiler.h"
 
@@ -177,3 +181,77 @@ const gop_info gop_table[GOP_COUNT] = {
 #include "opcodes.def"
 #undef OP
 };
+
+/* Refuses to replace anything but a regular file (lstat: a symlink too). */
+static bool replaceable(const char *path, gate_error *err)
+{
+    struct stat st;
+    if (lstat(path, &st)) {
+        if (errno == ENOENT)
+            return true;
+        return gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "%s: %s", path,
+                       strerror(errno));
+    }
+    if (S_ISREG(st.st_mode))
+        return true;
+    return gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC,
+                   "%s is a %s: only a regular file is replaced", path,
+                   S_ISDIR(st.st_mode) ? "directory" : S_ISLNK(st.st_mode) ? "symbolic link"
+                   : S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket" : "device");
+}
+
+bool gx_write_atomic(const char *path, const uint8_t *bytes, size_t len, gate_error *err)
+{
+    if (!replaceable(path, err))
+        return false;
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    if (!tmp)
+        return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    bool ok = fd >= 0;
+    int e = ok ? 0 : errno;
+    for (size_t done = 0; ok && done < len;) {
+        ssize_t w = write(fd, bytes + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        e = ok ? 0 : w < 0 ? errno : ENOSPC;
+        done += ok ? (size_t)w : 0;
+    }
+    if (ok && fsync(fd))
+        ok = false, e = errno;
+    if (fd >= 0 && close(fd) && ok)
+        ok = false, e = errno;
+    /* checked again just before: the path may have changed meanwhile */
+    if (ok && !replaceable(path, err)) {
+        unlink(tmp);
+        free(tmp);
+        return false;
+    }
+    if (ok && rename(tmp, path))
+        ok = false, e = errno;
+    if (!ok) {
+        if (fd >= 0)
+            unlink(tmp);
+        free(tmp);
+        return gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "cannot write %s: %s", path,
+                       strerror(e));
+    }
+    /* the rename itself is durable once the directory is synced */
+    const char *slash = strrchr(path, '/');
+    if (slash && slash - path < (ptrdiff_t)n) {
+        memcpy(tmp, path, (size_t)(slash - path) + 1);
+        tmp[slash == path ? 1 : slash - path] = 0;
+    } else {
+        strcpy(tmp, ".");
+    }
+    int d = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d >= 0) {
+        fsync(d);
+        close(d);
+    }
+    free(tmp);
+    return true;
+}

@@ -38,9 +38,9 @@ static void stack_unpoison(uint8_t *stack, size_t size)
 #endif
 
 #define MEM_RESERVE ((size_t)8 << 30 | (size_t)64 << 10)
-#define STACK_SIZE ((size_t)8 << 20)      /* default */
-#define STACK_MIN ((size_t)512 << 10)
-#define STACK_MAX ((size_t)1 << 30)
+#define STACK_SIZE RT_STACK_DEFAULT
+#define STACK_MIN RT_STACK_MIN
+#define STACK_MAX RT_STACK_MAX
 #define STACK_GUARD ((size_t)64 << 10)
 #define STACK_MARGIN ((size_t)256 << 10)
 
@@ -731,6 +731,8 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
     inst->eng = eng;
     inst->mod = mod;
     inst->stack_size = stack_size;
+    if (lim)
+        inst->lim = *lim;
     mod->refs++;
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
     inst->own_funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *inst->own_funcs);
@@ -1332,6 +1334,7 @@ gate_instance *gate_instance_fork(gate_instance *p, gate_error *err)
     c->eng = eng;
     c->mod = p->mod;
     c->stack_size = p->stack_size;
+    c->lim = p->lim;
     p->mod->refs++;
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
     c->own_funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *c->own_funcs);

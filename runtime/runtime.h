@@ -146,6 +146,10 @@ typedef struct rt_frame {
 } rt_frame;
 
 enum { RT_STOP_REQUEST = 1, RT_STOP_FUEL = 2 };
+/* the wasm stack: default, smallest and largest size (gate_limits.stack_size) */
+#define RT_STACK_DEFAULT ((size_t)8 << 20)
+#define RT_STACK_MIN ((size_t)512 << 10)
+#define RT_STACK_MAX ((size_t)1 << 30)
 
 /* A host call that asked to stop: the innermost frame is stopped at the
    call; on resume the results are delivered (complete) or the host
@@ -205,6 +209,7 @@ struct gate_instance {
     gate_engine *eng;
     gate_module *mod;
     size_t stack_size;          /* wasm stack wanted (0: default) */
+    gate_limits lim;            /* as given (0 fields: defaults); snapshots keep them */
     rt_susp susp;               /* the stopped call, if any */
     struct gate_wasi *wasi;     /* its WASI state, when linked to WASI */
     char *objname[3];           /* per gate_target: the object its snapshots name */

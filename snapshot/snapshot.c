@@ -24,6 +24,7 @@
  * module before a frame is built (restore never trusts a native address:
  * references are function indices, continuations come from the map).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@
 
 #include "snapshot.h"
 
-#define GS_VERSION 2u
+#define GS_VERSION 3u
 #define ZERO_BLOCK 64        /* aligned all-zero blocks of this size split segments */
 
 /* ---- byte building ---------------------------------------------------- */
@@ -481,6 +482,11 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
     gs_u32(&b, inst->susp.active ? inst->susp.entry_func : GATE_NO_FUNC);
     gs_u32(&b, inst->susp.reason);
     gs_u64(&b, rt_module_hash((gate_module *)mod));
+    gs_u32(&b, inst->lim.max_memory_pages);
+    gs_u64(&b, inst->lim.stack_size);
+    gs_u32(&b, inst->lim.max_table_elems);
+    gs_u32(&b, (inst->eng->cfg.fuel ? 1u : 0u) | (inst->eng->cfg.deterministic ? 2u : 0u));
+    gs_u64(&b, inst->eng->cfg.fuel ? gate_get_fuel(inst) : UINT64_MAX);
     custom(&o, "gate.state", &b);
     /* gate.stack */
     b.n = 0;
@@ -579,23 +585,12 @@ gate_status gate_snapshot_save(gate_instance *inst, const char *path, gate_error
     gate_status st = gate_snapshot(inst, &buf, &len, err);
     if (st != GATE_OK)
         return st;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f && fwrite(buf, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (f)
-        ok = fclose(f) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok)
-        remove(tmp);
+    if (err)
+        err->status = GATE_OK;
+    bool ok = gx_write_atomic(path, buf, len, err);
     gx_free(&inst->eng->alloc, buf, len);
-    if (!ok) {
-        if (err) {
-            err->status = GATE_OK;
-            gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "cannot write %s", path);
-        }
-        return GATE_ERR_IO;
-    }
+    if (!ok)
+        return err ? err->status : GATE_ERR_IO;
     return GATE_OK;
 }
 
@@ -684,6 +679,20 @@ static uint8_t rd8(rd *r)
  * its function's entry, or, with a pending host call, at a call of that
  * import (direct, or indirect with the import's type).
  */
+/* Refuses frame i: "frame N (func F at wasm offset X): what". */
+static bool frame_fail(gate_error *err, uint32_t i, const rt_frame *f, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool frame_fail(gate_error *err, uint32_t i, const rt_frame *f, const char *fmt, ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
+                   "frame %u (func %u at wasm offset 0x%x): %s", i, f->func, f->wasm, what);
+}
+
 static const char *const sp_kind_name[GC_SP_NKINDS] = {
     "a function entry", "a loop header", "a call", "a host call", "a call_indirect",
     "memory.grow"
@@ -697,8 +706,7 @@ static bool frame_link_ok(const gate_module *mod, const rt_susp *s, uint32_t i,
     const gc_safepoint *sp = rt_safepoint_of(mod, f->func, f->wasm);
     err->status = GATE_OK;
     if (!sp || sp->nslots != f->nslots)
-        return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
-                       "frame %u: no safe point with %u slots at this offset", i, f->nslots);
+        return frame_fail(err, i, f, "no safe point with %u slots there", f->nslots);
     /* the call's immediate, read from the module where the map says a
        call instruction starts */
     uint32_t idx = UINT32_MAX;
@@ -707,8 +715,7 @@ static bool frame_link_ok(const gate_module *mod, const rt_susp *s, uint32_t i,
         gr_reader r = { .base = mod->bytes, .pos = f->wasm + 1, .end = mod->size, .err = err };
         uint8_t op = f->wasm < mod->size ? mod->bytes[f->wasm] : 0;
         if (op != (sp->kind == GC_SP_CALL_INDIRECT ? 0x11 : 0x10) || !gr_u32(&r, &idx))
-            return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
-                           "frame %u: the code map and the module disagree", i);
+            return frame_fail(err, i, f, "the code map and the module disagree");
     }
     const char *want;
     if (i + 1 == s->nframes && s->pending) {
@@ -732,8 +739,7 @@ static bool frame_link_ok(const gate_module *mod, const rt_susp *s, uint32_t i,
             return true;
         want = "a call of the next frame's function";
     }
-    return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
-                   "frame %u is stopped at %s, not at %s", i, sp_kind_name[sp->kind], want);
+    return frame_fail(err, i, f, "stopped at %s, not at %s", sp_kind_name[sp->kind], want);
 }
 
 static const uint8_t *scan_custom(const uint8_t *b, size_t len, const char *name, size_t *n);
@@ -801,9 +807,107 @@ gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes, siz
     return gate_snapshot_restore_code(eng, bytes, len, NULL, imp, NULL, err);
 }
 
+/* gate.state, parsed and checked (its layout: docs/snapshot-format.md) */
+typedef struct gs_state {
+    uint32_t suspended, entry, reason, modes;
+    uint64_t hash, fuel_left;
+    gate_limits lim;
+} gs_state;
+
+static bool state_read(const uint8_t *p, size_t n, gs_state *s)
+{
+    rd st = { p, n, 0, false };
+    uint32_t version = rd32(&st);
+    s->suspended = rd32(&st);
+    s->entry = rd32(&st);
+    s->reason = rd32(&st);
+    s->hash = rd64(&st);
+    s->lim.max_memory_pages = rd32(&st);
+    s->lim.stack_size = rd64(&st);
+    s->lim.max_table_elems = rd32(&st);
+    s->modes = rd32(&st);
+    s->fuel_left = rd64(&st);
+    return !st.bad && st.pos == n && version == GS_VERSION && s->suspended <= 1 &&
+           s->reason <= RT_STOP_FUEL && s->lim.max_memory_pages <= 65536 &&
+           (s->lim.stack_size == 0 ||
+            (s->lim.stack_size >= RT_STACK_MIN && s->lim.stack_size <= RT_STACK_MAX)) &&
+           s->modes <= 3;
+}
+
+gate_status gate_snapshot_read_info(const uint8_t *bytes, size_t len, gate_snapshot_info *out,
+                                    gate_error *err)
+{
+    gate_error local;
+    if (!err)
+        err = &local;
+    err->status = GATE_OK;
+    if (!bytes || !out) {
+        gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "no snapshot");
+        return GATE_ERR_ARG;
+    }
+    if (!check_sum(bytes, len, err))
+        return GATE_ERR_SNAPSHOT;
+    size_t n;
+    const uint8_t *p = scan_custom(bytes, len, "gate.state", &n);
+    gs_state s;
+    if (!p || !state_read(p, n, &s)) {
+        gx_fail(err, GATE_ERR_SNAPSHOT, p ? (uint64_t)(p - bytes) : UINT64_MAX, GATE_NO_FUNC,
+                p ? "bad gate.state section (or a snapshot of another format version)"
+                  : "no gate.state section");
+        return GATE_ERR_SNAPSHOT;
+    }
+    memset(out, 0, sizeof *out);
+    out->suspended = (int)s.suspended;
+    out->lim = s.lim;
+    out->fuel = (s.modes & 1) != 0;
+    out->deterministic = (s.modes & 2) != 0;
+    out->fuel_left = s.fuel_left;
+    return GATE_OK;
+}
+
+/* The recorded limits, tightened by lim; false (GATE_ERR_ARG) to widen. */
+static bool tighten(gate_limits *have, const gate_limits *lim, gate_error *err)
+{
+    if (!lim)
+        return true;
+    if (lim->max_memory_pages) {
+        if (have->max_memory_pages && lim->max_memory_pages > have->max_memory_pages)
+            return gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
+                           "a memory limit of %u pages is wider than the snapshot's %u: "
+                           "a restore can only tighten limits", lim->max_memory_pages,
+                           have->max_memory_pages);
+        have->max_memory_pages = lim->max_memory_pages;
+    }
+    if (lim->stack_size) {
+        uint64_t cur = have->stack_size ? have->stack_size : RT_STACK_DEFAULT;
+        if (lim->stack_size > cur)
+            return gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
+                           "a stack of %llu bytes is larger than the snapshot's %llu: "
+                           "a restore can only tighten limits",
+                           (unsigned long long)lim->stack_size, (unsigned long long)cur);
+        have->stack_size = lim->stack_size;
+    }
+    if (lim->max_table_elems) {
+        if (have->max_table_elems && lim->max_table_elems > have->max_table_elems)
+            return gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
+                           "a table limit of %u elements is wider than the snapshot's %u: "
+                           "a restore can only tighten limits", lim->max_table_elems,
+                           have->max_table_elems);
+        have->max_table_elems = lim->max_table_elems;
+    }
+    return true;
+}
+
 gate_instance *gate_snapshot_restore_code(gate_engine *eng, const uint8_t *bytes, size_t len,
                                           const gate_module *code, gate_imports *imp,
                                           int *used, gate_error *err)
+{
+    return gate_snapshot_restore_limits(eng, bytes, len, code, imp, NULL, used, err);
+}
+
+gate_instance *gate_snapshot_restore_limits(gate_engine *eng, const uint8_t *bytes, size_t len,
+                                            const gate_module *code, gate_imports *imp,
+                                            const gate_limits *lim, int *used, gate_error *err)
 {
     gate_error local;
     if (!err)
@@ -827,15 +931,28 @@ gate_instance *gate_snapshot_restore_code(gate_engine *eng, const uint8_t *bytes
         gate_module_free(mod);
         return NULL;
     }
-    rd st = { mod->bytes + cs->off, cs->len, 0, false };
-    uint32_t version = rd32(&st), suspended = rd32(&st), entry = rd32(&st), reason = rd32(&st);
-    if (st.bad || version != GS_VERSION || suspended > 1 ||
-        (suspended && (entry >= m->nfuncs || entry < m->nfunc_imports))) {
-        gx_fail(err, GATE_ERR_SNAPSHOT, cs->off, GATE_NO_FUNC, "bad gate.state section");
+    gs_state gst;
+    if (!state_read(mod->bytes + cs->off, cs->len, &gst) ||
+        (gst.suspended && (gst.entry >= m->nfuncs || gst.entry < m->nfunc_imports))) {
+        gx_fail(err, GATE_ERR_SNAPSHOT, cs->off, GATE_NO_FUNC,
+                "bad gate.state section (or a snapshot of another format version)");
         gate_module_free(mod);
         return NULL;
     }
-    gate_instance *inst = gate_instance_new(mod, imp, NULL, err);
+    uint32_t suspended = gst.suspended, entry = gst.entry, reason = gst.reason;
+    gate_limits have = gst.lim;
+    if (!tighten(&have, lim, err)) {
+        gate_module_free(mod);
+        return NULL;
+    }
+    if (m->nmems && have.max_memory_pages && m->mems[0].lim.min > have.max_memory_pages) {
+        gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
+                "the program's memory has %llu pages, more than the limit of %u",
+                (unsigned long long)m->mems[0].lim.min, have.max_memory_pages);
+        gate_module_free(mod);
+        return NULL;
+    }
+    gate_instance *inst = gate_instance_new(mod, imp, &have, err);
     gate_module_free(mod);          /* the instance holds it */
     if (!inst)
         return NULL;
@@ -886,7 +1003,7 @@ gate_instance *gate_snapshot_restore_code(gate_engine *eng, const uint8_t *bytes
         /* the outermost frame is the entry function; each caller is stopped
            at a call; the innermost at a loop or the function's entry */
         if (i == 0 && f->func != entry) {
-            gx_fail(err, GATE_ERR_SNAPSHOT, at, f->func, "frame 0 is not the entry function");
+            frame_fail(err, i, f, "the outermost frame is not the called function %u", entry);
             goto fail;
         }
         uint8_t *types = gx_malloc(a, f->nslots + 1);
@@ -895,7 +1012,9 @@ gate_instance *gate_snapshot_restore_code(gate_engine *eng, const uint8_t *bytes
             gx_free(a, types, f->nslots + 1);
             goto nomem;
         }
-        if (!gs_slot_types(mod, f->func, f->wasm, f->nslots, types, err)) {
+        gate_error scratch = { .status = GATE_OK };
+        if (!gs_slot_types(mod, f->func, f->wasm, f->nslots, types, &scratch)) {
+            frame_fail(err, i, f, "no safe point with %u slots there", f->nslots);
             gx_free(a, types, f->nslots + 1);
             goto fail;
         }
@@ -912,8 +1031,7 @@ gate_instance *gate_snapshot_restore_code(gate_engine *eng, const uint8_t *bytes
                 v = good && v ? (uint64_t)(uintptr_t)inst->funcs[v - 1] : 0;
             }
             if (!good) {
-                gx_fail(err, GATE_ERR_SNAPSHOT, ck->off + r.pos - 9, f->func,
-                        "frame %u slot %u: value does not fit its type", i, k);
+                frame_fail(err, i, f, "slot %u: value does not fit its type", k);
                 gx_free(a, types, f->nslots + 1);
                 goto fail;
             }
@@ -1009,19 +1127,26 @@ static const uint8_t *scan_custom(const uint8_t *b, size_t len, const char *name
 }
 
 gate_status gate_imports_wasi_from_snapshot(gate_imports *imp, const uint8_t *snap, size_t len,
-                                            gate_error *err)
+                                            const gate_wasi_grants *grants, gate_error *err)
 {
     size_t n;
+    if (grants && grants->ndirs && (!grants->dir_host || !grants->dir_guest || grants->ndirs < 0)) {
+        if (err) {
+            err->status = GATE_OK;
+            gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "grants without directories");
+        }
+        return GATE_ERR_ARG;
+    }
     const uint8_t *p = scan_custom(snap, len, "gate.wasi", &n);
     if (!p) {
         if (err) {
             err->status = GATE_OK;
-            gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, GATE_NO_FUNC,
+            gx_fail(err, GATE_ERR_NOT_FOUND, UINT64_MAX, GATE_NO_FUNC,
                     "the snapshot has no WASI state");
         }
-        return GATE_ERR_SNAPSHOT;
+        return GATE_ERR_NOT_FOUND;
     }
-    return rt_wasi_restore(imp, p, n, err);
+    return rt_wasi_restore(imp, p, n, grants, err);
 }
 
 bool gs_describe(FILE *out, const gate_module *mod)
@@ -1030,16 +1155,45 @@ bool gs_describe(FILE *out, const gate_module *mod)
     const gd_custom *cs = find_custom(m, "gate.state"), *ck = find_custom(m, "gate.stack");
     if (!cs || !ck)
         return false;
-    rd st = { mod->bytes + cs->off, cs->len, 0, false };
-    uint32_t version = rd32(&st), suspended = rd32(&st), entry = rd32(&st), reason = rd32(&st);
-    uint64_t orig = rd64(&st);
-    fprintf(out, "snapshot version %u, %s", version, suspended ? "suspended" : "idle");
+    gs_state gst;
+    if (!state_read(mod->bytes + cs->off, cs->len, &gst)) {
+        fprintf(out, "snapshot of another format version, or a bad gate.state section\n");
+        return true;
+    }
+    uint32_t suspended = gst.suspended, entry = gst.entry, reason = gst.reason;
+    uint64_t orig = gst.hash;
+    fprintf(out, "snapshot version %u, %s", GS_VERSION, suspended ? "suspended" : "idle");
     if (suspended) {
         const char *nm = entry < m->nfuncs ? gd_func_name(m, entry) : NULL;
         fprintf(out, " in a call of func %u%s%s%s (%s)", entry, nm ? " <" : "", nm ? nm : "",
                 nm ? ">" : "", reason == RT_STOP_FUEL ? "out of fuel" : "stop requested");
     }
     fprintf(out, "\noriginal module xxh64:%016llx\n", (unsigned long long)orig);
+    fprintf(out, "limits: memory ");
+    if (gst.lim.max_memory_pages)
+        fprintf(out, "%u pages", gst.lim.max_memory_pages);
+    else
+        fprintf(out, "the module's maximum");
+    fprintf(out, ", stack %llu KiB, tables ", (unsigned long long)(gst.lim.stack_size ? gst.lim.stack_size
+                                                                 : RT_STACK_DEFAULT) >> 10);
+    if (gst.lim.max_table_elems)
+        fprintf(out, "%u elements", gst.lim.max_table_elems);
+    else
+        fprintf(out, "the default");
+    fprintf(out, "; fuel metering %s", gst.modes & 1 ? "on" : "off");
+    if ((gst.modes & 1) && gst.fuel_left != UINT64_MAX)
+        fprintf(out, " (%llu left)", (unsigned long long)gst.fuel_left);
+    fprintf(out, "; NaNs %s\n", gst.modes & 2 ? "canonical (deterministic)" : "as the CPU makes them");
+    const gd_custom *cw = find_custom(m, "gate.wasi");
+    if (cw)
+        rt_wasi_describe(out, mod->bytes + cw->off, cw->len);
+    const gd_custom *co = find_custom(m, "gate.objects");
+    for (int t = 1; co && t <= 2; t++) {
+        char name[4096];
+        if (object_name(mod->bytes + co->off, co->len, (gate_target)t, name, sizeof name) > 0)
+            fprintf(out, "object for %s: %s (used only when named with --object)\n",
+                    t == GATE_TARGET_ARM64 ? "arm64" : "x86_64", name);
+    }
     if (m->nmems)
         fprintf(out, "memory %llu pages (%llu KiB)\n", (unsigned long long)m->mems[0].lim.min,
                 (unsigned long long)m->mems[0].lim.min * 64);
