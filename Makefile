@@ -64,6 +64,12 @@ $(BUILD)/spec-runner: test/spec_runner.c test/json.c test/json.h $(BUILD)/libgat
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ test/spec_runner.c test/json.c $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
 
+# Edits snapshots the way an attacker would (test/attacks.sh).
+$(BUILD)/snapedit: test/snapedit.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< -lxxhash $(EXTRA_LDFLAGS)
+
 # Installs the Debian packages the build and the tests need, if missing.
 deps:
 	@bash tools/deps.sh
@@ -81,11 +87,11 @@ spec: $(BUILD)/spec-runner
 # The whole suite: deps, build, unit tests, spec harness; last line is the
 # total "N passed, N failed, N skipped".
 test: deps
-	@$(MAKE) --no-print-directory -s all $(UNIT_BIN) $(BUILD)/spec-runner examples
+	@$(MAKE) --no-print-directory -s all $(UNIT_BIN) $(BUILD)/spec-runner $(BUILD)/snapedit examples
 	@bash test/run-all.sh $(BUILD)
 
 # Everything the test scripts run, for one BUILD (also the cross build).
-test-bins: all $(UNIT_BIN) $(BUILD)/spec-runner examples
+test-bins: all $(UNIT_BIN) $(BUILD)/spec-runner $(BUILD)/snapedit examples
 
 # The aarch64 build (gcc-aarch64-linux-gnu, Debian's arm64 -dev packages),
 # tested under qemu-aarch64 on this machine.

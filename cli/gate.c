@@ -121,7 +121,11 @@ uint8_t *cli_read_file(const char *path, size_t *len)
 void cli_report(const char *path, const gate_error *err)
 {
     char msg[512];
-    fprintf(stderr, "gate: %s: %s\n", path, gate_error_format(err, msg, sizeof msg));
+    /* a refused frame names itself: frame N (func F at wasm offset X) */
+    if (err->status == GATE_ERR_SNAPSHOT && !strncmp(err->message, "frame ", 6))
+        fprintf(stderr, "gate: %s: %s\n", path, err->message);
+    else
+        fprintf(stderr, "gate: %s: %s\n", path, gate_error_format(err, msg, sizeof msg));
 }
 
 static const char *type_name(uint8_t t)

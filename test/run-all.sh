@@ -19,7 +19,9 @@ SPEC_RESULTS="$build/spec-results-stress.tsv" bash test/spec.sh "$build" --stres
     | tee "$build/spec3.log" | grep -v '\.wast  *[0-9]* passed, 0 failed'
 echo "== gate command and WASI"
 bash test/run-cli.sh "$build" | tee "$build/cli.log" | grep -v '^ok '
-logs="unit spec spec2 spec3 cli"
+echo "== untrusted snapshots, objects and outputs (test/attacks.sh)"
+bash test/attacks.sh "$build" | tee "$build/attacks.log" | grep -v '^ok '
+logs="unit spec spec2 spec3 cli attacks"
 # the aarch64 build under qemu (ARM64=0 leaves it out, as `make asan` does)
 if [ "${ARM64:-1}" = 1 ]; then
     echo "== aarch64 build, under qemu-aarch64"

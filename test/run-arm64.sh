@@ -147,9 +147,11 @@ fi
 echo "cross: $cp passed, $cf failed, $cs skipped" > "$build/cross.log"
 num() { sed -n "s/.* \([0-9][0-9]*\) $1.*/\1/p" <<<"$2"; }
 tp=0 tf=0 ts=$skipped
+echo "== untrusted snapshots, objects and outputs (aarch64, qemu)"
+bash test/attacks.sh "$build" | tee "$build/attacks.log" | grep -v '^ok '
 echo "== migration between x86-64 and ARM64"
 bash test/migrate.sh "$host" "$build" | tee "$build/migrate.log"
-for log in unit spec spec2 spec3 spec4 spec5 cross migrate; do
+for log in unit spec spec2 spec3 spec4 spec5 cross attacks migrate; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))
