@@ -92,7 +92,8 @@ void gate_imports_free(gate_imports *imp)
     }
     gx_free(a, imp->items, (size_t)imp->cap * sizeof *imp->items);
     for (uint32_t i = 0; i < imp->nowned; i++)
-        imp->owned_free[i](imp->owned[i]);
+        if (imp->owned_free[i])
+            imp->owned_free[i](imp->owned[i]);
     gx_free(a, imp, sizeof *imp);
 }
 

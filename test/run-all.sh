@@ -21,7 +21,16 @@ echo "== gate command and WASI"
 bash test/run-cli.sh "$build" | tee "$build/cli.log" | grep -v '^ok '
 echo "== untrusted snapshots, objects and outputs (test/attacks.sh)"
 bash test/attacks.sh "$build" | tee "$build/attacks.log" | grep -v '^ok '
-logs="unit spec spec2 spec3 cli attacks"
+# the snapshot fuzzer, a short bounded run under ASan+UBSan (clang)
+echo "== snapshot fuzzer, ${FUZZ_SMOKE:-30} s (ASan+UBSan, test/fuzz/run-snapshot.sh)"
+if make --no-print-directory -s BUILD="$build" "$build/fuzz/fuzz_snapshot" > "$build/fuzz-build.log" 2>&1; then
+    bash test/fuzz/run-snapshot.sh "$build" "${FUZZ_SMOKE:-30}" > "$build/fuzz.log" 2>&1
+    tail -4 "$build/fuzz.log"
+else
+    tail -5 "$build/fuzz-build.log"
+    echo "fuzz-snapshot: 0 passed, 1 failed (the fuzzer did not build)" > "$build/fuzz.log"
+fi
+logs="unit spec spec2 spec3 cli attacks fuzz"
 # the aarch64 build under qemu (ARM64=0 leaves it out, as `make asan` does)
 if [ "${ARM64:-1}" = 1 ]; then
     echo "== aarch64 build, under qemu-aarch64"

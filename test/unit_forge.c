@@ -129,6 +129,22 @@ static int teardown(void **state)
     return 0;
 }
 
+/* GATE_WRITE_SEEDS=DIR: the snapshots are also written there, as seeds
+   for the snapshot fuzzer (test/fuzz/run.sh). */
+static void seed(const char *name, const uint8_t *s, size_t n)
+{
+    const char *dir = getenv("GATE_WRITE_SEEDS");
+    char path[4096];
+    if (!dir)
+        return;
+    snprintf(path, sizeof path, "%s/forge-%s.snap", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(s, 1, n, f);
+        fclose(f);
+    }
+}
+
 /* A snapshot of export `name` stopped (by fuel, or by the host). */
 static uint8_t *stopped(const char *name, size_t *len)
 {
@@ -140,6 +156,7 @@ static uint8_t *stopped(const char *name, size_t *len)
     assert_int_equal(gate_call(in, name, NULL, 0, NULL, 0, &e), GATE_SUSPENDED);
     uint8_t *s;
     assert_int_equal(gate_snapshot(in, &s, len, &e), GATE_OK);
+    seed(name, s, *len);
     gate_instance_free(in);
     gate_imports_free(imp);
     return s;
