@@ -9,7 +9,7 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-missing-field-initializers -Werror=implicit-function-declaration
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  := -lxxhash -lcapstone -lffi -lcrypto -lm -lpthread
+LDLIBS  := -lxxhash -lcapstone -lffi -lcrypto -lseccomp -lm -lpthread
 PREFIX  ?= /usr/local
 # test scripts that link programs against the library need the same flags
 export EXTRA_LDFLAGS

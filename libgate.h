@@ -464,6 +464,20 @@ gate_status gate_imports_wasi_from_snapshot(gate_imports *imp, const uint8_t *sn
    its memory into the template once; later forks only map it. */
 gate_instance *gate_instance_fork(gate_instance *inst, gate_error *err);
 
+/* ------------------------------------------------------------------ */
+/* The sandbox (docs/wasi.md)                                          */
+/* ------------------------------------------------------------------ */
+
+/* Confines this whole process, for good, to the system calls the runtime
+   and WASI make once modules are loaded, preopens opened and instances
+   made (seccomp-bpf with no_new_privs, on every thread), plus the extra
+   system call numbers the host needs itself.  Path calls are allowed only
+   relative to a directory descriptor.  A forbidden call ends the process
+   with status 159 and "gate: sandbox: forbidden system call N" on stderr.
+   Fails (GATE_ERR_NOT_IMPLEMENTED) where the kernel (or an emulator)
+   cannot install the filter; nothing is changed then. */
+gate_status gate_sandbox_enter(const int *extra_syscalls, size_t nextra, gate_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,12 @@ int cli_resume(int argc, char **argv);
 int cli_outcome(const char *file, gate_instance *inst, gate_module *mod, gate_status st,
                 const gate_error *err, const char *snapshot, const gate_val *res, uint32_t nres);
 void cli_stop_on_signals(gate_instance *inst);
+/* --sandbox (run.c): opens the snapshot's directory, then confines the
+   process (gate_sandbox_enter); false with a message when it cannot. */
+bool cli_sandbox(const char *snapshot);
+bool cli_sandbox_default(void);
+/* Saves inst to path (through the directory cli_sandbox opened, if any). */
+bool cli_save_snapshot(gate_instance *inst, const char *path, gate_error *err);
 bool cli_duration(const char *s, uint64_t *ns);
 /* A module from wasm bytes or an AOT object (by its magic). */
 gate_module *cli_load(gate_engine *eng, const uint8_t *bytes, size_t len, gate_error *err);

@@ -4,7 +4,7 @@
  *
  *   gate resume [--dir HOST[::GUEST]]... [--max-memory-pages N] [--stack-size BYTES]
  *               [--suspend-after=DUR] [--fuel=N] [--deterministic] [--snapshot=FILE2]
- *               [--object=OBJ [--trust-object]] FILE
+ *               [--object=OBJ [--trust-object]] [--sandbox] FILE
  *
  * A snapshot grants nothing.  Its arguments, environment and descriptor
  * table come back, but a preopen is opened only when this command grants
@@ -41,7 +41,7 @@ static int usage_resume(void)
                     "[--stack-size BYTES]\n"
                     "                   [--suspend-after=DURATION] [--fuel=N] [--deterministic] "
                     "[--snapshot=FILE2]\n"
-                    "                   [--object=OBJ [--trust-object]] FILE\n");
+                    "                   [--object=OBJ [--trust-object]] [--sandbox] FILE\n");
     return 2;
 }
 
@@ -64,7 +64,7 @@ int cli_resume(int argc, char **argv)
 {
     const char *file = NULL, *snapshot = NULL, *object = NULL;
     uint64_t suspend_after = 0, fuel = 0;
-    bool trust_object = false, deterministic = false;
+    bool trust_object = false, deterministic = false, sandbox = cli_sandbox_default();
     gate_limits lim = { 0 };
     const char *dirs_host[MAX_DIRS], *dirs_guest[MAX_DIRS];
     char *dir_copies[MAX_DIRS], *dir_reals[MAX_DIRS];
@@ -81,6 +81,8 @@ int cli_resume(int argc, char **argv)
             deterministic = true;
         } else if (!strcmp(o, "--trust-object")) {
             trust_object = true;
+        } else if (!strcmp(o, "--sandbox")) {
+            sandbox = true;
         } else if (!strncmp(o, "--snapshot=", 11)) {
             snapshot = o + 11;
         } else if (!strncmp(o, "--object=", 9)) {
@@ -209,6 +211,8 @@ int cli_resume(int argc, char **argv)
         gate_set_fuel(inst, fuel);
     if (suspend_after)
         gate_set_deadline(inst, suspend_after);
+    if (sandbox && !cli_sandbox(snapshot))
+        goto out;
     gate_status st = gate_resume(inst, res, 64, &err);
     rc = cli_outcome(file, inst, inst->mod, st, &err, snapshot, res, ft->nresults);
     cli_stop_on_signals(NULL);

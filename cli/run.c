@@ -11,6 +11,8 @@
  *     --cache-dir DIR        where compiled objects are kept (default
  *                            $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate)
  *     --no-cache             always compile
+ *     --sandbox              once loaded, confine the process to the system
+ *                            calls the runtime and WASI need (seccomp)
  *     --trust-object         run PROG.gobj even if this user's gate did not
  *                            make it (seal missing or not verifying)
  *     --deterministic        NaN results canonicalised (the same bits on every CPU)
@@ -49,7 +51,7 @@ static int usage_run(void)
     fprintf(stderr, "usage: gate run [--invoke NAME] [--dir HOST[::GUEST]] [--env K=V]\n"
                     "                [--max-memory-pages N] [--stack-size BYTES] [--explicit-bounds]\n"
                     "                [--cache-dir DIR | --no-cache] [--trust-object] [--no-loop-checks]\n"
-                    "                [--deterministic]\n"
+                    "                [--deterministic] [--sandbox]\n"
                     "                [--suspend-after=DURATION] [--fuel=N] [--snapshot=FILE]\n"
                     "                PROG.wasm|PROG.gobj [ARGS...]\n");
     return 2;
@@ -231,7 +233,7 @@ int cli_outcome(const char *file, gate_instance *inst, gate_module *mod, gate_st
             return 2;
         }
         gate_error e2;
-        if (gate_snapshot_save(inst, snapshot, &e2) != GATE_OK) {
+        if (!cli_save_snapshot(inst, snapshot, &e2)) {
             cli_report(snapshot, &e2);
             return 2;
         }
@@ -257,7 +259,7 @@ int cli_run(int argc, char **argv)
     char cache_buf[4096];
     const char *dirs_host[MAX_OPT], *dirs_guest[MAX_OPT], *envs[MAX_OPT];
     char *dir_copies[MAX_OPT], *dir_reals[MAX_OPT];
-    bool trust_object = false;
+    bool trust_object = false, sandbox = cli_sandbox_default();
     uint8_t key[32];
     int ndirs = 0, nenvs = 0, i;
     gate_config cfg;
@@ -299,6 +301,10 @@ int cli_run(int argc, char **argv)
         }
         if (!strcmp(o, "--no-cache")) {
             no_cache = true;
+            continue;
+        }
+        if (!strcmp(o, "--sandbox")) {
+            sandbox = true;
             continue;
         }
         if (!strcmp(o, "--trust-object")) {
@@ -458,6 +464,8 @@ int cli_run(int argc, char **argv)
             cli_stop_on_signals(inst);
         if (suspend_after)
             gate_set_deadline(inst, suspend_after);
+        if (sandbox && !cli_sandbox(snapshot))
+            goto out;
         st = gate_call(inst, invoke, args, ft->nparams, res, ft->nresults, &err);
         rc = cli_outcome(prog, inst, mod, st, &err, snapshot, res, ft->nresults);
     } else {
@@ -465,6 +473,8 @@ int cli_run(int argc, char **argv)
             cli_stop_on_signals(inst);
         if (suspend_after)
             gate_set_deadline(inst, suspend_after);
+        if (sandbox && !cli_sandbox(snapshot))
+            goto out;
         st = gate_call(inst, "_start", NULL, 0, NULL, 0, &err);
         rc = cli_outcome(prog, inst, mod, st, &err, snapshot, NULL, 0);
     }
@@ -478,4 +488,48 @@ out:
     for (int k = 0; k < ndirs; k++)
         free(dir_copies[k]), free(dir_reals[k]);
     return rc;
+}
+
+/* GATE_SANDBOX=1 in the environment: --sandbox for every run and resume
+   (the test suite runs the CLI tests again that way) */
+bool cli_sandbox_default(void)
+{
+    const char *e = getenv("GATE_SANDBOX");
+    return e && !strcmp(e, "1");
+}
+
+/* --sandbox: the snapshot's directory is opened now, so that a stop can
+   still be saved once path calls need a directory descriptor */
+static int snap_dirfd = -1;
+static const char *snap_name;
+
+bool cli_sandbox(const char *snapshot)
+{
+    if (snapshot) {
+        snap_dirfd = gx_open_parent(snapshot, &snap_name);
+        if (snap_dirfd < 0 || !*snap_name) {
+            fprintf(stderr, "gate: %s: cannot open its directory\n", snapshot);
+            return false;
+        }
+    }
+    gate_error err;
+    if (gate_sandbox_enter(NULL, 0, &err) != GATE_OK) {
+        fprintf(stderr, "gate: --sandbox: %s\n", err.message);
+        return false;
+    }
+    return true;
+}
+
+bool cli_save_snapshot(gate_instance *inst, const char *path, gate_error *err)
+{
+    if (snap_dirfd < 0)
+        return gate_snapshot_save(inst, path, err) == GATE_OK;
+    uint8_t *buf;
+    size_t len;
+    if (gate_snapshot(inst, &buf, &len, err) != GATE_OK)
+        return false;
+    err->status = GATE_OK;
+    bool ok = gx_write_atomic_at(snap_dirfd, snap_name, path, buf, len, err);
+    gate_free_buffer(inst->eng, buf, len);
+    return ok;
 }

@@ -49,6 +49,11 @@ void gx_advise_huge(void *p, size_t n);
    directory.  Only a regular file is ever replaced: when path is a
    device, FIFO, directory or symbolic link nothing is written. */
 bool gx_write_atomic(const char *path, const uint8_t *bytes, size_t len, gate_error *err);
+/* Same, for name in directory dirfd (shown: the path for messages). */
+bool gx_write_atomic_at(int dirfd, const char *name, const char *shown, const uint8_t *bytes,
+                        size_t len, gate_error *err);
+/* Opens path's directory (O_RDONLY); *name: its last component. */
+int gx_open_parent(const char *path, const char **name);
 
 /* Fills err (if any) and returns false, so callers can `return gx_fail(...)`. */
 bool gx_fail(gate_error *err, gate_status st, uint64_t offset, uint32_t func,

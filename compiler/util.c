@@ -182,36 +182,45 @@ const gop_info gop_table[GOP_COUNT] = {
 #undef OP
 };
 
-/* Refuses to replace anything but a regular file (lstat: a symlink too). */
-static bool replaceable(const char *path, gate_error *err)
+/* Refuses to replace anything but a regular file (not following a link). */
+static bool replaceable(int dirfd, const char *name, const char *shown, gate_error *err)
 {
     struct stat st;
-    if (lstat(path, &st)) {
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
         if (errno == ENOENT)
             return true;
-        return gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "%s: %s", path,
+        return gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "%s: %s", shown,
                        strerror(errno));
     }
     if (S_ISREG(st.st_mode))
         return true;
     return gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC,
-                   "%s is a %s: only a regular file is replaced", path,
+                   "%s is a %s: only a regular file is replaced", shown,
                    S_ISDIR(st.st_mode) ? "directory" : S_ISLNK(st.st_mode) ? "symbolic link"
                    : S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket" : "device");
 }
 
-bool gx_write_atomic(const char *path, const uint8_t *bytes, size_t len, gate_error *err)
+bool gx_write_atomic_at(int dirfd, const char *name, const char *shown, const uint8_t *bytes,
+                        size_t len, gate_error *err)
 {
-    if (!replaceable(path, err))
+    if (!replaceable(dirfd, name, shown, err))
         return false;
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
+    size_t n = strlen(name);
+    char *tmp = malloc(n + 48);
     if (!tmp)
         return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
-    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkostemp(tmp, O_CLOEXEC);
+    /* a new name beside it, made here with O_EXCL (never an old file) */
+    static unsigned counter;
+    int fd = -1, e = 0;
+    for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+        snprintf(tmp, n + 48, "%s.tmp.%ld.%u", name, (long)getpid(),
+                 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        e = fd < 0 ? errno : 0;
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
     bool ok = fd >= 0;
-    int e = ok ? 0 : errno;
     for (size_t done = 0; ok && done < len;) {
         ssize_t w = write(fd, bytes + done, len - done);
         if (w < 0 && errno == EINTR)
@@ -224,34 +233,54 @@ bool gx_write_atomic(const char *path, const uint8_t *bytes, size_t len, gate_er
         ok = false, e = errno;
     if (fd >= 0 && close(fd) && ok)
         ok = false, e = errno;
-    /* checked again just before: the path may have changed meanwhile */
-    if (ok && !replaceable(path, err)) {
-        unlink(tmp);
+    /* checked again just before: the name may have changed meanwhile */
+    if (ok && !replaceable(dirfd, name, shown, err)) {
+        unlinkat(dirfd, tmp, 0);
         free(tmp);
         return false;
     }
-    if (ok && rename(tmp, path))
+    if (ok && renameat(dirfd, tmp, dirfd, name))
         ok = false, e = errno;
-    if (!ok) {
-        if (fd >= 0)
-            unlink(tmp);
-        free(tmp);
-        return gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "cannot write %s: %s", path,
-                       strerror(e));
-    }
-    /* the rename itself is durable once the directory is synced */
-    const char *slash = strrchr(path, '/');
-    if (slash && slash - path < (ptrdiff_t)n) {
-        memcpy(tmp, path, (size_t)(slash - path) + 1);
-        tmp[slash == path ? 1 : slash - path] = 0;
-    } else {
-        strcpy(tmp, ".");
-    }
-    int d = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d >= 0) {
-        fsync(d);
-        close(d);
-    }
+    if (!ok && fd >= 0)
+        unlinkat(dirfd, tmp, 0);
     free(tmp);
+    if (!ok)
+        return gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "cannot write %s: %s", shown,
+                       strerror(e));
+    fsync(dirfd);               /* the rename itself is durable once the directory is */
     return true;
+}
+
+int gx_open_parent(const char *path, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    *name = slash ? slash + 1 : path;
+    if (!slash)
+        return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *dir = malloc(n + 1);
+    if (!dir)
+        return -1;
+    memcpy(dir, path, n);
+    dir[n] = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    return fd;
+}
+
+bool gx_write_atomic(const char *path, const uint8_t *bytes, size_t len, gate_error *err)
+{
+    const char *name;
+    int dirfd = gx_open_parent(path, &name);
+    if (dirfd < 0)
+        return gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "cannot write %s: %s", path,
+                       strerror(errno));
+    if (!*name) {
+        close(dirfd);
+        return gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC,
+                       "%s is a directory: only a regular file is replaced", path);
+    }
+    bool ok = gx_write_atomic_at(dirfd, name, path, bytes, len, err);
+    close(dirfd);
+    return ok;
 }
