@@ -165,7 +165,7 @@ static size_t sections(const uint8_t *b, size_t n, sec *out, size_t max)
         if (id == 0) {
             size_t q = pos;
             uint32_t nl = leb(b, n, &q, &bad);
-            if (!bad && nl <= s.end - q && nl >= 5 && !memcmp(b + q, "gate.", 5)) {
+            if (!bad && q <= s.end && nl <= s.end - q && nl >= 5 && !memcmp(b + q, "gate.", 5)) {
                 s.custom_gate = 1;
                 s.stack = nl == 10 && !memcmp(b + q, "gate.stack", 10);
                 s.payload = q + nl;     /* mutate after the name */
