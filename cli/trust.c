@@ -44,10 +44,8 @@ static bool private_path(char *buf, size_t size)
     return true;
 }
 
-/* Creates dir (mode 0700, and its parent if missing) unless it exists;
-   then checks that it is private: a directory, not a link, this user's,
-   no access for group or others.  Prints why not. */
-bool cli_private_dir(const char *dir)
+/* Creates dir with mode 0700 (and its parent, if missing) unless it exists. */
+static void make_dir(const char *dir)
 {
     if (mkdir(dir, 0700) && errno == ENOENT) {
         char parent[PATH_MAX];
@@ -59,6 +57,14 @@ bool cli_private_dir(const char *dir)
         }
         mkdir(dir, 0700);
     }
+}
+
+/* Creates dir (mode 0700, and its parent if missing) unless it exists;
+   then checks that it is private: a directory, not a link, this user's,
+   no access for group or others.  Prints why not. */
+bool cli_private_dir(const char *dir)
+{
+    make_dir(dir);
     struct stat st;
     if (lstat(dir, &st)) {
         fprintf(stderr, "gate: %s: %s\n", dir, strerror(errno));
@@ -145,7 +151,13 @@ bool cli_grant_ok(const char *host, const char *extra_private)
     if (private_path(dir, sizeof dir))
         priv[0] = dir;
     for (int i = 0; i < 2; i++) {
-        if (!priv[i] || !realpath(priv[i], real))
+        if (!priv[i])
+            continue;
+        /* made now if missing, so that a grant given before gate creates
+           it (the key, the cache) cannot be one that will hold it */
+        if (i == 0)
+            make_dir(priv[i]);
+        if (!realpath(priv[i], real))
             continue;
         if (beneath(host, real) || beneath(real, host)) {
             fprintf(stderr, "gate: --dir %s: %s gate's private directory %s (the object key "

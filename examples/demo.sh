@@ -134,4 +134,26 @@ else
 fi
 
 echo
+echo "== 11. untrusted input: a snapshot grants nothing, objects run only from this user"
+set +e
+mkdir -p "$out/granted"
+clang --target=wasm32-wasi -O2 -o "$out/waitgo.wasm" "$here/../test/wasi/waitgo.c"
+rm -f "$out/granted/go"
+"$gate" run --dir "$out/granted::data" --fuel=300000 --snapshot="$out/g.snap" "$out/waitgo.wasm" > /dev/null 2>&1
+echo "-- gate inspect g.snap: what it asks for (no host path is in it)"
+"$gate" inspect "$out/g.snap" | grep -E "^wasi|fd [0-9]+:|^limits"
+echo "-- gate resume g.snap without a grant (stopped again by fuel):"
+"$gate" resume --fuel=300000 --snapshot="$out/g2.snap" "$out/g.snap" 2>&1 >/dev/null | grep "preopen"
+touch "$out/granted/go"
+echo "-- gate resume --dir $out/granted::data g.snap:"
+"$gate" resume --dir "$out/granted::data" "$out/g.snap" 2>&1 | tail -3
+echo "-- an object sealed with someone else's key is refused; --trust-object runs it:"
+GATE_CACHE_DIR=$out/other-user "$gate" compile "$out/hello.wasm" -o "$out/foreign.gobj" > /dev/null
+"$gate" run "$out/foreign.gobj" 10 2>&1 | head -2
+"$gate" run --trust-object "$out/foreign.gobj" 10 | tail -1
+echo "-- under --sandbox (seccomp) the same program runs; a forbidden call would end it"
+"$gate" run --sandbox "$out/hello.wasm" 100000 | tail -1
+set -e
+
+echo
 echo "demo: ok"
