@@ -200,40 +200,35 @@ static uint8_t *with_offset(const uint8_t *s, size_t n, uint32_t frame, uint32_t
     return b;
 }
 
+/* Stops export `name`, checks the honest snapshot restores, then moves
+   the outermost frame to its function's entry and wants it refused. */
+static void entry_forgery(const char *name, const char *msg)
+{
+    size_t n;
+    uint8_t *s = stopped(name, &n);
+    restore(s, n, NULL);
+    uint8_t *f = with_offset(s, n, 0, 0);
+    restore(f, n, msg);
+    free(f);
+    gate_free_buffer(eng, s, n);
+}
+
 static void caller_at_entry_read_as_call(void **state)
 {
     (void)state;
-    size_t n;
-    uint8_t *s = stopped("a", &n);
-    restore(s, n, NULL);
-    uint8_t *f = with_offset(s, n, 0, 0);
-    restore(f, n, "stopped at a function entry, not at a call");
-    free(f);
-    gate_free_buffer(eng, s, n);
+    entry_forgery("a", "stopped at a function entry, not at a call");
 }
 
 static void caller_at_entry_read_as_call_indirect(void **state)
 {
     (void)state;
-    size_t n;
-    uint8_t *s = stopped("a2", &n);
-    restore(s, n, NULL);
-    uint8_t *f = with_offset(s, n, 0, 0);
-    restore(f, n, "stopped at a function entry, not at a call");
-    free(f);
-    gate_free_buffer(eng, s, n);
+    entry_forgery("a2", "stopped at a function entry, not at a call");
 }
 
 static void pending_results_at_entry(void **state)
 {
     (void)state;
-    size_t n;
-    uint8_t *s = stopped("c", &n);
-    restore(s, n, NULL);
-    uint8_t *f = with_offset(s, n, 0, 0);
-    restore(f, n, "not at a call of the pending host function");
-    free(f);
-    gate_free_buffer(eng, s, n);
+    entry_forgery("c", "not at a call of the pending host function");
 }
 
 /* Every safe point in the maps has the kind of the instruction it is at. */

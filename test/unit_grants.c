@@ -111,6 +111,16 @@ static void path_in(char *buf, size_t n, const char *name)
     snprintf(buf, n, "%s/%s", dir, name);
 }
 
+/* Writes text to dir/name; its path in f. */
+static void put_file(char *f, size_t n, const char *name, const char *text)
+{
+    path_in(f, n, name);
+    FILE *fp = fopen(f, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
 /* The attack: a preopen named "/" and /etc/passwd beneath it.  With no
    grant nothing is opened: both are lost. */
 static void forged_preopen_opens_nothing(void **state)
@@ -137,10 +147,7 @@ static void granted_preopen_reattaches(void **state)
 {
     (void)state;
     char f[128];
-    path_in(f, sizeof f, "in.txt");
-    FILE *fp = fopen(f, "w");
-    fputs("0123456789", fp);
-    fclose(fp);
+    put_file(f, sizeof f, "in.txt", "0123456789");
     mb p = { 0 };
     head(&p, 5);
     preopen(&p, "data");
@@ -160,10 +167,7 @@ static void restore_never_creates_or_truncates(void **state)
 {
     (void)state;
     char f[128];
-    path_in(f, sizeof f, "keep.txt");
-    FILE *fp = fopen(f, "w");
-    fputs("precious", fp);
-    fclose(fp);
+    put_file(f, sizeof f, "keep.txt", "precious");
     const char *h[] = { dir }, *g[] = { "data" };
     outcome o;
     mb p = { 0 };
