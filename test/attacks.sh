@@ -149,14 +149,21 @@ check "outputs: a FIFO, a directory and a symlink are never replaced (compile -o
     bash -c "test $n -eq 3 && test -p '$out/fifo' && test -d '$out/dir' && test -L '$out/link' && ! ls '$out'/*.tmp.* > /dev/null 2>&1"
 
 # ---- 5. the kernel-enforced sandbox ------------------------------------------
-gate run "$out/hello.wasm" 2000 > "$out/sb-want" 2>&1
-gate run --sandbox "$out/hello.wasm" 2000 > "$out/sb.out" 2> "$out/sb.err"; rc=$?
-if [ -n "$wrap" ]; then
+sandboxed() {
+    gate run "$out/hello.wasm" 2000 > "$out/sb-want" 2>&1
+    gate run --sandbox "$out/hello.wasm" 2000 > "$out/sb.out" 2> "$out/sb.err"
+}
+if [[ "${EXTRA_CFLAGS:-}${EXTRA_LDFLAGS:-}" == *sanitize* ]]; then
+    skipped=$((skipped + 1))
+    echo "skip sandbox: LeakSanitizer's exit-time check needs clone and ptrace, which the sandbox forbids"
+elif [ -n "$wrap" ]; then
     # qemu-user cannot apply a guest's seccomp filter (it would filter its
     # own x86-64 calls): gate says so and runs nothing
+    sandboxed; rc=$?
     check "sandbox: under qemu-user, --sandbox is refused cleanly (exit 2, says why)" \
         bash -c "test $rc -eq 2 && grep -q 'cannot enter the sandbox' '$out/sb.err' && ! test -s '$out/sb.out'"
 else
+    sandboxed; rc=$?
     check "sandbox: a program runs the same under --sandbox" \
         bash -c "test $rc -eq 0 && cmp -s '$out/sb-want' '$out/sb.out'"
 fi
