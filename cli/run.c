@@ -212,7 +212,6 @@ int cli_outcome(const char *file, gate_instance *inst, gate_module *mod, gate_st
     fflush(stdout);
     switch (st) {
     case GATE_OK:
-        (void)file;
         for (uint32_t k = 0; k < nres; k++)
             print_val(&res[k]);
         return 0;

@@ -23,8 +23,9 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
-/* A trap or exit leaves C frames (helpers, host functions) on the wasm
-   stack without returning: clear the poison ASan left for them. */
+/* A trap, exit or stop leaves C frames (helpers, host functions) on the
+   wasm stack without returning: clear the poison ASan left for them,
+   after such an end and before the stack is taken again from the host. */
 static void stack_unpoison(uint8_t *stack, size_t size)
 {
     __asan_unpoison_memory_region(stack, size);
@@ -942,6 +943,8 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
     /* stress testing stops a call at most this many times (deep recursion
        would otherwise make every stop walk the whole stack) */
     inst->vm.stress_left = 16;
+    if (!prev)      /* a call from the host owns the whole stack */
+        stack_unpoison(stack + STACK_GUARD, tls_stack_size);
     uint32_t rc = RT_ENTER(&inst->vm, fr->code, area, n,
                            prev ? NULL : stack + STACK_GUARD + tls_stack_size, fr->vm);
     rt_entry_vm = prev;
@@ -1152,6 +1155,8 @@ gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
     if (inst->mem)
         inst->mem->template_stale = true;
     rt_entry_vm = &inst->vm;
+    /* the builder takes the whole stack (no call is running on it) */
+    stack_unpoison(stack + STACK_GUARD, tls_stack_size);
     gate_status rc = rt_resume_frames(inst, &s, area, n, stack + STACK_GUARD + tls_stack_size,
                                       err);
     rt_entry_vm = NULL;

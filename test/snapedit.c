@@ -50,13 +50,14 @@ int main(int argc, char **argv)
                 uint64_t sum = XXH3_64bits(b, n - 24);
                 memcpy(b + n - 8, &sum, 8);
                 f = fopen(argv[2], "wb");
-                if (!f || fwrite(b, 1, n, f) != n || fclose(f))
-                    return 2;
-                return 0;
+                int bad = !f || fwrite(b, 1, n, f) != n || fclose(f);
+                free(b);
+                return bad ? 2 : 0;
             }
         }
         pos = end;
     }
     fprintf(stderr, "snapedit: no section %s with offset %u\n", argv[3], off);
+    free(b);
     return 1;
 }

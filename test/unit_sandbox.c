@@ -66,8 +66,14 @@ static int in_child(int action, char *msg, size_t cap)
         _exit(st == GATE_OK ? 0 : 5);
     }
     close(p[1]);
-    ssize_t n = read(p[0], msg, cap - 1);
-    msg[n > 0 ? n : 0] = 0;
+    /* read to the end (the child must never block on a full pipe) */
+    size_t got = 0;
+    char scratch[512];
+    for (ssize_t n; (n = read(p[0], got < cap - 1 ? msg + got : scratch,
+                              got < cap - 1 ? cap - 1 - got : sizeof scratch)) > 0;)
+        if (got < cap - 1)
+            got += (size_t)n;
+    msg[got] = 0;
     close(p[0]);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
