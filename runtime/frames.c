@@ -140,16 +140,17 @@ gate_status rt_resume_frames(gate_instance *inst, const rt_susp *s, uint64_t *ar
            walked here is at one by construction */
         if (!sp || sp->nslots != f->nslots ||
             (i + 1 < s->nframes && sp->kind != GC_SP_CALL && sp->kind != GC_SP_CALL_INDIRECT)) {
-            gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, f->func,
-                    "frame %u: wasm offset 0x%x is not a safe point with %u slots", i, f->wasm,
-                    f->nslots);
+            gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
+                    "frame %u (func %u at wasm offset 0x%x): not a safe point with %u slots "
+                    "of the code that runs", i, f->func, f->wasm, f->nslots);
             return GATE_ERR_SNAPSHOT;
         }
         uint32_t frame = mod->code.func_frame[f->func - m->nfunc_imports];
         uintptr_t fbp = rsp - 16;
         if (fbp - frame < vm->real_limit) {
-            gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, f->func,
-                    "the stopped stack is deeper than this stack allows");
+            gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
+                    "frame %u (func %u at wasm offset 0x%x): the stopped stack is deeper "
+                    "than this stack allows", i, f->func, f->wasm);
             return GATE_ERR_SNAPSHOT;
         }
         ((uintptr_t *)fbp)[1] = ret;

@@ -21,7 +21,15 @@
 #include "runtime.h"
 
 
+/* gcc says __SANITIZE_ADDRESS__, clang (the fuzzers) __has_feature */
 #if defined(__SANITIZE_ADDRESS__)
+#define RT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RT_ASAN 1
+#endif
+#endif
+#if defined(RT_ASAN)
 #include <sanitizer/asan_interface.h>
 /* A trap, exit or stop leaves C frames (helpers, host functions) on the
    wasm stack without returning: clear the poison ASan left for them,
