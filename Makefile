@@ -8,7 +8,7 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-missing-field-initializers -Werror=implicit-function-declaration
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(BUILD_ID_FLAG) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS  := -lxxhash -lcapstone -lffi -lcrypto -lseccomp -lm -lpthread
 PREFIX  ?= /usr/local
 # test scripts that link programs against the library need the same flags
@@ -20,6 +20,11 @@ ARCH    := $(shell $(CC) -dumpmachine | cut -d- -f1)
 LIB_ASM := $(wildcard runtime/*-$(ARCH).S)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
 HDRS    := libgate.h $(wildcard */*.h) compiler/opcodes.def
+# Which compiler made an AOT object: a hash of the library's sources, the
+# same for every ISA's build of them (objects record it; another build's
+# objects are compiled again, so a fixed compiler never runs old code).
+BUILD_ID := $(shell cat $(sort $(LIB_SRC) $(LIB_ASM) $(HDRS)) | sha256sum | cut -c1-16)
+BUILD_ID_FLAG := -DGATE_BUILD_ID=0x$(BUILD_ID)ull
 
 UNIT_SRC  := $(wildcard test/unit_*.c)
 UNIT_BIN  := $(UNIT_SRC:test/%.c=$(BUILD)/test/%)
@@ -129,11 +134,11 @@ bench: deps all $(BUILD)/bench/micro $(BUILD)/bench/capi-run
 FUZZ_TIME ?= 600
 $(BUILD)/fuzz/fuzz_decode: test/fuzz/fuzz_decode.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -D_GNU_SOURCE $(BUILD_ID_FLAG) -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -o $@ test/fuzz/fuzz_decode.c $(LIB_SRC) $(LIB_ASM) $(LDLIBS)
 $(BUILD)/fuzz/fuzz_snapshot: test/fuzz/fuzz_snapshot.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -D_GNU_SOURCE $(BUILD_ID_FLAG) -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -o $@ test/fuzz/fuzz_snapshot.c $(LIB_SRC) $(LIB_ASM) $(LDLIBS)
 # Both fuzzers for FUZZ_TIME seconds each (docs/fuzzing.md); the snapshot
 # fuzzer's seeds come from the test programs (make test builds them).

@@ -587,11 +587,12 @@ static bool push_ctl(gc_ctx *c, uint16_t op, uint32_t np, uint32_t nr)
         return false;
     if (s->capctls > old)           /* new entries own no fixup arrays yet */
         memset(s->ctls + old, 0, (size_t)(s->capctls - old) * sizeof *s->ctls);
+    uint32_t floor = s->nctls ? s->ctls[s->nctls - 1].height : 0;
     actl *k = &s->ctls[s->nctls++];
     size_t *fix = k->fix;
     uint32_t capfix = k->capfix;
     *k = (actl){ .op = op, .dead_entry = s->dead,
-                 .height = s->nvals >= np ? s->nvals - np : 0,   /* dead code may lack them */
+                 .height = gc_block_height(s->nvals, np, floor),
                  .nparams = np, .nresults = nr, .fix = fix, .capfix = capfix,
                  .else_fix = SIZE_MAX };
     return true;

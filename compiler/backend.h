@@ -184,6 +184,14 @@ static inline bool gc_add_trap(gc_ctx *c, uint32_t native, uint32_t wasm, uint32
     return gc_add_trap_slow(c, native, wasm, code);
 }
 const gc_trapsite *gc_find_trap(const gc_code *code, uint32_t native);
+/* The value-stack height a block starts at: below its np parameters; in
+   dead code, whose stack may lack them, never below the enclosing frame's
+   own height (floor), whose values must survive the block's end. */
+static inline uint32_t gc_block_height(uint32_t nvals, uint32_t np, uint32_t floor)
+{
+    uint32_t h = nvals >= np ? nvals - np : 0;
+    return h < floor ? floor : h;
+}
 /* The safe point whose return address is `native`, or NULL. */
 uint32_t gc_safepoint_from(const gc_code *code, uint32_t native);
 const gc_safepoint *gc_find_safepoint(const gc_code *code, uint32_t native);

@@ -8,7 +8,8 @@
  *   +24  u64 module hash (xxh64)       +32  u64 module size
  *   +40  u64 code size                 +48  u32 functions  +52 u32 safe points
  *   +56  u32 trap sites                +60  u32 seal length (0 or 32)
- *   +64  module bytes | function offsets (u32 each) | frame sizes (u32 each) | code |
+ *   +64  u64 build: the hash of the compiler's sources (GATE_BUILD_ID)
+ *   +72  module bytes | function offsets (u32 each) | frame sizes (u32 each) | code |
  *        safe points (5 x u32 each: native, func, wasm, slots, kind) |
  *        trap sites (4 x u32 each)
  *        u64 xxh64 of everything before it
@@ -33,7 +34,10 @@
 #define OBJ_MAGIC "GATEOBJ"
 #define OBJ_VERSION 3u
 #define OBJ_SEAL 32u
-#define OBJ_HEADER 64u
+#define OBJ_HEADER 72u
+#ifndef GATE_BUILD_ID
+#define GATE_BUILD_ID 0ull      /* a build outside the Makefile: no identity */
+#endif
 #define COMPILER_VERSION ((GATE_VERSION_MAJOR << 16) | (GATE_VERSION_MINOR << 8) | \
                           GATE_VERSION_PATCH)
 enum { GC_OBJ_EXPLICIT = 1, GC_OBJ_LZCNT = 2, GC_OBJ_POPCNT = 4, GC_OBJ_BMI1 = 8,
@@ -123,6 +127,7 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
     put32(b + 52, c->nsp);
     put32(b + 56, c->ntraps);
     put32(b + 60, (uint32_t)seal);
+    put64(b + 64, GATE_BUILD_ID);
     uint8_t *p = b + OBJ_HEADER;
     memcpy(p, mod->bytes, mod->size);
     p += mod->size;
@@ -205,6 +210,8 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
         return fail(NULL, err, GATE_ERR_TARGET, 12, "object is for another target");
     if (get32(b + 16) != COMPILER_VERSION)
         return fail(NULL, err, GATE_ERR_OBJECT, 16, "object is from another compiler version");
+    if (get64(b + 64) != GATE_BUILD_ID)
+        return fail(NULL, err, GATE_ERR_OBJECT, 64, "object is from another build of the compiler");
     uint32_t opts = get32(b + 20);
     if (((opts & GC_OBJ_EXPLICIT) != 0) != (eng->cfg.bounds == GATE_BOUNDS_EXPLICIT))
         return fail(NULL, err, GATE_ERR_OBJECT, 20,

@@ -89,7 +89,7 @@ static void bad_objects(void **state)
     uint8_t *b = malloc(olen);
     /* truncated at every length */
     for (size_t n = 0; n < olen; n += (n < 128 ? 1 : 97))
-        rejected(obj, n, GATE_ERR_OBJECT, n < 72 ? "" : "checksum");
+        rejected(obj, n, GATE_ERR_OBJECT, n < 80 ? "" : "checksum");
     /* one flipped bit anywhere */
     for (size_t i = 0; i < olen; i += 13) {
         memcpy(b, obj, olen);
@@ -124,7 +124,11 @@ static void forged_headers(void **state)
     /* a function offset past the code */
     uint32_t msize;
     memcpy(&msize, obj + 32, 4);
-    forged(64 + msize, 0x7fffffff, GATE_ERR_OBJECT, "function offset");
+    forged(72 + msize, 0x7fffffff, GATE_ERR_OBJECT, "function offset");
+    /* made by another build of the compiler (the header's source hash) */
+    forged(64, 0x1234, GATE_ERR_OBJECT, "another build of the compiler");
+    /* a seal length other than 0 or 32 */
+    forged(60, 7, GATE_ERR_OBJECT, "bad seal length");
     /* an object for the other bounds mode is refused by this engine */
     gate_config cfg;
     gate_config_init(&cfg);
@@ -147,12 +151,69 @@ static void forged_headers(void **state)
     gate_module_free(m);
 }
 
+/* An engine with an object key seals what it writes and loads only what
+   verifies; without a key, sealed objects load as any other. */
+static gate_engine *keyed(const char *key)
+{
+    gate_config cfg;
+    gate_config_init(&cfg);
+    cfg.object_key = (const uint8_t *)key;
+    cfg.object_key_len = strlen(key);
+    gate_error e;
+    gate_engine *k = gate_engine_new(&cfg, &e);
+    assert_non_null(k);
+    return k;
+}
+
+static void sealed_objects(void **state)
+{
+    (void)state;
+    gate_error e;
+    gate_engine *a = keyed("the key of user a, 32 bytes long"), *b = keyed("another key, of user b.........");
+    gate_module *m = gate_module_new(a, run_wasm, sizeof run_wasm, &e);
+    uint8_t *so;
+    size_t sn;
+    assert_int_equal(gate_module_write_object(m, GATE_TARGET_HOST, &so, &sn, &e), GATE_OK);
+    assert_int_equal(sn, olen + 32);
+    gate_module *ok = gate_module_load_object(a, so, sn, &e);
+    assert_non_null(ok);
+    gate_module_free(ok);
+    assert_null(gate_module_load_object(b, so, sn, &e));
+    assert_non_null(strstr(e.message, "seal does not verify"));
+    assert_null(gate_module_load_object(a, obj, olen, &e));          /* unsealed */
+    assert_non_null(strstr(e.message, "not sealed"));
+    ok = gate_module_load_object(eng, so, sn, &e);                    /* no key */
+    assert_non_null(ok);
+    gate_module_free(ok);
+    /* code changed and the checksum fixed: the seal still catches it */
+    uint8_t *f = malloc(sn);
+    memcpy(f, so, sn);
+    f[sn / 2] ^= 0x01;
+    uint64_t sum = XXH3_64bits(f, sn - 40);
+    memcpy(f + sn - 40, &sum, 8);
+    assert_null(gate_module_load_object(a, f, sn, &e));
+    assert_non_null(strstr(e.message, "seal does not verify"));
+    free(f);
+    /* keys of 16..64 bytes only */
+    gate_config cfg;
+    gate_config_init(&cfg);
+    cfg.object_key = (const uint8_t *)"short";
+    cfg.object_key_len = 5;
+    assert_null(gate_engine_new(&cfg, &e));
+    assert_int_equal(e.status, GATE_ERR_ARG);
+    gate_free_buffer(a, so, sn);
+    gate_module_free(m);
+    gate_engine_free(a);
+    gate_engine_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
         cmocka_unit_test(bad_objects),
         cmocka_unit_test(forged_headers),
+        cmocka_unit_test(sealed_objects),
     };
     return cmocka_run_group_tests_name("objects", tests, setup, teardown);
 }

@@ -4,6 +4,7 @@
 #include "../runtime/runtime.h"
 #include "data/run_wasm.h"
 #include "data/caller_wasm.h"
+#include "data/deadparams_wasm.h"
 
 typedef struct env {
     gate_engine *eng;
@@ -465,6 +466,37 @@ static void calls_into_another_instance_use_its_memory(void **state)
     gate_imports_free(imp);
 }
 
+/*
+ * Blocks, loops and ifs with parameters in unreachable code must not take
+ * the enclosing frames' values with them at their end (the results are
+ * wabt's wasm-interp's on test/data/deadparams.wat; gate returned 287 for
+ * 61, and crashed compiling after_br, before the fix), with and without
+ * fuel metering; test/run-arm64.sh runs it on ARM64.
+ */
+static void dead_code_with_params(void **state)
+{
+    (void)state;
+    static const struct { const char *name; int64_t want; } cases[] = {
+        { "after_br", 61 }, { "after_br_table_0", 965 }, { "after_br_table_1", 965 },
+        { "after_br_table_2", 965 }, { "after_return_0", 1 }, { "after_return_1", 86 },
+        { "after_dead_end", 86 }, { "nested_dead", 154 }, { "after_unreachable_0", 108 },
+    };
+    for (int fuel = 0; fuel <= 1; fuel++) {
+        rt_signals_reinstall();
+        gate_instance *in = build(deadparams_wasm, sizeof deadparams_wasm, fuel);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            gate_val r;
+            gate_error err;
+            assert_int_equal(gate_call(in, cases[i].name, NULL, 0, &r, 1, &err), GATE_OK);
+            int64_t got = r.type == GATE_I64 ? r.of.i64 : r.of.i32;
+            if (got != cases[i].want)
+                fail_msg("%s: %lld, want %lld", cases[i].name, (long long)got,
+                         (long long)cases[i].want);
+        }
+        free_built(in);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +509,7 @@ int main(void)
         cmocka_unit_test(calls_into_another_instance_use_its_memory),
         cmocka_unit_test(long_branches),
         cmocka_unit_test(far_indices),
+        cmocka_unit_test(dead_code_with_params),
     };
     int failed = cmocka_run_group_tests_name("run (guard pages)", tests, setup_guard, teardown);
     failed += cmocka_run_group_tests_name("run (explicit bounds checks)", tests, setup_explicit,
