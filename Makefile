@@ -23,7 +23,8 @@ HDRS    := libgate.h $(wildcard */*.h) compiler/opcodes.def
 # Which compiler made an AOT object: a hash of the library's sources, the
 # same for every ISA's build of them (objects record it; another build's
 # objects are compiled again, so a fixed compiler never runs old code).
-BUILD_ID := $(shell cat $(sort $(LIB_SRC) $(LIB_ASM) $(HDRS)) | sha256sum | cut -c1-16)
+ID_SRC   := $(sort $(LIB_SRC) $(wildcard runtime/*.S) $(filter-out test/% cli/% bench/% examples/%,$(HDRS)))
+BUILD_ID := $(shell cat $(ID_SRC) | sha256sum | cut -c1-16)
 BUILD_ID_FLAG := -DGATE_BUILD_ID=0x$(BUILD_ID)ull
 
 UNIT_SRC  := $(wildcard test/unit_*.c)
@@ -44,6 +45,9 @@ $(BUILD)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# the one file that uses BUILD_ID is compiled again when any source changes
+$(BUILD)/obj/runtime/object.o: $(ID_SRC) Makefile
 
 $(BUILD)/libgate.a: $(LIB_OBJ)
 	@rm -f $@
