@@ -312,6 +312,11 @@ static int iov_io(gate_call_ctx *c, int host, uint32_t iovs, uint32_t n, bool is
                   uint64_t *total)
 {
     *total = 0;
+    if (n > 1024)
+        return W_INVAL;             /* IOV_MAX: no call spins over 2^32 entries */
+    /* the whole array at once: no 32-bit wraparound of iovs + 8 * i */
+    if (n && !mem(c, iovs, 8 * (uint64_t)n))
+        return W_FAULT;
     for (uint32_t i = 0; i < n; i++) {
         uint8_t *e = mem(c, iovs + 8 * i, 8);
         if (!e)

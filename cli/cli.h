@@ -22,6 +22,7 @@ bool cli_sandbox_default(void);
 /* Saves inst to path (through the directory cli_sandbox opened, if any). */
 bool cli_save_snapshot(gate_instance *inst, const char *path, gate_error *err);
 bool cli_duration(const char *s, uint64_t *ns);
+bool cli_deadline(gate_instance *inst, uint64_t ns);
 /* A module from wasm bytes or an AOT object (by its magic). */
 gate_module *cli_load(gate_engine *eng, const uint8_t *bytes, size_t len, gate_error *err);
 /* The target (GATE_TARGET_X86_64/ARM64) of the AOT object at path, from

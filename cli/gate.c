@@ -9,10 +9,12 @@
  */
 #include <capstone/capstone.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "../snapshot/snapshot.h"
@@ -69,17 +71,15 @@ static int usage(FILE *f)
 /* Reads a whole file; refuses what is not a regular file or is too big. */
 int cli_object_target(const char *path)
 {
-    uint8_t h[16];
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "gate: %s: %s\n", path, strerror(errno));
+    size_t n = 0;
+    uint8_t *h = cli_read_file(path, &n);
+    if (!h)
         return -1;
-    }
-    size_t n = fread(h, 1, sizeof h, f);
-    fclose(f);
-    uint32_t t = n == sizeof h ? (uint32_t)h[12] | (uint32_t)h[13] << 8 | (uint32_t)h[14] << 16 |
-                                 (uint32_t)h[15] << 24 : 0;
-    if (n != sizeof h || memcmp(h, "GATEOBJ", 8) || (t != GATE_TARGET_X86_64 && t != GATE_TARGET_ARM64)) {
+    uint32_t t = n >= 16 ? (uint32_t)h[12] | (uint32_t)h[13] << 8 | (uint32_t)h[14] << 16 |
+                           (uint32_t)h[15] << 24 : 0;
+    bool bad = n < 16 || memcmp(h, "GATEOBJ", 8) || (t != GATE_TARGET_X86_64 && t != GATE_TARGET_ARM64);
+    free(h);
+    if (bad) {
         fprintf(stderr, "gate: %s: not a libgate object for x86_64 or arm64\n", path);
         return -1;
     }
@@ -88,15 +88,24 @@ int cli_object_target(const char *path)
 
 uint8_t *cli_read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: a FIFO or a device is refused here, never waited on */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
         fprintf(stderr, "gate: %s: %s\n", path, strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "gate: %s: not a regular file\n", path);
-        fclose(f);
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "gate: %s: not a regular file (a FIFO, device or directory is not read)\n",
+                path);
+        close(fd);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, 0);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        fprintf(stderr, "gate: %s: %s\n", path, strerror(errno));
+        close(fd);
         return NULL;
     }
     if ((uint64_t)st.st_size > GD_DEF_MODULE_SIZE) {

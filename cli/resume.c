@@ -209,8 +209,8 @@ int cli_resume(int argc, char **argv)
     cli_stop_on_signals(inst);
     if (fuel)
         gate_set_fuel(inst, fuel);
-    if (suspend_after)
-        gate_set_deadline(inst, suspend_after);
+    if (suspend_after && !cli_deadline(inst, suspend_after))
+        goto out;
     if (sandbox && !cli_sandbox(snapshot))
         goto out;
     gate_status st = gate_resume(inst, res, 64, &err);

@@ -110,22 +110,45 @@ static gate_module *load_cached(gate_engine *eng, const char *dir, const uint8_t
 /* SIGINT/SIGTERM stop the program at its next safe point instead. */
 static gate_instance *volatile stop_target;
 
+static volatile sig_atomic_t stop_asked;
+
+/* The first SIGINT/SIGTERM asks for a stop (and a save); a second one
+   while it is pending ends gate at once, so a user always has a way out
+   (of a host call that does not return, say). */
 static void on_signal(int sig)
 {
-    (void)sig;
-    if (stop_target)
+    if (stop_target && !stop_asked) {
+        stop_asked = 1;
         gate_request_stop(stop_target);     /* async-signal-safe: two stores */
+        return;
+    }
+    static const char msg[] = "gate: second signal while stopping: ending now, nothing saved\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    _exit(128 + sig);
 }
 
 void cli_stop_on_signals(gate_instance *inst)
 {
     stop_target = inst;
+    stop_asked = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+/* --suspend-after: false, with a message, when no deadline can be set
+   (the watchdog thread could not start): the run would never stop. */
+bool cli_deadline(gate_instance *inst, uint64_t ns)
+{
+    gate_status st = gate_set_deadline(inst, ns);
+    if (st != GATE_OK)
+        fprintf(stderr, "gate: --suspend-after: cannot set the deadline (%s); not running\n",
+                gate_status_name(st));
+    return st == GATE_OK;
 }
 
 /* "250ms", "2s", "1.5s", "100us", "10m"; a plain number is seconds. */
@@ -461,8 +484,8 @@ int cli_run(int argc, char **argv)
             }
         if (snapshot)
             cli_stop_on_signals(inst);
-        if (suspend_after)
-            gate_set_deadline(inst, suspend_after);
+        if (suspend_after && !cli_deadline(inst, suspend_after))
+            goto out;
         if (sandbox && !cli_sandbox(snapshot))
             goto out;
         st = gate_call(inst, invoke, args, ft->nparams, res, ft->nresults, &err);
@@ -470,8 +493,8 @@ int cli_run(int argc, char **argv)
     } else {
         if (snapshot)
             cli_stop_on_signals(inst);
-        if (suspend_after)
-            gate_set_deadline(inst, suspend_after);
+        if (suspend_after && !cli_deadline(inst, suspend_after))
+            goto out;
         if (sandbox && !cli_sandbox(snapshot))
             goto out;
         st = gate_call(inst, "_start", NULL, 0, NULL, 0, &err);

@@ -214,6 +214,21 @@ touch "$wg/go"
 cat "$out/int0.out" "$out/int1.out" > "$out/intj.out"
 check "SIGINT: resumed output equals the uninterrupted run" \
     bash -c "test $rc -eq 0 && cmp -s '$out/whole.out' '$out/intj.out'"
+# a second SIGINT while the first one's stop waits (a long host call) ends
+# gate at once with a message (no hang: the hang guard is 60 s)
+if wasm sleeper test/wasi/sleeper.c; then
+    rm -f "$out/sl.snap" "$out/sl.out"
+    "$gate" run --snapshot="$out/sl.snap" "$out/sleeper.wasm" > "$out/sl.out" 2> "$out/sl.err" &
+    pid=$!
+    for _ in $(seq 600); do grep -q sleeping "$out/sl.out" 2>/dev/null && break; sleep 0.1; done
+    kill -INT $pid; sleep 0.2; kill -INT $pid
+    for _ in $(seq 600); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+    kill -KILL $pid 2>/dev/null; wait $pid; rc=$?
+    check "SIGINT twice during a long host call: gate ends at once (130) and says so" \
+        bash -c "test $rc -eq 130 && grep -q 'second signal while stopping' '$out/sl.err'"
+else
+    bad "sleeper.c builds"
+fi
 # open files come back at their offsets
 if wasm copy test/wasi/copy.c; then
     rm -rf "$out/cp"; mkdir -p "$out/cp"
