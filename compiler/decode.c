@@ -338,6 +338,11 @@ static bool sec_type(dctx *c, gr_reader *r)
         uint8_t form;
         if (!gr_byte(r, &form))
             return false;
+        if (form == 0x5e || form == 0x5f || form == 0x50 || form == 0x4f || form == 0x4e)
+            return gx_fail(c->err, GATE_ERR_NOT_IMPLEMENTED, at, GATE_NO_FUNC,
+                           "type %u uses the GC proposal (%s), not supported", i,
+                           form == 0x5e ? "array" : form == 0x5f ? "struct"
+                           : form == 0x4e ? "rec group" : "subtype");
         if (form != 0x60)
             return gx_fail(c->err, GATE_ERR_MALFORMED, at, GATE_NO_FUNC,
                            "malformed function type form 0x%02x (want 0x60)", form);
@@ -842,6 +847,10 @@ bool gd_decode(gd_module *m, const gx_alloc *a, const uint8_t *bytes,
     uint32_t version;
     if (!gr_fixed32(&r, &version))
         return false;
+    /* the component model's binaries: version 0x0d, layer 1 */
+    if ((version & 0xffff) == 0x0d && version >> 16 == 1)
+        return gx_fail(err, GATE_ERR_NOT_IMPLEMENTED, 4, GATE_NO_FUNC,
+                       "a WebAssembly component, not a core module: not supported");
     if (version != 1)
         return gx_fail(err, GATE_ERR_MALFORMED, 4, GATE_NO_FUNC,
                        "unknown binary version %u", version);

@@ -275,6 +275,14 @@ static void section_framing(void **state)
             fail_msg("case %zu: status %d offset %llu: %s", i, st,
                      (unsigned long long)e.offset, e.message);
     }
+    /* what it is, when it is not a core module of this version */
+    assert_int_equal(check((const uint8_t *)"\0asm\x0d\0\1\0", 8, &e), GATE_ERR_NOT_IMPLEMENTED);
+    assert_non_null(strstr(e.message, "a WebAssembly component, not a core module"));
+    assert_int_equal(e.offset, 4);
+    assert_int_equal(check((const uint8_t *)"\0asm\1\0\0\0\x01\x03\x01\x5f\x00", 13, &e),
+                     GATE_ERR_NOT_IMPLEMENTED);
+    assert_non_null(strstr(e.message, "GC proposal (struct)"));
+    assert_int_equal(e.offset, 11);
     /* custom sections may appear anywhere, even between ordered sections */
     assert_int_equal(check((const uint8_t *)"\0asm\1\0\0\0\x00\x01\x00\x01\x01\x00\x00\x02\x01x",
                            18, &e), GATE_OK);
