@@ -7,10 +7,13 @@ set -uo pipefail
 build=${1:-build}; shift || true
 top=$(cd "$(dirname "$0")/.." && pwd)
 spec=${SPEC_DIR:-$top/../shared/spec}
-if [ ! -d "$spec" ]; then
-    echo "spec: no spec tests at $spec (set SPEC_DIR)"
-    echo "spec: 0 passed, 1 failed, 0 skipped"
-    exit 1
+if [ ! -d "$spec" ] || ! ls "$spec"/*.wast > /dev/null 2>&1; then
+    # a clone outside this repository's own setup: say where the suite is
+    # looked for, and skip it (the core testsuite's *.wast files, see
+    # docs/testing.md)
+    echo "spec: no spec tests (*.wast) at $spec: set SPEC_DIR to a copy of the WebAssembly core testsuite"
+    echo "${SPEC_LABEL:-spec}: 0 passed, 0 failed, 1 skipped (no spec tests at $spec)"
+    exit 0
 fi
 out=$build/spec
 mkdir -p "$out"
