@@ -743,6 +743,8 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
     inst->stack_size = stack_size;
     if (lim)
         inst->lim = *lim;
+    inst->prog_ndata = m->ndata;
+    inst->prog_nelems = m->nelems;
     mod->refs++;
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
     inst->own_funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *inst->own_funcs);
@@ -1349,6 +1351,8 @@ gate_instance *gate_instance_fork(gate_instance *p, gate_error *err)
     c->mod = p->mod;
     c->stack_size = p->stack_size;
     c->lim = p->lim;
+    c->prog_ndata = p->prog_ndata;
+    c->prog_nelems = p->prog_nelems;
     p->mod->refs++;
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
     c->own_funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *c->own_funcs);

@@ -210,6 +210,10 @@ struct gate_instance {
     gate_module *mod;
     size_t stack_size;          /* wasm stack wanted (0: default) */
     gate_limits lim;            /* as given (0 fields: defaults); snapshots keep them */
+    /* how many data and element segments are the program's own: a
+       restored snapshot's module has more (its memory and tables as
+       segments), which its own snapshots leave out */
+    uint32_t prog_ndata, prog_nelems;
     rt_susp susp;               /* the stopped call, if any */
     struct gate_wasi *wasi;     /* its WASI state, when linked to WASI */
     char *objname[3];           /* per gate_target: the object its snapshots name */

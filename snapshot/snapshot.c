@@ -35,6 +35,7 @@
 
 #define GS_VERSION 3u
 #define ZERO_BLOCK 64        /* aligned all-zero blocks of this size split segments */
+#define RUN_GAP 65536        /* ... when at least this many bytes of them follow */
 
 /* ---- byte building ---------------------------------------------------- */
 
@@ -210,16 +211,18 @@ static void limits(gs_buf *b, uint64_t min, uint64_t max)
 }
 
 /* Element section: the original segments in place (applied or dropped
-   ones as declarative), then one active segment per defined table. */
+   ones as declarative), then one active segment per defined table.  Only
+   the program's own segments are kept: a restored instance's module also
+   has the tables of the snapshot it came from, written afresh here. */
 static void write_elems(gs_buf *o, gs_buf *b, const gate_instance *inst, bool *ok)
 {
     const gd_module *m = &inst->mod->info;
-    uint32_t ntab = m->ntables - m->ntable_imports;
-    if (m->nelems + ntab == 0)
+    uint32_t ntab = m->ntables - m->ntable_imports, nprog = inst->prog_nelems;
+    if (nprog + ntab == 0)
         return;
     b->n = 0;
-    gs_leb(b, m->nelems + ntab);
-    for (uint32_t e = 0; e < m->nelems; e++) {
+    gs_leb(b, nprog + ntab);
+    for (uint32_t e = 0; e < nprog; e++) {
         const gd_elem *es = &m->elems[e];
         bool alive = es->mode == GD_SEG_PASSIVE && !inst->elem_dropped[e];
         gs_leb(b, alive ? 5 : 7);          /* passive / declarative, expressions */
@@ -257,7 +260,9 @@ static void write_elems(gs_buf *o, gs_buf *b, const gate_instance *inst, bool *o
 
 /*
  * Memory as data segments: one per run of 64-byte aligned blocks that are
- * not all zeros, trimmed to its first and last non-zero byte.  Scanned a
+ * not all zeros, runs closer than a page (RUN_GAP) merged so that any
+ * memory of up to 4 GiB needs at most 65,536 segments, each trimmed to its
+ * first and last non-zero byte.  Scanned a
  * word at a time; the runs are found once, then written straight into the
  * output at their final place.
  */
@@ -281,8 +286,17 @@ static gs_run *memory_runs(const gx_alloc *a, const uint8_t *mem, uint64_t size,
         if (block_zero(mem + k))
             continue;
         uint64_t j = k + ZERO_BLOCK;
-        while (j < size && !block_zero(mem + j))
-            j += ZERO_BLOCK;
+        for (;;) {
+            while (j < size && !block_zero(mem + j))
+                j += ZERO_BLOCK;
+            /* a zero gap shorter than RUN_GAP does not end the run */
+            uint64_t g = j;
+            while (g < size && g - j < RUN_GAP && block_zero(mem + g))
+                g += ZERO_BLOCK;
+            if (g >= size || g - j >= RUN_GAP)
+                break;
+            j = g;
+        }
         uint64_t s = k, e = j;
         while (!mem[s])
             s++;
@@ -331,8 +345,10 @@ static size_t sleb_len(int64_t v)
     }
 }
 
-/* Data count, the code section as it was (if any), then data: original
-   segments in place (applied or dropped ones empty), then memory runs. */
+/* Data count, the code section as it was (if any), then data: the
+   program's own segments in place (applied or dropped ones empty), then
+   memory runs.  The count depends on the memory's contents, never on how
+   many snapshots came before (a restored module's runs are not kept). */
 static void write_data(gs_buf *o, gs_buf *b, const gate_instance *inst, const uint8_t *code,
                        size_t code_len)
 {
@@ -345,15 +361,16 @@ static void write_data(gs_buf *o, gs_buf *b, const gate_instance *inst, const ui
     gs_run *runs = memory_runs(&o->alloc, mem, size, &nruns, &cap, &o->oom);
     if (o->oom)
         return;
+    uint32_t nprog = inst->prog_ndata;
     b->n = 0;
-    gs_leb(b, m->ndata + nruns);
+    gs_leb(b, nprog + nruns);
     section(o, 12, b);
     if (code)
         gs_bytes(o, code, code_len);
     /* the original segments, built apart (small), then the runs in place */
     b->n = 0;
-    gs_leb(b, m->ndata + nruns);
-    for (uint32_t d = 0; d < m->ndata; d++) {
+    gs_leb(b, nprog + nruns);
+    for (uint32_t d = 0; d < nprog; d++) {
         const gd_data *ds = &m->data[d];
         bool alive = ds->mode == GD_SEG_PASSIVE && !inst->data_dropped[d];
         gs_leb(b, 1);                      /* passive */
@@ -487,6 +504,8 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
     gs_u32(&b, inst->lim.max_table_elems);
     gs_u32(&b, (inst->eng->cfg.fuel ? 1u : 0u) | (inst->eng->cfg.deterministic ? 2u : 0u));
     gs_u64(&b, inst->eng->cfg.fuel ? gate_get_fuel(inst) : UINT64_MAX);
+    gs_u32(&b, inst->prog_ndata);
+    gs_u32(&b, inst->prog_nelems);
     custom(&o, "gate.state", &b);
     /* gate.stack */
     b.n = 0;
@@ -571,6 +590,19 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
                     oom ? "out of memory"
                         : "the state holds references that cannot move (host references or "
                           "another instance's functions)");
+        return err->status;
+    }
+    /* what the reader decodes first must decode: a snapshot that could not
+       be restored is never handed out as written (function bodies are the
+       program's own, already validated, so decoding is the check) */
+    gd_module chk;
+    gate_error derr = { .status = GATE_OK };
+    bool decodes = gd_decode(&chk, &inst->eng->alloc, o.p, o.n, &inst->eng->lim, &derr);
+    gd_module_free(&chk);
+    if (!decodes) {
+        gs_free(&o);
+        gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
+                "this state cannot be saved as a snapshot that restores: %s", derr.message);
         return err->status;
     }
     *out = o.p;
@@ -809,7 +841,7 @@ gate_instance *gate_snapshot_restore(gate_engine *eng, const uint8_t *bytes, siz
 
 /* gate.state, parsed and checked (its layout: docs/snapshot-format.md) */
 typedef struct gs_state {
-    uint32_t suspended, entry, reason, modes;
+    uint32_t suspended, entry, reason, modes, prog_ndata, prog_nelems;
     uint64_t hash, fuel_left;
     gate_limits lim;
 } gs_state;
@@ -827,6 +859,8 @@ static bool state_read(const uint8_t *p, size_t n, gs_state *s)
     s->lim.max_table_elems = rd32(&st);
     s->modes = rd32(&st);
     s->fuel_left = rd64(&st);
+    s->prog_ndata = rd32(&st);
+    s->prog_nelems = rd32(&st);
     return !st.bad && st.pos == n && version == GS_VERSION && s->suspended <= 1 &&
            s->reason <= RT_STOP_FUEL && s->lim.max_memory_pages <= 65536 &&
            (s->lim.stack_size == 0 ||
@@ -939,6 +973,20 @@ gate_instance *gate_snapshot_restore_limits(gate_engine *eng, const uint8_t *byt
         gate_module_free(mod);
         return NULL;
     }
+    /* the program's own segments come first; the rest are the memory and
+       tables the snapshot carries (active segments), dropped by the next
+       snapshot */
+    bool segs = gst.prog_ndata <= m->ndata && gst.prog_nelems <= m->nelems;
+    for (uint32_t d = gst.prog_ndata; segs && d < m->ndata; d++)
+        segs = m->data[d].mode == GD_SEG_ACTIVE;
+    for (uint32_t e = gst.prog_nelems; segs && e < m->nelems; e++)
+        segs = m->elems[e].mode == GD_SEG_ACTIVE;
+    if (!segs) {
+        gx_fail(err, GATE_ERR_SNAPSHOT, cs->off, GATE_NO_FUNC,
+                "gate.state: the program's segment counts do not fit the module");
+        gate_module_free(mod);
+        return NULL;
+    }
     uint32_t suspended = gst.suspended, entry = gst.entry, reason = gst.reason;
     gate_limits have = gst.lim;
     if (!tighten(&have, lim, err)) {
@@ -956,6 +1004,8 @@ gate_instance *gate_snapshot_restore_limits(gate_engine *eng, const uint8_t *byt
     gate_module_free(mod);          /* the instance holds it */
     if (!inst)
         return NULL;
+    inst->prog_ndata = gst.prog_ndata;
+    inst->prog_nelems = gst.prog_nelems;
     /* the objects it names stay named in the snapshots it makes */
     const gd_custom *co = find_custom(m, "gate.objects");
     for (int t = 1; co && t <= 2; t++) {

@@ -9,6 +9,7 @@
 #include "../runtime/runtime.h"
 #include "data/run_wasm.h"
 #include "data/spectest_wasm.h"
+#include "data/stripes_wasm.h"
 
 static gate_engine *eng;
 static gate_module *mod;
@@ -378,6 +379,86 @@ static void fork_of_restored_shares_pages(void **state)
     free(fill);
 }
 
+/* A snapshot's segment count depends on the memory, never on how many
+   snapshots came before: 100 fuel hops, each restored from the last. */
+static void segments_constant_over_100_hops(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    gate_config cfg;
+    gate_config_init(&cfg);
+    cfg.fuel = 1;
+    gate_engine *fe = gate_engine_new(&cfg, &e);
+    gate_module *m = gate_module_new(fe, run_wasm, sizeof run_wasm, &e);
+    gate_instance *in = gate_instance_new(m, NULL, NULL, &e);
+    assert_non_null(in);
+    for (int32_t at = 0; at < 60000; at += 5000) {      /* some memory to save */
+        gate_val st[2] = { { .type = GATE_I32, .of.i32 = at }, { .type = GATE_I32, .of.i32 = at + 1 } };
+        assert_int_equal(gate_call(in, "store32", st, 2, NULL, 0, &e), GATE_OK);
+    }
+    int64_t iters = 200000;
+    gate_val a[2] = { { .type = GATE_I32, .of.i32 = 5 }, { .type = GATE_I64, .of.i64 = iters } }, r;
+    gate_set_fuel(in, 1000);
+    gate_status st = gate_call(in, "spin", a, 2, &r, 1, &e);
+    uint32_t ndata = 0, nelems = 0;
+    int hops = 0;
+    for (; st == GATE_SUSPENDED && hops < 300; hops++) {
+        uint8_t *s;
+        size_t n;
+        assert_int_equal(gate_snapshot(in, &s, &n, &e), GATE_OK);
+        gate_instance_free(in);
+        in = gate_snapshot_restore(fe, s, n, NULL, &e);
+        gate_free_buffer(fe, s, n);
+        if (!in)
+            fail_msg("hop %d: %s", hops, e.message);
+        if (hops == 0) {
+            ndata = in->mod->info.ndata;
+            nelems = in->mod->info.nelems;
+        } else if (in->mod->info.ndata != ndata || in->mod->info.nelems != nelems) {
+            fail_msg("hop %d: %u data and %u element segments, after %u and %u", hops,
+                     in->mod->info.ndata, in->mod->info.nelems, ndata, nelems);
+        }
+        gate_set_fuel(in, 1000);
+        st = gate_resume(in, &r, 1, &e);
+    }
+    assert_int_equal(st, GATE_OK);
+    assert_true(hops >= 100);
+    assert_true(r.of.i64 == spin_ref(5, iters));
+    assert_true(ndata == 1);                /* the 12 stores, 5,000 bytes apart: one run */
+    gate_instance_free(in);
+    gate_module_free(m);
+    gate_engine_free(fe);
+}
+
+/* Memory in 64-byte stripes (data, zeros, data...) over 256 MiB: one
+   merged run, not two million segments; every byte comes back. */
+static void striped_memory_snapshots(void **state)
+{
+    (void)state;
+    rt_signals_reinstall();
+    gate_error e;
+    gate_module *m = gate_module_new(eng, stripes_wasm, sizeof stripes_wasm, &e);
+    gate_instance *in = gate_instance_new(m, NULL, NULL, &e);
+    assert_non_null(in);
+    int32_t n = (int32_t)(unit_busy(256 << 20) & ~(int64_t)127);
+    gate_val a = { .type = GATE_I32, .of.i32 = n }, r;
+    assert_int_equal(gate_call(in, "fill", &a, 1, NULL, 0, &e), GATE_OK);
+    uint8_t *s;
+    size_t len;
+    assert_int_equal(gate_snapshot(in, &s, &len, &e), GATE_OK);
+    gate_instance *back = gate_snapshot_restore(eng, s, len, NULL, &e);
+    if (!back)
+        fail_msg("restore: %s", e.message);
+    assert_true(back->mod->info.ndata <= 2);
+    assert_int_equal(gate_call(back, "check", &a, 1, &r, 1, &e), GATE_OK);
+    assert_int_equal(r.of.i32, 0);
+    gate_instance_free(back);
+    gate_free_buffer(eng, s, len);
+    gate_instance_free(in);
+    gate_module_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +470,8 @@ int main(void)
         cmocka_unit_test(wrong_module),
         cmocka_unit_test(fork_of_restored_shares_pages),
         cmocka_unit_test(named_objects_and_shared_code),
+        cmocka_unit_test(segments_constant_over_100_hops),
+        cmocka_unit_test(striped_memory_snapshots),
     };
     return cmocka_run_group_tests_name("snapshot", tests, setup, teardown);
 }

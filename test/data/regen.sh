@@ -28,7 +28,7 @@ b += bytes([0, len(body)]) + body
 open('small.wasm', 'wb').write(b)
 PY
 to_header small
-for m in spectest run host caller deadparams; do
+for m in spectest run host caller deadparams stripes; do
     wat2wasm "$m.wat" -o "$m.wasm"
     to_header "$m"
 done
