@@ -34,6 +34,7 @@
 #include "snapshot.h"
 
 #define GS_VERSION 3u
+#define GS_MAX_FRAMES 10000000u    /* the reader's bound, which the writer keeps too */
 #define ZERO_BLOCK 64        /* aligned all-zero blocks of this size split segments */
 #define RUN_GAP 65536        /* ... when at least this many bytes of them follow */
 
@@ -124,38 +125,80 @@ static void custom(gs_buf *out, const char *name, const gs_buf *payload)
 
 /* ---- slot types --------------------------------------------------------- */
 
-bool gs_slot_types(const gate_module *mod, uint32_t func, uint32_t wasm, uint32_t nslots,
-                   uint8_t *types, gate_error *err)
+static int by_place(const void *x, const void *y, void *ctx)
+{
+    const rt_frame *f = ctx;
+    const rt_frame *a = &f[*(const uint32_t *)x], *b = &f[*(const uint32_t *)y];
+    if (a->func != b->func)
+        return a->func < b->func ? -1 : 1;
+    return a->wasm < b->wasm ? -1 : a->wasm > b->wasm;
+}
+
+uint8_t *gs_frame_types(const gate_module *mod, const rt_frame *fr, uint32_t n, size_t *total,
+                        uint32_t *bad, gate_error *err)
 {
     const gd_module *m = &mod->info;
-    gv_func v;
-    gv_insn ins;
-    if (func < m->nfunc_imports || func >= m->nfuncs)
-        return gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, func, "not a defined function");
-    if (!gv_begin(&v, m, &mod->eng->alloc, &mod->eng->lim, func, err))
-        return false;
-    bool found = wasm == m->funcs[func].body_off;
-    while (!found) {
-        if (gr_off(&v.r) == wasm) {
-            found = true;
+    const gx_alloc *a = &mod->eng->alloc;
+    size_t sum = 0;
+    for (uint32_t i = 0; i < n; i++)
+        sum += fr[i].nslots;
+    uint32_t *order = gx_malloc(a, (size_t)n * 4 + 4);
+    size_t *off = gx_malloc(a, (size_t)n * sizeof *off + 1);
+    uint8_t *out = gx_malloc(a, sum + 1);
+    *total = sum;
+    *bad = n;
+    if (!order || !off || !out) {
+        gx_free(a, order, (size_t)n * 4 + 4);
+        gx_free(a, off, (size_t)n * sizeof *off + 1);
+        gx_free(a, out, sum + 1);
+        gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+        return NULL;
+    }
+    for (uint32_t i = 0, at = 0; i < n; at += fr[i].nslots, i++)
+        order[i] = i, off[i] = at;
+    qsort_r(order, n, 4, by_place, (void *)fr);
+    bool ok = true;
+    for (uint32_t g = 0; ok && g < n;) {
+        /* one walk of this function's body, stopping at each frame's offset */
+        uint32_t func = fr[order[g]].func;
+        gv_func v;
+        gv_insn ins;
+        if (func < m->nfunc_imports || func >= m->nfuncs ||
+            !gv_begin(&v, m, &mod->eng->alloc, &mod->eng->lim, func, err)) {
+            *bad = order[g];
+            ok = false;
             break;
         }
-        if (gv_next(&v, &ins) <= 0)
-            break;
+        uint32_t body = (uint32_t)m->funcs[func].body_off;
+        for (; ok && g < n && fr[order[g]].func == func; g++) {
+            const rt_frame *f = &fr[order[g]];
+            bool entry = f->wasm == body;
+            while (!entry && gr_off(&v.r) < f->wasm && gv_next(&v, &ins) > 0)
+                ;
+            ok = (entry || gr_off(&v.r) == f->wasm) &&
+                 f->nslots <= v.nlocals + (entry ? 0 : v.nvals);
+            uint8_t *t = out + off[order[g]];
+            for (uint32_t k = 0; ok && k < f->nslots; k++) {
+                t[k] = k < v.nlocals ? v.locals[k] : v.vals[k - v.nlocals];
+                ok = t[k] != GT_UNKNOWN && t[k] != GT_V128;
+            }
+            if (!ok)
+                *bad = order[g];
+        }
+        gv_end(&v);
     }
-    bool ok = found && nslots <= v.nlocals + (found && wasm != m->funcs[func].body_off ? v.nvals : 0);
-    if (ok) {
-        for (uint32_t k = 0; k < nslots; k++)
-            types[k] = k < v.nlocals ? v.locals[k] : v.vals[k - v.nlocals];
-        for (uint32_t k = 0; k < nslots; k++)
-            if (types[k] == GT_UNKNOWN || types[k] == GT_V128)
-                ok = false;
+    gx_free(a, order, (size_t)n * 4 + 4);
+    if (!ok) {
+        gx_free(a, off, (size_t)n * sizeof *off + 1);
+        gx_free(a, out, sum + 1);
+        if (*bad < n)
+            gx_fail(err, GATE_ERR_SNAPSHOT, fr[*bad].wasm, fr[*bad].func,
+                    "frame %u (func %u at wasm offset 0x%x): no safe point with %u slots there",
+                    *bad, fr[*bad].func, fr[*bad].wasm, fr[*bad].nslots);
+        return NULL;
     }
-    gv_end(&v);
-    if (!ok)
-        return gx_fail(err, GATE_ERR_SNAPSHOT, wasm, func,
-                       "no safe point with %u slots at wasm offset 0x%x", nslots, wasm);
-    return true;
+    gx_free(a, off, (size_t)n * sizeof *off + 1);
+    return out;
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -509,18 +552,24 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
     custom(&o, "gate.state", &b);
     /* gate.stack */
     b.n = 0;
+    if (inst->susp.active && inst->susp.nframes > GS_MAX_FRAMES) {
+        gs_free(&o);
+        gs_free(&b);
+        return gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
+                       "%u frames: a snapshot holds at most %u", inst->susp.nframes,
+                       GS_MAX_FRAMES), GATE_ERR_LIMIT;
+    }
     gs_u32(&b, inst->susp.active ? inst->susp.nframes : 0);
-    for (uint32_t i = 0; inst->susp.active && i < inst->susp.nframes && ok; i++) {
+    size_t ntypes = 0;
+    uint32_t badf;
+    uint8_t *types = !inst->susp.active ? NULL
+                   : gs_frame_types(mod, inst->susp.frames, inst->susp.nframes, &ntypes, &badf, err);
+    if (inst->susp.active && !types)
+        ok = false;
+    for (uint32_t i = 0, at = 0; types && i < inst->susp.nframes && ok; i++) {
         const rt_frame *f = &inst->susp.frames[i];
-        uint8_t stack_types[256];
-        uint8_t *types = f->nslots <= sizeof stack_types ? stack_types
-                                                         : gx_malloc(&inst->eng->alloc, f->nslots);
-        if (!types || !gs_slot_types(mod, f->func, f->wasm, f->nslots, types, err)) {
-            ok = false;
-            if (types && types != stack_types)
-                gx_free(&inst->eng->alloc, types, f->nslots);
-            break;
-        }
+        const uint8_t *t = types + at;
+        at += f->nslots;
         /* offsets relative to the function body: the body bytes are the
            same in every module written from this one */
         gs_u32(&b, f->func);
@@ -528,16 +577,16 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
         gs_u32(&b, f->nslots);
         for (uint32_t k = 0; k < f->nslots; k++) {
             uint64_t v = f->slots[k];
-            if (types[k] == GT_I32 || types[k] == GT_F32)
+            if (t[k] == GT_I32 || t[k] == GT_F32)
                 v &= 0xffffffffu;
-            else if (gt_is_ref(types[k]) && !ref_out(inst, types[k], v, &v))
+            else if (gt_is_ref(t[k]) && !ref_out(inst, t[k], v, &v))
                 ok = false;
-            gs_u8(&b, types[k]);
+            gs_u8(&b, t[k]);
             gs_u64(&b, v);
         }
-        if (types != stack_types)
-            gx_free(&inst->eng->alloc, types, f->nslots);
     }
+    if (types)
+        gx_free(&inst->eng->alloc, types, ntypes + 1);
     /* a pending host call: u8 kind, u32 callee, u32 count, typed values */
     const rt_susp *sp = &inst->susp;
     gs_u8(&b, sp->active ? sp->pending : 0);
@@ -1029,7 +1078,7 @@ gate_instance *gate_snapshot_restore_limits(gate_engine *eng, const uint8_t *byt
     uint32_t n = rd32(&r);
     rt_susp s = { 0 };
     gx_alloc *a = &eng->alloc;
-    if (r.bad || n == 0 || n > 100000 || (uint64_t)n * 12 > ck->len) {
+    if (r.bad || n == 0 || n > GS_MAX_FRAMES || (uint64_t)n * 12 > ck->len) {
         gx_fail(err, GATE_ERR_SNAPSHOT, ck->off, GATE_NO_FUNC, "bad frame count in gate.stack");
         goto fail;
     }
@@ -1056,38 +1105,48 @@ gate_instance *gate_snapshot_restore_limits(gate_engine *eng, const uint8_t *byt
             frame_fail(err, i, f, "the outermost frame is not the called function %u", entry);
             goto fail;
         }
-        uint8_t *types = gx_malloc(a, f->nslots + 1);
         f->slots = gx_malloc(a, (size_t)f->nslots * 8 + 8);
-        if (!types || !f->slots) {
-            gx_free(a, types, f->nslots + 1);
+        if (!f->slots)
             goto nomem;
-        }
-        gate_error scratch = { .status = GATE_OK };
-        if (!gs_slot_types(mod, f->func, f->wasm, f->nslots, types, &scratch)) {
-            frame_fail(err, i, f, "no safe point with %u slots there", f->nslots);
-            gx_free(a, types, f->nslots + 1);
+        /* the values are read below, once every frame's types are known */
+        f->slots[0] = r.pos;
+        r.pos += (size_t)f->nslots * 9;
+    }
+    {
+        /* the slot types of every frame, one walk per function */
+        size_t ntypes;
+        uint32_t badf;
+        uint8_t *types = gs_frame_types(mod, s.frames, n, &ntypes, &badf, err);
+        if (!types)
             goto fail;
-        }
-        for (uint32_t k = 0; k < f->nslots; k++) {
-            uint8_t t = rd8(&r);
-            uint64_t v = rd64(&r);
-            bool good = t == types[k];
-            if (good && (t == GT_I32 || t == GT_F32))
-                good = v <= UINT32_MAX;
-            if (good && t == GT_EXTERNREF)
-                good = v == 0;               /* host references do not move */
-            if (good && t == GT_FUNCREF) {
-                good = v <= m->nfuncs;
-                v = good && v ? (uint64_t)(uintptr_t)inst->funcs[v - 1] : 0;
+        size_t end = r.pos, at = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            rt_frame *f = &s.frames[i];
+            const uint8_t *want = types + at;
+            at += f->nslots;
+            r.pos = f->nslots ? (size_t)f->slots[0] : r.pos;
+            for (uint32_t k = 0; k < f->nslots; k++) {
+                uint8_t t = rd8(&r);
+                uint64_t v = rd64(&r);
+                bool good = t == want[k];
+                if (good && (t == GT_I32 || t == GT_F32))
+                    good = v <= UINT32_MAX;
+                if (good && t == GT_EXTERNREF)
+                    good = v == 0;               /* host references do not move */
+                if (good && t == GT_FUNCREF) {
+                    good = v <= m->nfuncs;
+                    v = good && v ? (uint64_t)(uintptr_t)inst->funcs[v - 1] : 0;
+                }
+                if (!good) {
+                    frame_fail(err, i, f, "slot %u: value does not fit its type", k);
+                    gx_free(a, types, ntypes + 1);
+                    goto fail;
+                }
+                f->slots[k] = v;
             }
-            if (!good) {
-                frame_fail(err, i, f, "slot %u: value does not fit its type", k);
-                gx_free(a, types, f->nslots + 1);
-                goto fail;
-            }
-            f->slots[k] = v;
         }
-        gx_free(a, types, f->nslots + 1);
+        gx_free(a, types, ntypes + 1);
+        r.pos = end;
     }
     s.pending = rd8(&r);
     if (s.pending > RT_PENDING_RESTART) {

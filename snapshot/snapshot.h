@@ -25,12 +25,17 @@ void gs_str(gs_buf *b, const char *s);
 void gs_free(gs_buf *b);
 
 /*
- * Types of the first nslots slots of a frame stopped at (func, wasm): the
- * locals, then the operand stack as validation knows it just before the
- * instruction at `wasm` (or the locals alone at the function's entry).
+ * Slot types of n frames, frame i's (fr[i].nslots bytes: locals, then the
+ * operand stack as validation knows it just before the instruction at
+ * fr[i].wasm, or the locals alone at the function's entry) at the sum of
+ * the earlier frames' counts.  One validator walk per function, however
+ * many frames stop in it, so the cost is linear in the code and the
+ * stack.  NULL (err set; *bad: the frame) when a frame is at no
+ * instruction or holds more slots than there are values; free the result
+ * with gx_free(total + 1).
  */
-bool gs_slot_types(const gate_module *mod, uint32_t func, uint32_t wasm, uint32_t nslots,
-                   uint8_t *types, gate_error *err);
+uint8_t *gs_frame_types(const gate_module *mod, const rt_frame *fr, uint32_t n, size_t *total,
+                        uint32_t *bad, gate_error *err);
 
 /* Prints a snapshot's run state and portable stack; false if `mod` is
    not a snapshot. */

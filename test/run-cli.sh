@@ -254,6 +254,26 @@ if wasm copy test/wasi/copy.c; then
 else
     bad "copy.c builds"
 fi
+# a stack of 100,001 frames of a 450 KB function: stopped, saved,
+# restored, resumed, saved again (each costs one pass over the function,
+# not one per frame; timeouts are hang guards only)
+{
+    echo '(module (func $rec (export "rec") (param $n i32) (result i32)'
+    yes '    i32.const 7 drop' | head -n 150000
+    echo '    local.get $n i32.eqz'
+    echo '    if (result i32) (loop $l (br $l)) i32.const 0'
+    echo '    else local.get $n i32.const 1 i32.sub call $rec i32.const 1 i32.add end))'
+} > "$out/bigrec.wat"
+if wat2wasm "$out/bigrec.wat" -o "$out/bigrec.wasm"; then
+    timeout 120 "$gate" run --no-cache --stack-size 64m --fuel=200000 --snapshot="$out/deep.snap" \
+        --invoke rec "$out/bigrec.wasm" 100000 > /dev/null 2> "$out/deep.err"; r1=$?
+    timeout 120 "$gate" resume --fuel=10 --snapshot="$out/deep2.snap" "$out/deep.snap" \
+        > /dev/null 2>> "$out/deep.err"; r2=$?
+    check "100,001 frames in a 450 KB function: saved, restored, resumed and saved again" \
+        bash -c "test $r1 -eq 75 && test $r2 -eq 75 && grep -q '100001 frame(s) deep' '$out/deep.err' && test -s '$out/deep2.snap'"
+else
+    bad "bigrec.wat builds"
+fi
 # fuel: deterministic stops, the same snapshot bytes twice, same output
 "$gate" run "$out/hello.wasm" 6000000 > "$out/hello-whole.out"
 rm -f "$out/f1.snap" "$out/f2.snap"
