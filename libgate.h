@@ -293,7 +293,7 @@ typedef struct gate_limits {
     uint32_t max_memory_pages;   /* 0: the module's maximum or 65536       */
     uint64_t stack_size;         /* wasm stack in bytes, 512 KiB..1 GiB;
                                     0: 8 MiB (the stack is per thread)     */
-    uint32_t max_table_elems;    /* 0: 10,000,000                          */
+    uint32_t max_table_elems;    /* all tables together; 0: 10,000,000     */
 } gate_limits;
 
 gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp,

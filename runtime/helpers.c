@@ -105,8 +105,9 @@ static uint32_t h_table_grow(rt_vm *vm, uint64_t t, void *ref, uint32_t n, uint3
 {
     (void)off;
     rt_table *tb = table(vm, t);
+    gate_instance *inst = vm->inst;
     uint64_t old = tb->size, want = old + n;
-    if (want > tb->max || want > 10000000u)
+    if (want > tb->max || inst->table_elems + n > inst->table_limit)
         return UINT32_MAX;
     if (want > tb->cap) {
         uint64_t cap = tb->cap ? tb->cap : 8;
@@ -123,6 +124,7 @@ static uint32_t h_table_grow(rt_vm *vm, uint64_t t, void *ref, uint32_t n, uint3
     for (uint64_t i = old; i < want; i++)
         tb->elems[i] = ref;
     tb->size = (uint32_t)want;
+    inst->table_elems += n;
     return (uint32_t)old;
 }
 

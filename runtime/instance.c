@@ -805,14 +805,22 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
     }
     vm->mem = inst->mem;
     vm->mem_base = inst->mem ? inst->mem->base : NULL;
-    /* tables */
+    /* tables: one budget of elements for all of them together */
+    inst->table_limit = lim && lim->max_table_elems ? lim->max_table_elems : 10000000u;
+    for (uint32_t t = m->ntable_imports; t < nt; t++)
+        inst->table_elems += m->tables[t].lim.min;
+    if (inst->table_elems > inst->table_limit) {
+        gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
+                "the module's tables need %llu elements together, more than the limit of %llu",
+                (unsigned long long)inst->table_elems, (unsigned long long)inst->table_limit);
+        gate_instance_free(inst);
+        return NULL;
+    }
     for (uint32_t t = m->ntable_imports; t < nt; t++) {
         const gd_table *td = &m->tables[t];
         rt_table *tb = gx_malloc(&eng->alloc, sizeof *tb);
-        uint64_t max_elems = lim && lim->max_table_elems ? lim->max_table_elems : 10000000u;
-        if (!tb || td->lim.min > max_elems) {
-            gx_free(&eng->alloc, tb, sizeof *tb);
-            err_set(err, GATE_ERR_INSTANTIATE, "table too large%s%s", "", "");
+        if (!tb) {
+            err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
             gate_instance_free(inst);
             return NULL;
         }
@@ -1352,6 +1360,8 @@ gate_instance *gate_instance_fork(gate_instance *p, gate_error *err)
     c->stack_size = p->stack_size;
     c->lim = p->lim;
     c->prog_ndata = p->prog_ndata;
+    c->table_elems = p->table_elems;
+    c->table_limit = p->table_limit;
     c->prog_nelems = p->prog_nelems;
     p->mod->refs++;
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;

@@ -214,6 +214,9 @@ struct gate_instance {
        restored snapshot's module has more (its memory and tables as
        segments), which its own snapshots leave out */
     uint32_t prog_ndata, prog_nelems;
+    /* elements of all its tables together, and what they may reach
+       (gate_limits.max_table_elems: one budget for every table) */
+    uint64_t table_elems, table_limit;
     rt_susp susp;               /* the stopped call, if any */
     struct gate_wasi *wasi;     /* its WASI state, when linked to WASI */
     char *objname[3];           /* per gate_target: the object its snapshots name */

@@ -497,6 +497,67 @@ static void dead_code_with_params(void **state)
     }
 }
 
+/* Table limits are one budget for all of an instance's tables: 100
+   tables of 200,000 elements each are refused at instantiation (they
+   used to reserve 8 GB), and table.grow stops at the budget. */
+static void tables_share_one_budget(void **state)
+{
+    (void)state;
+    mb m = { 0 }, p = { 0 };
+    mb_header(&m);
+    mb_u32(&p, 100);
+    for (int i = 0; i < 100; i++) {
+        mb_bytes(&p, "\x70\x00", 2);
+        mb_u32(&p, 200000);
+    }
+    mb_section(&m, 4, &p);
+    gate_error err;
+    gate_engine *eng = gate_engine_new(NULL, &err);
+    gate_module *mod = gate_module_new(eng, m.b, m.n, &err);
+    assert_non_null(mod);
+    assert_null(gate_instance_new(mod, NULL, NULL, &err));
+    assert_int_equal(err.status, GATE_ERR_LIMIT);
+    assert_non_null(strstr(err.message, "tables need 20000000 elements together"));
+    gate_module_free(mod);
+    /* (table 2 funcref) (table 3 funcref)
+       (func (export "grow") (param i32 i32) (result i32)
+         ref.null func local.get 1 table.grow (table index from param 0: 0 or 1) */
+    static const uint8_t w[] = {
+        0, 'a', 's', 'm', 1, 0, 0, 0,
+        1, 7, 1, 0x60, 2, 0x7f, 0x7f, 1, 0x7f,
+        3, 2, 1, 0,
+        4, 7, 2, 0x70, 0, 2, 0x70, 0, 3,
+        7, 8, 1, 4, 'g', 'r', 'o', 'w', 0, 0,
+        10, 24, 1, 22, 0,
+        0x20, 0, 0x04, 0x7f,                      /* local.get 0; if (result i32) */
+        0xd0, 0x70, 0x20, 1, 0xfc, 15, 1,         /* ref.null; local.get 1; table.grow 1 */
+        0x05, 0xd0, 0x70, 0x20, 1, 0xfc, 15, 0,   /* else ... table.grow 0 */
+        0x0b, 0x0b,
+    };
+    mod = gate_module_new(eng, w, sizeof w, &err);
+    if (!mod)
+        fail_msg("%s", err.message);
+    gate_limits lim = { .max_table_elems = 10 };
+    gate_instance *in = gate_instance_new(mod, NULL, &lim, &err);
+    assert_non_null(in);
+    rt_signals_reinstall();
+    gate_val a[2] = { { .type = GATE_I32, .of.i32 = 0 }, { .type = GATE_I32, .of.i32 = 4 } }, r;
+    assert_int_equal(gate_call(in, "grow", a, 2, &r, 1, &err), GATE_OK);
+    assert_int_equal(r.of.i32, 2);                /* table 0: 2 -> 6; 9 in all */
+    a[0].of.i32 = 1;
+    a[1].of.i32 = 2;
+    assert_int_equal(gate_call(in, "grow", a, 2, &r, 1, &err), GATE_OK);
+    assert_int_equal(r.of.i32, -1);               /* 11 would pass the budget of 10 */
+    a[1].of.i32 = 1;
+    assert_int_equal(gate_call(in, "grow", a, 2, &r, 1, &err), GATE_OK);
+    assert_int_equal(r.of.i32, 3);                /* exactly 10 */
+    gate_instance_free(in);
+    gate_module_free(mod);
+    gate_engine_free(eng);
+    mb_free(&m);
+    mb_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +571,7 @@ int main(void)
         cmocka_unit_test(long_branches),
         cmocka_unit_test(far_indices),
         cmocka_unit_test(dead_code_with_params),
+        cmocka_unit_test(tables_share_one_budget),
     };
     int failed = cmocka_run_group_tests_name("run (guard pages)", tests, setup_guard, teardown);
     failed += cmocka_run_group_tests_name("run (explicit bounds checks)", tests, setup_explicit,
