@@ -15,6 +15,7 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,52 @@ static gate_status ret(gate_val *res, int e)
 static wfd *getfd(gate_wasi *w, uint32_t fd)
 {
     return fd < w->nfds && w->fds[fd].host >= 0 ? &w->fds[fd] : NULL;
+}
+
+/* ---- blocking calls that a stop interrupts -------------------------------- */
+
+static int64_t mono_now(void);
+
+/* Whether a stop was asked for the program making this call (another
+   thread, a deadline, a signal): a call that would block gives way. */
+static bool stop_asked(gate_call_ctx *c)
+{
+    gate_instance *inst = gate_call_instance(c);
+    return inst && atomic_load(&inst->vm.stop_req);
+}
+
+/* Sleeps ns (in slices of at most 10 ms) unless a stop is asked first;
+   returns what is left of ns then, 0 when it slept it all. */
+static uint64_t sleep_stoppable(gate_call_ctx *c, uint64_t ns)
+{
+    int64_t start = mono_now();
+    for (;;) {
+        uint64_t done = (uint64_t)(mono_now() - start);
+        if (done >= ns)
+            return 0;
+        if (stop_asked(c))
+            return ns - done;
+        uint64_t slice = ns - done < 10000000u ? ns - done : 10000000u;
+        struct timespec ts = { 0, (long)slice };
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Waits until fd has something to read (or is at its end) unless a stop
+   is asked first: false then.  Regular files never wait. */
+static bool readable_or_stop(gate_call_ctx *c, int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+        return true;
+    for (;;) {
+        struct pollfd pf = { .fd = fd, .events = POLLIN };
+        int r = poll(&pf, 1, 10);
+        if (r != 0)
+            return true;            /* ready, at its end, or an error read() reports */
+        if (stop_asked(c))
+            return false;
+    }
 }
 
 /* ---- args, environment, clocks, random, yield, exit --------------------- */
@@ -364,6 +411,12 @@ static gate_status fd_rw(gate_call_ctx *c, void *ud, const gate_val *args, gate_
     }
     if (f->host <= 2 && (f->flags & 1) && is_write)
         lseek(f->host, 0, SEEK_END);    /* append; fails harmlessly on a pipe or tty */
+    /* a read that would block gives way to a stop: the program stops at
+       this call, which runs again on resume (nothing was read) */
+    if (!is_write && !(f->flags & 4) && !readable_or_stop(c, f->host)) {
+        gate_call_request_stop(c, GATE_HOST_RESTART);
+        return ret(res, W_SUCCESS);
+    }
     uint64_t total;
     int e = iov_io(c, f->host, ARG32(1), ARG32(2), is_write, &total);
     if (e)
@@ -931,7 +984,6 @@ static gate_status path_rename(gate_call_ctx *c, void *ud, const gate_val *args,
 /* poll_oneoff for clock subscriptions: sleeps until the earliest one. */
 static gate_status poll_oneoff(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
-    (void)ud;
     uint32_t in = ARG32(0), out = ARG32(1), n = ARG32(2);
     if (n == 0)
         return ret(res, W_INVAL);
@@ -949,21 +1001,40 @@ static gate_status poll_oneoff(gate_call_ctx *c, void *ud, const gate_val *args,
         memcpy(&id, s + 16, 4);
         memcpy(&timeout, s + 24, 8);
         memcpy(&flags, s + 40, 2);
-        if (flags & 1) {       /* absolute */
+        if (flags & 1) {       /* absolute, on the program's clock */
             clockid_t cid;
             struct timespec ts;
             if (clock_of(id, &cid) || clock_gettime(cid, &ts))
                 return ret(res, W_INVAL);
             uint64_t now = ns_of(ts);
+            if (cid == CLOCK_MONOTONIC)
+                now += (uint64_t)((gate_wasi *)ud)->mono_offset;
             timeout = timeout > now ? timeout - now : 0;
         }
         if (timeout < wait)
             wait = timeout;
     }
     if (wait != UINT64_MAX) {
-        struct timespec ts = { (time_t)(wait / 1000000000u), (long)(wait % 1000000000u) };
-        while (nanosleep(&ts, &ts) && errno == EINTR)
-            ;
+        uint64_t left = sleep_stoppable(c, wait);
+        if (left) {
+            /* stopped while sleeping: the call runs again on resume (here
+               or elsewhere) with only what was left of each relative
+               timeout, written back into the program's subscriptions */
+            uint64_t slept = wait - left;
+            for (uint32_t i = 0; i < n; i++) {
+                uint8_t *s = subs + 48 * i;
+                uint64_t timeout;
+                uint16_t flags;
+                memcpy(&timeout, s + 24, 8);
+                memcpy(&flags, s + 40, 2);
+                if (s[8] != 0 || (flags & 1))
+                    continue;
+                timeout = timeout > slept ? timeout - slept : 0;
+                memcpy(s + 24, &timeout, 8);
+            }
+            gate_call_request_stop(c, GATE_HOST_RESTART);
+            return ret(res, W_SUCCESS);
+        }
     }
     uint32_t nev = 0;
     for (uint32_t i = 0; i < n; i++) {

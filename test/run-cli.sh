@@ -214,20 +214,38 @@ touch "$wg/go"
 cat "$out/int0.out" "$out/int1.out" > "$out/intj.out"
 check "SIGINT: resumed output equals the uninterrupted run" \
     bash -c "test $rc -eq 0 && cmp -s '$out/whole.out' '$out/intj.out'"
-# a second SIGINT while the first one's stop waits (a long host call) ends
-# gate at once with a message (no hang: the hang guard is 60 s)
-if wasm sleeper test/wasi/sleeper.c; then
-    rm -f "$out/sl.snap" "$out/sl.out"
-    "$gate" run --snapshot="$out/sl.snap" "$out/sleeper.wasm" > "$out/sl.out" 2> "$out/sl.err" &
+# blocking host calls give way to a stop: a long sleep (poll_oneoff) and a
+# read from a pipe nobody writes yet are stopped by the deadline, saved as
+# a pending call, and run again on resume (the sleep with what was left)
+if wasm sleeper test/wasi/sleeper.c && wasm readline test/wasi/readline.c &&
+   wasm flood test/wasi/flood.c; then
+    rm -f "$out/sl.snap"
+    timeout 60 "$gate" run --suspend-after=300ms --snapshot="$out/sl.snap" "$out/sleeper.wasm" \
+        > /dev/null 2> "$out/sl.err"; r1=$?
+    timeout 60 "$gate" resume --suspend-after=300ms "$out/sl.snap" > /dev/null 2>> "$out/sl.err"; r2=$?
+    check "a 600 s sleep stops at the deadline, twice, as a pending call" \
+        bash -c "test $r1 -eq 75 && test $r2 -eq 75 && '$gate' inspect '$out/sl.snap' | grep -q 'pending host call: .*poll_oneoff.*called again on resume'"
+    rm -f "$out/rl.snap"
+    sleep 60 | timeout 60 "$gate" run --suspend-after=300ms --snapshot="$out/rl.snap" "$out/readline.wasm" \
+        > "$out/rl.out" 2> "$out/rl.err"; r1=${PIPESTATUS[1]}
+    echo "a line" | timeout 60 "$gate" resume "$out/rl.snap" >> "$out/rl.out" 2>> "$out/rl.err"; r2=$?
+    check "a read of an empty pipe stops at the deadline; resumed, it reads the line" \
+        bash -c "test $r1 -eq 75 && test $r2 -eq 0 && grep -q '^got a line' '$out/rl.out'"
+    # a second SIGINT while the first one's stop waits (a write to a pipe
+    # nobody reads) ends gate at once with a message
+    rm -f "$out/fl.fifo"; mkfifo "$out/fl.fifo"
+    sleep 60 < "$out/fl.fifo" & holder=$!
+    "$gate" run --snapshot="$out/fl.snap" "$out/flood.wasm" > "$out/fl.fifo" 2> "$out/fl.err" &
     pid=$!
-    for _ in $(seq 600); do grep -q sleeping "$out/sl.out" 2>/dev/null && break; sleep 0.1; done
-    kill -INT $pid; sleep 0.2; kill -INT $pid
+    for _ in $(seq 600); do grep -q flooding "$out/fl.err" 2>/dev/null && break; sleep 0.1; done
+    sleep 0.3; kill -INT $pid; sleep 0.3; kill -INT $pid
     for _ in $(seq 600); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
     kill -KILL $pid 2>/dev/null; wait $pid; rc=$?
-    check "SIGINT twice during a long host call: gate ends at once (130) and says so" \
-        bash -c "test $rc -eq 130 && grep -q 'second signal while stopping' '$out/sl.err'"
+    kill $holder 2>/dev/null; wait $holder 2>/dev/null
+    check "SIGINT twice during a blocked write: gate ends at once (130) and says so" \
+        bash -c "test $rc -eq 130 && grep -q 'second signal while stopping' '$out/fl.err'"
 else
-    bad "sleeper.c builds"
+    bad "sleeper.c, readline.c and flood.c build"
 fi
 # open files come back at their offsets
 if wasm copy test/wasi/copy.c; then
