@@ -125,13 +125,29 @@ static void custom(gs_buf *out, const char *name, const gs_buf *payload)
 
 /* ---- slot types --------------------------------------------------------- */
 
-static int by_place(const void *x, const void *y, void *ctx)
+static bool before(const rt_frame *f, uint32_t x, uint32_t y)
 {
-    const rt_frame *f = ctx;
-    const rt_frame *a = &f[*(const uint32_t *)x], *b = &f[*(const uint32_t *)y];
-    if (a->func != b->func)
-        return a->func < b->func ? -1 : 1;
-    return a->wasm < b->wasm ? -1 : a->wasm > b->wasm;
+    return f[x].func != f[y].func ? f[x].func < f[y].func : f[x].wasm < f[y].wasm;
+}
+
+/* Sorts frame indices by (function, offset): a bottom-up merge sort into
+   tmp and back (no library sort: qsort may ask the kernel how much memory
+   there is, which --sandbox forbids). */
+static void sort_places(const rt_frame *f, uint32_t *idx, uint32_t *tmp, uint32_t n)
+{
+    for (uint32_t w = 1; w < n; w *= 2) {
+        for (uint32_t lo = 0; lo < n; lo += 2 * w) {
+            uint32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            uint32_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = before(f, idx[j], idx[i]) ? idx[j++] : idx[i++];
+            while (i < mid)
+                tmp[k++] = idx[i++];
+            while (j < hi)
+                tmp[k++] = idx[j++];
+        }
+        memcpy(idx, tmp, (size_t)n * 4);
+    }
 }
 
 uint8_t *gs_frame_types(const gate_module *mod, const rt_frame *fr, uint32_t n, size_t *total,
@@ -142,13 +158,13 @@ uint8_t *gs_frame_types(const gate_module *mod, const rt_frame *fr, uint32_t n, 
     size_t sum = 0;
     for (uint32_t i = 0; i < n; i++)
         sum += fr[i].nslots;
-    uint32_t *order = gx_malloc(a, (size_t)n * 4 + 4);
+    uint32_t *order = gx_malloc(a, (size_t)n * 8 + 8);      /* and the sort's space */
     size_t *off = gx_malloc(a, (size_t)n * sizeof *off + 1);
     uint8_t *out = gx_malloc(a, sum + 1);
     *total = sum;
     *bad = n;
     if (!order || !off || !out) {
-        gx_free(a, order, (size_t)n * 4 + 4);
+        gx_free(a, order, (size_t)n * 8 + 8);
         gx_free(a, off, (size_t)n * sizeof *off + 1);
         gx_free(a, out, sum + 1);
         gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
@@ -156,7 +172,7 @@ uint8_t *gs_frame_types(const gate_module *mod, const rt_frame *fr, uint32_t n, 
     }
     for (uint32_t i = 0, at = 0; i < n; at += fr[i].nslots, i++)
         order[i] = i, off[i] = at;
-    qsort_r(order, n, 4, by_place, (void *)fr);
+    sort_places(fr, order, order + n, n);
     bool ok = true;
     for (uint32_t g = 0; ok && g < n;) {
         /* one walk of this function's body, stopping at each frame's offset */
@@ -187,7 +203,7 @@ uint8_t *gs_frame_types(const gate_module *mod, const rt_frame *fr, uint32_t n, 
         }
         gv_end(&v);
     }
-    gx_free(a, order, (size_t)n * 4 + 4);
+    gx_free(a, order, (size_t)n * 8 + 8);
     if (!ok) {
         gx_free(a, off, (size_t)n * sizeof *off + 1);
         gx_free(a, out, sum + 1);
