@@ -74,6 +74,10 @@ typedef struct acall {
 typedef struct astate {
     aval *vals;
     uint32_t nvals, capvals;
+    /* vals[0..clean) are all in their slots: what flushes, spills and
+       local writes scan starts here, so each costs what it touches, not
+       the depth of the stack */
+    uint32_t clean;
     actl *ctls;
     uint32_t nctls, capctls;
     int32_t owner[32];          /* x0..x15: stack index, FREE or TEMP */
@@ -213,7 +217,7 @@ static int alloc_gpr(gc_ctx *c)
             return gpr_pool[i];
         }
     /* spill the deepest stack value held in a register */
-    for (uint32_t i = 0; i < s->nvals; i++)
+    for (uint32_t i = s->clean; i < s->nvals; i++)
         if (s->vals[i].kind == K_REG && !is_fp(s->vals[i].type)) {
             int r = s->vals[i].reg;
             spill(c, i);
@@ -231,7 +235,7 @@ static int alloc_fpr(gc_ctx *c)
             s->fowner[fpr_pool[i]] = TEMP;
             return fpr_pool[i];
         }
-    for (uint32_t i = 0; i < s->nvals; i++)
+    for (uint32_t i = s->clean; i < s->nvals; i++)
         if (s->vals[i].kind == K_REG && is_fp(s->vals[i].type)) {
             int r = s->vals[i].reg;
             spill(c, i);
@@ -318,9 +322,10 @@ static void spill(gc_ctx *c, uint32_t i)
 static void flush(gc_ctx *c)
 {
     astate *s = ST(c);
-    for (uint32_t i = 0; i < s->nvals; i++)
+    for (uint32_t i = s->clean; i < s->nvals; i++)
         if (s->vals[i].kind != K_SLOT)
             spill(c, i);
+    s->clean = s->nvals;
 }
 
 static bool push_val(gc_ctx *c, uint8_t kind, uint8_t type, int reg, int64_t k)
@@ -350,6 +355,8 @@ static aval pop(gc_ctx *c)
 {
     astate *s = ST(c);
     aval v = s->vals[--s->nvals];
+    if (s->clean > s->nvals)
+        s->clean = s->nvals;
     if (v.kind == K_REG) {
         if (is_fp(v.type))
             s->fowner[v.reg] = TEMP;
@@ -1417,6 +1424,7 @@ static bool a_begin_func(gc_ctx *c)
     for (int i = 0; i < 32; i++)
         s->owner[i] = s->fowner[i] = FREE;
     s->nvals = 0;
+    s->clean = 0;
     s->nctls = 0;
     s->nstubs = 0;
     s->dead = false;
@@ -1703,7 +1711,7 @@ static bool a_lower(gc_ctx *c, const gv_insn *ins)
     case GOP_LOCAL_TEE: {
         aval v = pop(c);
         /* values still reading this local get its old value first */
-        for (uint32_t k = 0; k < s->nvals; k++)
+        for (uint32_t k = s->clean; k < s->nvals; k++)
             if (s->vals[k].kind == K_LOCAL && s->vals[k].k == (int64_t)ins->imm.index)
                 spill(c, k);
         store_local(c, ins->imm.index, &v);

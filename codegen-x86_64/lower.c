@@ -60,6 +60,10 @@ typedef struct xcall {
 typedef struct xstate {
     xval *vals;
     uint32_t nvals, capvals;
+    /* vals[0..clean) are all in their slots: what flushes, spills and
+       local writes scan starts here, so each costs what it touches, not
+       the depth of the stack */
+    uint32_t clean;
     xctl *ctls;
     uint32_t nctls, capctls;
     int32_t owner[16];       /* GPR: stack index, FREE or TEMP */
@@ -150,7 +154,7 @@ static int alloc_gpr(gc_ctx *c)
             return gpr_pool[i];
         }
     /* spill the deepest stack value held in a register */
-    for (uint32_t i = 0; i < s->nvals; i++)
+    for (uint32_t i = s->clean; i < s->nvals; i++)
         if (s->vals[i].kind == K_REG && !is_fp(s->vals[i].type)) {
             int r = s->vals[i].reg;
             spill(c, i);
@@ -168,7 +172,7 @@ static int alloc_xmm(gc_ctx *c)
             s->xowner[r] = TEMP;
             return r;
         }
-    for (uint32_t i = 0; i < s->nvals; i++)
+    for (uint32_t i = s->clean; i < s->nvals; i++)
         if (s->vals[i].kind == K_REG && is_fp(s->vals[i].type)) {
             int r = s->vals[i].reg;
             spill(c, i);
@@ -254,9 +258,10 @@ static void spill(gc_ctx *c, uint32_t i)
 static void flush(gc_ctx *c)
 {
     xstate *s = ST(c);
-    for (uint32_t i = 0; i < s->nvals; i++)
+    for (uint32_t i = s->clean; i < s->nvals; i++)
         if (s->vals[i].kind != K_SLOT)
             spill(c, i);
+    s->clean = s->nvals;
 }
 
 static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t kind,
@@ -287,6 +292,8 @@ static inline __attribute__((always_inline)) xval pop(gc_ctx *c)
 {
     xstate *s = ST(c);
     xval v = s->vals[--s->nvals];
+    if (s->clean > s->nvals)
+        s->clean = s->nvals;
     if (v.kind == K_REG) {
         if (is_fp(v.type))
             s->xowner[v.reg] = TEMP;
@@ -1371,6 +1378,8 @@ static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t
     for (int i = 0; i < nops; i++)
         x_load(&c->buf, LD_64, 1, argreg[nargs++], stack_slot(s, s->nvals - nops + i));
     s->nvals -= nops;
+    if (s->clean > s->nvals)
+        s->clean = s->nvals;
     x_mov_ri(&c->buf, 0, argreg[nargs], (int64_t)ins->offset);
     if (!call_helper_sp(c, h, h == GH_MEMORY_GROW, ins->offset))
         return false;
@@ -1424,6 +1433,7 @@ static bool x_begin_func(gc_ctx *c)
     for (int i = 0; i < 16; i++)
         s->owner[i] = s->xowner[i] = FREE;
     s->nvals = 0;
+    s->clean = 0;
     s->nctls = 0;
     s->nstubs = 0;
     s->dead = false;
@@ -1686,7 +1696,7 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
     case GOP_LOCAL_TEE: {
         xval v = pop(c);
         /* values still reading this local get its old value first */
-        for (uint32_t k = 0; k < s->nvals; k++)
+        for (uint32_t k = s->clean; k < s->nvals; k++)
             if (s->vals[k].kind == K_LOCAL && s->vals[k].k == (int64_t)ins->imm.index)
                 spill(c, k);
         store_local(c, ins->imm.index, &v);
