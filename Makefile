@@ -136,6 +136,7 @@ bench: deps all $(BUILD)/bench/micro $(BUILD)/bench/capi-run
 
 # libFuzzer target for the decoder and validator (clang).  FUZZ_TIME in s.
 FUZZ_TIME ?= 600
+DIFF_SEEDS ?= 20000
 $(BUILD)/fuzz/fuzz_decode: test/fuzz/fuzz_decode.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE $(BUILD_ID_FLAG) -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -146,9 +147,10 @@ $(BUILD)/fuzz/fuzz_snapshot: test/fuzz/fuzz_snapshot.c $(LIB_SRC) $(HDRS)
 	  -fno-sanitize-recover=all -o $@ test/fuzz/fuzz_snapshot.c $(LIB_SRC) $(LIB_ASM) $(LDLIBS)
 # Both fuzzers for FUZZ_TIME seconds each (docs/fuzzing.md); the snapshot
 # fuzzer's seeds come from the test programs (make test builds them).
-fuzz: deps $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_snapshot all $(BUILD)/test/unit_forge examples
+fuzz: deps $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_snapshot all $(BUILD)/test/unit_forge examples $(BUILD)/spec-runner
 	@bash test/fuzz/run.sh $(BUILD) $(FUZZ_TIME)
 	@bash test/fuzz/run-snapshot.sh $(BUILD) $(FUZZ_TIME)
+	@bash test/fuzz/difftest.sh $(BUILD) 1 $(DIFF_SEEDS) --all-modes
 
 # The embedding examples, linked against the build tree.
 examples: $(BUILD)/examples/host $(BUILD)/examples/guest.wasm $(BUILD)/examples/migrate \

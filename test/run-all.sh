@@ -29,6 +29,10 @@ else
 fi
 echo "== untrusted snapshots, objects and outputs (test/attacks.sh)"
 bash test/attacks.sh "$build" | tee "$build/attacks.log" | grep -v '^ok '
+# random valid modules against wabt's interpreter, a fixed seed range
+echo "== random modules against wabt's interpreter (test/fuzz/difftest.sh, seeds 1-${DIFF_SEEDS:-1000})"
+bash test/fuzz/difftest.sh "$build" 1 "${DIFF_SEEDS:-1000}" --all-modes > "$build/difftest.log" 2>&1
+tail -4 "$build/difftest.log"
 # the snapshot fuzzer, a short bounded run under ASan+UBSan (clang)
 echo "== snapshot fuzzer, ${FUZZ_SMOKE:-30} s (ASan+UBSan, test/fuzz/run-snapshot.sh)"
 if make --no-print-directory -s BUILD="$build" "$build/fuzz/fuzz_snapshot" > "$build/fuzz-build.log" 2>&1; then
@@ -38,7 +42,7 @@ else
     tail -5 "$build/fuzz-build.log"
     echo "fuzz-snapshot: 0 passed, 1 failed (the fuzzer did not build)" > "$build/fuzz.log"
 fi
-logs="unit spec spec2 spec3 cli cli-sandbox attacks fuzz"
+logs="unit spec spec2 spec3 cli cli-sandbox attacks difftest fuzz"
 # the aarch64 build under qemu (ARM64=0 leaves it out, as `make asan` does)
 if [ "${ARM64:-1}" = 1 ]; then
     echo "== aarch64 build, under qemu-aarch64"

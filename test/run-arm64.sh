@@ -147,11 +147,24 @@ fi
 echo "cross: $cp passed, $cf failed, $cs skipped" > "$build/cross.log"
 num() { sed -n "s/.* \([0-9][0-9]*\) $1.*/\1/p" <<<"$2"; }
 tp=0 tf=0 ts=$skipped
+# random modules against wabt's interpreter: on ARM64 (plain, explicit
+# bounds + fuel + deterministic, stress), then stopped on x86-64 and
+# finished on ARM64
+echo "== random modules against wabt's interpreter (aarch64, qemu; seeds 1-${DIFF_SEEDS:-1000})"
+bash test/fuzz/difftest.sh "$build" 1 "${DIFF_SEEDS:-1000}" --all-modes > "$build/difftest.log" 2>&1
+tail -4 "$build/difftest.log"
+if [ -x "$host_runner" ]; then
+    SPEC_WRAP= bash test/fuzz/difftest.sh "${build%/arm64}" 1 "${DIFF_SEEDS:-1000}" --stress 1 \
+        --stress-peer "qemu-aarch64 $(pwd)/$build/spec-runner" 2>&1 | tail -1 | \
+        sed 's/^[a-z-]*:/difftest-x86-to-arm64:/' | tee "$build/difftest2.log"
+else
+    echo "difftest-x86-to-arm64: 0 passed, 0 failed, 1 skipped (needs the x86-64 spec-runner)" > "$build/difftest2.log"
+fi
 echo "== untrusted snapshots, objects and outputs (aarch64, qemu)"
 bash test/attacks.sh "$build" | tee "$build/attacks.log" | grep -v '^ok '
 echo "== migration between x86-64 and ARM64"
 bash test/migrate.sh "$host" "$build" | tee "$build/migrate.log"
-for log in unit spec spec2 spec3 spec4 spec5 cross attacks migrate; do
+for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks migrate; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))
