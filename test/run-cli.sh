@@ -389,7 +389,7 @@ fi
 
 # damaged snapshots are refused
 head -c 5000 "$out/h.snap" > "$out/cut.snap" 2>/dev/null || true
-"$gate" run --suspend-after=50ms --snapshot="$out/d.snap" "$out/hello.wasm" 6000000 > /dev/null 2>&1
+"$gate" run --fuel=1000000 --snapshot="$out/d.snap" "$out/hello.wasm" 6000000 > /dev/null 2>&1   # fuel: deterministic
 cp "$out/d.snap" "$out/flip.snap"
 printf '\x55' | dd of="$out/flip.snap" bs=1 seek=3000 conv=notrunc 2>/dev/null
 "$gate" resume "$out/flip.snap" > /dev/null 2> "$out/flip.err"; rc=$?
