@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -33,6 +34,10 @@ static bool private_path(char *buf, size_t size)
 {
     const char *d = getenv("GATE_CACHE_DIR");
     const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (!home || !*home) {              /* no HOME in the environment: the user's own */
+        const struct passwd *pw = getpwuid(geteuid());
+        home = pw ? pw->pw_dir : NULL;
+    }
     if (d && *d)
         snprintf(buf, size, "%s", d);
     else if (x && *x)
