@@ -125,6 +125,20 @@ static void custom(gs_buf *out, const char *name, const gs_buf *payload)
 
 /* ---- slot types --------------------------------------------------------- */
 
+/* Refuses frame i: "frame N (func F at wasm offset X): what". */
+static bool frame_fail(gate_error *err, uint32_t i, const rt_frame *f, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool frame_fail(gate_error *err, uint32_t i, const rt_frame *f, const char *fmt, ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
+                   "frame %u (func %u at wasm offset 0x%x): %s", i, f->func, f->wasm, what);
+}
+
 static bool before(const rt_frame *f, uint32_t x, uint32_t y)
 {
     return f[x].func != f[y].func ? f[x].func < f[y].func : f[x].wasm < f[y].wasm;
@@ -208,9 +222,8 @@ uint8_t *gs_frame_types(const gate_module *mod, const rt_frame *fr, uint32_t n, 
         gx_free(a, off, (size_t)n * sizeof *off + 1);
         gx_free(a, out, sum + 1);
         if (*bad < n)
-            gx_fail(err, GATE_ERR_SNAPSHOT, fr[*bad].wasm, fr[*bad].func,
-                    "frame %u (func %u at wasm offset 0x%x): no safe point with %u slots there",
-                    *bad, fr[*bad].func, fr[*bad].wasm, fr[*bad].nslots);
+            frame_fail(err, *bad, &fr[*bad], "no safe point with %u slots there",
+                       fr[*bad].nslots);
         return NULL;
     }
     gx_free(a, off, (size_t)n * sizeof *off + 1);
@@ -776,20 +789,6 @@ static uint8_t rd8(rd *r)
  * its function's entry, or, with a pending host call, at a call of that
  * import (direct, or indirect with the import's type).
  */
-/* Refuses frame i: "frame N (func F at wasm offset X): what". */
-static bool frame_fail(gate_error *err, uint32_t i, const rt_frame *f, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static bool frame_fail(gate_error *err, uint32_t i, const rt_frame *f, const char *fmt, ...)
-{
-    char what[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return gx_fail(err, GATE_ERR_SNAPSHOT, f->wasm, f->func,
-                   "frame %u (func %u at wasm offset 0x%x): %s", i, f->func, f->wasm, what);
-}
-
 static const char *const sp_kind_name[GC_SP_NKINDS] = {
     "a function entry", "a loop header", "a call", "a host call", "a call_indirect",
     "memory.grow"
