@@ -327,8 +327,80 @@ static int costs(const char *path, int mb)
     return 0;
 }
 
+/* ---- a deep stack: stop, save, restore, resume --------------------------- */
+
+/* `rec` of path (test/run-cli.sh's bigrec: a recursion of one big function
+   that spins at the bottom) called with depth: stopped by fuel at the
+   bottom, snapshotted; then restored, resumed to the next stop and
+   snapshotted again.  Each part timed alone (medians of 3). */
+static int deep(const char *path, int depth)
+{
+    size_t len;
+    uint8_t *b = read_file(path, &len);
+    if (!b) {
+        perror(path);
+        return 1;
+    }
+    gate_error e;
+    gate_config cfg;
+    gate_config_init(&cfg);
+    cfg.fuel = 1;
+    gate_engine *eng = gate_engine_new(&cfg, &e);
+    gate_module *mod = eng ? gate_module_new(eng, b, len, &e) : NULL;
+    if (!mod)
+        die("module", &e);
+    gate_limits lim = { .stack_size = 64u << 20 };
+    double tsave[3], trest[3], tresume[3], tsave2[3];
+    size_t slen = 0;
+    for (int r = 0; r < 3; r++) {
+        gate_instance *in = gate_instance_new(mod, NULL, &lim, &e);
+        if (!in)
+            die("instantiate", &e);
+        gate_set_fuel(in, 200000u + 2u * (uint64_t)depth);
+        gate_val a = { .type = GATE_I32, .of.i32 = depth }, res;
+        if (gate_call(in, "rec", &a, 1, &res, 1, &e) != GATE_SUSPENDED)
+            die("rec did not stop", &e);
+        uint8_t *snap;
+        double t0 = now_us();
+        if (gate_snapshot(in, &snap, &slen, &e) != GATE_OK)
+            die("snapshot", &e);
+        tsave[r] = now_us() - t0;
+        gate_instance_free(in);
+        t0 = now_us();
+        gate_instance *back = gate_snapshot_restore(eng, snap, slen, NULL, &e);
+        trest[r] = now_us() - t0;
+        if (!back)
+            die("restore", &e);
+        gate_set_fuel(back, 1000);
+        t0 = now_us();
+        if (gate_resume(back, &res, 1, &e) != GATE_SUSPENDED)
+            die("resume did not stop", &e);
+        tresume[r] = now_us() - t0;
+        uint8_t *snap2;
+        size_t slen2;
+        t0 = now_us();
+        if (gate_snapshot(back, &snap2, &slen2, &e) != GATE_OK)
+            die("snapshot again", &e);
+        tsave2[r] = now_us() - t0;
+        gate_free_buffer(eng, snap2, slen2);
+        gate_free_buffer(eng, snap, slen);
+        gate_instance_free(back);
+    }
+    printf("deep_frames %d\ndeep_func_bytes %zu\ndeep_snapshot_mb %.1f MB\n", depth + 1, len,
+           slen / 1048576.0);
+    printf("deep_save_ms %.1f ms\ndeep_restore_ms %.1f ms\ndeep_resume_ms %.1f ms\n"
+           "deep_save_again_ms %.1f ms\n", median(tsave, 3) / 1e3, median(trest, 3) / 1e3,
+           median(tresume, 3) / 1e3, median(tsave2, 3) / 1e3);
+    gate_module_free(mod);
+    gate_engine_free(eng);
+    free(b);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && !strcmp(argv[1], "deep"))
+        return deep(argv[2], argc > 3 ? atoi(argv[3]) : 100000);
     if (argc >= 3 && !strcmp(argv[1], "compile"))
         return compile_speed(argv[2], argc > 3 ? atoi(argv[3]) : 5,
                              argc > 4 && !strcmp(argv[4], "arm64") ? GATE_TARGET_ARM64
@@ -336,6 +408,7 @@ int main(int argc, char **argv)
                              : GATE_TARGET_HOST);
     if (argc >= 3 && !strcmp(argv[1], "costs"))
         return costs(argv[2], argc > 3 ? atoi(argv[3]) : 256);
-    fprintf(stderr, "usage: micro compile FILE [REPS [x86_64|arm64]] | micro costs MICRO.wasm [MB]\n");
+    fprintf(stderr, "usage: micro compile FILE [REPS [x86_64|arm64]] | micro costs MICRO.wasm [MB]"
+                    " | micro deep BIGREC.wasm [DEPTH]\n");
     return 2;
 }

@@ -185,9 +185,10 @@ if [ -z "${BENCH_NO_COMPILE:-}" ]; then
     else compile_note="$compile_note esbuild-wasm could not be fetched from npm;"; fi
     if fetch sql.js dist/sql-wasm.wasm sql-wasm.wasm; then mods="$mods $npmdir/sql-wasm.wasm"
     else compile_note="$compile_note sql.js could not be fetched from npm;"; fi
-    # the largest module of the project's own tests and examples
-    big=$(ls -S "$build"/spec/*.wasm "$build"/cli/*.wasm "$out"/*.wasm 2>/dev/null | head -1)
-    [ -n "$big" ] && mods="$mods $big"
+    # the largest ordinary program of the project's own tests (C built by
+    # clang; test/run-cli.sh makes it)
+    big=$build/cli/programs.wasm
+    [ -s "$big" ] && mods="$mods $big"
     creps=${BENCH_COMPILE_REPS:-9}
     atab=$out/compile-arm64.tsv
     : > "$atab"
@@ -233,6 +234,32 @@ if [ -z "${BENCH_NO_COMPILE:-}" ]; then
         fi
         printf '%s\t%s\t%s\t%s\t%s\n' "$(basename "$f")" "$size" "${g:-NaN}" "$(median_of $as)" "${q:-NaN}" >> "$atab"
     done
+fi
+
+# ---- adversarial shapes: compile speed against ordinary code ---------------
+# test/shapes.c's modules (the ones test/shapes.sh checks for results),
+# each compiled by both backends (micro compile, medians of 3 after a
+# warm-up), as MB/s against the geometric mean of the ordinary modules above
+stab=$out/shapes.tsv
+: > "$stab"
+dtab=$out/deep.txt
+: > "$dtab"
+if [ -z "${BENCH_NO_COMPILE:-}" ] && cc -O2 -o "$out/shapes-gen" test/shapes.c; then
+    for sh in $("$out/shapes-gen" list); do
+        say "adversarial shape: $sh"
+        "$out/shapes-gen" "$sh" > "$out/shape.wat" && wat2wasm "$out/shape.wat" -o "$out/shape-$sh.wasm" || continue
+        size=$(stat -c %s "$out/shape-$sh.wasm")
+        gx=$("$micro" compile "$out/shape-$sh.wasm" 3 | awk '/^compile_ms/ { print $2 }')
+        ga=$("$micro" compile "$out/shape-$sh.wasm" 3 arm64 | awk '/^compile_ms/ { print $2 }')
+        printf '%s\t%s\t%s\t%s\n' "$sh" "$size" "${gx:-NaN}" "${ga:-NaN}" >> "$stab"
+        rm -f "$out/shape-$sh.wasm"
+    done
+    rm -f "$out/shape.wat"
+    # a deep stack: 100,001 frames of a 450 KB function stopped, saved,
+    # restored, resumed and saved again
+    say "deep stack: save and restore"
+    "$out/shapes-gen" deep > "$out/deep.wat" && wat2wasm "$out/deep.wat" -o "$out/deep.wasm" &&
+        "$micro" deep "$out/deep.wasm" 100000 > "$dtab"
 fi
 
 # ---- code from the two backends: instructions per program -----------------
@@ -379,6 +406,49 @@ if [ -s "${atab:-}" ]; then
     while IFS=$'\t' read -r name size g a q; do
         echo "| $name | $g | $a | $(ratio "$a" "$g") | $q |"
     done < "$atab"
+    echo
+fi
+if [ -s "$stab" ]; then
+    # MB/s of ordinary code: geometric mean over the modules above
+    ordx=$(awk -F'\t' '$3 != "NaN" && $3 > 0 { s += log($2 / 1e6 / ($3 / 1e3)); n++ } END { if (n) printf "%.1f", exp(s / n); else print "NaN" }' "$ctab")
+    orda=$(awk -F'\t' '$4 != "NaN" && $4 > 0 { s += log($2 / 1e6 / ($4 / 1e3)); n++ } END { if (n) printf "%.1f", exp(s / n); else print "NaN" }' "$atab")
+    echo "### Adversarial shapes"
+    echo
+    echo "Modules built to make a single-pass compiler slow (test/shapes.c: values"
+    echo "live across thousands of loops, branches and returns to labels of 1,000"
+    echo "results, br_tables to 1,000 such labels, calls with 1,000 parameters and"
+    echo "results, 100,000 br_tables under 10,000 nested blocks, local.sets under"
+    echo "250,000 deferred values, nesting to the limit, 50,000 functions, br_tables"
+    echo "of 65,520 targets).  test/shapes.sh checks what each returns on both ISAs."
+    echo "Compiled by each backend (bench/micro.c, medians of 3), against the"
+    echo "geometric mean speed of the ordinary modules above ($ordx MB/s on x86-64,"
+    echo "$orda MB/s on ARM64).  Target: at least 0.10 of ordinary speed."
+    echo
+    echo "| shape | size | x86-64 ms | MB/s | / ordinary | ARM64 ms | MB/s | / ordinary |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    while IFS=$'\t' read -r name size gx ga; do
+        mx=$(awk -v b="$size" -v t="$gx" 'BEGIN { if (t == "NaN" || t <= 0) print "NaN"; else printf "%.1f", b / 1e6 / (t / 1e3) }')
+        ma=$(awk -v b="$size" -v t="$ga" 'BEGIN { if (t == "NaN" || t <= 0) print "NaN"; else printf "%.1f", b / 1e6 / (t / 1e3) }')
+        echo "| $name | $(awk -v b="$size" 'BEGIN { printf "%.2f MB", b / 1e6 }') | $gx | $mx | $(ratio "$mx" "$ordx") | $ga | $ma | $(ratio "$ma" "$orda") |"
+    done < "$stab"
+    echo
+fi
+if [ -s "$dtab" ]; then
+    dv() { awk -v k="$1" '$1 == k { print $2 }' "$dtab"; }
+    echo "### A deep stack"
+    echo
+    echo "\`rec 100000\` of \`shapes deep\` (a $(dv deep_func_bytes)-byte function recursing"
+    echo "100,000 times, spinning at the bottom), stopped by fuel: the snapshot"
+    echo "($(dv deep_snapshot_mb) MB) of $(dv deep_frames) frames, restored, resumed to the next"
+    echo "stop and saved again (bench/micro.c \`deep\`, medians of 3).  Target: restore"
+    echo "under 1 s."
+    echo
+    echo "| what | ms |"
+    echo "|---|---:|"
+    echo "| save (gate_snapshot) | $(dv deep_save_ms) |"
+    echo "| restore (gate_snapshot_restore) | $(dv deep_restore_ms) |"
+    echo "| resume to the next stop | $(dv deep_resume_ms) |"
+    echo "| save again | $(dv deep_save_again_ms) |"
     echo
 fi
 if [ -s "${itab:-}" ]; then

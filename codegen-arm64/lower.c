@@ -31,6 +31,8 @@
  * apart is compiled again with every conditional branch to a label emitted
  * as the inverse condition over a plain b (+-128 MiB): gc_ctx.far_branches.
  */
+#include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "../compiler/backend.h"
@@ -45,8 +47,12 @@ enum { K_SLOT, K_REG, K_CONST, K_FLAGS, K_LOCAL };
 typedef struct aval {
     uint8_t kind, type;
     int8_t reg;
+    uint32_t lprev;             /* K_LOCAL: the next deferred read of the same
+                                   local further down, or NONE */
     int64_t k;
 } aval;
+
+#define NONE UINT32_MAX
 
 typedef struct actl {
     uint16_t op;
@@ -57,6 +63,8 @@ typedef struct actl {
     size_t else_fix;            /* SIZE_MAX: none */
     size_t *fix;                /* forward branches to the end */
     uint32_t nfix, capfix;
+    uint32_t bt_mark;           /* br_table: this label's stub is bt_stub when */
+    size_t bt_stub;             /* bt_mark is the br_table's number */
 } actl;
 
 /* The out-of-line part of a stop check: its branches in, the place to
@@ -78,6 +86,15 @@ typedef struct astate {
        local writes scan starts here, so each costs what it touches, not
        the depth of the stack */
     uint32_t clean;
+    /* no value below lowgpr (lowfpr) is in a general (FP) register: where
+       the search for a register to take back starts */
+    uint32_t lowgpr, lowfpr;
+    /* per local, the topmost deferred read of it (K_LOCAL) on the stack,
+       valid where gen matches (so nothing is cleared per function): a
+       local.set spills exactly those, however deep the stack */
+    struct lchain { uint32_t head, gen; } *lch;
+    uint32_t caplocals, gen;
+    uint32_t brtables;          /* br_tables lowered so far (their marks) */
     actl *ctls;
     uint32_t nctls, capctls;
     int32_t owner[32];          /* x0..x15: stack index, FREE or TEMP */
@@ -94,6 +111,16 @@ typedef struct astate {
 } astate;
 
 #define ST(c) ((astate *)(c)->be)
+
+static inline uint32_t lhead_get(const astate *s, uint32_t l)
+{
+    return s->lch[l].gen == s->gen ? s->lch[l].head : NONE;
+}
+
+static inline void lhead_set(astate *s, uint32_t l, uint32_t v)
+{
+    s->lch[l] = (struct lchain){ v, s->gen };
+}
 
 enum { FREE = -1, TEMP = -2 };
 
@@ -217,14 +244,16 @@ static int alloc_gpr(gc_ctx *c)
             return gpr_pool[i];
         }
     /* spill the deepest stack value held in a register */
-    for (uint32_t i = s->clean; i < s->nvals; i++)
+    for (uint32_t i = s->clean > s->lowgpr ? s->clean : s->lowgpr; i < s->nvals; i++)
         if (s->vals[i].kind == K_REG && !is_fp(s->vals[i].type)) {
             int r = s->vals[i].reg;
             spill(c, i);
             s->owner[r] = TEMP;
+            s->lowgpr = i + 1;
             return r;
         }
-    return -1;   /* cannot happen: at most 3 temps are held at once */
+    assert(!"no general register to take: at most 3 temps are held at once");
+    return X0;
 }
 
 static int alloc_fpr(gc_ctx *c)
@@ -235,14 +264,16 @@ static int alloc_fpr(gc_ctx *c)
             s->fowner[fpr_pool[i]] = TEMP;
             return fpr_pool[i];
         }
-    for (uint32_t i = s->clean; i < s->nvals; i++)
+    for (uint32_t i = s->clean > s->lowfpr ? s->clean : s->lowfpr; i < s->nvals; i++)
         if (s->vals[i].kind == K_REG && is_fp(s->vals[i].type)) {
             int r = s->vals[i].reg;
             spill(c, i);
             s->fowner[r] = TEMP;
+            s->lowfpr = i + 1;
             return r;
         }
-    return -1;
+    assert(!"no FP register to take: at most 3 temps are held at once");
+    return 2;
 }
 
 static int alloc_reg(gc_ctx *c, uint8_t type)
@@ -308,6 +339,10 @@ static void spill(gc_ctx *c, uint32_t i)
     if (v->kind == K_SLOT)
         return;
     store_val(c, i, -1, 0);
+    /* a deferred read is spilled by a flush or by a write of its local,
+       both of which spill every read of that local: its chain empties */
+    if (v->kind == K_LOCAL)
+        lhead_set(s, (uint32_t)v->k, NONE);
     if (v->kind == K_REG) {
         if (is_fp(v->type))
             s->fowner[v->reg] = FREE;
@@ -334,7 +369,7 @@ static bool push_val(gc_ctx *c, uint8_t kind, uint8_t type, int reg, int64_t k)
     if (s->nvals == s->capvals &&
         !grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
         return false;
-    s->vals[s->nvals] = (aval){ kind, type, (int8_t)reg, k };
+    s->vals[s->nvals] = (aval){ .kind = kind, .type = type, .reg = (int8_t)reg, .k = k };
     if (kind == K_REG) {
         if (is_fp(type))
             s->fowner[reg] = (int32_t)s->nvals;
@@ -350,6 +385,17 @@ static bool push_reg(gc_ctx *c, uint8_t type, int reg)
     return push_val(c, K_REG, type, reg, 0);
 }
 
+/* A deferred read of local l, linked into that local's chain. */
+static bool push_local(gc_ctx *c, uint8_t t, uint32_t l)
+{
+    astate *s = ST(c);
+    if (!push_val(c, K_LOCAL, t, -1, l))
+        return false;
+    s->vals[s->nvals - 1].lprev = lhead_get(s, l);
+    lhead_set(s, l, s->nvals - 1);
+    return true;
+}
+
 /* Pops the top entry; a register it held becomes TEMP (still reserved). */
 static aval pop(gc_ctx *c)
 {
@@ -357,6 +403,12 @@ static aval pop(gc_ctx *c)
     aval v = s->vals[--s->nvals];
     if (s->clean > s->nvals)
         s->clean = s->nvals;
+    if (s->lowgpr > s->nvals)
+        s->lowgpr = s->nvals;
+    if (s->lowfpr > s->nvals)
+        s->lowfpr = s->nvals;
+    if (v.kind == K_LOCAL)
+        lhead_set(s, (uint32_t)v.k, v.lprev);     /* it was the topmost */
     if (v.kind == K_REG) {
         if (is_fp(v.type))
             s->fowner[v.reg] = TEMP;
@@ -409,6 +461,8 @@ static void materialize_flags(gc_ctx *c)
     v->kind = K_REG;
     v->reg = (int8_t)r;
     s->owner[r] = (int32_t)(s->nvals - 1);
+    if (s->lowgpr > s->nvals - 1)
+        s->lowgpr = s->nvals - 1;
 }
 
 static bool top_is_flags(gc_ctx *c)
@@ -614,16 +668,79 @@ static bool add_fix(gc_ctx *c, actl *k, size_t at)
 }
 
 /* Moves the top n values (all in slots) down to the slots at `height`. */
+/* ldr/str x16 at [base + off]: a slot (x29, off < 0) or an area */
+static void word_ls(gc_ctx *c, bool load, int base, int64_t off)
+{
+    if (base == X29 && off < 0)
+        slot_ls(c, load, SK_X, X16, (uint32_t)((-16 - off) / 8));
+    else
+        area_ls(c, load, SK_X, X16, base, (uint32_t)off);
+}
+
+/* rd = base + off (base x29 or sp); x17 holds a far offset */
+static void addr_of(gc_ctx *c, int rd, int base, int64_t off)
+{
+    uint64_t mag = off < 0 ? (uint64_t)-off : (uint64_t)off;
+    if (mag < 4096) {
+        a64_addsub_ri(&c->buf, off < 0 ? AS_SUB : AS_ADD, 1, rd, base, (uint32_t)mag, 0);
+    } else {
+        a64_mov_imm(&c->buf, 1, X17, mag);
+        a64_addsub_rrx(&c->buf, off < 0 ? AS_SUB : AS_ADD, 1, rd, base, X17, EXT_UXTX, 0);
+    }
+}
+
+/*
+ * Copies n words, word i from [sb + sd + 8*ss*i] to [db + dd + 8*ds*i]
+ * (ss, ds: +1 or -1; bases x29 or sp), in increasing i, so a move down
+ * between overlapping slot ranges is right.  Up to COPY_UNROLL words are
+ * straight-line code; more are a loop, so what a branch, call or return
+ * emits is bounded whatever the number of values (a label or a signature
+ * may have 1,000).  Uses x16, x17 and two registers of the cache, which
+ * the callers have flushed.
+ *     add/sub p, sb, #sd; add/sub q, db, #dd; mov x17, #n
+ *  L: ldr x16, [p]; str x16, [q]; add/sub p, p, #8; add/sub q, q, #8
+ *     sub x17, x17, #1; cbnz x17, L
+ */
+#define COPY_UNROLL 16u
+static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss, int db, int64_t dd, int ds,
+                       uint32_t n)
+{
+    gc_buf *b = &c->buf;
+    if (n <= COPY_UNROLL) {
+        for (uint32_t i = 0; i < n; i++) {
+            word_ls(c, true, sb, sd + 8 * ss * (int64_t)i);
+            word_ls(c, false, db, dd + 8 * ds * (int64_t)i);
+        }
+        return;
+    }
+    int p = alloc_gpr(c), q = alloc_gpr(c);
+    addr_of(c, p, sb, sd);
+    addr_of(c, q, db, dd);
+    a64_mov_imm(b, 1, X17, n);
+    size_t top = b->n;
+    a64_ldst(b, LS_LD, 3, X16, p, 0);
+    a64_ldst(b, LS_ST, 3, X16, q, 0);
+    a64_addsub_ri(b, ss < 0 ? AS_SUB : AS_ADD, 1, p, p, 8, 0);
+    a64_addsub_ri(b, ds < 0 ? AS_SUB : AS_ADD, 1, q, q, 8, 0);
+    a64_addsub_ri(b, AS_SUB, 1, X17, X17, 1, 0);
+    a64_patch(b, a64_cbz(b, 1, 1, X17), top);
+    release(c, GT_I64, p);
+    release(c, GT_I64, q);
+}
+
+/* where slot k's word is, as an offset from x29 */
+static int64_t slot_disp(uint32_t k)
+{
+    return -16 - 8 * (int64_t)k;
+}
+
 static void move_down(gc_ctx *c, uint32_t n, uint32_t height)
 {
     astate *s = ST(c);
     uint32_t from = s->nvals - n;
     if (from == height)
         return;
-    for (uint32_t i = 0; i < n; i++) {
-        ld(c, SK_X, X16, s->nlocals + from + i);
-        st(c, SK_X, X16, s->nlocals + height + i);
-    }
+    copy_words(c, X29, slot_disp(s->nlocals + from), -1, X29, slot_disp(s->nlocals + height), -1, n);
 }
 
 /* Branch to the label of frame depth d; values flushed already. */
@@ -661,10 +778,18 @@ static bool branch_if(gc_ctx *c, acond k, uint32_t d)
 static void truncate_to(gc_ctx *c, uint32_t height)
 {
     astate *s = ST(c);
-    while (s->nvals > height) {
+    while (s->nvals > height && s->nvals > s->clean) {
         aval v = pop(c);
         if (v.kind == K_REG)
             release(c, v.type, v.reg);
+    }
+    if (s->nvals > height) {
+        /* the rest are in their slots: nothing to release, all at once */
+        s->nvals = s->clean = height;
+        if (s->lowgpr > height)
+            s->lowgpr = height;
+        if (s->lowfpr > height)
+            s->lowfpr = height;
     }
 }
 
@@ -675,24 +800,43 @@ static void set_dead(gc_ctx *c)
     s->dead = true;
 }
 
-/* Results go straight from wherever they are to the caller's area. */
+/* Results go straight from wherever they are to the caller's area (many
+   results: all into their slots, then one copy). */
 static void emit_return(gc_ctx *c)
 {
     astate *s = ST(c);
     const gd_functype *ft = gd_func_type(c->m, c->func);
-    for (uint32_t i = 0; i < ft->nresults; i++)
+    if (ft->nresults > COPY_UNROLL) {
+        flush(c);
+        copy_words(c, X29, slot_disp(s->nlocals + s->nvals - ft->nresults), -1, X29, 16, 1,
+                   ft->nresults);
+    }
+    for (uint32_t i = 0; ft->nresults <= COPY_UNROLL && i < ft->nresults; i++)
         store_val(c, s->nvals - ft->nresults + i, X29, 16 + 8 * i);
     a64_mov_sp(&c->buf, 1, SP, X29);
     a64_ldstp(&c->buf, LS_LD, PAIR_POST, X29, X30, SP, 16);
     a64_ret(&c->buf);
 }
 
-/* Pushes the n results of a block as slot values. */
+/* Pushes the n results of a block as slot values (all at once: a block
+   may have 1,000). */
 static bool push_slots(gc_ctx *c, const uint8_t *types, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++)
-        if (!push_val(c, K_SLOT, types[i], -1, 0))
-            return false;
+    astate *s = ST(c);
+    if (!grow(c, (void **)&s->vals, &s->capvals, s->nvals + n, sizeof *s->vals))
+        return false;
+    bool clean = s->clean == s->nvals;
+    /* kind, type and reg only (a slot value has no k or lprev), as one
+       word per value: byte stores into a just-cleared entry stall */
+    _Static_assert(offsetof(aval, kind) == 0 && offsetof(aval, type) == 1 &&
+                   offsetof(aval, reg) == 2 && sizeof(aval) == 16, "aval layout");
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t w = K_SLOT | (uint32_t)types[i] << 8 | 0xffu << 16;   /* reg -1 */
+        memcpy(&s->vals[s->nvals + i], &w, 4);
+    }
+    s->nvals += n;
+    if (clean)
+        s->clean = s->nvals;
     return true;
 }
 
@@ -735,6 +879,13 @@ static bool lower_end(gc_ctx *c)
     bool dead_entry = k->dead_entry;
     k->nfix = 0;
     s->nctls--;
+    if (live && !dead_entry && s->clean == s->nvals && s->nvals >= height &&
+        s->nvals - height == vc->nresults) {
+        /* the results are the stack's top, all in their slots, which is
+           what every branch here left too: nothing to redo (a block may
+           have 1,000 results, nested 1,000 deep) */
+        return true;
+    }
     truncate_to(c, height);
     if (dead_entry) {
         s->dead = true;
@@ -757,22 +908,39 @@ static void note_out(gc_ctx *c, uint32_t n)
 static void args_out(gc_ctx *c, uint32_t n)
 {
     astate *s = ST(c);
-    for (uint32_t i = 0; i < n; i++)
-        store_val(c, s->nvals - n + i, SP, 8 * i);
+    if (n > COPY_UNROLL) {
+        /* many: all into their slots, then one copy */
+        flush(c);
+        copy_words(c, X29, slot_disp(s->nlocals + s->nvals - n), -1, SP, 0, 1, n);
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            store_val(c, s->nvals - n + i, SP, 8 * i);
+    }
     truncate_to(c, s->nvals - n);
 }
 
-/* Results come back in the outgoing area: the first ones into registers. */
+/* Results come back in the outgoing area: the first ones into registers,
+   the others into their slots (many: in one copy, before the registers are
+   taken). */
 static bool results_in(gc_ctx *c, const gd_functype *ft)
 {
     astate *s = ST(c);
+    uint32_t nreg = ft->nresults < 8 ? ft->nresults : 8;
+    bool bulk = ft->nresults - nreg > COPY_UNROLL;
+    if (bulk)       /* all of them: the stack stays clean */
+        nreg = 0;
+    if (bulk)
+        copy_words(c, SP, 8 * (int64_t)nreg, 1, X29, slot_disp(s->nlocals + s->nvals + nreg), -1,
+                   ft->nresults - nreg);
     for (uint32_t i = 0; i < ft->nresults; i++) {
         uint8_t t = ft->results[i];
-        if (i < 8) {
+        if (i < nreg) {
             int r = alloc_reg(c, t);
             area_ls(c, true, load_kind(t), r, SP, 8 * i);
             if (!push_reg(c, t, r))
                 return false;
+        } else if (bulk) {
+            return push_slots(c, ft->results + i, ft->nresults - i);
         } else {
             area_ls(c, true, SK_X, X16, SP, 8 * i);
             st(c, SK_X, X16, s->nlocals + s->nvals);
@@ -1416,6 +1584,21 @@ static bool a_begin_module(gc_ctx *c)
     return true;
 }
 
+/* A new function: every chain empty (a new generation), room for nl. */
+static bool lchains_begin(gc_ctx *c, uint32_t nl)
+{
+    astate *s = ST(c);
+    uint32_t old = s->caplocals;
+    if (!grow(c, (void **)&s->lch, &s->caplocals, nl, sizeof *s->lch))
+        return false;
+    memset(s->lch + old, 0, (size_t)(s->caplocals - old) * sizeof *s->lch);
+    if (++s->gen == 0) {
+        memset(s->lch, 0, (size_t)s->caplocals * sizeof *s->lch);
+        s->gen = 1;
+    }
+    return true;
+}
+
 static bool a_begin_func(gc_ctx *c)
 {
     astate *s = ST(c);
@@ -1425,6 +1608,9 @@ static bool a_begin_func(gc_ctx *c)
         s->owner[i] = s->fowner[i] = FREE;
     s->nvals = 0;
     s->clean = 0;
+    s->lowgpr = s->lowfpr = 0;
+    if (!lchains_begin(c, c->v->nlocals))
+        return false;
     s->nctls = 0;
     s->nstubs = 0;
     s->dead = false;
@@ -1455,10 +1641,7 @@ static bool a_begin_func(gc_ctx *c)
     if (!trap_if(c, COND_LO, c->m->funcs[c->func].body_off, GATE_TRAP_STACK_EXHAUSTED))
         return false;
     /* params from the caller's area, zeroes for the other locals */
-    for (uint32_t i = 0; i < ft->nparams; i++) {
-        area_ls(c, true, SK_X, X16, X29, 16 + 8 * i);
-        st(c, SK_X, X16, i);
-    }
+    copy_words(c, X29, 16, 1, X29, slot_disp(0), -1, ft->nparams);
     uint32_t nzero = s->nlocals - ft->nparams;
     if (nzero > 16) {
         /* x16 = the lowest slot; an odd one alone, then stp xzr, xzr pairs */
@@ -1520,6 +1703,7 @@ static void a_free_module(gc_ctx *c)
     gx_free(&c->alloc, s->vals, (size_t)s->capvals * sizeof *s->vals);
     gx_free(&c->alloc, s->stubs, (size_t)s->capstubs * sizeof *s->stubs);
     gx_free(&c->alloc, s->calls, (size_t)s->capcalls * sizeof *s->calls);
+    gx_free(&c->alloc, s->lch, (size_t)s->caplocals * sizeof *s->lch);
     gx_free(&c->alloc, s, sizeof *s);
     c->be = NULL;
 }
@@ -1617,29 +1801,22 @@ static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
     a64_patch(b, adr, table);
     memset(b->p + table, 0, (size_t)n * 4);
     b->n += (size_t)n * 4;
-    /* stub offsets per depth, made on first use */
-    size_t *stub = gx_malloc(&c->alloc, (size_t)s->nctls * sizeof *stub);
-    if (!stub)
-        return oom(c);
-    for (uint32_t d = 0; d < s->nctls; d++)
-        stub[d] = SIZE_MAX;
-    bool ok = true;
-    for (uint32_t i = 0; ok && i < n; i++) {
-        uint32_t d = tg[i];
-        if (stub[d] == SIZE_MAX) {
-            if (!gc_reserve(b, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8))) {
-                ok = oom(c);
-                break;
-            }
-            stub[d] = b->n;
-            ok = branch(c, d);
+    /* one stub per distinct label, made on first use; the label keeps it
+       under this br_table's mark (nothing here is sized by the depth) */
+    uint32_t mark = ++s->brtables;
+    for (uint32_t i = 0; i < n; i++) {
+        actl *k = &s->ctls[s->nctls - 1 - tg[i]];
+        if (k->bt_mark != mark) {
+            if (!gc_reserve(b, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
+                return oom(c);
+            k->bt_mark = mark;
+            k->bt_stub = b->n;
+            if (!branch(c, tg[i]))
+                return false;
         }
-        int32_t rel = (int32_t)((int64_t)stub[d] - (int64_t)table);
+        int32_t rel = (int32_t)((int64_t)k->bt_stub - (int64_t)table);
         memcpy(b->p + table + (size_t)i * 4, &rel, 4);
     }
-    gx_free(&c->alloc, stub, (size_t)s->nctls * sizeof *stub);
-    if (!ok)
-        return false;
     if (!gc_reserve(b, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
         return oom(c);
     if (!patch(c, to_default, b->n) || !branch(c, tg[n]))
@@ -1706,18 +1883,23 @@ static bool a_lower(gc_ctx *c, const gv_insn *ins)
     case GOP_SELECT_T:
         return lower_select(c);
     case GOP_LOCAL_GET:
-        return push_val(c, K_LOCAL, c->v->locals[ins->imm.index], -1, ins->imm.index);
+        return push_local(c, c->v->locals[ins->imm.index], ins->imm.index);
     case GOP_LOCAL_SET:
     case GOP_LOCAL_TEE: {
         aval v = pop(c);
         /* values still reading this local get its old value first */
-        for (uint32_t k = s->clean; k < s->nvals; k++)
-            if (s->vals[k].kind == K_LOCAL && s->vals[k].k == (int64_t)ins->imm.index)
-                spill(c, k);
+        for (uint32_t k = lhead_get(s, ins->imm.index); k != NONE;) {
+            uint32_t next = s->vals[k].lprev;
+            assert(s->vals[k].kind == K_LOCAL && s->vals[k].k == (int64_t)ins->imm.index);
+            spill(c, k);
+            k = next;
+        }
         store_local(c, ins->imm.index, &v);
         if (op == GOP_LOCAL_TEE) {
             if (v.kind == K_REG)
                 return push_reg(c, v.type, v.reg);
+            if (v.kind == K_LOCAL)
+                return push_local(c, v.type, (uint32_t)v.k);
             return push_val(c, v.kind, v.type, -1, v.k);
         }
         if (v.kind == K_REG)

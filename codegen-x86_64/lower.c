@@ -23,6 +23,8 @@
  * (call, loop header, function entry, memory.grow) sees all values in
  * their canonical slots, which is what the safe-point maps describe.
  */
+#include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "../compiler/backend.h"
@@ -39,8 +41,12 @@ enum { K_SLOT, K_REG, K_CONST, K_FLAGS, K_LOCAL };
 typedef struct xval {
     uint8_t kind, type;
     int8_t reg;
+    uint32_t lprev;          /* K_LOCAL: the next deferred read of the same
+                                local further down, or NONE */
     int64_t k;
 } xval;
+
+#define NONE UINT32_MAX
 
 typedef struct xctl {
     uint16_t op;
@@ -51,6 +57,8 @@ typedef struct xctl {
     size_t else_fix;         /* SIZE_MAX: none */
     size_t *fix;             /* forward branches to the end */
     uint32_t nfix, capfix;
+    uint32_t bt_mark;        /* br_table: this label's stub is bt_stub when */
+    size_t bt_stub;          /* bt_mark is the br_table's number */
 } xctl;
 
 typedef struct xcall {
@@ -64,6 +72,15 @@ typedef struct xstate {
        local writes scan starts here, so each costs what it touches, not
        the depth of the stack */
     uint32_t clean;
+    /* no value below lowgpr (lowxmm) is in a general (xmm) register: where
+       the search for a register to take back starts */
+    uint32_t lowgpr, lowxmm;
+    /* per local, the topmost deferred read of it (K_LOCAL) on the stack,
+       valid where lgen[l] == gen (so nothing is cleared per function):
+       a local.set spills exactly those, however deep the stack */
+    struct lchain { uint32_t head, gen; } *lch;
+    uint32_t caplocals, gen;
+    uint32_t brtables;       /* br_tables lowered so far (their marks) */
     xctl *ctls;
     uint32_t nctls, capctls;
     int32_t owner[16];       /* GPR: stack index, FREE or TEMP */
@@ -95,6 +112,16 @@ static const int8_t gpr_pool[] = { RBX, RSI, RDI, R8, R9, R10, R11, R12, R13 };
 #define XMM_FIRST 2
 
 #define ST(c) ((xstate *)(c)->be)
+
+static inline uint32_t lhead_get(const xstate *s, uint32_t l)
+{
+    return s->lch[l].gen == s->gen ? s->lch[l].head : NONE;
+}
+
+static inline void lhead_set(xstate *s, uint32_t l, uint32_t v)
+{
+    s->lch[l] = (struct lchain){ v, s->gen };
+}
 
 static bool is_fp(uint8_t t)
 {
@@ -154,14 +181,16 @@ static int alloc_gpr(gc_ctx *c)
             return gpr_pool[i];
         }
     /* spill the deepest stack value held in a register */
-    for (uint32_t i = s->clean; i < s->nvals; i++)
+    for (uint32_t i = s->clean > s->lowgpr ? s->clean : s->lowgpr; i < s->nvals; i++)
         if (s->vals[i].kind == K_REG && !is_fp(s->vals[i].type)) {
             int r = s->vals[i].reg;
             spill(c, i);
             s->owner[r] = TEMP;
+            s->lowgpr = i + 1;
             return r;
         }
-    return -1;   /* cannot happen: at most 3 temps are held at once */
+    assert(!"no general register to take: at most 3 temps are held at once");
+    return RAX;
 }
 
 static int alloc_xmm(gc_ctx *c)
@@ -172,14 +201,16 @@ static int alloc_xmm(gc_ctx *c)
             s->xowner[r] = TEMP;
             return r;
         }
-    for (uint32_t i = s->clean; i < s->nvals; i++)
+    for (uint32_t i = s->clean > s->lowxmm ? s->clean : s->lowxmm; i < s->nvals; i++)
         if (s->vals[i].kind == K_REG && is_fp(s->vals[i].type)) {
             int r = s->vals[i].reg;
             spill(c, i);
             s->xowner[r] = TEMP;
+            s->lowxmm = i + 1;
             return r;
         }
-    return -1;
+    assert(!"no xmm register to take: at most 3 temps are held at once");
+    return 0;
 }
 
 static void release(gc_ctx *c, uint8_t type, int r)
@@ -245,6 +276,10 @@ static void spill(gc_ctx *c, uint32_t i)
     if (v->kind == K_SLOT)
         return;
     store_val(c, i, stack_slot(s, i));
+    /* a deferred read is spilled by a flush or by a write of its local,
+       both of which spill every read of that local: its chain empties */
+    if (v->kind == K_LOCAL)
+        lhead_set(s, (uint32_t)v->k, NONE);
     if (v->kind == K_REG) {
         if (is_fp(v->type))
             s->xowner[v->reg] = FREE;
@@ -271,7 +306,7 @@ static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t ki
     if (__builtin_expect(s->nvals == s->capvals, 0) &&
         !grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
         return false;
-    s->vals[s->nvals] = (xval){ kind, type, (int8_t)reg, k };
+    s->vals[s->nvals] = (xval){ .kind = kind, .type = type, .reg = (int8_t)reg, .k = k };
     if (kind == K_REG) {
         if (is_fp(type))
             s->xowner[reg] = (int32_t)s->nvals;
@@ -294,6 +329,12 @@ static inline __attribute__((always_inline)) xval pop(gc_ctx *c)
     xval v = s->vals[--s->nvals];
     if (s->clean > s->nvals)
         s->clean = s->nvals;
+    if (s->lowgpr > s->nvals)
+        s->lowgpr = s->nvals;
+    if (s->lowxmm > s->nvals)
+        s->lowxmm = s->nvals;
+    if (v.kind == K_LOCAL)
+        lhead_set(s, (uint32_t)v.k, v.lprev);     /* it was the topmost */
     if (v.kind == K_REG) {
         if (is_fp(v.type))
             s->xowner[v.reg] = TEMP;
@@ -351,6 +392,8 @@ static void materialize_flags(gc_ctx *c)
     v->kind = K_REG;
     v->reg = (int8_t)r;
     s->owner[r] = (int32_t)(s->nvals - 1);
+    if (s->lowgpr > s->nvals - 1)
+        s->lowgpr = s->nvals - 1;
 }
 
 static bool top_is_flags(gc_ctx *c)
@@ -509,16 +552,68 @@ static bool add_fix(gc_ctx *c, xctl *k, size_t field)
 }
 
 /* Moves the top n values (all in slots) down to the slots at `height`. */
+/*
+ * Copies n words, word i from [sb + sd + 8*ss*i] to [db + dd + 8*ds*i]
+ * (ss, ds: +1 or -1), in increasing i, so a move down between overlapping
+ * slot ranges is right.  Up to COPY_UNROLL words are straight-line code;
+ * more are a loop, so what a branch, call or return emits is bounded
+ * whatever the number of values (a label or a signature may have 1,000).
+ * Clobbers rax, rcx, rdx (none of them in the register cache).
+ *     mov ecx, n | mov rcx, -n  [lea rdx, [positive side]]
+ *  L: mov rax, [src]; mov [dst], rax  [add rdx, 8]; sub/add rcx, 1; jnz L
+ */
+#define COPY_UNROLL 16u
+static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss, int db, int64_t dd, int ds,
+                       uint32_t n)
+{
+    gc_buf *b = &c->buf;
+    if (n <= COPY_UNROLL) {
+        for (uint32_t i = 0; i < n; i++) {
+            x_load(b, LD_64, 1, RAX, xm(sb, (int32_t)(sd + 8 * ss * (int64_t)i)));
+            x_store(b, 8, RAX, xm(db, (int32_t)(dd + 8 * ds * (int64_t)i)));
+        }
+        return;
+    }
+    /* rcx counts n..1 (i = n - rcx) when some side goes down, else -n..-1
+       (i = n + rcx); a side going the other way steps rdx */
+    bool down = ss < 0 || ds < 0;
+    int64_t span = 8 * (int64_t)n;
+    xmem src, dst;
+    if (down) {
+        x_mov_ri(b, 0, RCX, n);
+        if (ss > 0)
+            x_lea(b, 1, RDX, xm(sb, (int32_t)sd));
+        if (ds > 0)
+            x_lea(b, 1, RDX, xm(db, (int32_t)dd));
+        src = ss < 0 ? xmi(sb, RCX, 8, (int32_t)(sd - span)) : xm(RDX, 0);
+        dst = ds < 0 ? xmi(db, RCX, 8, (int32_t)(dd - span)) : xm(RDX, 0);
+    } else {
+        x_mov_ri(b, 1, RCX, -(int64_t)n);
+        src = xmi(sb, RCX, 8, (int32_t)(sd + span));
+        dst = xmi(db, RCX, 8, (int32_t)(dd + span));
+    }
+    size_t top = b->n;
+    x_load(b, LD_64, 1, RAX, src);
+    x_store(b, 8, RAX, dst);
+    if (down && (ss > 0 || ds > 0))
+        x_alu_ri(b, ALU_ADD, 1, RDX, 8);
+    x_alu_ri(b, down ? ALU_SUB : ALU_ADD, 1, RCX, 1);
+    x_patch32(b, x_jcc32(b, CC_NE), top);
+}
+
+/* where slot k's word is, as a displacement from rbp (see slot()) */
+static int64_t slot_disp(uint32_t k)
+{
+    return -16 - 8 * (int64_t)k;
+}
+
 static void move_down(gc_ctx *c, uint32_t n, uint32_t height)
 {
     xstate *s = ST(c);
     uint32_t from = s->nvals - n;
     if (from == height)
         return;
-    for (uint32_t i = 0; i < n; i++) {
-        x_load(&c->buf, LD_64, 1, RAX, stack_slot(s, from + i));
-        x_store(&c->buf, 8, RAX, stack_slot(s, height + i));
-    }
+    copy_words(c, RBP, slot_disp(s->nlocals + from), -1, RBP, slot_disp(s->nlocals + height), -1, n);
 }
 
 /* Branch to the label of frame depth d; values flushed already. */
@@ -562,10 +657,18 @@ static bool branch_if(gc_ctx *c, int cc, uint32_t d)
 static void truncate_to(gc_ctx *c, uint32_t height)
 {
     xstate *s = ST(c);
-    while (s->nvals > height) {
+    while (s->nvals > height && s->nvals > s->clean) {
         xval v = pop(c);
         if (v.kind == K_REG)
             release(c, v.type, v.reg);
+    }
+    if (s->nvals > height) {
+        /* the rest are in their slots: nothing to release, all at once */
+        s->nvals = s->clean = height;
+        if (s->lowgpr > height)
+            s->lowgpr = height;
+        if (s->lowxmm > height)
+            s->lowxmm = height;
     }
 }
 
@@ -576,12 +679,18 @@ static void set_dead(gc_ctx *c)
     s->dead = true;
 }
 
-/* Results go straight from wherever they are to the caller's area. */
+/* Results go straight from wherever they are to the caller's area (many
+   results: all into their slots, then one copy). */
 static bool emit_return(gc_ctx *c)
 {
     xstate *s = ST(c);
     const gd_functype *ft = gd_func_type(c->m, c->func);
-    for (uint32_t i = 0; i < ft->nresults; i++) {
+    if (ft->nresults > COPY_UNROLL) {
+        flush(c);
+        copy_words(c, RBP, slot_disp(s->nlocals + s->nvals - ft->nresults), -1, RBP, 16, 1,
+                   ft->nresults);
+    }
+    for (uint32_t i = 0; ft->nresults <= COPY_UNROLL && i < ft->nresults; i++) {
         uint32_t k = s->nvals - ft->nresults + i;
         xval *v = &s->vals[k];
         if (v->kind == K_FLAGS)
@@ -606,12 +715,25 @@ static bool emit_return(gc_ctx *c)
     return true;
 }
 
-/* Pushes the n results of a block as slot values. */
+/* Pushes the n results of a block as slot values (all at once: a block
+   may have 1,000). */
 static bool push_slots(gc_ctx *c, const uint8_t *types, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++)
-        if (!push_val(c, K_SLOT, types[i], -1, 0))
-            return false;
+    xstate *s = ST(c);
+    if (!grow(c, (void **)&s->vals, &s->capvals, s->nvals + n, sizeof *s->vals))
+        return false;
+    bool clean = s->clean == s->nvals;
+    /* kind, type and reg only (a slot value has no k or lprev), as one
+       word per value: byte stores into a just-cleared entry stall */
+    _Static_assert(offsetof(xval, kind) == 0 && offsetof(xval, type) == 1 &&
+                   offsetof(xval, reg) == 2 && sizeof(xval) == 16, "xval layout");
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t w = K_SLOT | (uint32_t)types[i] << 8 | 0xffu << 16;   /* reg -1 */
+        memcpy(&s->vals[s->nvals + i], &w, 4);
+    }
+    s->nvals += n;
+    if (clean)
+        s->clean = s->nvals;
     return true;
 }
 
@@ -654,6 +776,13 @@ static bool lower_end(gc_ctx *c, const gv_insn *ins)
     bool dead_entry = k->dead_entry;
     k->nfix = 0;
     s->nctls--;
+    if (live && !dead_entry && s->clean == s->nvals && s->nvals >= height &&
+        s->nvals - height == vc->nresults) {
+        /* the results are the stack's top, all in their slots, which is
+           what every branch here left too: nothing to redo (a block may
+           have 1,000 results, nested 1,000 deep) */
+        return true;
+    }
     truncate_to(c, height);
     if (dead_entry) {
         s->dead = true;
@@ -676,18 +805,32 @@ static void note_out(gc_ctx *c, uint32_t n)
 static void args_out(gc_ctx *c, uint32_t n)
 {
     xstate *s = ST(c);
-    for (uint32_t i = 0; i < n; i++)
-        store_val(c, s->nvals - n + i, out_slot(i));
+    if (n > COPY_UNROLL) {
+        /* many: all into their slots, then one copy */
+        flush(c);
+        copy_words(c, RBP, slot_disp(s->nlocals + s->nvals - n), -1, RSP, 0, 1, n);
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            store_val(c, s->nvals - n + i, out_slot(i));
+    }
     truncate_to(c, s->nvals - n);
 }
 
-/* Results come back in the outgoing area: the first ones into registers. */
+/* Results come back in the outgoing area: the first ones into registers,
+   the others into their slots (many: in one copy). */
 static bool results_in(gc_ctx *c, const gd_functype *ft)
 {
     xstate *s = ST(c);
+    uint32_t nreg = ft->nresults < 4 ? ft->nresults : 4;
+    bool bulk = ft->nresults - nreg > COPY_UNROLL;
+    if (bulk)       /* all of them: the stack stays clean */
+        nreg = 0;
+    if (bulk)
+        copy_words(c, RSP, 8 * (int64_t)nreg, 1, RBP, slot_disp(s->nlocals + s->nvals + nreg), -1,
+                   ft->nresults - nreg);
     for (uint32_t i = 0; i < ft->nresults; i++) {
         uint8_t t = ft->results[i];
-        if (i < 4) {
+        if (i < nreg) {
             int r;
             if (is_fp(t)) {
                 r = alloc_xmm(c);
@@ -698,6 +841,8 @@ static bool results_in(gc_ctx *c, const gd_functype *ft)
             }
             if (!push_reg(c, t, r))
                 return false;
+        } else if (bulk) {
+            return push_slots(c, ft->results + i, ft->nresults - i);
         } else {
             x_load(&c->buf, LD_64, 1, RAX, out_slot(i));
             x_store(&c->buf, 8, RAX, stack_slot(s, s->nvals));
@@ -1272,11 +1417,22 @@ static bool lower_convert(gc_ctx *c, uint16_t op)
 
 /* ---- variables, references, tables --------------------------------------- */
 
+/* A deferred read of local l, linked into that local's chain. */
+static bool push_local(gc_ctx *c, uint8_t t, uint32_t l)
+{
+    xstate *s = ST(c);
+    if (!push_val(c, K_LOCAL, t, -1, l))
+        return false;
+    s->vals[s->nvals - 1].lprev = lhead_get(s, l);
+    lhead_set(s, l, s->nvals - 1);
+    return true;
+}
+
 static bool lower_local_get(gc_ctx *c, uint32_t i)
 {
     uint8_t t = c->v->locals[i];
     if (t == GT_I32 || t == GT_I64 || is_fp(t))
-        return push_val(c, K_LOCAL, t, -1, i);      /* loaded where it is used */
+        return push_local(c, t, i);     /* loaded where it is used */
     if (is_fp(t)) {
         int x = alloc_xmm(c);
         x_movs_load(&c->buf, t == GT_F64, x, slot(i));
@@ -1426,6 +1582,21 @@ static bool x_begin_module(gc_ctx *c)
     return true;
 }
 
+/* A new function: every chain empty (a new generation), room for nl. */
+static bool lchains_begin(gc_ctx *c, uint32_t nl)
+{
+    xstate *s = ST(c);
+    uint32_t old = s->caplocals;
+    if (!grow(c, (void **)&s->lch, &s->caplocals, nl, sizeof *s->lch))
+        return false;
+    memset(s->lch + old, 0, (size_t)(s->caplocals - old) * sizeof *s->lch);
+    if (++s->gen == 0) {
+        memset(s->lch, 0, (size_t)s->caplocals * sizeof *s->lch);
+        s->gen = 1;
+    }
+    return true;
+}
+
 static bool x_begin_func(gc_ctx *c)
 {
     xstate *s = ST(c);
@@ -1434,6 +1605,9 @@ static bool x_begin_func(gc_ctx *c)
         s->owner[i] = s->xowner[i] = FREE;
     s->nvals = 0;
     s->clean = 0;
+    s->lowgpr = s->lowxmm = 0;
+    if (!lchains_begin(c, c->v->nlocals))
+        return false;
     s->nctls = 0;
     s->nstubs = 0;
     s->dead = false;
@@ -1456,10 +1630,7 @@ static bool x_begin_func(gc_ctx *c)
     if (!trap_if(c, CC_B, c->m->funcs[c->func].body_off, GATE_TRAP_STACK_EXHAUSTED))
         return false;
     /* params from the caller's area, zeroes for the other locals */
-    for (uint32_t i = 0; i < ft->nparams; i++) {
-        x_load(&c->buf, LD_64, 1, RAX, in_slot(i));
-        x_store(&c->buf, 8, RAX, slot(i));
-    }
+    copy_words(c, RBP, 16, 1, RBP, slot_disp(0), -1, ft->nparams);
     uint32_t nzero = s->nlocals - ft->nparams;
     if (nzero > 0)
         x_alu_rr(&c->buf, ALU_XOR, 0, RAX, RAX);
@@ -1513,6 +1684,7 @@ static void x_free_module(gc_ctx *c)
     gx_free(&c->alloc, s->ctls, (size_t)s->capctls * sizeof *s->ctls);
     gx_free(&c->alloc, s->calls, (size_t)s->capcalls * sizeof *s->calls);
     gx_free(&c->alloc, s->stubs, (size_t)s->capstubs * sizeof *s->stubs);
+    gx_free(&c->alloc, s->lch, (size_t)s->caplocals * sizeof *s->lch);
     gx_free(&c->alloc, s, sizeof *s);
     c->be = NULL;
 }
@@ -1602,30 +1774,23 @@ static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
     x_patch32(&c->buf, lea, table);
     memset(c->buf.p + table, 0, (size_t)n * 4);
     c->buf.n += (size_t)n * 4;
-    /* stub offsets per depth, made on first use */
-    size_t *stub = gx_malloc(&c->alloc, (size_t)s->nctls * sizeof *stub);
-    if (!stub)
-        return oom(c);
-    for (uint32_t d = 0; d < s->nctls; d++)
-        stub[d] = SIZE_MAX;
-    bool ok = true;
-    for (uint32_t i = 0; ok && i < n; i++) {
-        uint32_t d = tg[i];
-        if (stub[d] == SIZE_MAX) {
-            if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)(s->nvals + 8))) {
-                ok = oom(c);
-                break;
-            }
-            stub[d] = c->buf.n;
-            ok = branch(c, d);
+    /* one stub per distinct label, made on first use; the label keeps it
+       under this br_table's mark (nothing here is sized by the depth) */
+    uint32_t mark = ++s->brtables;
+    for (uint32_t i = 0; i < n; i++) {
+        xctl *k = &s->ctls[s->nctls - 1 - tg[i]];
+        if (k->bt_mark != mark) {
+            if (!gc_reserve(&c->buf, GC_RED_ZONE + 32 * (size_t)(s->nvals + 8)))
+                return oom(c);
+            k->bt_mark = mark;
+            k->bt_stub = c->buf.n;
+            if (!branch(c, tg[i]))
+                return false;
         }
-        int32_t rel = (int32_t)((int64_t)stub[d] - (int64_t)table);
+        int32_t rel = (int32_t)((int64_t)k->bt_stub - (int64_t)table);
         memcpy(c->buf.p + table + (size_t)i * 4, &rel, 4);
     }
-    gx_free(&c->alloc, stub, (size_t)s->nctls * sizeof *stub);
-    if (!ok)
-        return false;
-    if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)(s->nvals + 8)))
+    if (!gc_reserve(&c->buf, GC_RED_ZONE + 32 * (size_t)(s->nvals + 8)))
         return oom(c);
     x_patch32(&c->buf, to_default, c->buf.n);
     if (!branch(c, tg[n]))
@@ -1638,7 +1803,7 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
 {
     xstate *s = ST(c);
     uint16_t op = ins->op;
-    if (!gc_reserve(&c->buf, GC_RED_ZONE + 16 * (size_t)(s->nvals + 8)))
+    if (!gc_reserve(&c->buf, GC_RED_ZONE + 32 * (size_t)(s->nvals + 8)))
         return oom(c);
     if (!s->dead && top_is_flags(c) && op != GOP_BR_IF && op != GOP_IF && op != GOP_SELECT &&
         op != GOP_SELECT_T && op != GOP_I32_EQZ)
@@ -1696,13 +1861,18 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
     case GOP_LOCAL_TEE: {
         xval v = pop(c);
         /* values still reading this local get its old value first */
-        for (uint32_t k = s->clean; k < s->nvals; k++)
-            if (s->vals[k].kind == K_LOCAL && s->vals[k].k == (int64_t)ins->imm.index)
-                spill(c, k);
+        for (uint32_t k = lhead_get(s, ins->imm.index); k != NONE;) {
+            uint32_t next = s->vals[k].lprev;
+            assert(s->vals[k].kind == K_LOCAL && s->vals[k].k == (int64_t)ins->imm.index);
+            spill(c, k);
+            k = next;
+        }
         store_local(c, ins->imm.index, &v);
         if (op == GOP_LOCAL_TEE) {
             if (v.kind == K_REG)
                 return push_reg(c, v.type, v.reg);
+            if (v.kind == K_LOCAL)
+                return push_local(c, v.type, (uint32_t)v.k);
             return push_val(c, v.kind, v.type, -1, v.k);
         }
         if (v.kind == K_REG)

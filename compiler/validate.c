@@ -138,8 +138,16 @@ static inline bool pop1(gv_func *v, uint8_t want, uint64_t off)
     return pop_expect(v, want, NULL, off);
 }
 
+/* Many types at once (a call or a label may have 1,000): one comparison
+   when the stack holds them exactly, one value at a time otherwise (for
+   the unknowns of unreachable code and the error). */
 static bool pop_types(gv_func *v, const uint8_t *ts, uint32_t n, uint64_t off)
 {
+    if (v->nvals - v->ctrls[v->nctrls - 1].height >= n &&
+        memcmp(v->vals + v->nvals - n, ts, n) == 0) {
+        v->nvals -= n;
+        return true;
+    }
     for (uint32_t i = n; i-- > 0;)
         if (!pop_expect(v, ts[i], NULL, off))
             return false;
@@ -148,6 +156,13 @@ static bool pop_types(gv_func *v, const uint8_t *ts, uint32_t n, uint64_t off)
 
 static bool push_types(gv_func *v, const uint8_t *ts, uint32_t n, uint64_t off)
 {
+    if (v->capvals - v->nvals >= n) {
+        memcpy(v->vals + v->nvals, ts, n);
+        v->nvals += n;
+        if (v->nvals > v->maxvals)
+            v->maxvals = v->nvals;
+        return true;
+    }
     for (uint32_t i = 0; i < n; i++)
         if (!push(v, ts[i], off))
             return false;
@@ -547,12 +562,23 @@ static bool check_br_table(gv_func *v, const gv_insn *ins, uint64_t off)
     const uint32_t *tg = ins->imm.brtable.targets;
     uint32_t arity, k;
     const uint8_t *ts;
+    const uint8_t *checked = NULL;
     label_types(&v->ctrls[v->nctrls - 1 - tg[n]], &arity, &ts);
     for (uint32_t i = 0; i <= n; i++) {
         label_types(&v->ctrls[v->nctrls - 1 - tg[i]], &k, &ts);
         if (k != arity)
             return fail(v, GATE_ERR_INVALID, off,
                         "type mismatch: br_table targets have %u and %u values", arity, k);
+        /* the same types as a target checked already, or exactly what the
+           stack holds: nothing to do (65,520 targets of 1,000 values each
+           would otherwise be 65 million steps) */
+        if (k && ts == checked)
+            continue;
+        if (v->nvals - v->ctrls[v->nctrls - 1].height >= k &&
+            memcmp(v->vals + v->nvals - k, ts, k) == 0) {
+            checked = ts;
+            continue;
+        }
         /* pop the label's types, then push back what was popped */
         uint8_t popped[16];
         uint8_t *buf = popped;

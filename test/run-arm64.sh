@@ -162,9 +162,11 @@ else
 fi
 echo "== untrusted snapshots, objects and outputs (aarch64, qemu)"
 bash test/attacks.sh "$build" | tee "$build/attacks.log" | grep -v '^ok '
+echo "== adversarial compile shapes (aarch64, qemu)"
+bash test/shapes.sh "$build" | tee "$build/shapes.log" | grep -v '^ok '
 echo "== migration between x86-64 and ARM64"
 bash test/migrate.sh "$host" "$build" | tee "$build/migrate.log"
-for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks migrate; do
+for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes migrate; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))
