@@ -1589,9 +1589,11 @@ static bool lchains_begin(gc_ctx *c, uint32_t nl)
     uint32_t old = s->caplocals;
     if (!grow(c, (void **)&s->lch, &s->caplocals, nl, sizeof *s->lch))
         return false;
-    memset(s->lch + old, 0, (size_t)(s->caplocals - old) * sizeof *s->lch);
-    if (++s->gen == 0) {
-        memset(s->lch, 0, (size_t)s->caplocals * sizeof *s->lch);
+    if (s->caplocals > old)
+        memset(s->lch + old, 0, (size_t)(s->caplocals - old) * sizeof *s->lch);
+    if (++s->gen == 0) {            /* entries of generation 0 are never valid */
+        if (s->lch)
+            memset(s->lch, 0, (size_t)s->caplocals * sizeof *s->lch);
         s->gen = 1;
     }
     return true;

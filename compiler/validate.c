@@ -143,6 +143,8 @@ static inline bool pop1(gv_func *v, uint8_t want, uint64_t off)
    the unknowns of unreachable code and the error). */
 static bool pop_types(gv_func *v, const uint8_t *ts, uint32_t n, uint64_t off)
 {
+    if (n == 0)
+        return true;
     if (v->nvals - v->ctrls[v->nctrls - 1].height >= n &&
         memcmp(v->vals + v->nvals - n, ts, n) == 0) {
         v->nvals -= n;
@@ -156,6 +158,8 @@ static bool pop_types(gv_func *v, const uint8_t *ts, uint32_t n, uint64_t off)
 
 static bool push_types(gv_func *v, const uint8_t *ts, uint32_t n, uint64_t off)
 {
+    if (n == 0)
+        return true;
     if (v->capvals - v->nvals >= n) {
         memcpy(v->vals + v->nvals, ts, n);
         v->nvals += n;
@@ -572,7 +576,7 @@ static bool check_br_table(gv_func *v, const gv_insn *ins, uint64_t off)
         /* the same types as a target checked already, or exactly what the
            stack holds: nothing to do (65,520 targets of 1,000 values each
            would otherwise be 65 million steps) */
-        if (k && ts == checked)
+        if (k == 0 || ts == checked)
             continue;
         if (v->nvals - v->ctrls[v->nctrls - 1].height >= k &&
             memcmp(v->vals + v->nvals - k, ts, k) == 0) {
