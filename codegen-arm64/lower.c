@@ -38,34 +38,17 @@
 #include "../compiler/backend.h"
 #include "arm64.h"
 
-/* Where a stack value is: its stack slot, a register, a constant, the
-   flags (a comparison, k = the condition meaning true), or still in local
-   k's slot (a local.get not yet loaded; local.set/tee of that local puts
-   such values in their slots first). */
-enum { K_SLOT, K_REG, K_CONST, K_FLAGS, K_LOCAL };
+/* the register cache: values in x0-x15, v2-v7 and v16-v31 */
+static const int8_t gpr_pool[] = { X0, X1, X2, X3, X4, X5, X6, X7,
+                                   X8, X9, X10, X11, X12, X13, X14, X15 };
+static const int8_t fpr_pool[] = { 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23,
+                                   24, 25, 26, 27, 28, 29, 30, 31 };
+#define NGPR ((int)sizeof gpr_pool)
+#define NFPR ((int)sizeof fpr_pool)
 
-typedef struct aval {
-    uint8_t kind, type;
-    int8_t reg;
-    uint32_t lprev;             /* K_LOCAL: the next deferred read of the same
-                                   local further down, or NONE */
-    int64_t k;
-} aval;
-
-#define NONE UINT32_MAX
-
-typedef struct actl {
-    uint16_t op;
-    bool dead_entry;            /* entered while the code was unreachable */
-    uint32_t height;            /* operand stack height below the params */
-    uint32_t nparams, nresults;
-    size_t loop_pc;
-    size_t else_fix;            /* SIZE_MAX: none */
-    size_t *fix;                /* forward branches to the end */
-    uint32_t nfix, capfix;
-    uint32_t bt_mark;           /* br_table: this label's stub is bt_stub when */
-    size_t bt_stub;             /* bt_mark is the br_table's number */
-} actl;
+#include "../compiler/vstack.h"
+#define FRAME_REG X29
+#include "../compiler/control.h"
 
 /* The out-of-line part of a stop check: its branches in, the place to
    return to, and the safe point's wasm offset and slot count. */
@@ -74,91 +57,18 @@ typedef struct astub {
     uint32_t wasm, slots;
 } astub;
 
-typedef struct acall {
-    size_t at;
-    uint32_t func;
-} acall;
-
+/* The value stack (compiler/vstack.h), then what only ARM64 needs. */
 typedef struct astate {
-    aval *vals;
-    uint32_t nvals, capvals;
-    /* vals[0..clean) are all in their slots: what flushes, spills and
-       local writes scan starts here, so each costs what it touches, not
-       the depth of the stack */
-    uint32_t clean;
-    /* no value below lowgpr (lowfpr) is in a general (FP) register: where
-       the search for a register to take back starts */
-    uint32_t lowgpr, lowfpr;
-    /* per local, the topmost deferred read of it (K_LOCAL) on the stack,
-       valid where gen matches (so nothing is cleared per function): a
-       local.set spills exactly those, however deep the stack */
-    struct lchain { uint32_t head, gen; } *lch;
-    uint32_t caplocals, gen;
-    uint32_t brtables;          /* br_tables lowered so far (their marks) */
-    actl *ctls;
-    uint32_t nctls, capctls;
-    int32_t owner[32];          /* x0..x15: stack index, FREE or TEMP */
-    int32_t fowner[32];         /* v0..v31 */
-    bool dead;
-    uint32_t nlocals;
-    size_t frame_patch;
-    uint32_t maxout;
+    gc_vstack vs;
     astub *stubs;
     uint32_t nstubs, capstubs;
-    acall *calls;
-    uint32_t ncalls, capcalls;
-    uint32_t calls_at_func;     /* ncalls when the function began */
 } astate;
 
 #define ST(c) ((astate *)(c)->be)
 
-static inline uint32_t lhead_get(const astate *s, uint32_t l)
-{
-    return s->lch[l].gen == s->gen ? s->lch[l].head : NONE;
-}
-
-static inline void lhead_set(astate *s, uint32_t l, uint32_t v)
-{
-    s->lch[l] = (struct lchain){ v, s->gen };
-}
-
-enum { FREE = -1, TEMP = -2 };
-
-static const int8_t gpr_pool[] = { X0, X1, X2, X3, X4, X5, X6, X7,
-                                   X8, X9, X10, X11, X12, X13, X14, X15 };
-static const int8_t fpr_pool[] = { 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23,
-                                   24, 25, 26, 27, 28, 29, 30, 31 };
-#define NGPR ((int)sizeof gpr_pool)
-#define NFPR ((int)sizeof fpr_pool)
-
 /* x26 = x29 - SLOT_BIAS (sub x26, x29, #4, lsl #12) */
 #define SLOT_BIAS 16384
 #define SLOT_NEAR 2046
-
-static bool is_fp(uint8_t t)
-{
-    return t == GT_F32 || t == GT_F64;
-}
-
-static bool oom(gc_ctx *c)
-{
-    return gx_fail(c->err, GATE_ERR_NOMEM, UINT64_MAX, c->func, "out of memory");
-}
-
-static bool grow(gc_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t each)
-{
-    if (need <= *cap)
-        return true;
-    uint32_t n = *cap ? *cap * 2 : 16;
-    while (n < need)
-        n *= 2;
-    void *q = gx_realloc(&c->alloc, *p, (size_t)*cap * each, (size_t)n * each);
-    if (!q)
-        return oom(c);
-    *p = q;
-    *cap = n;
-    return true;
-}
 
 static bool unsupported(gc_ctx *c, uint64_t off, const char *what)
 {
@@ -233,66 +143,9 @@ static void ld_vm(gc_ctx *c, int reg, uint32_t off)
 
 /* ---- register cache ------------------------------------------------------ */
 
-static void spill(gc_ctx *c, uint32_t i);
-
-static int alloc_gpr(gc_ctx *c)
-{
-    astate *s = ST(c);
-    for (int i = 0; i < NGPR; i++)
-        if (s->owner[gpr_pool[i]] == FREE) {
-            s->owner[gpr_pool[i]] = TEMP;
-            return gpr_pool[i];
-        }
-    /* spill the deepest stack value held in a register */
-    for (uint32_t i = s->clean > s->lowgpr ? s->clean : s->lowgpr; i < s->nvals; i++)
-        if (s->vals[i].kind == K_REG && !is_fp(s->vals[i].type)) {
-            int r = s->vals[i].reg;
-            spill(c, i);
-            s->owner[r] = TEMP;
-            s->lowgpr = i + 1;
-            return r;
-        }
-    assert(!"no general register to take: at most 3 temps are held at once");
-    return X0;
-}
-
-static int alloc_fpr(gc_ctx *c)
-{
-    astate *s = ST(c);
-    for (int i = 0; i < NFPR; i++)
-        if (s->fowner[fpr_pool[i]] == FREE) {
-            s->fowner[fpr_pool[i]] = TEMP;
-            return fpr_pool[i];
-        }
-    for (uint32_t i = s->clean > s->lowfpr ? s->clean : s->lowfpr; i < s->nvals; i++)
-        if (s->vals[i].kind == K_REG && is_fp(s->vals[i].type)) {
-            int r = s->vals[i].reg;
-            spill(c, i);
-            s->fowner[r] = TEMP;
-            s->lowfpr = i + 1;
-            return r;
-        }
-    assert(!"no FP register to take: at most 3 temps are held at once");
-    return 2;
-}
-
-static int alloc_reg(gc_ctx *c, uint8_t type)
-{
-    return is_fp(type) ? alloc_fpr(c) : alloc_gpr(c);
-}
-
-static void release(gc_ctx *c, uint8_t type, int r)
-{
-    if (r < 0)
-        return;
-    if (is_fp(type))
-        ST(c)->fowner[r] = FREE;
-    else
-        ST(c)->owner[r] = FREE;
-}
 
 /* The bits of a constant as stored in a slot (i32 and f32 zero-extended). */
-static uint64_t const_bits(const aval *v)
+static uint64_t const_bits(const gc_val *v)
 {
     return v->type == GT_I32 || v->type == GT_F32 ? (uint64_t)(uint32_t)v->k : (uint64_t)v->k;
 }
@@ -301,8 +154,8 @@ static uint64_t const_bits(const aval *v)
    its own slot (base < 0) or at [base + off]. */
 static void store_val(gc_ctx *c, uint32_t i, int base, uint32_t off)
 {
-    astate *s = ST(c);
-    aval *v = &s->vals[i];
+    gc_vstack *s = VS(c);
+    gc_val *v = &s->vals[i];
     int r = X16, kind = SK_X;
     switch (v->kind) {
     case K_REG:
@@ -331,101 +184,20 @@ static void store_val(gc_ctx *c, uint32_t i, int base, uint32_t off)
         area_ls(c, false, kind, r, base, off);
 }
 
-/* Puts stack entry i into its canonical slot. */
-static void spill(gc_ctx *c, uint32_t i)
+/* The hook of compiler/vstack.h: value i into its own slot. */
+static void store_slot(gc_ctx *c, uint32_t i)
 {
-    astate *s = ST(c);
-    aval *v = &s->vals[i];
-    if (v->kind == K_SLOT)
-        return;
     store_val(c, i, -1, 0);
-    /* a deferred read is spilled by a flush or by a write of its local,
-       both of which spill every read of that local: its chain empties */
-    if (v->kind == K_LOCAL)
-        lhead_set(s, (uint32_t)v->k, NONE);
-    if (v->kind == K_REG) {
-        if (is_fp(v->type))
-            s->fowner[v->reg] = FREE;
-        else
-            s->owner[v->reg] = FREE;
-    }
-    v->kind = K_SLOT;
-    v->reg = -1;
-}
-
-/* Stores and movs only: the flags survive a flush. */
-static void flush(gc_ctx *c)
-{
-    astate *s = ST(c);
-    for (uint32_t i = s->clean; i < s->nvals; i++)
-        if (s->vals[i].kind != K_SLOT)
-            spill(c, i);
-    s->clean = s->nvals;
-}
-
-static bool push_val(gc_ctx *c, uint8_t kind, uint8_t type, int reg, int64_t k)
-{
-    astate *s = ST(c);
-    if (s->nvals == s->capvals &&
-        !grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
-        return false;
-    s->vals[s->nvals] = (aval){ .kind = kind, .type = type, .reg = (int8_t)reg, .k = k };
-    if (kind == K_REG) {
-        if (is_fp(type))
-            s->fowner[reg] = (int32_t)s->nvals;
-        else
-            s->owner[reg] = (int32_t)s->nvals;
-    }
-    s->nvals++;
-    return true;
-}
-
-static bool push_reg(gc_ctx *c, uint8_t type, int reg)
-{
-    return push_val(c, K_REG, type, reg, 0);
-}
-
-/* A deferred read of local l, linked into that local's chain. */
-static bool push_local(gc_ctx *c, uint8_t t, uint32_t l)
-{
-    astate *s = ST(c);
-    if (!push_val(c, K_LOCAL, t, -1, l))
-        return false;
-    s->vals[s->nvals - 1].lprev = lhead_get(s, l);
-    lhead_set(s, l, s->nvals - 1);
-    return true;
-}
-
-/* Pops the top entry; a register it held becomes TEMP (still reserved). */
-static aval pop(gc_ctx *c)
-{
-    astate *s = ST(c);
-    aval v = s->vals[--s->nvals];
-    if (s->clean > s->nvals)
-        s->clean = s->nvals;
-    if (s->lowgpr > s->nvals)
-        s->lowgpr = s->nvals;
-    if (s->lowfpr > s->nvals)
-        s->lowfpr = s->nvals;
-    if (v.kind == K_LOCAL)
-        lhead_set(s, (uint32_t)v.k, v.lprev);     /* it was the topmost */
-    if (v.kind == K_REG) {
-        if (is_fp(v.type))
-            s->fowner[v.reg] = TEMP;
-        else
-            s->owner[v.reg] = TEMP;
-    }
-    return v;
 }
 
 /* Makes v (stack index `index`) live in a register of its own (TEMP). */
-static int in_reg(gc_ctx *c, aval *v, uint32_t index)
+static int in_reg(gc_ctx *c, gc_val *v, uint32_t index)
 {
     if (v->kind == K_REG)
         return v->reg;
     int r = alloc_reg(c, v->type);
     if (v->kind == K_SLOT) {
-        ld(c, load_kind(v->type), r, ST(c)->nlocals + index);
+        ld(c, load_kind(v->type), r, VS(c)->nlocals + index);
     } else if (v->kind == K_LOCAL) {
         ld(c, load_kind(v->type), r, (uint32_t)v->k);
     } else if (v->kind == K_FLAGS) {
@@ -447,41 +219,27 @@ static int in_reg(gc_ctx *c, aval *v, uint32_t index)
 
 static int pop_reg(gc_ctx *c)
 {
-    aval v = pop(c);
-    return in_reg(c, &v, ST(c)->nvals);
+    gc_val v = pop(c);
+    return in_reg(c, &v, VS(c)->nvals);
 }
 
 /* Turns a flags value on top of the stack into 0 or 1 in a register. */
 static void materialize_flags(gc_ctx *c)
 {
-    astate *s = ST(c);
-    aval *v = &s->vals[s->nvals - 1];
+    gc_val *v = &VS(c)->vals[VS(c)->nvals - 1];
     int r = alloc_gpr(c);               /* may spill with str: flags survive */
     a64_cset(&c->buf, 0, r, (int)v->k);
-    v->kind = K_REG;
-    v->reg = (int8_t)r;
-    s->owner[r] = (int32_t)(s->nvals - 1);
-    if (s->lowgpr > s->nvals - 1)
-        s->lowgpr = s->nvals - 1;
-}
-
-static bool top_is_flags(gc_ctx *c)
-{
-    astate *s = ST(c);
-    return s->nvals && s->vals[s->nvals - 1].kind == K_FLAGS;
+    top_now_in(c, r);
 }
 
 /* A branch condition: the flags (reg < 0, cc means true) or an i32 in a
    register (true when not zero: cbnz). */
-typedef struct acond {
-    int cc, reg;
-} acond;
 
-static acond pop_cond(gc_ctx *c)
+static gc_cond pop_cond(gc_ctx *c)
 {
     if (top_is_flags(c))
-        return (acond){ (int)pop(c).k, -1 };
-    return (acond){ COND_NE, pop_reg(c) };
+        return (gc_cond){ (int)pop(c).k, -1 };
+    return (gc_cond){ COND_NE, pop_reg(c) };
 }
 
 /* ---- branches -------------------------------------------------------------- */
@@ -503,7 +261,7 @@ static bool patch(gc_ctx *c, size_t at, size_t to)
 
 /* A branch to a label taken when k holds (truth) or fails (!truth);
    returns the offset to patch.  Far mode: the inverse over a plain b. */
-static size_t jump_when(gc_ctx *c, acond k, bool truth)
+static size_t jump_when(gc_ctx *c, gc_cond k, bool truth)
 {
     gc_buf *b = &c->buf;
     if (!c->far_branches)
@@ -513,6 +271,16 @@ static size_t jump_when(gc_ctx *c, acond k, bool truth)
     size_t j = a64_b(b);
     a64_patch(b, skip, b->n);
     return j;
+}
+
+static size_t skip_unless(gc_ctx *c, gc_cond k)
+{
+    return k.reg >= 0 ? a64_cbz(&c->buf, 0, 0, k.reg) : a64_bcond(&c->buf, k.cc ^ 1);
+}
+
+static size_t emit_jump(gc_ctx *c)
+{
+    return a64_b(&c->buf);
 }
 
 /* ---- traps, safe points, helpers ----------------------------------------- */
@@ -542,11 +310,6 @@ static bool trap_if_zero(gc_ctx *c, int sf, int r, uint64_t wasm, uint32_t code)
     if (!trap_here(c, wasm, code))
         return false;
     return a64_patch(&c->buf, skip, c->buf.n);
-}
-
-static uint32_t live_slots(gc_ctx *c)
-{
-    return ST(c)->nlocals + ST(c)->nvals;
 }
 
 /* Reloads the pinned registers after anything that may have changed them. */
@@ -597,11 +360,11 @@ static bool stop_check(gc_ctx *c, uint64_t wasm)
         ld_vm(c, X16, VM_FUEL);
         a64_addsub_ri(&c->buf, AS_SUBS, 1, X16, X16, 1, 0);
         a64_ldst(&c->buf, LS_ST, 3, X16, X28, VM_FUEL);
-        t->at_fuel = jump_when(c, (acond){ COND_MI, -1 }, true);
+        t->at_fuel = jump_when(c, (gc_cond){ COND_MI, -1 }, true);
     }
     ld_vm(c, X16, VM_STACK_LIMIT);
     a64_addsub_rrx(&c->buf, AS_SUBS, 1, XZR, SP, X16, EXT_UXTX, 0);
-    t->at = jump_when(c, (acond){ COND_LO, -1 }, true);
+    t->at = jump_when(c, (gc_cond){ COND_LO, -1 }, true);
     t->back = c->buf.n;
     t->wasm = (uint32_t)wasm;
     t->slots = live_slots(c);
@@ -639,33 +402,6 @@ static bool emit_stubs(gc_ctx *c)
 }
 
 /* ---- control ------------------------------------------------------------- */
-
-static bool push_ctl(gc_ctx *c, uint16_t op, uint32_t np, uint32_t nr)
-{
-    astate *s = ST(c);
-    uint32_t old = s->capctls;
-    if (!grow(c, (void **)&s->ctls, &s->capctls, s->nctls + 1, sizeof *s->ctls))
-        return false;
-    if (s->capctls > old)           /* new entries own no fixup arrays yet */
-        memset(s->ctls + old, 0, (size_t)(s->capctls - old) * sizeof *s->ctls);
-    uint32_t floor = s->nctls ? s->ctls[s->nctls - 1].height : 0;
-    actl *k = &s->ctls[s->nctls++];
-    size_t *fix = k->fix;
-    uint32_t capfix = k->capfix;
-    *k = (actl){ .op = op, .dead_entry = s->dead,
-                 .height = gc_block_height(s->nvals, np, floor),
-                 .nparams = np, .nresults = nr, .fix = fix, .capfix = capfix,
-                 .else_fix = SIZE_MAX };
-    return true;
-}
-
-static bool add_fix(gc_ctx *c, actl *k, size_t at)
-{
-    if (!grow(c, (void **)&k->fix, &k->capfix, k->nfix + 1, sizeof *k->fix))
-        return false;
-    k->fix[k->nfix++] = at;
-    return true;
-}
 
 /* Moves the top n values (all in slots) down to the slots at `height`. */
 /* ldr/str x16 at [base + off]: a slot (x29, off < 0) or an area */
@@ -728,83 +464,11 @@ static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss, int db, int64_t dd
     release(c, GT_I64, q);
 }
 
-/* where slot k's word is, as an offset from x29 */
-static int64_t slot_disp(uint32_t k)
-{
-    return -16 - 8 * (int64_t)k;
-}
-
-static void move_down(gc_ctx *c, uint32_t n, uint32_t height)
-{
-    astate *s = ST(c);
-    uint32_t from = s->nvals - n;
-    if (from == height)
-        return;
-    copy_words(c, X29, slot_disp(s->nlocals + from), -1, X29, slot_disp(s->nlocals + height), -1, n);
-}
-
-/* Branch to the label of frame depth d; values flushed already. */
-static bool branch(gc_ctx *c, uint32_t d)
-{
-    astate *s = ST(c);
-    actl *k = &s->ctls[s->nctls - 1 - d];
-    move_down(c, k->op == GOP_LOOP ? k->nparams : k->nresults, k->height);
-    size_t b = a64_b(&c->buf);
-    if (k->op == GOP_LOOP)
-        return patch(c, b, k->loop_pc);
-    return add_fix(c, k, b);
-}
-
-/* Branch to depth d when k holds; values flushed already. */
-static bool branch_if(gc_ctx *c, acond k, uint32_t d)
-{
-    astate *s = ST(c);
-    actl *l = &s->ctls[s->nctls - 1 - d];
-    uint32_t n = l->op == GOP_LOOP ? l->nparams : l->nresults;
-    if (n == 0 || s->nvals - n == l->height) {
-        /* nothing to move: one conditional branch to the label */
-        size_t f = jump_when(c, k, true);
-        if (l->op == GOP_LOOP)
-            return patch(c, f, l->loop_pc);
-        return add_fix(c, l, f);
-    }
-    size_t skip = k.reg >= 0 ? a64_cbz(&c->buf, 0, 0, k.reg) : a64_bcond(&c->buf, k.cc ^ 1);
-    if (!branch(c, d))
-        return false;
-    return patch(c, skip, c->buf.n);
-}
-
-/* Drops everything above `height` (dead code follows, or a block ends). */
-static void truncate_to(gc_ctx *c, uint32_t height)
-{
-    astate *s = ST(c);
-    while (s->nvals > height && s->nvals > s->clean) {
-        aval v = pop(c);
-        if (v.kind == K_REG)
-            release(c, v.type, v.reg);
-    }
-    if (s->nvals > height) {
-        /* the rest are in their slots: nothing to release, all at once */
-        s->nvals = s->clean = height;
-        if (s->lowgpr > height)
-            s->lowgpr = height;
-        if (s->lowfpr > height)
-            s->lowfpr = height;
-    }
-}
-
-static void set_dead(gc_ctx *c)
-{
-    astate *s = ST(c);
-    truncate_to(c, s->ctls[s->nctls - 1].height);
-    s->dead = true;
-}
-
 /* Results go straight from wherever they are to the caller's area (many
    results: all into their slots, then one copy). */
-static void emit_return(gc_ctx *c)
+static bool emit_return(gc_ctx *c)
 {
-    astate *s = ST(c);
+    gc_vstack *s = VS(c);
     const gd_functype *ft = gd_func_type(c->m, c->func);
     if (ft->nresults > COPY_UNROLL) {
         flush(c);
@@ -816,98 +480,16 @@ static void emit_return(gc_ctx *c)
     a64_mov_sp(&c->buf, 1, SP, X29);
     a64_ldstp(&c->buf, LS_LD, PAIR_POST, X29, X30, SP, 16);
     a64_ret(&c->buf);
-}
-
-/* Pushes the n results of a block as slot values (all at once: a block
-   may have 1,000). */
-static bool push_slots(gc_ctx *c, const uint8_t *types, uint32_t n)
-{
-    astate *s = ST(c);
-    if (!grow(c, (void **)&s->vals, &s->capvals, s->nvals + n, sizeof *s->vals))
-        return false;
-    bool clean = s->clean == s->nvals;
-    /* kind, type and reg only (a slot value has no k or lprev), as one
-       word per value: byte stores into a just-cleared entry stall */
-    _Static_assert(offsetof(aval, kind) == 0 && offsetof(aval, type) == 1 &&
-                   offsetof(aval, reg) == 2 && sizeof(aval) == 16, "aval layout");
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t w = K_SLOT | (uint32_t)types[i] << 8 | 0xffu << 16;   /* reg -1 */
-        memcpy(&s->vals[s->nvals + i], &w, 4);
-    }
-    s->nvals += n;
-    if (clean)
-        s->clean = s->nvals;
     return true;
 }
 
-static bool lower_end(gc_ctx *c)
-{
-    astate *s = ST(c);
-    actl *k = &s->ctls[s->nctls - 1];
-    gv_ctrl *vc = &c->v->ctrls[c->v->nctrls];   /* the frame just popped */
-    bool live = !s->dead;
-    if (live && s->nctls > 1)
-        flush(c);
-    if (s->nctls == 1) {
-        /* the function's end */
-        if (live)
-            emit_return(c);
-        for (uint32_t i = 0; i < k->nfix; i++)
-            if (!patch(c, k->fix[i], c->buf.n))
-                return false;
-        if (k->nfix) {
-            truncate_to(c, 0);
-            if (!push_slots(c, vc->results, vc->nresults))
-                return false;
-            emit_return(c);
-        }
-        k->nfix = 0;
-        s->nctls--;
-        return true;
-    }
-    bool reached = live || k->nfix > 0;
-    if (k->else_fix != SIZE_MAX) {
-        /* if without else: the false edge arrives here with params == results */
-        if (!patch(c, k->else_fix, c->buf.n))
-            return false;
-        reached = true;
-    }
-    for (uint32_t i = 0; i < k->nfix; i++)
-        if (!patch(c, k->fix[i], c->buf.n))
-            return false;
-    uint32_t height = k->height;
-    bool dead_entry = k->dead_entry;
-    k->nfix = 0;
-    s->nctls--;
-    if (live && !dead_entry && s->clean == s->nvals && s->nvals >= height &&
-        s->nvals - height == vc->nresults) {
-        /* the results are the stack's top, all in their slots, which is
-           what every branch here left too: nothing to redo (a block may
-           have 1,000 results, nested 1,000 deep) */
-        return true;
-    }
-    truncate_to(c, height);
-    if (dead_entry) {
-        s->dead = true;
-        return true;
-    }
-    s->dead = !reached;
-    return push_slots(c, vc->results, vc->nresults);
-}
-
 /* ---- calls --------------------------------------------------------------- */
-
-static void note_out(gc_ctx *c, uint32_t n)
-{
-    if (n > ST(c)->maxout)
-        ST(c)->maxout = n;
-}
 
 /* Stores the n arguments (top of the stack, wherever they are) straight
    to the outgoing area and pops them. */
 static void args_out(gc_ctx *c, uint32_t n)
 {
-    astate *s = ST(c);
+    gc_vstack *s = VS(c);
     if (n > COPY_UNROLL) {
         /* many: all into their slots, then one copy */
         flush(c);
@@ -924,7 +506,7 @@ static void args_out(gc_ctx *c, uint32_t n)
    taken). */
 static bool results_in(gc_ctx *c, const gd_functype *ft)
 {
-    astate *s = ST(c);
+    gc_vstack *s = VS(c);
     uint32_t nreg = ft->nresults < 8 ? ft->nresults : 8;
     bool bulk = ft->nresults - nreg > COPY_UNROLL;
     if (bulk)       /* all of them: the stack stays clean */
@@ -953,7 +535,6 @@ static bool results_in(gc_ctx *c, const gd_functype *ft)
 
 static bool lower_call(gc_ctx *c, const gv_insn *ins)
 {
-    astate *s = ST(c);
     uint32_t f = ins->imm.index;
     const gd_functype *ft = gd_func_type(c->m, f);
     note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
@@ -970,9 +551,8 @@ static bool lower_call(gc_ctx *c, const gv_insn *ins)
         a64_ldst(b, LS_LD, 3, X16, X16, FR_CODE);
         a64_blr(b, X16);
     } else {
-        if (!grow(c, (void **)&s->calls, &s->capcalls, s->ncalls + 1, sizeof *s->calls))
+        if (!add_call(c, a64_bl(b), f))
             return false;
-        s->calls[s->ncalls++] = (acall){ a64_bl(b), f };
     }
     if (!gc_add_safepoint(c, (uint32_t)b->n, (uint32_t)ins->offset, live,
                           f < c->m->nfunc_imports ? GC_SP_CALL_IMPORT : GC_SP_CALL))
@@ -1112,13 +692,13 @@ static bool lower_store(gc_ctx *c, const gv_insn *ins)
     };
     unsigned i = ins->op - GOP_I32_STORE;
     int op = S[i].op;
-    aval v = pop(c);
+    gc_val v = pop(c);
     int rv;
     if (v.kind == K_CONST && const_bits(&v) == 0) {
         rv = XZR;                       /* zero bits of any type: str wzr/xzr */
         op = LS_ST;
     } else {
-        rv = in_reg(c, &v, ST(c)->nvals);
+        rv = in_reg(c, &v, VS(c)->nvals);
     }
     int ra = pop_reg(c);
     if (!mem_access(c, ins, op, S[i].size, rv, ra))
@@ -1139,7 +719,7 @@ static bool lower_alu(gc_ctx *c, int op, int sf)
     static const uint8_t lg[] = { [ALU_AND] = LG_AND, [ALU_OR] = LG_ORR, [ALU_XOR] = LG_EOR };
     uint8_t t = sf ? GT_I64 : GT_I32;
     gc_buf *b = &c->buf;
-    aval v = pop(c);
+    gc_val v = pop(c);
     int ra = pop_reg(c);
     if (v.kind == K_CONST) {
         uint64_t k = sf ? (uint64_t)v.k : (uint32_t)v.k;
@@ -1160,7 +740,7 @@ static bool lower_alu(gc_ctx *c, int op, int sf)
             return push_reg(c, t, ra);
         }
     }
-    int rb = in_reg(c, &v, ST(c)->nvals + 1);
+    int rb = in_reg(c, &v, VS(c)->nvals + 1);
     if (op <= ALU_SUB)
         a64_addsub_rr(b, op == ALU_ADD ? AS_ADD : AS_SUB, sf, ra, ra, rb);
     else
@@ -1172,7 +752,7 @@ static bool lower_alu(gc_ctx *c, int op, int sf)
 static bool lower_mul(gc_ctx *c, int sf)
 {
     uint8_t t = sf ? GT_I64 : GT_I32;
-    aval v = pop(c);
+    gc_val v = pop(c);
     int ra = pop_reg(c);
     uint64_t k = sf ? (uint64_t)v.k : (uint32_t)v.k;
     if (v.kind == K_CONST && k != 0 && (k & (k - 1)) == 0) {
@@ -1183,7 +763,7 @@ static bool lower_mul(gc_ctx *c, int sf)
             a64_shift_ri(&c->buf, SHIFT_LSL, sf, ra, ra, n);
         return push_reg(c, t, ra);
     }
-    int rb = in_reg(c, &v, ST(c)->nvals + 1);
+    int rb = in_reg(c, &v, VS(c)->nvals + 1);
     a64_mul(&c->buf, sf, ra, ra, rb);
     release(c, t, rb);
     return push_reg(c, t, ra);
@@ -1192,7 +772,7 @@ static bool lower_mul(gc_ctx *c, int sf)
 static bool lower_cmp(gc_ctx *c, int cond, int sf)
 {
     uint8_t t = sf ? GT_I64 : GT_I32;
-    aval v = pop(c);
+    gc_val v = pop(c);
     int ra = pop_reg(c);
     uint64_t k = sf ? (uint64_t)v.k : (uint32_t)v.k;
     uint64_t nk = sf ? 0 - k : (uint32_t)(0 - k);
@@ -1203,7 +783,7 @@ static bool lower_cmp(gc_ctx *c, int cond, int sf)
     } else if (v.kind == K_CONST && k != 0 && a64_addsub_imm(nk, &imm, &lsl12)) {
         a64_cmn_ri(&c->buf, sf, ra, imm, lsl12);   /* the same flags as cmp #-k */
     } else {
-        int rb = in_reg(c, &v, ST(c)->nvals + 1);
+        int rb = in_reg(c, &v, VS(c)->nvals + 1);
         a64_cmp_rr(&c->buf, sf, ra, rb);
         release(c, t, rb);
     }
@@ -1227,7 +807,7 @@ static bool lower_eqz(gc_ctx *c, int sf)
 static bool lower_shift(gc_ctx *c, int kind, int sf)
 {
     uint8_t t = sf ? GT_I64 : GT_I32;
-    aval v = pop(c);
+    gc_val v = pop(c);
     int ra = pop_reg(c);
     int mask = sf ? 63 : 31;
     if (v.kind == K_CONST) {
@@ -1237,7 +817,7 @@ static bool lower_shift(gc_ctx *c, int kind, int sf)
         if (n)
             a64_shift_ri(&c->buf, kind, sf, ra, ra, n);
     } else {
-        int rb = in_reg(c, &v, ST(c)->nvals + 1);
+        int rb = in_reg(c, &v, VS(c)->nvals + 1);
         if (kind < 0) {
             a64_neg(&c->buf, 0, X16, rb);
             a64_shift_rr(&c->buf, SHIFT_ROR, sf, ra, ra, X16);
@@ -1323,9 +903,9 @@ static void canon_nan(gc_ctx *c, int d, int x)
 static bool lower_fbin(gc_ctx *c, int fop, int d)
 {
     uint8_t t = d ? GT_F64 : GT_F32;
-    aval v = pop(c);
+    gc_val v = pop(c);
     int ra = pop_reg(c);
-    int rb = in_reg(c, &v, ST(c)->nvals + 1);
+    int rb = in_reg(c, &v, VS(c)->nvals + 1);
     a64_fp2(&c->buf, fop, d, ra, ra, rb);
     release(c, t, rb);
     canon_nan(c, d, ra);
@@ -1348,9 +928,9 @@ static bool lower_copysign(gc_ctx *c, int d)
 {
     uint8_t t = d ? GT_F64 : GT_F32;
     gc_buf *b = &c->buf;
-    aval v = pop(c);
+    gc_val v = pop(c);
     int ra = pop_reg(c);
-    int rb = in_reg(c, &v, ST(c)->nvals + 1);
+    int rb = in_reg(c, &v, VS(c)->nvals + 1);
     int sign = d ? 63 : 31;
     a64_fmov_rv(b, d, X16, ra);
     a64_fmov_rv(b, d, X17, rb);
@@ -1366,12 +946,12 @@ static bool lower_copysign(gc_ctx *c, int d)
 static bool lower_fcmp(gc_ctx *c, int cond, int d)
 {
     uint8_t t = d ? GT_F64 : GT_F32;
-    aval v = pop(c);
+    gc_val v = pop(c);
     int ra = pop_reg(c);
     if (v.kind == K_CONST && const_bits(&v) == 0) {
         a64_fcmp_zero(&c->buf, d, ra);
     } else {
-        int rb = in_reg(c, &v, ST(c)->nvals + 1);
+        int rb = in_reg(c, &v, VS(c)->nvals + 1);
         a64_fcmp(&c->buf, d, ra, rb);
         release(c, t, rb);
     }
@@ -1486,13 +1066,13 @@ static bool lower_convert(gc_ctx *c, const gv_insn *ins)
 
 /* ---- variables, references, tables --------------------------------------- */
 
-static void store_local(gc_ctx *c, uint32_t i, aval *v)
+static void store_local(gc_ctx *c, uint32_t i, gc_val *v)
 {
     if (v->kind == K_CONST && const_bits(v) == 0) {
         st(c, SK_X, XZR, i);
         return;
     }
-    int r = in_reg(c, v, ST(c)->nvals);
+    int r = in_reg(c, v, VS(c)->nvals);
     st(c, is_fp(v->type) ? SK_D : SK_X, r, i);
 }
 
@@ -1514,8 +1094,8 @@ static bool lower_global(gc_ctx *c, const gv_insn *ins)
         a64_ldst(b, k >= SK_S ? LS_FLD : LS_LD, k == SK_W || k == SK_S ? 2 : 3, r, X16, 0);
         return push_reg(c, g->type, r);
     }
-    aval v = pop(c);
-    int r = v.kind == K_CONST && const_bits(&v) == 0 ? XZR : in_reg(c, &v, ST(c)->nvals);
+    gc_val v = pop(c);
+    int r = v.kind == K_CONST && const_bits(&v) == 0 ? XZR : in_reg(c, &v, VS(c)->nvals);
     global_cell(c, ins->imm.index);
     a64_ldst(b, r != XZR && is_fp(v.type) ? LS_FST : LS_ST, 3, r, X16, 0);
     if (r != XZR)
@@ -1525,9 +1105,9 @@ static bool lower_global(gc_ctx *c, const gv_insn *ins)
 
 static bool lower_select(gc_ctx *c)
 {
-    acond k = pop_cond(c);
-    aval v = pop(c);
-    int rb = in_reg(c, &v, ST(c)->nvals);
+    gc_cond k = pop_cond(c);
+    gc_val v = pop(c);
+    int rb = in_reg(c, &v, VS(c)->nvals);
     int ra = pop_reg(c);
     if (k.reg >= 0) {
         /* after the operands are loaded: the flags must reach the csel */
@@ -1550,7 +1130,7 @@ static bool lower_select(gc_ctx *c)
 static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t imm1,
                          int64_t imm2, uint8_t result)
 {
-    astate *s = ST(c);
+    gc_vstack *s = VS(c);
     int n = X1;
     flush(c);
     /* immediates first (two are packed into one register), then the
@@ -1584,44 +1164,14 @@ static bool a_begin_module(gc_ctx *c)
     return true;
 }
 
-/* A new function: every chain empty (a new generation), room for nl. */
-static bool lchains_begin(gc_ctx *c, uint32_t nl)
-{
-    astate *s = ST(c);
-    uint32_t old = s->caplocals;
-    if (!grow(c, (void **)&s->lch, &s->caplocals, nl, sizeof *s->lch))
-        return false;
-    if (s->caplocals > old)
-        memset(s->lch + old, 0, (size_t)(s->caplocals - old) * sizeof *s->lch);
-    if (++s->gen == 0) {            /* entries of generation 0 are never valid */
-        if (s->lch)
-            memset(s->lch, 0, (size_t)s->caplocals * sizeof *s->lch);
-        s->gen = 1;
-    }
-    return true;
-}
-
 static bool a_begin_func(gc_ctx *c)
 {
-    astate *s = ST(c);
+    gc_vstack *s = VS(c);
     const gd_functype *ft = gd_func_type(c->m, c->func);
     gc_buf *b = &c->buf;
-    for (int i = 0; i < 32; i++)
-        s->owner[i] = s->fowner[i] = FREE;
-    s->nvals = 0;
-    s->clean = 0;
-    s->lowgpr = s->lowfpr = 0;
-    if (!lchains_begin(c, c->v->nlocals))
+    if (!vs_begin_func(c))
         return false;
-    s->nctls = 0;
-    s->nstubs = 0;
-    s->dead = false;
-    s->maxout = 0;
-    s->nlocals = c->v->nlocals;
-    if (c->far_branches)            /* compiled again: forget the first try's calls */
-        s->ncalls = s->calls_at_func;
-    else
-        s->calls_at_func = s->ncalls;
+    ST(c)->nstubs = 0;
     for (uint32_t i = 0; i < s->nlocals; i++)
         if (c->v->locals[i] == GT_V128)
             return unsupported(c, c->m->funcs[c->func].body_off, "v128");
@@ -1670,7 +1220,7 @@ static bool a_begin_func(gc_ctx *c)
 
 static bool a_end_func(gc_ctx *c)
 {
-    astate *s = ST(c);
+    gc_vstack *s = VS(c);
     uint64_t frame = 8 * (1 + (uint64_t)s->nlocals + c->v->maxvals + s->maxout);
     frame = (frame + 15) & ~(uint64_t)15;
     if (frame > 0x7fff0000u)
@@ -1685,7 +1235,7 @@ static bool a_end_func(gc_ctx *c)
 
 static bool a_end_module(gc_ctx *c)
 {
-    astate *s = ST(c);
+    gc_vstack *s = VS(c);
     for (uint32_t i = 0; i < s->ncalls; i++)
         if (!a64_patch(&c->buf, s->calls[i].at,
                        c->out->func_off[s->calls[i].func - c->m->nfunc_imports]))
@@ -1699,67 +1249,10 @@ static void a_free_module(gc_ctx *c)
     astate *s = ST(c);
     if (!s)
         return;
-    for (uint32_t i = 0; i < s->capctls; i++)
-        gx_free(&c->alloc, s->ctls[i].fix, (size_t)s->ctls[i].capfix * sizeof(size_t));
-    gx_free(&c->alloc, s->ctls, (size_t)s->capctls * sizeof *s->ctls);
-    gx_free(&c->alloc, s->vals, (size_t)s->capvals * sizeof *s->vals);
+    vs_free(c);
     gx_free(&c->alloc, s->stubs, (size_t)s->capstubs * sizeof *s->stubs);
-    gx_free(&c->alloc, s->calls, (size_t)s->capcalls * sizeof *s->calls);
-    gx_free(&c->alloc, s->lch, (size_t)s->caplocals * sizeof *s->lch);
     gx_free(&c->alloc, s, sizeof *s);
     c->be = NULL;
-}
-
-static bool lower_control(gc_ctx *c, const gv_insn *ins)
-{
-    astate *s = ST(c);
-    switch (ins->op) {
-    case GOP_BLOCK:
-    case GOP_LOOP: {
-        if (!s->dead)
-            flush(c);
-        if (!push_ctl(c, ins->op, ins->imm.block.nparams, ins->imm.block.nresults))
-            return false;
-        if (ins->op == GOP_LOOP && !s->dead) {
-            s->ctls[s->nctls - 1].loop_pc = c->buf.n;
-            return c->no_loop_checks || stop_check(c, ins->offset);
-        }
-        return true;
-    }
-    case GOP_IF: {
-        if (s->dead)
-            return push_ctl(c, GOP_IF, ins->imm.block.nparams, ins->imm.block.nresults);
-        acond k = pop_cond(c);
-        flush(c);           /* stores and movs only: the flags survive */
-        size_t f = jump_when(c, k, false);
-        if (k.reg >= 0)
-            release(c, GT_I32, k.reg);
-        if (!push_ctl(c, GOP_IF, ins->imm.block.nparams, ins->imm.block.nresults))
-            return false;
-        s->ctls[s->nctls - 1].else_fix = f;
-        return true;
-    }
-    case GOP_ELSE: {
-        actl *k = &s->ctls[s->nctls - 1];
-        gv_ctrl *vc = &c->v->ctrls[c->v->nctrls - 1];
-        if (k->dead_entry)
-            return true;
-        if (!s->dead) {
-            flush(c);
-            if (!add_fix(c, k, a64_b(&c->buf)))
-                return false;
-        }
-        truncate_to(c, k->height);
-        if (!patch(c, k->else_fix, c->buf.n))
-            return false;
-        k->else_fix = SIZE_MAX;
-        s->dead = false;
-        return push_slots(c, vc->params, vc->nparams);
-    }
-    case GOP_END:
-        return lower_end(c);
-    }
-    return true;
 }
 
 /*
@@ -1771,7 +1264,7 @@ static bool lower_control(gc_ctx *c, const gv_insn *ins)
  */
 static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
 {
-    astate *s = ST(c);
+    gc_vstack *s = VS(c);
     gc_buf *b = &c->buf;
     uint32_t n = ins->imm.brtable.count;
     const uint32_t *tg = ins->imm.brtable.targets;
@@ -1794,7 +1287,7 @@ static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
         a64_mov_imm(b, 0, X16, n);
         a64_cmp_rr(b, 0, ri, X16);
     }
-    size_t to_default = jump_when(c, (acond){ COND_HS, -1 }, true);
+    size_t to_default = jump_when(c, (gc_cond){ COND_HS, -1 }, true);
     size_t adr = a64_adr(b, X16);
     a64_ldst_rr(b, LS_LDS64, 2, X17, X16, ri, EXT_UXTW, 1);
     a64_addsub_rr(b, AS_ADD, 1, X16, X16, X17);
@@ -1803,22 +1296,8 @@ static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
     a64_patch(b, adr, table);
     memset(b->p + table, 0, (size_t)n * 4);
     b->n += (size_t)n * 4;
-    /* one stub per distinct label, made on first use; the label keeps it
-       under this br_table's mark (nothing here is sized by the depth) */
-    uint32_t mark = ++s->brtables;
-    for (uint32_t i = 0; i < n; i++) {
-        actl *k = &s->ctls[s->nctls - 1 - tg[i]];
-        if (k->bt_mark != mark) {
-            if (!gc_reserve(b, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
-                return oom(c);
-            k->bt_mark = mark;
-            k->bt_stub = b->n;
-            if (!branch(c, tg[i]))
-                return false;
-        }
-        int32_t rel = (int32_t)((int64_t)k->bt_stub - (int64_t)table);
-        memcpy(b->p + table + (size_t)i * 4, &rel, 4);
-    }
+    if (!br_table_stubs(c, ins, table, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
+        return false;
     if (!gc_reserve(b, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
         return oom(c);
     if (!patch(c, to_default, b->n) || !branch(c, tg[n]))
@@ -1829,7 +1308,7 @@ static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
 
 static bool a_lower(gc_ctx *c, const gv_insn *ins)
 {
-    astate *s = ST(c);
+    gc_vstack *s = VS(c);
     uint16_t op = ins->op;
     if (!gc_reserve(&c->buf, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
         return oom(c);
@@ -1858,7 +1337,7 @@ static bool a_lower(gc_ctx *c, const gv_insn *ins)
         set_dead(c);
         return true;
     case GOP_BR_IF: {
-        acond k = pop_cond(c);
+        gc_cond k = pop_cond(c);
         flush(c);           /* stores and movs only: the flags survive */
         bool ok = branch_if(c, k, ins->imm.index);
         if (k.reg >= 0)
@@ -1876,7 +1355,7 @@ static bool a_lower(gc_ctx *c, const gv_insn *ins)
     case GOP_CALL_INDIRECT:
         return lower_call_indirect(c, ins);
     case GOP_DROP: {
-        aval v = pop(c);
+        gc_val v = pop(c);
         if (v.kind == K_REG)
             release(c, v.type, v.reg);
         return true;
@@ -1888,14 +1367,8 @@ static bool a_lower(gc_ctx *c, const gv_insn *ins)
         return push_local(c, c->v->locals[ins->imm.index], ins->imm.index);
     case GOP_LOCAL_SET:
     case GOP_LOCAL_TEE: {
-        aval v = pop(c);
-        /* values still reading this local get its old value first */
-        for (uint32_t k = lhead_get(s, ins->imm.index); k != NONE;) {
-            uint32_t next = s->vals[k].lprev;
-            assert(s->vals[k].kind == K_LOCAL && s->vals[k].k == (int64_t)ins->imm.index);
-            spill(c, k);
-            k = next;
-        }
+        gc_val v = pop(c);
+        local_written(c, ins->imm.index);    /* its readers get the old value */
         store_local(c, ins->imm.index, &v);
         if (op == GOP_LOCAL_TEE) {
             if (v.kind == K_REG)
@@ -1922,7 +1395,7 @@ static bool a_lower(gc_ctx *c, const gv_insn *ins)
     case GOP_REF_NULL:
         return push_val(c, K_CONST, ins->imm.type, -1, 0);
     case GOP_REF_IS_NULL: {
-        aval v = pop(c);
+        gc_val v = pop(c);
         int r = in_reg(c, &v, s->nvals);
         a64_cmp_ri(&c->buf, 1, r, 0, 0);
         release(c, v.type, r);

@@ -30,70 +30,15 @@
 #include "../compiler/backend.h"
 #include "x86_64.h"
 
-/* Where a value lives: its slot, a register, a constant, or the CPU flags
-   (a comparison result, valid only on top of the stack until the next
-   instruction, which either branches on it or materialises it). */
-/* Where a stack value is: its stack slot, a register, a constant, the
-   flags (a comparison), or still in local k's slot (a local.get not yet
-   loaded; local.set/tee of that local loads it first). */
-enum { K_SLOT, K_REG, K_CONST, K_FLAGS, K_LOCAL };
+/* the register cache: values in rbx rsi rdi r8-r13, xmm2-xmm15 */
+static const int8_t gpr_pool[] = { RBX, RSI, RDI, R8, R9, R10, R11, R12, R13 };
+static const int8_t fpr_pool[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+#define NGPR ((int)sizeof gpr_pool)
+#define NFPR ((int)sizeof fpr_pool)
 
-typedef struct xval {
-    uint8_t kind, type;
-    int8_t reg;
-    uint32_t lprev;          /* K_LOCAL: the next deferred read of the same
-                                local further down, or NONE */
-    int64_t k;
-} xval;
-
-#define NONE UINT32_MAX
-
-typedef struct xctl {
-    uint16_t op;
-    bool dead_entry;         /* entered while the code was unreachable */
-    uint32_t height;         /* operand stack height below the params */
-    uint32_t nparams, nresults;
-    size_t loop_pc;
-    size_t else_fix;         /* SIZE_MAX: none */
-    size_t *fix;             /* forward branches to the end */
-    uint32_t nfix, capfix;
-    uint32_t bt_mark;        /* br_table: this label's stub is bt_stub when */
-    size_t bt_stub;          /* bt_mark is the br_table's number */
-} xctl;
-
-typedef struct xcall {
-    uint32_t field, func;
-} xcall;
-
-typedef struct xstate {
-    xval *vals;
-    uint32_t nvals, capvals;
-    /* vals[0..clean) are all in their slots: what flushes, spills and
-       local writes scan starts here, so each costs what it touches, not
-       the depth of the stack */
-    uint32_t clean;
-    /* no value below lowgpr (lowxmm) is in a general (xmm) register: where
-       the search for a register to take back starts */
-    uint32_t lowgpr, lowxmm;
-    /* per local, the topmost deferred read of it (K_LOCAL) on the stack,
-       valid where lgen[l] == gen (so nothing is cleared per function):
-       a local.set spills exactly those, however deep the stack */
-    struct lchain { uint32_t head, gen; } *lch;
-    uint32_t caplocals, gen;
-    uint32_t brtables;       /* br_tables lowered so far (their marks) */
-    xctl *ctls;
-    uint32_t nctls, capctls;
-    int32_t owner[16];       /* GPR: stack index, FREE or TEMP */
-    int32_t xowner[16];
-    bool dead;
-    uint32_t nlocals;
-    size_t frame_patch;
-    uint32_t maxout;
-    xcall *calls;
-    uint32_t ncalls, capcalls;
-    struct xstub *stubs;     /* stop checks' slow paths, at the function's end */
-    uint32_t nstubs, capstubs;
-} xstate;
+#include "../compiler/vstack.h"
+#define FRAME_REG RBP
+#include "../compiler/control.h"
 
 /* The out-of-line part of a stop check: its jumps in, the place to return
    to, and the safe point's wasm offset and slot count. */
@@ -104,56 +49,22 @@ typedef struct xstub {
     uint32_t wasm, slots;
 } xstub;
 
-#define FREE (-1)
-#define TEMP (-2)
+/* The value stack (compiler/vstack.h), then what only x86-64 needs. */
+typedef struct xstate {
+    gc_vstack vs;
+    xstub *stubs;            /* stop checks' slow paths, at the function's end */
+    uint32_t nstubs, capstubs;
+} xstate;
 
-static const int8_t gpr_pool[] = { RBX, RSI, RDI, R8, R9, R10, R11, R12, R13 };
-#define NGPR ((int)sizeof gpr_pool)
-#define XMM_FIRST 2
 
 #define ST(c) ((xstate *)(c)->be)
-
-static inline uint32_t lhead_get(const xstate *s, uint32_t l)
-{
-    return s->lch[l].gen == s->gen ? s->lch[l].head : NONE;
-}
-
-static inline void lhead_set(xstate *s, uint32_t l, uint32_t v)
-{
-    s->lch[l] = (struct lchain){ v, s->gen };
-}
-
-static bool is_fp(uint8_t t)
-{
-    return t == GT_F32 || t == GT_F64;
-}
-
-static bool oom(gc_ctx *c)
-{
-    return gx_fail(c->err, GATE_ERR_NOMEM, UINT64_MAX, c->func, "out of memory");
-}
-
-static bool grow(gc_ctx *c, void **p, uint32_t *cap, uint32_t need, size_t each)
-{
-    if (need <= *cap)
-        return true;
-    uint32_t ncap = *cap ? *cap : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *np = gx_realloc(&c->alloc, *p, (size_t)*cap * each, (size_t)ncap * each);
-    if (!np)
-        return oom(c);
-    *p = np;
-    *cap = ncap;
-    return true;
-}
 
 static xmem slot(uint32_t k)
 {
     return xm(RBP, -16 - 8 * (int32_t)k);
 }
 
-static xmem stack_slot(xstate *s, uint32_t i)
+static xmem stack_slot(gc_vstack *s, uint32_t i)
 {
     return slot(s->nlocals + i);
 }
@@ -170,58 +81,6 @@ static xmem in_slot(uint32_t i)
 
 /* ---- register cache ------------------------------------------------------ */
 
-static void spill(gc_ctx *c, uint32_t i);
-
-static int alloc_gpr(gc_ctx *c)
-{
-    xstate *s = ST(c);
-    for (int i = 0; i < NGPR; i++)
-        if (s->owner[gpr_pool[i]] == FREE) {
-            s->owner[gpr_pool[i]] = TEMP;
-            return gpr_pool[i];
-        }
-    /* spill the deepest stack value held in a register */
-    for (uint32_t i = s->clean > s->lowgpr ? s->clean : s->lowgpr; i < s->nvals; i++)
-        if (s->vals[i].kind == K_REG && !is_fp(s->vals[i].type)) {
-            int r = s->vals[i].reg;
-            spill(c, i);
-            s->owner[r] = TEMP;
-            s->lowgpr = i + 1;
-            return r;
-        }
-    assert(!"no general register to take: at most 3 temps are held at once");
-    return RAX;
-}
-
-static int alloc_xmm(gc_ctx *c)
-{
-    xstate *s = ST(c);
-    for (int r = XMM_FIRST; r < 16; r++)
-        if (s->xowner[r] == FREE) {
-            s->xowner[r] = TEMP;
-            return r;
-        }
-    for (uint32_t i = s->clean > s->lowxmm ? s->clean : s->lowxmm; i < s->nvals; i++)
-        if (s->vals[i].kind == K_REG && is_fp(s->vals[i].type)) {
-            int r = s->vals[i].reg;
-            spill(c, i);
-            s->xowner[r] = TEMP;
-            s->lowxmm = i + 1;
-            return r;
-        }
-    assert(!"no xmm register to take: at most 3 temps are held at once");
-    return 0;
-}
-
-static void release(gc_ctx *c, uint8_t type, int r)
-{
-    if (r < 0)
-        return;
-    if (is_fp(type))
-        ST(c)->xowner[r] = FREE;
-    else
-        ST(c)->owner[r] = FREE;
-}
 
 /* Materialises a 64-bit constant into a GPR. */
 static void load_const(gc_ctx *c, int r, uint8_t type, int64_t k)
@@ -233,8 +92,8 @@ static void load_const(gc_ctx *c, int r, uint8_t type, int64_t k)
    scratch register); ownership is the caller's business. */
 static void store_val(gc_ctx *c, uint32_t i, xmem m)
 {
-    xstate *s = ST(c);
-    xval *v = &s->vals[i];
+    gc_vstack *s = VS(c);
+    gc_val *v = &s->vals[i];
     switch (v->kind) {
     case K_FLAGS:
         x_setcc(&c->buf, (int)v->k, RAX);
@@ -268,92 +127,22 @@ static void store_val(gc_ctx *c, uint32_t i, xmem m)
     }
 }
 
-/* Puts stack entry i into its canonical slot. */
-static void spill(gc_ctx *c, uint32_t i)
+/* The hook of compiler/vstack.h: value i into its own slot. */
+static void store_slot(gc_ctx *c, uint32_t i)
 {
-    xstate *s = ST(c);
-    xval *v = &s->vals[i];
-    if (v->kind == K_SLOT)
-        return;
-    store_val(c, i, stack_slot(s, i));
-    /* a deferred read is spilled by a flush or by a write of its local,
-       both of which spill every read of that local: its chain empties */
-    if (v->kind == K_LOCAL)
-        lhead_set(s, (uint32_t)v->k, NONE);
-    if (v->kind == K_REG) {
-        if (is_fp(v->type))
-            s->xowner[v->reg] = FREE;
-        else
-            s->owner[v->reg] = FREE;
-    }
-    v->kind = K_SLOT;
-    v->reg = -1;
-}
-
-static void flush(gc_ctx *c)
-{
-    xstate *s = ST(c);
-    for (uint32_t i = s->clean; i < s->nvals; i++)
-        if (s->vals[i].kind != K_SLOT)
-            spill(c, i);
-    s->clean = s->nvals;
-}
-
-static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t kind,
-                                                          uint8_t type, int reg, int64_t k)
-{
-    xstate *s = ST(c);
-    if (__builtin_expect(s->nvals == s->capvals, 0) &&
-        !grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
-        return false;
-    s->vals[s->nvals] = (xval){ .kind = kind, .type = type, .reg = (int8_t)reg, .k = k };
-    if (kind == K_REG) {
-        if (is_fp(type))
-            s->xowner[reg] = (int32_t)s->nvals;
-        else
-            s->owner[reg] = (int32_t)s->nvals;
-    }
-    s->nvals++;
-    return true;
-}
-
-static inline __attribute__((always_inline)) bool push_reg(gc_ctx *c, uint8_t type, int reg)
-{
-    return push_val(c, K_REG, type, reg, 0);
-}
-
-/* Pops the top entry; a register it held becomes TEMP (still reserved). */
-static inline __attribute__((always_inline)) xval pop(gc_ctx *c)
-{
-    xstate *s = ST(c);
-    xval v = s->vals[--s->nvals];
-    if (s->clean > s->nvals)
-        s->clean = s->nvals;
-    if (s->lowgpr > s->nvals)
-        s->lowgpr = s->nvals;
-    if (s->lowxmm > s->nvals)
-        s->lowxmm = s->nvals;
-    if (v.kind == K_LOCAL)
-        lhead_set(s, (uint32_t)v.k, v.lprev);     /* it was the topmost */
-    if (v.kind == K_REG) {
-        if (is_fp(v.type))
-            s->xowner[v.reg] = TEMP;
-        else
-            s->owner[v.reg] = TEMP;
-    }
-    return v;
+    store_val(c, i, stack_slot(VS(c), i));
 }
 
 /* Makes v live in a register of its own (TEMP); loads or materialises. */
-static int in_reg(gc_ctx *c, xval *v, uint32_t index)
+static int in_reg(gc_ctx *c, gc_val *v, uint32_t index)
 {
     if (v->kind == K_REG)
         return v->reg;
     int r;
     if (is_fp(v->type)) {
-        r = alloc_xmm(c);
+        r = alloc_fpr(c);
         if (v->kind == K_SLOT) {
-            x_movs_load(&c->buf, v->type == GT_F64, r, stack_slot(ST(c), index));
+            x_movs_load(&c->buf, v->type == GT_F64, r, stack_slot(VS(c), index));
         } else if (v->kind == K_LOCAL) {
             x_movs_load(&c->buf, v->type == GT_F64, r, slot((uint32_t)v->k));
         } else {
@@ -364,7 +153,7 @@ static int in_reg(gc_ctx *c, xval *v, uint32_t index)
     } else {
         r = alloc_gpr(c);
         if (v->kind == K_SLOT)
-            x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r, stack_slot(ST(c), index));
+            x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r, stack_slot(VS(c), index));
         else if (v->kind == K_LOCAL)
             x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r, slot((uint32_t)v->k));
         else
@@ -377,40 +166,51 @@ static int in_reg(gc_ctx *c, xval *v, uint32_t index)
 
 static inline __attribute__((always_inline)) int pop_reg(gc_ctx *c)
 {
-    xval v = pop(c);
-    return in_reg(c, &v, ST(c)->nvals);
+    gc_val v = pop(c);
+    return in_reg(c, &v, VS(c)->nvals);
 }
 
 /* Turns a flags value on top of the stack into 0 or 1 in a register. */
 static void materialize_flags(gc_ctx *c)
 {
-    xstate *s = ST(c);
-    xval *v = &s->vals[s->nvals - 1];
+    gc_val *v = &VS(c)->vals[VS(c)->nvals - 1];
     int r = alloc_gpr(c);               /* may spill with movs: flags survive */
     x_setcc(&c->buf, (int)v->k, r);
     x_movzx8(&c->buf, r, r);
-    v->kind = K_REG;
-    v->reg = (int8_t)r;
-    s->owner[r] = (int32_t)(s->nvals - 1);
-    if (s->lowgpr > s->nvals - 1)
-        s->lowgpr = s->nvals - 1;
-}
-
-static bool top_is_flags(gc_ctx *c)
-{
-    xstate *s = ST(c);
-    return s->nvals && s->vals[s->nvals - 1].kind == K_FLAGS;
+    top_now_in(c, r);
 }
 
 /* Pops an i32 condition; returns the condition code that means "true". */
-static int pop_cond(gc_ctx *c)
+static gc_cond pop_cond(gc_ctx *c)
 {
     if (top_is_flags(c))
-        return (int)pop(c).k;
+        return (gc_cond){ (int)pop(c).k, -1 };
     int r = pop_reg(c);
     x_test_rr(&c->buf, 0, r, r);
     release(c, GT_I32, r);
-    return CC_NE;
+    return (gc_cond){ CC_NE, -1 };
+}
+
+/* the jumps of compiler/control.h: rel32 forms reach everything */
+static size_t jump_when(gc_ctx *c, gc_cond k, bool truth)
+{
+    return x_jcc32(&c->buf, truth ? k.cc : k.cc ^ 1);
+}
+
+static size_t skip_unless(gc_ctx *c, gc_cond k)
+{
+    return x_jcc32(&c->buf, k.cc ^ 1);
+}
+
+static size_t emit_jump(gc_ctx *c)
+{
+    return x_jmp32(&c->buf);
+}
+
+static bool patch(gc_ctx *c, size_t at, size_t target)
+{
+    x_patch32(&c->buf, at, target);
+    return true;
 }
 
 /* ---- traps, safe points, helpers ----------------------------------------- */
@@ -429,11 +229,6 @@ static bool trap_if(gc_ctx *c, int cc, uint64_t wasm_off, uint32_t code)
     x_ud2(&c->buf);
     x_patch32(&c->buf, f, c->buf.n);
     return true;
-}
-
-static uint32_t live_slots(gc_ctx *c)
-{
-    return ST(c)->nlocals + ST(c)->nvals;
 }
 
 /* Reloads the pinned registers after anything that may have changed them. */
@@ -523,34 +318,6 @@ static bool emit_stubs(gc_ctx *c)
 
 /* ---- control ------------------------------------------------------------- */
 
-static bool push_ctl(gc_ctx *c, uint16_t op, uint32_t np, uint32_t nr)
-{
-    xstate *s = ST(c);
-    uint32_t old = s->capctls;
-    if (!grow(c, (void **)&s->ctls, &s->capctls, s->nctls + 1, sizeof *s->ctls))
-        return false;
-    if (s->capctls > old)           /* new entries own no fixup arrays yet */
-        memset(s->ctls + old, 0, (size_t)(s->capctls - old) * sizeof *s->ctls);
-    /* a frame keeps its fixup array from one block to the next */
-    uint32_t floor = s->nctls ? s->ctls[s->nctls - 1].height : 0;
-    xctl *k = &s->ctls[s->nctls++];
-    size_t *fix = k->fix;
-    uint32_t capfix = k->capfix;
-    *k = (xctl){ .op = op, .dead_entry = s->dead,
-                 .height = gc_block_height(s->nvals, np, floor),
-                 .nparams = np, .nresults = nr, .fix = fix, .capfix = capfix,
-                 .else_fix = SIZE_MAX };
-    return true;
-}
-
-static bool add_fix(gc_ctx *c, xctl *k, size_t field)
-{
-    if (!grow(c, (void **)&k->fix, &k->capfix, k->nfix + 1, sizeof *k->fix))
-        return false;
-    k->fix[k->nfix++] = field;
-    return true;
-}
-
 /* Moves the top n values (all in slots) down to the slots at `height`. */
 /*
  * Copies n words, word i from [sb + sd + 8*ss*i] to [db + dd + 8*ds*i]
@@ -601,89 +368,11 @@ static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss, int db, int64_t dd
     x_patch32(b, x_jcc32(b, CC_NE), top);
 }
 
-/* where slot k's word is, as a displacement from rbp (see slot()) */
-static int64_t slot_disp(uint32_t k)
-{
-    return -16 - 8 * (int64_t)k;
-}
-
-static void move_down(gc_ctx *c, uint32_t n, uint32_t height)
-{
-    xstate *s = ST(c);
-    uint32_t from = s->nvals - n;
-    if (from == height)
-        return;
-    copy_words(c, RBP, slot_disp(s->nlocals + from), -1, RBP, slot_disp(s->nlocals + height), -1, n);
-}
-
-/* Branch to the label of frame depth d; values flushed already. */
-static bool branch(gc_ctx *c, uint32_t d)
-{
-    xstate *s = ST(c);
-    xctl *k = &s->ctls[s->nctls - 1 - d];
-    uint32_t n = k->op == GOP_LOOP ? k->nparams : k->nresults;
-    move_down(c, n, k->height);
-    if (k->op == GOP_LOOP) {
-        size_t f = x_jmp32(&c->buf);
-        x_patch32(&c->buf, f, k->loop_pc);
-        return true;
-    }
-    return add_fix(c, k, x_jmp32(&c->buf));
-}
-
-/* Branch to depth d when cc holds; values flushed already. */
-static bool branch_if(gc_ctx *c, int cc, uint32_t d)
-{
-    xstate *s = ST(c);
-    xctl *k = &s->ctls[s->nctls - 1 - d];
-    uint32_t n = k->op == GOP_LOOP ? k->nparams : k->nresults;
-    if (n == 0 || s->nvals - n == k->height) {
-        /* nothing to move: one conditional jump to the label */
-        size_t f = x_jcc32(&c->buf, cc);
-        if (k->op == GOP_LOOP) {
-            x_patch32(&c->buf, f, k->loop_pc);
-            return true;
-        }
-        return add_fix(c, k, f);
-    }
-    size_t skip = x_jcc32(&c->buf, cc ^ 1);
-    if (!branch(c, d))
-        return false;
-    x_patch32(&c->buf, skip, c->buf.n);
-    return true;
-}
-
-/* Drops everything above `height` (dead code follows, or a block ends). */
-static void truncate_to(gc_ctx *c, uint32_t height)
-{
-    xstate *s = ST(c);
-    while (s->nvals > height && s->nvals > s->clean) {
-        xval v = pop(c);
-        if (v.kind == K_REG)
-            release(c, v.type, v.reg);
-    }
-    if (s->nvals > height) {
-        /* the rest are in their slots: nothing to release, all at once */
-        s->nvals = s->clean = height;
-        if (s->lowgpr > height)
-            s->lowgpr = height;
-        if (s->lowxmm > height)
-            s->lowxmm = height;
-    }
-}
-
-static void set_dead(gc_ctx *c)
-{
-    xstate *s = ST(c);
-    truncate_to(c, s->ctls[s->nctls - 1].height);
-    s->dead = true;
-}
-
 /* Results go straight from wherever they are to the caller's area (many
    results: all into their slots, then one copy). */
 static bool emit_return(gc_ctx *c)
 {
-    xstate *s = ST(c);
+    gc_vstack *s = VS(c);
     const gd_functype *ft = gd_func_type(c->m, c->func);
     if (ft->nresults > COPY_UNROLL) {
         flush(c);
@@ -692,7 +381,7 @@ static bool emit_return(gc_ctx *c)
     }
     for (uint32_t i = 0; ft->nresults <= COPY_UNROLL && i < ft->nresults; i++) {
         uint32_t k = s->nvals - ft->nresults + i;
-        xval *v = &s->vals[k];
+        gc_val *v = &s->vals[k];
         if (v->kind == K_FLAGS)
             materialize_flags(c);
         if (v->kind == K_REG && is_fp(v->type)) {
@@ -715,96 +404,13 @@ static bool emit_return(gc_ctx *c)
     return true;
 }
 
-/* Pushes the n results of a block as slot values (all at once: a block
-   may have 1,000). */
-static bool push_slots(gc_ctx *c, const uint8_t *types, uint32_t n)
-{
-    xstate *s = ST(c);
-    if (!grow(c, (void **)&s->vals, &s->capvals, s->nvals + n, sizeof *s->vals))
-        return false;
-    bool clean = s->clean == s->nvals;
-    /* kind, type and reg only (a slot value has no k or lprev), as one
-       word per value: byte stores into a just-cleared entry stall */
-    _Static_assert(offsetof(xval, kind) == 0 && offsetof(xval, type) == 1 &&
-                   offsetof(xval, reg) == 2 && sizeof(xval) == 16, "xval layout");
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t w = K_SLOT | (uint32_t)types[i] << 8 | 0xffu << 16;   /* reg -1 */
-        memcpy(&s->vals[s->nvals + i], &w, 4);
-    }
-    s->nvals += n;
-    if (clean)
-        s->clean = s->nvals;
-    return true;
-}
-
-static bool lower_end(gc_ctx *c, const gv_insn *ins)
-{
-    xstate *s = ST(c);
-    xctl *k = &s->ctls[s->nctls - 1];
-    gv_ctrl *vc = &c->v->ctrls[c->v->nctrls];   /* the frame just popped */
-    bool live = !s->dead;
-    if (live && s->nctls > 1)
-        flush(c);
-    if (s->nctls == 1) {
-        /* the function's end */
-        if (live && !emit_return(c))
-            return false;
-        for (uint32_t i = 0; i < k->nfix; i++)
-            x_patch32(&c->buf, k->fix[i], c->buf.n);
-        if (k->nfix) {
-            truncate_to(c, 0);
-            for (uint32_t i = 0; i < vc->nresults; i++)
-                if (!push_val(c, K_SLOT, vc->results[i], -1, 0))
-                    return false;
-            if (!emit_return(c))
-                return false;
-        }
-        k->nfix = 0;
-        s->nctls--;
-        return true;
-    }
-    (void)ins;
-    bool reached = live || k->nfix > 0;
-    if (k->else_fix != SIZE_MAX) {
-        /* if without else: the false edge arrives here with params == results */
-        x_patch32(&c->buf, k->else_fix, c->buf.n);
-        reached = true;
-    }
-    for (uint32_t i = 0; i < k->nfix; i++)
-        x_patch32(&c->buf, k->fix[i], c->buf.n);
-    uint32_t height = k->height;
-    bool dead_entry = k->dead_entry;
-    k->nfix = 0;
-    s->nctls--;
-    if (live && !dead_entry && s->clean == s->nvals && s->nvals >= height &&
-        s->nvals - height == vc->nresults) {
-        /* the results are the stack's top, all in their slots, which is
-           what every branch here left too: nothing to redo (a block may
-           have 1,000 results, nested 1,000 deep) */
-        return true;
-    }
-    truncate_to(c, height);
-    if (dead_entry) {
-        s->dead = true;
-        return true;
-    }
-    s->dead = !reached;
-    return push_slots(c, vc->results, vc->nresults);
-}
-
 /* ---- calls --------------------------------------------------------------- */
-
-static void note_out(gc_ctx *c, uint32_t n)
-{
-    if (n > ST(c)->maxout)
-        ST(c)->maxout = n;
-}
 
 /* Stores the n arguments (top of stack) straight from wherever they are to
    the outgoing area, and pops them. */
 static void args_out(gc_ctx *c, uint32_t n)
 {
-    xstate *s = ST(c);
+    gc_vstack *s = VS(c);
     if (n > COPY_UNROLL) {
         /* many: all into their slots, then one copy */
         flush(c);
@@ -820,7 +426,7 @@ static void args_out(gc_ctx *c, uint32_t n)
    the others into their slots (many: in one copy). */
 static bool results_in(gc_ctx *c, const gd_functype *ft)
 {
-    xstate *s = ST(c);
+    gc_vstack *s = VS(c);
     uint32_t nreg = ft->nresults < 4 ? ft->nresults : 4;
     bool bulk = ft->nresults - nreg > COPY_UNROLL;
     if (bulk)       /* all of them: the stack stays clean */
@@ -833,7 +439,7 @@ static bool results_in(gc_ctx *c, const gd_functype *ft)
         if (i < nreg) {
             int r;
             if (is_fp(t)) {
-                r = alloc_xmm(c);
+                r = alloc_fpr(c);
                 x_movs_load(&c->buf, t == GT_F64, r, out_slot(i));
             } else {
                 r = alloc_gpr(c);
@@ -855,7 +461,6 @@ static bool results_in(gc_ctx *c, const gd_functype *ft)
 
 static bool lower_call(gc_ctx *c, const gv_insn *ins)
 {
-    xstate *s = ST(c);
     uint32_t f = ins->imm.index;
     const gd_functype *ft = gd_func_type(c->m, f);
     note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
@@ -870,9 +475,8 @@ static bool lower_call(gc_ctx *c, const gv_insn *ins)
         x_load(&c->buf, LD_64, 1, R14, xm(R15, VM_MEM_BASE));   /* the callee's memory */
         x_call_m(&c->buf, xm(RCX, FR_CODE));
     } else {
-        if (!grow(c, (void **)&s->calls, &s->capcalls, s->ncalls + 1, sizeof *s->calls))
+        if (!add_call(c, x_call32(&c->buf), f))
             return false;
-        s->calls[s->ncalls++] = (xcall){ (uint32_t)x_call32(&c->buf), f };
     }
     if (!gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)ins->offset, live,
                           f < c->m->nfunc_imports ? GC_SP_CALL_IMPORT : GC_SP_CALL))
@@ -884,8 +488,8 @@ static bool lower_call(gc_ctx *c, const gv_insn *ins)
 static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
 {
     const gd_functype *ft = &c->m->types[ins->imm.callind.type];
-    xval iv = pop(c);
-    int ri = in_reg(c, &iv, ST(c)->nvals);
+    gc_val iv = pop(c);
+    int ri = in_reg(c, &iv, VS(c)->nvals);
     note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
     args_out(c, ft->nparams);
     flush(c);
@@ -969,7 +573,7 @@ static bool lower_load(gc_ctx *c, const gv_insn *ins)
         return false;
     xmem m = mem_operand(c, ra, ins->imm.mem.offset);
     if (is_fp(L[i].type)) {
-        int x = alloc_xmm(c);
+        int x = alloc_fpr(c);
         if (!access_trap(c, ins->offset))
             return false;
         x_movs_load(&c->buf, L[i].type == GT_F64, x, m);
@@ -992,8 +596,8 @@ static bool lower_store(gc_ctx *c, const gv_insn *ins)
     case GOP_I32_STORE: case GOP_F32_STORE: case GOP_I64_STORE32: bytes = 4; break;
     default: bytes = 8; break;
     }
-    xval v = pop(c);
-    int rv = in_reg(c, &v, ST(c)->nvals);
+    gc_val v = pop(c);
+    int rv = in_reg(c, &v, VS(c)->nvals);
     int ra = pop_reg(c);
     if (!bounds_check(c, ra, ins->imm.mem.offset, bytes, ins->offset))
         return false;
@@ -1011,7 +615,7 @@ static bool lower_store(gc_ctx *c, const gv_insn *ins)
 
 /* ---- integer arithmetic -------------------------------------------------- */
 
-static bool fits_imm(const xval *v)
+static bool fits_imm(const gc_val *v)
 {
     if (v->kind != K_CONST)
         return false;
@@ -1023,14 +627,14 @@ static bool fits_imm(const xval *v)
 static bool lower_alu(gc_ctx *c, int op, int w)
 {
     uint8_t t = w ? GT_I64 : GT_I32;
-    xval b = pop(c);
+    gc_val b = pop(c);
     int ra = pop_reg(c);
     if (fits_imm(&b)) {
         x_alu_ri(&c->buf, op, w, ra, (int32_t)b.k);
     } else if (b.kind == K_LOCAL) {
         x_alu_rm(&c->buf, op, w, ra, slot((uint32_t)b.k));
     } else {
-        int rb = in_reg(c, &b, ST(c)->nvals + 1);
+        int rb = in_reg(c, &b, VS(c)->nvals + 1);
         x_alu_rr(&c->buf, op, w, ra, rb);
         release(c, t, rb);
     }
@@ -1040,12 +644,12 @@ static bool lower_alu(gc_ctx *c, int op, int w)
 static bool lower_mul(gc_ctx *c, int w)
 {
     uint8_t t = w ? GT_I64 : GT_I32;
-    xval b = pop(c);
+    gc_val b = pop(c);
     int ra = pop_reg(c);
     if (fits_imm(&b)) {
         x_imul_rri(&c->buf, w, ra, ra, (int32_t)b.k);
     } else {
-        int rb = in_reg(c, &b, ST(c)->nvals + 1);
+        int rb = in_reg(c, &b, VS(c)->nvals + 1);
         x_imul_rr(&c->buf, w, ra, rb);
         release(c, t, rb);
     }
@@ -1054,14 +658,14 @@ static bool lower_mul(gc_ctx *c, int w)
 
 static bool lower_cmp(gc_ctx *c, int cc, int w)
 {
-    xval b = pop(c);
+    gc_val b = pop(c);
     int ra = pop_reg(c);
     if (fits_imm(&b)) {
         x_alu_ri(&c->buf, ALU_CMP, w, ra, (int32_t)b.k);
     } else if (b.kind == K_LOCAL) {
         x_alu_rm(&c->buf, ALU_CMP, w, ra, slot((uint32_t)b.k));
     } else {
-        int rb = in_reg(c, &b, ST(c)->nvals + 1);
+        int rb = in_reg(c, &b, VS(c)->nvals + 1);
         x_alu_rr(&c->buf, ALU_CMP, w, ra, rb);
         release(c, w ? GT_I64 : GT_I32, rb);
     }
@@ -1084,12 +688,12 @@ static bool lower_eqz(gc_ctx *c, int w)
 static bool lower_shift(gc_ctx *c, int op, int w)
 {
     uint8_t t = w ? GT_I64 : GT_I32;
-    xval b = pop(c);
+    gc_val b = pop(c);
     int ra = pop_reg(c);
     if (b.kind == K_CONST) {
         x_shift_ri(&c->buf, op, w, ra, (uint8_t)(b.k & (w ? 63 : 31)));
     } else {
-        int rb = in_reg(c, &b, ST(c)->nvals + 1);
+        int rb = in_reg(c, &b, VS(c)->nvals + 1);
         x_mov_rr(&c->buf, 0, RCX, rb);
         release(c, t, rb);
         x_shift_cl(&c->buf, op, w, ra);
@@ -1212,14 +816,14 @@ static void canon_nan(gc_ctx *c, int d, int x)
 static bool lower_fbin(gc_ctx *c, int op, int d)
 {
     uint8_t t = d ? GT_F64 : GT_F32;
-    xval b = pop(c);
+    gc_val b = pop(c);
     int xa = pop_reg(c);
     if (b.kind == K_LOCAL) {
         x_sse_rm(&c->buf, op, d, xa, slot((uint32_t)b.k));
     } else if (b.kind == K_SLOT) {
-        x_sse_rm(&c->buf, op, d, xa, stack_slot(ST(c), ST(c)->nvals + 1));
+        x_sse_rm(&c->buf, op, d, xa, stack_slot(VS(c), VS(c)->nvals + 1));
     } else {
-        int xb = in_reg(c, &b, ST(c)->nvals + 1);
+        int xb = in_reg(c, &b, VS(c)->nvals + 1);
         x_sse_rr(&c->buf, op, d, xa, xb);
         release(c, t, xb);
     }
@@ -1379,7 +983,7 @@ static bool lower_convert(gc_ctx *c, uint16_t op)
         bool u = op == GOP_F32_CONVERT_I32_U || op == GOP_F64_CONVERT_I32_U ||
                  op == GOP_F32_CONVERT_I64_U || op == GOP_F64_CONVERT_I64_U;
         int ra = pop_reg(c);
-        int x = alloc_xmm(c);
+        int x = alloc_fpr(c);
         x_sse_pd_rr(&c->buf, SSE_XOR, 0, x, x);   /* break the dependency */
         if (src64 && u)
             cvt_u64(c, d, x, ra);
@@ -1393,7 +997,7 @@ static bool lower_convert(gc_ctx *c, uint16_t op)
         int x = pop_reg(c);
         x_cvts2s(&c->buf, to_d, x, x);
         canon_nan(c, to_d, x);
-        ST(c)->xowner[x] = TEMP;
+        VS(c)->fowner[x] = TEMP;
         return push_reg(c, to_d ? GT_F64 : GT_F32, x);
     }
     case GOP_I32_REINTERPRET_F32: case GOP_I64_REINTERPRET_F64: {
@@ -1407,7 +1011,7 @@ static bool lower_convert(gc_ctx *c, uint16_t op)
     default: { /* F32_REINTERPRET_I32, F64_REINTERPRET_I64 */
         int w = op == GOP_F64_REINTERPRET_I64;
         int r = pop_reg(c);
-        int x = alloc_xmm(c);
+        int x = alloc_fpr(c);
         x_movd_xr(&c->buf, w, x, r);
         release(c, GT_I64, r);
         return push_reg(c, w ? GT_F64 : GT_F32, x);
@@ -1417,24 +1021,13 @@ static bool lower_convert(gc_ctx *c, uint16_t op)
 
 /* ---- variables, references, tables --------------------------------------- */
 
-/* A deferred read of local l, linked into that local's chain. */
-static bool push_local(gc_ctx *c, uint8_t t, uint32_t l)
-{
-    xstate *s = ST(c);
-    if (!push_val(c, K_LOCAL, t, -1, l))
-        return false;
-    s->vals[s->nvals - 1].lprev = lhead_get(s, l);
-    lhead_set(s, l, s->nvals - 1);
-    return true;
-}
-
 static bool lower_local_get(gc_ctx *c, uint32_t i)
 {
     uint8_t t = c->v->locals[i];
     if (t == GT_I32 || t == GT_I64 || is_fp(t))
         return push_local(c, t, i);     /* loaded where it is used */
     if (is_fp(t)) {
-        int x = alloc_xmm(c);
+        int x = alloc_fpr(c);
         x_movs_load(&c->buf, t == GT_F64, x, slot(i));
         return push_reg(c, t, x);
     }
@@ -1443,7 +1036,7 @@ static bool lower_local_get(gc_ctx *c, uint32_t i)
     return push_reg(c, t, r);
 }
 
-static void store_local(gc_ctx *c, uint32_t i, xval *v)
+static void store_local(gc_ctx *c, uint32_t i, gc_val *v)
 {
     if (v->kind == K_CONST && fits_imm(v)) {
         int64_t k = v->type == GT_I32 ? (int64_t)(uint32_t)v->k : v->k;
@@ -1452,7 +1045,7 @@ static void store_local(gc_ctx *c, uint32_t i, xval *v)
             return;
         }
     }
-    int r = in_reg(c, v, ST(c)->nvals);
+    int r = in_reg(c, v, VS(c)->nvals);
     if (is_fp(v->type))
         x_movs_store(&c->buf, v->type == GT_F64, r, slot(i));
     else
@@ -1466,7 +1059,7 @@ static bool lower_global(gc_ctx *c, const gv_insn *ins)
     x_load(&c->buf, LD_64, 1, RAX, xm(RAX, 8 * (int32_t)ins->imm.index));
     if (ins->op == GOP_GLOBAL_GET) {
         if (is_fp(g->type)) {
-            int x = alloc_xmm(c);
+            int x = alloc_fpr(c);
             x_movs_load(&c->buf, g->type == GT_F64, x, xm(RAX, 0));
             return push_reg(c, g->type, x);
         }
@@ -1474,8 +1067,8 @@ static bool lower_global(gc_ctx *c, const gv_insn *ins)
         x_load(&c->buf, g->type == GT_I32 ? LD_U32 : LD_64, 1, r, xm(RAX, 0));
         return push_reg(c, g->type, r);
     }
-    xval v = pop(c);
-    int r = in_reg(c, &v, ST(c)->nvals);
+    gc_val v = pop(c);
+    int r = in_reg(c, &v, VS(c)->nvals);
     /* in_reg may have used rax for a constant: reload the cell address */
     x_load(&c->buf, LD_64, 1, RAX, xm(R15, VM_GLOBALS));
     x_load(&c->buf, LD_64, 1, RAX, xm(RAX, 8 * (int32_t)ins->imm.index));
@@ -1495,8 +1088,8 @@ static bool lower_select(gc_ctx *c)
         cc = (int)pop(c).k;
     else
         rc = pop_reg(c), cc = CC_NE;
-    xval b = pop(c);
-    int rb = in_reg(c, &b, ST(c)->nvals);
+    gc_val b = pop(c);
+    int rb = in_reg(c, &b, VS(c)->nvals);
     int ra = pop_reg(c);
     if (rc >= 0) {
         /* after the operands are loaded (constants use xor-free movs anyway) */
@@ -1525,7 +1118,7 @@ static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t
     static const int8_t argreg[] = { RSI, RDX, RCX, R8, R9 };
     int nargs = 0;
     flush(c);
-    xstate *s = ST(c);
+    gc_vstack *s = VS(c);
     /* immediates first (two are packed into one register), then the
        stack operands bottom first, then the wasm offset */
     bool has_imm = !(h == GH_MEMORY_GROW || h == GH_MEMORY_FILL || h == GH_MEMORY_COPY);
@@ -1582,39 +1175,13 @@ static bool x_begin_module(gc_ctx *c)
     return true;
 }
 
-/* A new function: every chain empty (a new generation), room for nl. */
-static bool lchains_begin(gc_ctx *c, uint32_t nl)
-{
-    xstate *s = ST(c);
-    uint32_t old = s->caplocals;
-    if (!grow(c, (void **)&s->lch, &s->caplocals, nl, sizeof *s->lch))
-        return false;
-    if (s->caplocals > old)
-        memset(s->lch + old, 0, (size_t)(s->caplocals - old) * sizeof *s->lch);
-    if (++s->gen == 0) {            /* entries of generation 0 are never valid */
-        if (s->lch)
-            memset(s->lch, 0, (size_t)s->caplocals * sizeof *s->lch);
-        s->gen = 1;
-    }
-    return true;
-}
-
 static bool x_begin_func(gc_ctx *c)
 {
-    xstate *s = ST(c);
+    gc_vstack *s = VS(c);
     const gd_functype *ft = gd_func_type(c->m, c->func);
-    for (int i = 0; i < 16; i++)
-        s->owner[i] = s->xowner[i] = FREE;
-    s->nvals = 0;
-    s->clean = 0;
-    s->lowgpr = s->lowxmm = 0;
-    if (!lchains_begin(c, c->v->nlocals))
+    if (!vs_begin_func(c))
         return false;
-    s->nctls = 0;
-    s->nstubs = 0;
-    s->dead = false;
-    s->maxout = 0;
-    s->nlocals = c->v->nlocals;
+    ST(c)->nstubs = 0;
     for (uint32_t i = 0; i < s->nlocals; i++)
         if (c->v->locals[i] == GT_V128)
             return gx_fail(c->err, GATE_ERR_NOT_IMPLEMENTED, c->m->funcs[c->func].body_off,
@@ -1654,7 +1221,7 @@ static bool x_begin_func(gc_ctx *c)
 
 static bool x_end_func(gc_ctx *c)
 {
-    xstate *s = ST(c);
+    gc_vstack *s = VS(c);
     uint64_t frame = 8 * (1 + (uint64_t)s->nlocals + c->v->maxvals + s->maxout);
     frame = (frame + 15) & ~(uint64_t)15;
     if (frame > 0x7fff0000u)
@@ -1668,9 +1235,9 @@ static bool x_end_func(gc_ctx *c)
 
 static bool x_end_module(gc_ctx *c)
 {
-    xstate *s = ST(c);
+    gc_vstack *s = VS(c);
     for (uint32_t i = 0; i < s->ncalls; i++)
-        x_patch32(&c->buf, s->calls[i].field,
+        x_patch32(&c->buf, s->calls[i].at,
                   c->out->func_off[s->calls[i].func - c->m->nfunc_imports]);
     return true;
 }
@@ -1680,64 +1247,10 @@ static void x_free_module(gc_ctx *c)
     xstate *s = ST(c);
     if (!s)
         return;
-    for (uint32_t i = 0; i < s->capctls; i++)
-        gx_free(&c->alloc, s->ctls[i].fix, (size_t)s->ctls[i].capfix * sizeof(size_t));
-    gx_free(&c->alloc, s->vals, (size_t)s->capvals * sizeof *s->vals);
-    gx_free(&c->alloc, s->ctls, (size_t)s->capctls * sizeof *s->ctls);
-    gx_free(&c->alloc, s->calls, (size_t)s->capcalls * sizeof *s->calls);
+    vs_free(c);
     gx_free(&c->alloc, s->stubs, (size_t)s->capstubs * sizeof *s->stubs);
-    gx_free(&c->alloc, s->lch, (size_t)s->caplocals * sizeof *s->lch);
     gx_free(&c->alloc, s, sizeof *s);
     c->be = NULL;
-}
-
-static bool lower_control(gc_ctx *c, const gv_insn *ins)
-{
-    xstate *s = ST(c);
-    switch (ins->op) {
-    case GOP_BLOCK:
-    case GOP_LOOP: {
-        if (!s->dead)
-            flush(c);
-        if (!push_ctl(c, ins->op, ins->imm.block.nparams, ins->imm.block.nresults))
-            return false;
-        if (ins->op == GOP_LOOP && !s->dead) {
-            s->ctls[s->nctls - 1].loop_pc = c->buf.n;
-            return c->no_loop_checks || stop_check(c, ins->offset);
-        }
-        return true;
-    }
-    case GOP_IF: {
-        if (s->dead)
-            return push_ctl(c, GOP_IF, ins->imm.block.nparams, ins->imm.block.nresults);
-        int cc = pop_cond(c);
-        flush(c);           /* movs only: the flags survive */
-        size_t f = x_jcc32(&c->buf, cc ^ 1);
-        if (!push_ctl(c, GOP_IF, ins->imm.block.nparams, ins->imm.block.nresults))
-            return false;
-        s->ctls[s->nctls - 1].else_fix = f;
-        return true;
-    }
-    case GOP_ELSE: {
-        xctl *k = &s->ctls[s->nctls - 1];
-        gv_ctrl *vc = &c->v->ctrls[c->v->nctrls - 1];
-        if (k->dead_entry)
-            return true;
-        if (!s->dead) {
-            flush(c);
-            if (!add_fix(c, k, x_jmp32(&c->buf)))
-                return false;
-        }
-        truncate_to(c, k->height);
-        x_patch32(&c->buf, k->else_fix, c->buf.n);
-        k->else_fix = SIZE_MAX;
-        s->dead = false;
-        return push_slots(c, vc->params, vc->nparams);
-    }
-    case GOP_END:
-        return lower_end(c, ins);
-    }
-    return true;
 }
 
 /*
@@ -1749,7 +1262,7 @@ static bool lower_control(gc_ctx *c, const gv_insn *ins)
  */
 static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
 {
-    xstate *s = ST(c);
+    gc_vstack *s = VS(c);
     uint32_t n = ins->imm.brtable.count;
     const uint32_t *tg = ins->imm.brtable.targets;
     int ri = pop_reg(c);
@@ -1776,22 +1289,8 @@ static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
     x_patch32(&c->buf, lea, table);
     memset(c->buf.p + table, 0, (size_t)n * 4);
     c->buf.n += (size_t)n * 4;
-    /* one stub per distinct label, made on first use; the label keeps it
-       under this br_table's mark (nothing here is sized by the depth) */
-    uint32_t mark = ++s->brtables;
-    for (uint32_t i = 0; i < n; i++) {
-        xctl *k = &s->ctls[s->nctls - 1 - tg[i]];
-        if (k->bt_mark != mark) {
-            if (!gc_reserve(&c->buf, GC_RED_ZONE + 32 * (size_t)(s->nvals + 8)))
-                return oom(c);
-            k->bt_mark = mark;
-            k->bt_stub = c->buf.n;
-            if (!branch(c, tg[i]))
-                return false;
-        }
-        int32_t rel = (int32_t)((int64_t)k->bt_stub - (int64_t)table);
-        memcpy(c->buf.p + table + (size_t)i * 4, &rel, 4);
-    }
+    if (!br_table_stubs(c, ins, table, GC_RED_ZONE + 32 * (size_t)(s->nvals + 8)))
+        return false;
     if (!gc_reserve(&c->buf, GC_RED_ZONE + 32 * (size_t)(s->nvals + 8)))
         return oom(c);
     x_patch32(&c->buf, to_default, c->buf.n);
@@ -1803,7 +1302,7 @@ static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
 
 static bool x_lower(gc_ctx *c, const gv_insn *ins)
 {
-    xstate *s = ST(c);
+    gc_vstack *s = VS(c);
     uint16_t op = ins->op;
     if (!gc_reserve(&c->buf, GC_RED_ZONE + 32 * (size_t)(s->nvals + 8)))
         return oom(c);
@@ -1834,9 +1333,9 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
         set_dead(c);
         return true;
     case GOP_BR_IF: {
-        int cc = pop_cond(c);
+        gc_cond k = pop_cond(c);
         flush(c);           /* movs only: the flags survive */
-        return branch_if(c, cc, ins->imm.index);
+        return branch_if(c, k, ins->imm.index);
     }
     case GOP_BR_TABLE:
         return lower_br_table(c, ins);
@@ -1849,7 +1348,7 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
     case GOP_CALL_INDIRECT:
         return lower_call_indirect(c, ins);
     case GOP_DROP: {
-        xval v = pop(c);
+        gc_val v = pop(c);
         if (v.kind == K_REG)
             release(c, v.type, v.reg);
         return true;
@@ -1861,14 +1360,8 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
         return lower_local_get(c, ins->imm.index);
     case GOP_LOCAL_SET:
     case GOP_LOCAL_TEE: {
-        xval v = pop(c);
-        /* values still reading this local get its old value first */
-        for (uint32_t k = lhead_get(s, ins->imm.index); k != NONE;) {
-            uint32_t next = s->vals[k].lprev;
-            assert(s->vals[k].kind == K_LOCAL && s->vals[k].k == (int64_t)ins->imm.index);
-            spill(c, k);
-            k = next;
-        }
+        gc_val v = pop(c);
+        local_written(c, ins->imm.index);    /* its readers get the old value */
         store_local(c, ins->imm.index, &v);
         if (op == GOP_LOCAL_TEE) {
             if (v.kind == K_REG)
@@ -1895,7 +1388,7 @@ static bool x_lower(gc_ctx *c, const gv_insn *ins)
     case GOP_REF_NULL:
         return push_val(c, K_CONST, ins->imm.type, -1, 0);
     case GOP_REF_IS_NULL: {
-        xval v = pop(c);
+        gc_val v = pop(c);
         int r = in_reg(c, &v, s->nvals);
         x_test_rr(&c->buf, 1, r, r);
         x_setcc(&c->buf, CC_E, RAX);
