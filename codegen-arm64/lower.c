@@ -1310,14 +1310,10 @@ static bool a_lower(gc_ctx *c, const gv_insn *ins)
 {
     gc_vstack *s = VS(c);
     uint16_t op = ins->op;
-    if (!gc_reserve(&c->buf, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
-        return oom(c);
-    if (!s->dead && top_is_flags(c) && op != GOP_BR_IF && op != GOP_IF && op != GOP_SELECT &&
-        op != GOP_SELECT_T && op != GOP_I32_EQZ)
-        materialize_flags(c);
-    if (op == GOP_BLOCK || op == GOP_LOOP || op == GOP_IF || op == GOP_ELSE || op == GOP_END)
-        return lower_control(c, ins);
-    if (s->dead)
+    bool done;
+    if (!lower_common(c, ins, 64, &done))
+        return false;
+    if (done)
         return true;
     if (gop_table[op].prefix == 0xfd)
         return unsupported(c, ins->offset, "SIMD");
@@ -1328,72 +1324,20 @@ static bool a_lower(gc_ctx *c, const gv_insn *ins)
             return false;
         set_dead(c);
         return true;
-    case GOP_NOP:
-        return true;
-    case GOP_BR:
-        flush(c);
-        if (!branch(c, ins->imm.index))
-            return false;
-        set_dead(c);
-        return true;
-    case GOP_BR_IF: {
-        gc_cond k = pop_cond(c);
-        flush(c);           /* stores and movs only: the flags survive */
-        bool ok = branch_if(c, k, ins->imm.index);
-        if (k.reg >= 0)
-            release(c, GT_I32, k.reg);
-        return ok;
-    }
     case GOP_BR_TABLE:
         return lower_br_table(c, ins);
-    case GOP_RETURN:
-        emit_return(c);
-        set_dead(c);
-        return true;
     case GOP_CALL:
         return lower_call(c, ins);
     case GOP_CALL_INDIRECT:
         return lower_call_indirect(c, ins);
-    case GOP_DROP: {
-        gc_val v = pop(c);
-        if (v.kind == K_REG)
-            release(c, v.type, v.reg);
-        return true;
-    }
     case GOP_SELECT:
     case GOP_SELECT_T:
         return lower_select(c);
     case GOP_LOCAL_GET:
         return push_local(c, c->v->locals[ins->imm.index], ins->imm.index);
-    case GOP_LOCAL_SET:
-    case GOP_LOCAL_TEE: {
-        gc_val v = pop(c);
-        local_written(c, ins->imm.index);    /* its readers get the old value */
-        store_local(c, ins->imm.index, &v);
-        if (op == GOP_LOCAL_TEE) {
-            if (v.kind == K_REG)
-                return push_reg(c, v.type, v.reg);
-            if (v.kind == K_LOCAL)
-                return push_local(c, v.type, (uint32_t)v.k);
-            return push_val(c, v.kind, v.type, -1, v.k);
-        }
-        if (v.kind == K_REG)
-            release(c, v.type, v.reg);
-        return true;
-    }
     case GOP_GLOBAL_GET:
     case GOP_GLOBAL_SET:
         return lower_global(c, ins);
-    case GOP_I32_CONST:
-        return push_val(c, K_CONST, GT_I32, -1, (int64_t)(uint32_t)ins->imm.i32);
-    case GOP_I64_CONST:
-        return push_val(c, K_CONST, GT_I64, -1, ins->imm.i64);
-    case GOP_F32_CONST:
-        return push_val(c, K_CONST, GT_F32, -1, ins->imm.f32);
-    case GOP_F64_CONST:
-        return push_val(c, K_CONST, GT_F64, -1, (int64_t)ins->imm.f64);
-    case GOP_REF_NULL:
-        return push_val(c, K_CONST, ins->imm.type, -1, 0);
     case GOP_REF_IS_NULL: {
         gc_val v = pop(c);
         int r = in_reg(c, &v, s->nvals);

@@ -20,6 +20,10 @@
  *     static bool patch(gc_ctx *c, size_t at, size_t target);
  *     static bool emit_return(gc_ctx *c);      results out, frame gone
  *     static bool stop_check(gc_ctx *c, uint64_t wasm_off);
+static void materialize_flags(gc_ctx *c);
+static void store_local(gc_ctx *c, uint32_t l, gc_val *v);
+ *     static void materialize_flags(gc_ctx *c);   the flags on top into 0/1
+ *     static void store_local(gc_ctx *c, uint32_t l, gc_val *v);
  *     static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss,
  *                            int db, int64_t dd, int ds, uint32_t n);
  *         n words, word i from [sb + sd + 8*ss*i] to [db + dd + 8*ds*i],
@@ -41,6 +45,8 @@ static size_t emit_jump(gc_ctx *c);
 static bool patch(gc_ctx *c, size_t at, size_t target);
 static bool emit_return(gc_ctx *c);
 static bool stop_check(gc_ctx *c, uint64_t wasm_off);
+static void materialize_flags(gc_ctx *c);
+static void store_local(gc_ctx *c, uint32_t l, gc_val *v);
 static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss, int db, int64_t dd, int ds,
                        uint32_t n);
 
@@ -231,6 +237,87 @@ static bool lower_control(gc_ctx *c, const gv_insn *ins)
     case GOP_END:
         return lower_end(c);
     }
+    return true;
+}
+
+/*
+ * What every backend does alike before and instead of its own lowering:
+ * room for the instruction (per_value bytes of code for each live value,
+ * more than any lowering emits for one), a comparison left in the flags
+ * made a value unless this instruction branches or selects on it,
+ * control, dead code, and the instructions that only move values.
+ * Returns with *done false for the backend to lower ins itself.
+ */
+static bool lower_common(gc_ctx *c, const gv_insn *ins, size_t per_value, bool *done)
+{
+    gc_vstack *s = VS(c);
+    uint16_t op = ins->op;
+    *done = true;
+    if (!gc_reserve(&c->buf, GC_RED_ZONE + per_value * ((size_t)s->nvals + 8)))
+        return oom(c);
+    if (!s->dead && top_is_flags(c) && op != GOP_BR_IF && op != GOP_IF && op != GOP_SELECT &&
+        op != GOP_SELECT_T && op != GOP_I32_EQZ)
+        materialize_flags(c);
+    if (op == GOP_BLOCK || op == GOP_LOOP || op == GOP_IF || op == GOP_ELSE || op == GOP_END)
+        return lower_control(c, ins);
+    if (s->dead)
+        return true;
+    switch (op) {
+    case GOP_NOP:
+        return true;
+    case GOP_BR:
+        flush(c);
+        if (!branch(c, ins->imm.index))
+            return false;
+        set_dead(c);
+        return true;
+    case GOP_BR_IF: {
+        gc_cond k = pop_cond(c);
+        flush(c);           /* stores and moves only: the flags survive */
+        bool ok = branch_if(c, k, ins->imm.index);
+        if (k.reg >= 0)
+            release(c, GT_I32, k.reg);
+        return ok;
+    }
+    case GOP_RETURN:
+        if (!emit_return(c))
+            return false;
+        set_dead(c);
+        return true;
+    case GOP_DROP: {
+        gc_val v = pop(c);
+        if (v.kind == K_REG)
+            release(c, v.type, v.reg);
+        return true;
+    }
+    case GOP_LOCAL_SET:
+    case GOP_LOCAL_TEE: {
+        gc_val v = pop(c);
+        local_written(c, ins->imm.index);    /* its readers get the old value */
+        store_local(c, ins->imm.index, &v);
+        if (op == GOP_LOCAL_TEE) {
+            if (v.kind == K_REG)
+                return push_reg(c, v.type, v.reg);
+            if (v.kind == K_LOCAL)
+                return push_local(c, v.type, (uint32_t)v.k);
+            return push_val(c, v.kind, v.type, -1, v.k);
+        }
+        if (v.kind == K_REG)
+            release(c, v.type, v.reg);
+        return true;
+    }
+    case GOP_I32_CONST:
+        return push_val(c, K_CONST, GT_I32, -1, (int64_t)(uint32_t)ins->imm.i32);
+    case GOP_I64_CONST:
+        return push_val(c, K_CONST, GT_I64, -1, ins->imm.i64);
+    case GOP_F32_CONST:
+        return push_val(c, K_CONST, GT_F32, -1, ins->imm.f32);
+    case GOP_F64_CONST:
+        return push_val(c, K_CONST, GT_F64, -1, (int64_t)ins->imm.f64);
+    case GOP_REF_NULL:
+        return push_val(c, K_CONST, ins->imm.type, -1, 0);
+    }
+    *done = false;
     return true;
 }
 
