@@ -1126,9 +1126,7 @@ static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t
         x_mov_ri(&c->buf, 1, argreg[nargs++], imm1 | imm2 << 32);
     for (int i = 0; i < nops; i++)
         x_load(&c->buf, LD_64, 1, argreg[nargs++], stack_slot(s, s->nvals - nops + i));
-    s->nvals -= nops;
-    if (s->clean > s->nvals)
-        s->clean = s->nvals;
+    truncate_to(c, s->nvals - nops);     /* flushed: nothing to release */
     x_mov_ri(&c->buf, 0, argreg[nargs], (int64_t)ins->offset);
     if (!call_helper_sp(c, h, h == GH_MEMORY_GROW, ins->offset))
         return false;

@@ -76,6 +76,14 @@ typedef struct gc_vstack {
     gc_lchain *lch;
     uint32_t caplocals, gen;
     uint32_t brtables;          /* br_tables lowered so far (their marks) */
+    /* vals[lz_lo..lz_hi) are values in their slots whose entries are not
+       written yet: their types are in ltypes (so a call's or a block's
+       1,000 results cost one memcpy).  The region lies below clean and
+       more than GC_LAZY_WINDOW below the top, where nothing but pops
+       reach; pops and truncations write its entries as the top comes near. */
+    uint32_t lz_lo, lz_hi;
+    uint8_t *ltypes;
+    uint32_t capltypes;
     gc_ctl *ctls;
     uint32_t nctls, capctls;
     int32_t owner[32];          /* general registers: stack index, FREE, TEMP */
@@ -90,6 +98,7 @@ typedef struct gc_vstack {
 } gc_vstack;
 
 #define VS(c) ((gc_vstack *)(c)->be)
+#define GC_LAZY_WINDOW 32u
 
 static void store_slot(gc_ctx *c, uint32_t i);
 
@@ -206,6 +215,19 @@ static inline int alloc_reg(gc_ctx *c, uint8_t type) { return take_reg(c, is_fp(
 
 /* ---- pushing and popping ------------------------------------------------- */
 
+/* Entries of the lazy region the top has come near are written (at most
+   what the top moved down by since the last call, plus the window). */
+static void lazy_settle(gc_vstack *s)
+{
+    uint32_t top = s->nvals > GC_LAZY_WINDOW ? s->nvals - GC_LAZY_WINDOW : 0;
+    while (s->lz_hi > s->lz_lo && s->lz_hi > top) {
+        uint32_t i = --s->lz_hi;
+        s->vals[i] = (gc_val){ .kind = K_SLOT, .type = s->ltypes[i], .reg = -1 };
+    }
+    if (s->lz_hi == s->lz_lo)
+        s->lz_lo = s->lz_hi = 0;
+}
+
 static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t kind,
                                                           uint8_t type, int reg, int64_t k)
 {
@@ -253,6 +275,8 @@ static inline __attribute__((always_inline)) gc_val pop(gc_ctx *c)
         s->lowfpr = s->nvals;
     if (v.kind == K_LOCAL)
         lhead_set(s, (uint32_t)v.k, v.lprev);     /* it was the topmost */
+    if (__builtin_expect(s->lz_hi != s->lz_lo, 0))
+        lazy_settle(s);
     if (v.kind == K_REG) {
         if (is_fp(v.type))
             s->fowner[v.reg] = TEMP;
@@ -296,6 +320,9 @@ static void truncate_to(gc_ctx *c, uint32_t height)
             s->lowgpr = height;
         if (s->lowfpr > height)
             s->lowfpr = height;
+        if (s->lz_hi > height)
+            s->lz_hi = height > s->lz_lo ? height : s->lz_lo;
+        lazy_settle(s);
     }
 }
 
@@ -306,6 +333,25 @@ static bool push_slots(gc_ctx *c, const uint8_t *types, uint32_t n)
     if (!grow(c, (void **)&s->vals, &s->capvals, s->nvals + n, sizeof *s->vals))
         return false;
     bool clean = s->clean == s->nvals;
+    uint32_t base = s->nvals, end = s->nvals + n;
+    if (clean && n > 2 * GC_LAZY_WINDOW) {
+        /* all of them but the top window lazily: their types in one copy
+           (the lazy region grows from below: the entries between it and
+           here are in their slots, as the whole stack is, and get their
+           types recorded too) */
+        if (!grow(c, (void **)&s->ltypes, &s->capltypes, end, 1))
+            return false;
+        uint32_t lo = s->lz_hi != s->lz_lo ? s->lz_hi : base;
+        if (s->lz_hi == s->lz_lo)
+            s->lz_lo = base;
+        for (uint32_t i = lo; i < base; i++)
+            s->ltypes[i] = s->vals[i].type;
+        memcpy(s->ltypes + base, types, n);
+        s->lz_hi = end - GC_LAZY_WINDOW;
+        types += s->lz_hi - base;
+        s->nvals = s->lz_hi;
+        n = GC_LAZY_WINDOW;
+    }
     /* kind, type and reg only (a slot value has no k or lprev), as one
        word per value: byte stores into a just-cleared entry stall */
     _Static_assert(offsetof(gc_val, kind) == 0 && offsetof(gc_val, type) == 1 &&
@@ -402,6 +448,7 @@ static bool vs_begin_func(gc_ctx *c)
         s->owner[i] = s->fowner[i] = FREE;
     s->nvals = s->clean = 0;
     s->lowgpr = s->lowfpr = 0;
+    s->lz_lo = s->lz_hi = 0;
     s->nctls = 0;
     s->dead = false;
     s->maxout = 0;
@@ -432,6 +479,7 @@ static void vs_free(gc_ctx *c)
     gx_free(&c->alloc, s->vals, (size_t)s->capvals * sizeof *s->vals);
     gx_free(&c->alloc, s->calls, (size_t)s->capcalls * sizeof *s->calls);
     gx_free(&c->alloc, s->lch, (size_t)s->caplocals * sizeof *s->lch);
+    gx_free(&c->alloc, s->ltypes, s->capltypes);
 }
 
 #endif /* GATE_VSTACK_H */
