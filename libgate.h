@@ -10,9 +10,9 @@
  *   - Functions that can fail return gate_status (or NULL) and, when the
  *     caller passes a gate_error, fill it with what went wrong and where
  *     (byte offset into the module or snapshot, function index).
- *   - A function marked [planned] is part of the API as designed but not
- *     built yet: it returns GATE_ERR_NOT_IMPLEMENTED (or NULL with that
- *     status in the error) until the issue that implements it lands.
+ *   - What a build cannot do yet (a module using SIMD, a WebAssembly
+ *     feature that is not part of 2.0) is refused with
+ *     GATE_ERR_NOT_IMPLEMENTED and a message naming it.
  */
 #ifndef LIBGATE_H
 #define LIBGATE_H
@@ -52,7 +52,7 @@ typedef enum gate_status {
     GATE_ERR_OBJECT,          /* bad AOT object (truncated, tampered, version) */
     GATE_ERR_SNAPSHOT,        /* bad snapshot (truncated, forged, mismatched) */
     GATE_ERR_STATE,           /* call not allowed in the instance's state  */
-    GATE_ERR_NOT_IMPLEMENTED, /* [planned] API, not built yet              */
+    GATE_ERR_NOT_IMPLEMENTED, /* a feature this build does not have yet    */
     GATE_ERR_NOT_FOUND        /* what was asked for is not there           */
 } gate_status;
 
@@ -174,8 +174,8 @@ gate_status gate_validate(gate_engine *eng, const uint8_t *bytes, size_t len,
                           gate_error *err);
 
 /*
- * Decodes and validates a module and (once the backends land) compiles it
- * for the engine's target.  The bytes are copied; the caller may free them.
+ * Decodes and validates a module and compiles it for the engine's target
+ * (x86-64 or ARM64, the host's).  The bytes are copied; the caller may free them.
  */
 gate_module *gate_module_new(gate_engine *eng, const uint8_t *bytes,
                              size_t len, gate_error *err);
@@ -286,7 +286,7 @@ gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg,
                               gate_error *err);
 
 /* ------------------------------------------------------------------ */
-/* Instances and calls (x86-64 hosts; SIMD code: planned)             */
+/* Instances and calls (x86-64 and ARM64 hosts)                       */
 /* ------------------------------------------------------------------ */
 
 typedef struct gate_limits {
