@@ -188,8 +188,10 @@ rm -f "$out/h.snap" "$wg/go"
 check "suspend: exit status 75 and a snapshot" bash -c "test $rc -eq 75 && test -s '$out/h.snap'"
 check "suspend: says where it stopped" grep -q "stopped in func .* at wasm offset 0x" "$out/part0.err"
 check "snapshot: a valid wasm module (wasm-validate)" wasm-validate "$out/h.snap"
+# (the stop lands wherever waitgo is: in main's loop or in the access()
+# it calls, so main is some frame, not always the innermost)
 check "snapshot: inspect shows the frames" \
-    bash -c "'$gate' inspect '$out/h.snap' | grep -q '#0 func .*<main>'"
+    bash -c "'$gate' inspect '$out/h.snap' | grep -q '#[0-9]* func [0-9]* <main> +0x'"
 check "snapshot: inspect shows the preopen it asks for" \
     bash -c "'$gate' inspect '$out/h.snap' | grep -q 'preopen \"data\" (needs --dir HOST::data)'"
 touch "$wg/go"
