@@ -200,10 +200,28 @@ void a64_movk(gc_buf *b, int sf, int rd, uint16_t imm, int shift);
 /* rt 31 = ZR (LS_ST/LD/LDS*) or v31 (LS_F*).                          */
 /* ------------------------------------------------------------------ */
 
-void a64_ldst(gc_buf *b, int op, int size, int rt, int rn, uint32_t offset);
-                                     /* ldr rt, [rn, #offset]: a64_ldst_uimm(offset, size) */
-void a64_ldst_unscaled(gc_buf *b, int op, int size, int rt, int rn, int32_t offset);
-                                     /* ldur rt, [rn, #offset]: a64_ldst_simm9(offset) */
+/* The forms the code generator emits most (every slot and context
+   access), inline like x86-64's x_mov_mem_fast: the bits every
+   single-register form shares (size 111 V 0 mode opc), then
+     ldr|str|ldrs rt, [rn|sp, #offset]   (size 111 V 01 opc imm12 Rn Rt),
+     offset a multiple of the size with a64_ldst_uimm(offset, size);
+     ldur|stur|ldurs rt, [rn|sp, #offset]   (size 111 V 00 opc 0 imm9 00 Rn Rt),
+     offset with a64_ldst_simm9(offset). */
+static inline uint32_t a64_ldst_bits(int op, int size)
+{
+    return (uint32_t)size << 30 | 0x38000000 | (uint32_t)(op >> 2) << 26 |
+           (uint32_t)(op & 3) << 22;
+}
+static inline void a64_ldst(gc_buf *b, int op, int size, int rt, int rn, uint32_t offset)
+{
+    gc_u32(b, a64_ldst_bits(op, size) | 1u << 24 | (offset >> size) << 10 |
+                  ((uint32_t)rn & 31) << 5 | ((uint32_t)rt & 31));
+}
+static inline void a64_ldst_unscaled(gc_buf *b, int op, int size, int rt, int rn, int32_t offset)
+{
+    gc_u32(b, a64_ldst_bits(op, size) | ((uint32_t)offset & 0x1ff) << 12 |
+                  ((uint32_t)rn & 31) << 5 | ((uint32_t)rt & 31));
+}
 void a64_ldst_rr(gc_buf *b, int op, int size, int rt, int rn, int rm, int ext, int scaled);
                                      /* ldr rt, [rn, xm{, lsl #size}] (EXT_UXTX),
                                         ldr rt, [rn, wm, uxtw|sxtw {#size}], [rn, xm, sxtx ..] */

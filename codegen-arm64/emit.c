@@ -564,6 +564,10 @@ static int mov_imm_cost32(const uint16_t *h)
 /* movz/movn/movk | orr #bitmask {movk} | w-half then orr xd, xd, xd, lsl #32 */
 int a64_mov_imm(gc_buf *b, int is64, int rd, uint64_t imm)
 {
+    if (imm < 0x10000) {        /* most constants: movz, which the search below finds too */
+        a64_movz(b, is64, rd, (uint16_t)imm, 0);
+        return 1;
+    }
     int n = is64 ? 4 : 2;
     uint16_t h[4], z[4] = { 0, 0, 0, 0 }, o[4] = { 0xffff, 0xffff, 0xffff, 0xffff };
     for (int i = 0; i < 4; i++)
@@ -597,23 +601,8 @@ int a64_mov_imm(gc_buf *b, int is64, int rd, uint64_t imm)
 /* Loads and stores                                                    */
 /* ------------------------------------------------------------------ */
 
-/* size 111 V 0 mode opc ... : the bits every single-register form shares */
-static uint32_t ldst_bits(int op, int size)
-{
-    return (uint32_t)size << 30 | 0x38000000 | (uint32_t)(op >> 2) << 26 | (uint32_t)(op & 3) << 22;
-}
-
-/* ldr|str|ldrs rt, [rn|sp, #offset]   (size 111 V 01 opc imm12 Rn Rt) */
-void a64_ldst(gc_buf *b, int op, int size, int rt, int rn, uint32_t offset)
-{
-    put(b, ldst_bits(op, size) | 1u << 24 | (offset >> size) << 10 | RN(rn) | RD(rt));
-}
-
-/* ldur|stur|ldurs rt, [rn|sp, #offset]   (size 111 V 00 opc 0 imm9 00 Rn Rt) */
-void a64_ldst_unscaled(gc_buf *b, int op, int size, int rt, int rn, int32_t offset)
-{
-    put(b, ldst_bits(op, size) | ((uint32_t)offset & 0x1ff) << 12 | RN(rn) | RD(rt));
-}
+/* a64_ldst and a64_ldst_unscaled are inline in arm64.h */
+#define ldst_bits a64_ldst_bits
 
 /* ldr|str|ldrs rt, [rn|sp, xm|wm{, lsl|uxtw|sxtw|sxtx {#size}}]
    (size 111 V 00 opc 1 Rm option S 10 Rn Rt) */

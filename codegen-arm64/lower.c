@@ -1,5 +1,6 @@
 /*
- * lower.c - ARM64 lowering of wasm instructions (the backend contract).
+ * lower.c - the ARM64 half of the lowering: the hooks and per-class
+ * lowerings that compiler/vstack.h, control.h and lower.h call.
  *
  * Frame of a compiled function (slots are 8 bytes, in wasm order), the
  * x86-64 layout register for register (docs/design.md):
@@ -50,31 +51,21 @@ static const int8_t fpr_pool[] = { 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22,
 #define FRAME_REG X29
 #include "../compiler/control.h"
 
-/* The out-of-line part of a stop check: its branches in, the place to
-   return to, and the safe point's wasm offset and slot count. */
-typedef struct astub {
-    size_t at, at_fuel, back;   /* at_fuel: SIZE_MAX without fuel */
-    uint32_t wasm, slots;
-} astub;
-
-/* The value stack (compiler/vstack.h), then what only ARM64 needs. */
+/* The value stack (compiler/vstack.h); ARM64 needs nothing else. */
 typedef struct astate {
     gc_vstack vs;
-    astub *stubs;
-    uint32_t nstubs, capstubs;
 } astate;
 
-#define ST(c) ((astate *)(c)->be)
+#define GC_STATE astate
+#define OUT_REG SP
+#define NRESULT_REGS 8u
+#define PER_VALUE 64u
+#define ISA_NAME "ARM64"
+#include "../compiler/lower.h"
 
 /* x26 = x29 - SLOT_BIAS (sub x26, x29, #4, lsl #12) */
 #define SLOT_BIAS 16384
 #define SLOT_NEAR 2046
-
-static bool unsupported(gc_ctx *c, uint64_t off, const char *what)
-{
-    return gx_fail(c->err, GATE_ERR_NOT_IMPLEMENTED, off, c->func,
-                   "%s is not supported by the ARM64 backend yet", what);
-}
 
 /* ---- slots ---------------------------------------------------------------- */
 
@@ -124,7 +115,7 @@ static void area_ls(gc_ctx *c, bool load, int kind, int reg, int base, uint32_t 
 
 /* rd = [rn + scale*index] for a table indexed by a module index (size
    log2 of the element); x17 holds a far offset. */
-static void ld_index(gc_ctx *c, int size, int rd, int rn, uint32_t index)
+static void ld_scaled(gc_ctx *c, int size, int rd, int rn, uint32_t index)
 {
     uint64_t off = (uint64_t)index << size;
     if (a64_ldst_uimm((int64_t)off, size)) {
@@ -135,14 +126,23 @@ static void ld_index(gc_ctx *c, int size, int rd, int rn, uint32_t index)
     }
 }
 
-/* x = [x28 + off] */
-static void ld_vm(gc_ctx *c, int reg, uint32_t off)
+/* r = [vmctx + off]; r = [base + 8i]; r = the 32 bits at [base + off] */
+static void ld_vm(gc_ctx *c, int r, uint32_t off)
 {
-    a64_ldst(&c->buf, LS_LD, 3, reg, X28, off);
+    a64_ldst(&c->buf, LS_LD, 3, r, X28, off);
 }
 
-/* ---- register cache ------------------------------------------------------ */
+static void ld_index(gc_ctx *c, int r, int base, uint32_t i)
+{
+    ld_scaled(c, 3, r, base, i);
+}
 
+static void ld_u32(gc_ctx *c, int r, int base, uint32_t off)
+{
+    a64_ldst(&c->buf, LS_LD, 2, r, base, off);
+}
+
+/* ---- values and the register cache --------------------------------------- */
 
 /* The bits of a constant as stored in a slot (i32 and f32 zero-extended). */
 static uint64_t const_bits(const gc_val *v)
@@ -172,14 +172,14 @@ static void store_val(gc_ctx *c, uint32_t i, int base, uint32_t off)
         ld(c, SK_X, X16, (uint32_t)v->k);
         break;
     case K_SLOT:
-        ld(c, SK_X, X16, s->nlocals + i);
+        ld(c, SK_X, X16, val_slot(s, i));
         break;
     case K_FLAGS:
         a64_cset(&c->buf, 0, X16, (int)v->k);
         break;
     }
     if (base < 0)
-        st(c, kind, r, s->nlocals + i);
+        st(c, kind, r, val_slot(s, i));
     else
         area_ls(c, false, kind, r, base, off);
 }
@@ -197,7 +197,7 @@ static int in_reg(gc_ctx *c, gc_val *v, uint32_t index)
         return v->reg;
     int r = alloc_reg(c, v->type);
     if (v->kind == K_SLOT) {
-        ld(c, load_kind(v->type), r, VS(c)->nlocals + index);
+        ld(c, load_kind(v->type), r, val_slot(VS(c), index));
     } else if (v->kind == K_LOCAL) {
         ld(c, load_kind(v->type), r, (uint32_t)v->k);
     } else if (v->kind == K_FLAGS) {
@@ -242,7 +242,7 @@ static gc_cond pop_cond(gc_ctx *c)
     return (gc_cond){ COND_NE, pop_reg(c) };
 }
 
-/* ---- branches -------------------------------------------------------------- */
+/* ---- branches ------------------------------------------------------------ */
 
 /* Points the branch at `at` to `to`.  Out of range: in near mode the
    function is compiled again with far branches (c->retry_far), in far
@@ -286,7 +286,7 @@ static size_t emit_jump(gc_ctx *c)
 /* ---- traps, safe points, helpers ----------------------------------------- */
 
 /* udf at a trap site: the signal handler turns it into the trap */
-static bool trap_here(gc_ctx *c, uint64_t wasm, uint32_t code)
+static bool emit_trap(gc_ctx *c, uint64_t wasm, uint32_t code)
 {
     if (!gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)wasm, code))
         return false;
@@ -298,7 +298,7 @@ static bool trap_here(gc_ctx *c, uint64_t wasm, uint32_t code)
 static bool trap_if(gc_ctx *c, int cond, uint64_t wasm, uint32_t code)
 {
     size_t skip = a64_bcond(&c->buf, cond ^ 1);
-    if (!trap_here(c, wasm, code))
+    if (!emit_trap(c, wasm, code))
         return false;
     return a64_patch(&c->buf, skip, c->buf.n);
 }
@@ -307,7 +307,7 @@ static bool trap_if(gc_ctx *c, int cond, uint64_t wasm, uint32_t code)
 static bool trap_if_zero(gc_ctx *c, int sf, int r, uint64_t wasm, uint32_t code)
 {
     size_t skip = a64_cbz(&c->buf, 1, sf, r);
-    if (!trap_here(c, wasm, code))
+    if (!emit_trap(c, wasm, code))
         return false;
     return a64_patch(&c->buf, skip, c->buf.n);
 }
@@ -320,90 +320,57 @@ static void reload_pinned(gc_ctx *c)
     a64_addsub_ri(&c->buf, AS_SUB, 1, X26, X29, SLOT_BIAS >> 12, 1);
 }
 
-/*
- * Calls runtime helper h (AAPCS64) with vmctx in x0; the caller has
- * flushed and loaded x1.. as needed.  Helpers are reached through a table
- * in the vmctx so the code stays position-independent.
- */
-static bool call_helper_sp(gc_ctx *c, int h, bool safepoint, uint64_t wasm)
+/* Calls runtime helper h (AAPCS64) with vmctx in x0, through the table in
+   the vmctx (the code stays position-independent); arguments in x1.. */
+static void emit_helper_call(gc_ctx *c, int h)
 {
     a64_ldst(&c->buf, LS_ST, 3, X29, X28, VM_FP);
     a64_mov_rr(&c->buf, 1, X0, X28);
     ld_vm(c, X16, VM_HELPERS);
     a64_ldst(&c->buf, LS_LD, 3, X16, X16, 8 * (uint32_t)h);
     a64_blr(&c->buf, X16);
-    /* the safe point is the return address, before anything else runs */
-    if (safepoint &&
-        !gc_add_safepoint(c, (uint32_t)c->buf.n, (uint32_t)wasm, live_slots(c), GC_SP_GROW))
-        return false;
-    reload_pinned(c);
-    return true;
 }
 
-/*
- * The stop check of loop headers and function entries:
- *     [ldr x16, [x28, #fuel]; subs x16, x16, #1; str x16, [x28, #fuel]; b.mi stub]
- *     ldr x16, [x28, #stack_limit]; cmp sp, x16; b.lo stub
- * with the call of the slow path (a safe point) in a stub after the
- * function's body, so the hot path falls through.  A stop request raises
- * stack_limit so the test fails; the slow path sees why.  Values are in
- * their slots here (flushed), as a safe point needs.
- */
-static bool stop_check(gc_ctx *c, uint64_t wasm)
+static void arg_imm(gc_ctx *c, int n, int w, int64_t k)
 {
-    astate *s = ST(c);
-    if (!grow(c, (void **)&s->stubs, &s->capstubs, s->nstubs + 1, sizeof *s->stubs))
-        return false;
-    astub *t = &s->stubs[s->nstubs++];
-    t->at_fuel = SIZE_MAX;
+    a64_mov_imm(&c->buf, w, X0 + n, (uint64_t)k);
+}
+
+static void arg_slot(gc_ctx *c, int n, uint32_t k)
+{
+    ld(c, SK_X, X0 + n, k);
+}
+
+static void arg_fbits(gc_ctx *c, int n, int d, int x)
+{
+    a64_fmov_rv(&c->buf, d, X0 + n, x);
+}
+
+/* AAPCS64 leaves x0's top half unspecified: W results are moved as W */
+static int take_result(gc_ctx *c, uint8_t t)
+{
+    int r = alloc_gpr(c);
+    a64_mov_rr(&c->buf, t != GT_I32, r, X0);
+    return r;
+}
+
+/*     [ldr x16, [x28, #fuel]; subs x16, x16, #1; str x16, [x28, #fuel]; b.mi stub]
+ *     ldr x16, [x28, #stack_limit]; cmp sp, x16; b.lo stub */
+static void emit_stop_test(gc_ctx *c, gc_stub *st)
+{
     if (c->fuel) {
         ld_vm(c, X16, VM_FUEL);
         a64_addsub_ri(&c->buf, AS_SUBS, 1, X16, X16, 1, 0);
         a64_ldst(&c->buf, LS_ST, 3, X16, X28, VM_FUEL);
-        t->at_fuel = jump_when(c, (gc_cond){ COND_MI, -1 }, true);
+        st->at[st->nat++] = jump_when(c, (gc_cond){ COND_MI, -1 }, true);
     }
     ld_vm(c, X16, VM_STACK_LIMIT);
     a64_addsub_rrx(&c->buf, AS_SUBS, 1, XZR, SP, X16, EXT_UXTX, 0);
-    t->at = jump_when(c, (gc_cond){ COND_LO, -1 }, true);
-    t->back = c->buf.n;
-    t->wasm = (uint32_t)wasm;
-    t->slots = live_slots(c);
-    return true;
+    st->at[st->nat++] = jump_when(c, (gc_cond){ COND_LO, -1 }, true);
 }
 
-/* The stubs of the function's stop checks, in order (the safe-point map
-   stays sorted: they follow every safe point of the body). */
-static bool emit_stubs(gc_ctx *c)
-{
-    astate *s = ST(c);
-    for (uint32_t i = 0; i < s->nstubs; i++) {
-        astub *t = &s->stubs[i];
-        if (!gc_reserve(&c->buf, GC_RED_ZONE))
-            return oom(c);
-        if (!patch(c, t->at, c->buf.n) ||
-            (t->at_fuel != SIZE_MAX && !patch(c, t->at_fuel, c->buf.n)))
-            return false;
-        a64_mov_imm(&c->buf, 0, X1, t->wasm);
-        a64_ldst(&c->buf, LS_ST, 3, X29, X28, VM_FP);
-        a64_mov_rr(&c->buf, 1, X0, X28);
-        ld_vm(c, X16, VM_HELPERS);
-        a64_ldst(&c->buf, LS_LD, 3, X16, X16, 8 * GH_SLOWPATH);
-        a64_blr(&c->buf, X16);
-        if (!gc_add_safepoint(c, (uint32_t)c->buf.n, t->wasm, t->slots,
-                              t->wasm == c->m->funcs[c->func].body_off ? GC_SP_ENTRY
-                                                                       : GC_SP_LOOP))
-            return false;
-        reload_pinned(c);
-        if (!patch(c, a64_b(&c->buf), t->back))
-            return false;
-    }
-    s->nstubs = 0;
-    return true;
-}
+/* ---- moves ----------------------------------------------------------------- */
 
-/* ---- control ------------------------------------------------------------- */
-
-/* Moves the top n values (all in slots) down to the slots at `height`. */
 /* ldr/str x16 at [base + off]: a slot (x29, off < 0) or an area */
 static void word_ls(gc_ctx *c, bool load, int base, int64_t off)
 {
@@ -437,7 +404,6 @@ static void addr_of(gc_ctx *c, int rd, int base, int64_t off)
  *  L: ldr x16, [p]; str x16, [q]; add/sub p, p, #8; add/sub q, q, #8
  *     sub x17, x17, #1; cbnz x17, L
  */
-#define COPY_UNROLL 16u
 static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss, int db, int64_t dd, int ds,
                        uint32_t n)
 {
@@ -464,115 +430,45 @@ static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss, int db, int64_t dd
     release(c, GT_I64, q);
 }
 
-/* Results go straight from wherever they are to the caller's area (many
-   results: all into their slots, then one copy). */
-static bool emit_return(gc_ctx *c)
+/* Result w of the function, from stack value i. */
+static void store_result(gc_ctx *c, uint32_t i, uint32_t w)
 {
-    gc_vstack *s = VS(c);
-    const gd_functype *ft = gd_func_type(c->m, c->func);
-    if (ft->nresults > COPY_UNROLL) {
-        flush(c);
-        copy_words(c, X29, slot_disp(s->nlocals + s->nvals - ft->nresults), -1, X29, 16, 1,
-                   ft->nresults);
-    }
-    for (uint32_t i = 0; ft->nresults <= COPY_UNROLL && i < ft->nresults; i++)
-        store_val(c, s->nvals - ft->nresults + i, X29, 16 + 8 * i);
-    a64_mov_sp(&c->buf, 1, SP, X29);
-    a64_ldstp(&c->buf, LS_LD, PAIR_POST, X29, X30, SP, 16);
-    a64_ret(&c->buf);
-    return true;
+    store_val(c, i, X29, 16 + 8 * w);
+}
+
+static void store_val_out(gc_ctx *c, uint32_t i, uint32_t w)
+{
+    store_val(c, i, SP, 8 * w);
+}
+
+static void load_out(gc_ctx *c, int r, uint8_t t, uint32_t w)
+{
+    area_ls(c, true, load_kind(t), r, SP, 8 * w);
 }
 
 /* ---- calls --------------------------------------------------------------- */
 
-/* Stores the n arguments (top of the stack, wherever they are) straight
-   to the outgoing area and pops them. */
-static void args_out(gc_ctx *c, uint32_t n)
+static size_t emit_call_direct(gc_ctx *c)
 {
-    gc_vstack *s = VS(c);
-    if (n > COPY_UNROLL) {
-        /* many: all into their slots, then one copy */
-        flush(c);
-        copy_words(c, X29, slot_disp(s->nlocals + s->nvals - n), -1, SP, 0, 1, n);
-    } else {
-        for (uint32_t i = 0; i < n; i++)
-            store_val(c, s->nvals - n + i, SP, 8 * i);
-    }
-    truncate_to(c, s->nvals - n);
+    return a64_bl(&c->buf);
 }
 
-/* Results come back in the outgoing area: the first ones into registers,
-   the others into their slots (many: in one copy, before the registers are
-   taken). */
-static bool results_in(gc_ctx *c, const gd_functype *ft)
+static void emit_call_import(gc_ctx *c, uint32_t f)
 {
-    gc_vstack *s = VS(c);
-    uint32_t nreg = ft->nresults < 8 ? ft->nresults : 8;
-    bool bulk = ft->nresults - nreg > COPY_UNROLL;
-    if (bulk)       /* all of them: the stack stays clean */
-        nreg = 0;
-    if (bulk)
-        copy_words(c, SP, 8 * (int64_t)nreg, 1, X29, slot_disp(s->nlocals + s->nvals + nreg), -1,
-                   ft->nresults - nreg);
-    for (uint32_t i = 0; i < ft->nresults; i++) {
-        uint8_t t = ft->results[i];
-        if (i < nreg) {
-            int r = alloc_reg(c, t);
-            area_ls(c, true, load_kind(t), r, SP, 8 * i);
-            if (!push_reg(c, t, r))
-                return false;
-        } else if (bulk) {
-            return push_slots(c, ft->results + i, ft->nresults - i);
-        } else {
-            area_ls(c, true, SK_X, X16, SP, 8 * i);
-            st(c, SK_X, X16, s->nlocals + s->nvals);
-            if (!push_val(c, K_SLOT, t, -1, 0))
-                return false;
-        }
-    }
-    return true;
+    ld_vm(c, X16, VM_FUNCS);
+    ld_index(c, X16, X16, f);
+    a64_ldst(&c->buf, LS_LD, 3, X28, X16, FR_VM);
+    ld_vm(c, X27, VM_MEM_BASE);                 /* the callee's memory */
+    a64_ldst(&c->buf, LS_LD, 3, X16, X16, FR_CODE);
+    a64_blr(&c->buf, X16);
 }
 
-static bool lower_call(gc_ctx *c, const gv_insn *ins)
+/* x16 = table; bounds; x16 = funcref; null; signature; the call */
+static bool emit_call_indirect(gc_ctx *c, const gv_insn *ins, int ri)
 {
-    uint32_t f = ins->imm.index;
-    const gd_functype *ft = gd_func_type(c->m, f);
-    note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
-    args_out(c, ft->nparams);
-    flush(c);
-    uint32_t live = live_slots(c);
     gc_buf *b = &c->buf;
-    if (f < c->m->nfunc_imports) {
-        /* through the funcref: the callee may belong to another instance */
-        ld_vm(c, X16, VM_FUNCS);
-        ld_index(c, 3, X16, X16, f);
-        a64_ldst(b, LS_LD, 3, X28, X16, FR_VM);
-        ld_vm(c, X27, VM_MEM_BASE);                 /* the callee's memory */
-        a64_ldst(b, LS_LD, 3, X16, X16, FR_CODE);
-        a64_blr(b, X16);
-    } else {
-        if (!add_call(c, a64_bl(b), f))
-            return false;
-    }
-    if (!gc_add_safepoint(c, (uint32_t)b->n, (uint32_t)ins->offset, live,
-                          f < c->m->nfunc_imports ? GC_SP_CALL_IMPORT : GC_SP_CALL))
-        return false;
-    reload_pinned(c);
-    return results_in(c, ft);
-}
-
-static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
-{
-    const gd_functype *ft = &c->m->types[ins->imm.callind.type];
-    int ri = pop_reg(c);
-    note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
-    args_out(c, ft->nparams);
-    flush(c);
-    uint32_t live = live_slots(c);
-    gc_buf *b = &c->buf;
-    /* x16 = table; bounds; x16 = funcref; null; signature */
     ld_vm(c, X16, VM_TABLES);
-    ld_index(c, 3, X16, X16, ins->imm.callind.table);
+    ld_index(c, X16, X16, ins->imm.callind.table);
     a64_ldst(b, LS_LD, 2, X17, X16, TB_SIZE);
     a64_cmp_rr(b, 0, ri, X17);
     if (!trap_if(c, COND_HS, ins->offset, GATE_TRAP_TABLE_OUT_OF_BOUNDS))
@@ -582,9 +478,9 @@ static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
     if (!trap_if_zero(c, 1, X16, ins->offset, GATE_TRAP_INDIRECT_NULL))
         return false;
     /* the index register is free now: it takes the expected signature
-       (ld_index may need x17 for a type index past 4095) */
+       (ld_scaled may need x17 for a type index past 4095) */
     ld_vm(c, ri, VM_SIGIDS);
-    ld_index(c, 2, ri, ri, ins->imm.callind.type);
+    ld_scaled(c, 2, ri, ri, ins->imm.callind.type);
     a64_ldst(b, LS_LD, 2, X17, X16, FR_SIG);
     a64_cmp_rr(b, 0, ri, X17);
     release(c, GT_I32, ri);
@@ -594,18 +490,16 @@ static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
     ld_vm(c, X27, VM_MEM_BASE);                     /* the callee's memory */
     a64_ldst(b, LS_LD, 3, X16, X16, FR_CODE);
     a64_blr(b, X16);
-    if (!gc_add_safepoint(c, (uint32_t)b->n, (uint32_t)ins->offset, live, GC_SP_CALL_INDIRECT))
-        return false;
-    reload_pinned(c);
-    return results_in(c, ft);
+    return true;
 }
 
 /* ---- memory -------------------------------------------------------------- */
 
 /* The next instruction is an access that faults into the guard pages. */
-static bool trap_here_mark(gc_ctx *c, uint64_t wasm)
+static bool access_trap(gc_ctx *c, uint64_t wasm)
 {
-    return gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)wasm, GATE_TRAP_MEMORY_OUT_OF_BOUNDS);
+    return c->explicit_bounds ||
+           gc_add_trap(c, (uint32_t)c->buf.n, (uint32_t)wasm, GATE_TRAP_MEMORY_OUT_OF_BOUNDS);
 }
 
 /*
@@ -629,7 +523,7 @@ static bool mem_access(gc_ctx *c, const gv_insn *ins, int op, int size, int rt, 
             return false;
     }
     if (off == 0) {
-        if (!c->explicit_bounds && !trap_here_mark(c, ins->offset))
+        if (!access_trap(c, ins->offset))
             return false;
         a64_ldst_rr(b, op, size, rt, X27, ra, EXT_UXTW, 0);
         return true;
@@ -637,12 +531,12 @@ static bool mem_access(gc_ctx *c, const gv_insn *ins, int op, int size, int rt, 
     a64_addsub_rrx(b, AS_ADD, 1, X16, X27, ra, EXT_UXTW, 0);
     if (!a64_ldst_uimm(off, size)) {
         a64_mov_imm(b, 1, X17, off);
-        if (!c->explicit_bounds && !trap_here_mark(c, ins->offset))
+        if (!access_trap(c, ins->offset))
             return false;
         a64_ldst_rr(b, op, size, rt, X16, X17, EXT_UXTX, 0);
         return true;
     }
-    if (!c->explicit_bounds && !trap_here_mark(c, ins->offset))
+    if (!access_trap(c, ins->offset))
         return false;
     a64_ldst(b, op, size, rt, X16, off);
     return true;
@@ -650,48 +544,24 @@ static bool mem_access(gc_ctx *c, const gv_insn *ins, int op, int size, int rt, 
 
 static bool lower_load(gc_ctx *c, const gv_insn *ins)
 {
-    static const struct { uint8_t op, size, type; } L[] = {
-        [GOP_I32_LOAD - GOP_I32_LOAD] = { LS_LD, 2, GT_I32 },
-        [GOP_I64_LOAD - GOP_I32_LOAD] = { LS_LD, 3, GT_I64 },
-        [GOP_F32_LOAD - GOP_I32_LOAD] = { LS_FLD, 2, GT_F32 },
-        [GOP_F64_LOAD - GOP_I32_LOAD] = { LS_FLD, 3, GT_F64 },
-        [GOP_I32_LOAD8_S - GOP_I32_LOAD] = { LS_LDS32, 0, GT_I32 },
-        [GOP_I32_LOAD8_U - GOP_I32_LOAD] = { LS_LD, 0, GT_I32 },
-        [GOP_I32_LOAD16_S - GOP_I32_LOAD] = { LS_LDS32, 1, GT_I32 },
-        [GOP_I32_LOAD16_U - GOP_I32_LOAD] = { LS_LD, 1, GT_I32 },
-        [GOP_I64_LOAD8_S - GOP_I32_LOAD] = { LS_LDS64, 0, GT_I64 },
-        [GOP_I64_LOAD8_U - GOP_I32_LOAD] = { LS_LD, 0, GT_I64 },
-        [GOP_I64_LOAD16_S - GOP_I32_LOAD] = { LS_LDS64, 1, GT_I64 },
-        [GOP_I64_LOAD16_U - GOP_I32_LOAD] = { LS_LD, 1, GT_I64 },
-        [GOP_I64_LOAD32_S - GOP_I32_LOAD] = { LS_LDS64, 2, GT_I64 },
-        [GOP_I64_LOAD32_U - GOP_I32_LOAD] = { LS_LD, 2, GT_I64 },
-    };
-    unsigned i = ins->op - GOP_I32_LOAD;
+    const gop_info *oi = &gop_table[ins->op];
+    int op = oi->lkind == GK_FLOAT ? LS_FLD
+             : oi->lkind == GK_SINT ? (oi->lw ? LS_LDS64 : LS_LDS32) : LS_LD;
+    uint8_t t = oi->lkind == GK_FLOAT ? (oi->lw ? GT_F64 : GT_F32) : oi->lw ? GT_I64 : GT_I32;
     int ra = pop_reg(c);
     /* integer results reuse the address register (ldrsb w clears the top) */
-    int rt = is_fp(L[i].type) ? alloc_fpr(c) : ra;
-    if (!mem_access(c, ins, L[i].op, L[i].size, rt, ra))
+    int rt = is_fp(t) ? alloc_fpr(c) : ra;
+    if (!mem_access(c, ins, op, oi->x, rt, ra))
         return false;
     if (rt != ra)
         release(c, GT_I32, ra);
-    return push_reg(c, L[i].type, rt);
+    return push_reg(c, t, rt);
 }
 
 static bool lower_store(gc_ctx *c, const gv_insn *ins)
 {
-    static const struct { uint8_t op, size; } S[] = {
-        [GOP_I32_STORE - GOP_I32_STORE] = { LS_ST, 2 },
-        [GOP_I64_STORE - GOP_I32_STORE] = { LS_ST, 3 },
-        [GOP_F32_STORE - GOP_I32_STORE] = { LS_FST, 2 },
-        [GOP_F64_STORE - GOP_I32_STORE] = { LS_FST, 3 },
-        [GOP_I32_STORE8 - GOP_I32_STORE] = { LS_ST, 0 },
-        [GOP_I32_STORE16 - GOP_I32_STORE] = { LS_ST, 1 },
-        [GOP_I64_STORE8 - GOP_I32_STORE] = { LS_ST, 0 },
-        [GOP_I64_STORE16 - GOP_I32_STORE] = { LS_ST, 1 },
-        [GOP_I64_STORE32 - GOP_I32_STORE] = { LS_ST, 2 },
-    };
-    unsigned i = ins->op - GOP_I32_STORE;
-    int op = S[i].op;
+    const gop_info *oi = &gop_table[ins->op];
+    int op = oi->lkind == GK_FLOAT ? LS_FST : LS_ST;
     gc_val v = pop(c);
     int rv;
     if (v.kind == K_CONST && const_bits(&v) == 0) {
@@ -701,7 +571,7 @@ static bool lower_store(gc_ctx *c, const gv_insn *ins)
         rv = in_reg(c, &v, VS(c)->nvals);
     }
     int ra = pop_reg(c);
-    if (!mem_access(c, ins, op, S[i].size, rv, ra))
+    if (!mem_access(c, ins, op, oi->x, rv, ra))
         return false;
     if (rv != XZR)
         release(c, v.type, rv);
@@ -711,12 +581,11 @@ static bool lower_store(gc_ctx *c, const gv_insn *ins)
 
 /* ---- integer arithmetic -------------------------------------------------- */
 
-enum { ALU_ADD, ALU_SUB, ALU_AND, ALU_OR, ALU_XOR };
-
-/* add sub and or xor: the immediate forms when b is a constant that fits */
+/* add sub and or xor (GK_*): the immediate forms when b is a constant
+   that fits */
 static bool lower_alu(gc_ctx *c, int op, int sf)
 {
-    static const uint8_t lg[] = { [ALU_AND] = LG_AND, [ALU_OR] = LG_ORR, [ALU_XOR] = LG_EOR };
+    static const uint8_t lg[] = { [GK_AND] = LG_AND, [GK_OR] = LG_ORR, [GK_XOR] = LG_EOR };
     uint8_t t = sf ? GT_I64 : GT_I32;
     gc_buf *b = &c->buf;
     gc_val v = pop(c);
@@ -726,13 +595,13 @@ static bool lower_alu(gc_ctx *c, int op, int sf)
         uint64_t nk = sf ? 0 - k : (uint32_t)(0 - k);
         uint32_t imm, fields;
         int lsl12;
-        if (op <= ALU_SUB) {
+        if (op <= GK_SUB) {
             if (a64_addsub_imm(k, &imm, &lsl12)) {
-                a64_addsub_ri(b, op == ALU_ADD ? AS_ADD : AS_SUB, sf, ra, ra, imm, lsl12);
+                a64_addsub_ri(b, op == GK_ADD ? AS_ADD : AS_SUB, sf, ra, ra, imm, lsl12);
                 return push_reg(c, t, ra);
             }
             if (a64_addsub_imm(nk, &imm, &lsl12)) {
-                a64_addsub_ri(b, op == ALU_ADD ? AS_SUB : AS_ADD, sf, ra, ra, imm, lsl12);
+                a64_addsub_ri(b, op == GK_ADD ? AS_SUB : AS_ADD, sf, ra, ra, imm, lsl12);
                 return push_reg(c, t, ra);
             }
         } else if (a64_logical_imm(k, sf, &fields)) {
@@ -741,8 +610,8 @@ static bool lower_alu(gc_ctx *c, int op, int sf)
         }
     }
     int rb = in_reg(c, &v, VS(c)->nvals + 1);
-    if (op <= ALU_SUB)
-        a64_addsub_rr(b, op == ALU_ADD ? AS_ADD : AS_SUB, sf, ra, ra, rb);
+    if (op <= GK_SUB)
+        a64_addsub_rr(b, op == GK_ADD ? AS_ADD : AS_SUB, sf, ra, ra, rb);
     else
         a64_logic_rr(b, lg[op], sf, ra, ra, rb);
     release(c, t, rb);
@@ -769,8 +638,13 @@ static bool lower_mul(gc_ctx *c, int sf)
     return push_reg(c, t, ra);
 }
 
-static bool lower_cmp(gc_ctx *c, int cond, int sf)
+/* eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u */
+static const uint8_t icond[] = { COND_EQ, COND_NE, COND_LT, COND_LO, COND_GT,
+                                 COND_HI, COND_LE, COND_LS, COND_GE, COND_HS };
+
+static bool lower_cmp(gc_ctx *c, int kind, int sf)
 {
+    int cond = icond[kind];
     uint8_t t = sf ? GT_I64 : GT_I32;
     gc_val v = pop(c);
     int ra = pop_reg(c);
@@ -803,9 +677,12 @@ static bool lower_eqz(gc_ctx *c, int sf)
     return push_val(c, K_FLAGS, GT_I32, -1, COND_EQ);
 }
 
-/* shl shr_s shr_u rotr (SHIFT_*), and rotl (-1): rotate right by -n */
-static bool lower_shift(gc_ctx *c, int kind, int sf)
+/* shl shr_s shr_u rotl rotr; rotl is a rotate right by -n */
+static const int8_t shift_op[] = { SHIFT_LSL, SHIFT_ASR, SHIFT_LSR, -1, SHIFT_ROR };
+
+static bool lower_shift(gc_ctx *c, int op, int sf)
 {
+    int kind = shift_op[op];
     uint8_t t = sf ? GT_I64 : GT_I32;
     gc_val v = pop(c);
     int ra = pop_reg(c);
@@ -834,8 +711,10 @@ static bool lower_shift(gc_ctx *c, int kind, int sf)
  *   rem:  trap if b == 0; a - (a / b) * b, which is 0 for MIN % -1
  *         (sdiv gives MIN there instead of trapping)
  */
-static bool lower_divrem(gc_ctx *c, const gv_insn *ins, int sf, int is_signed, int rem)
+static bool lower_divrem(gc_ctx *c, const gv_insn *ins, int kind, int sf)
 {
+    bool is_signed = kind == GK_DIV_S || kind == GK_REM_S;
+    bool rem = kind == GK_REM_S || kind == GK_REM_U;
     uint8_t t = sf ? GT_I64 : GT_I32;
     gc_buf *b = &c->buf;
     int rb = pop_reg(c);
@@ -860,13 +739,13 @@ static bool lower_divrem(gc_ctx *c, const gv_insn *ins, int sf, int is_signed, i
     return push_reg(c, t, ra);
 }
 
-static bool lower_bitcount(gc_ctx *c, uint16_t op, int sf)
+static bool lower_bitcount(gc_ctx *c, int kind, int sf)
 {
     gc_buf *b = &c->buf;
     int ra = pop_reg(c);
-    if (op == GOP_I32_CLZ || op == GOP_I64_CLZ) {
+    if (kind == GK_CLZ) {
         a64_clz(b, sf, ra, ra);
-    } else if (op == GOP_I32_CTZ || op == GOP_I64_CTZ) {
+    } else if (kind == GK_CTZ) {
         a64_rbit(b, sf, ra, ra);
         a64_clz(b, sf, ra, ra);
     } else {
@@ -898,10 +777,16 @@ static void canon_nan(gc_ctx *c, int d, int x)
     a64_patch(&c->buf, ok, c->buf.n);
 }
 
-/* add sub mul div min max (FP_*); ARM's fmin/fmax return NaN for a NaN
+static bool lower_copysign(gc_ctx *c, int d);
+
+/* add sub mul div min max copysign; ARM's fmin/fmax return NaN for a NaN
    operand and order -0 below +0, as wasm wants */
-static bool lower_fbin(gc_ctx *c, int fop, int d)
+static bool lower_fbin(gc_ctx *c, int kind, int d)
 {
+    static const uint8_t fp2[] = { FP_ADD, FP_SUB, FP_MUL, FP_DIV, FP_MIN, FP_MAX };
+    if (kind == GK_COPYSIGN)
+        return lower_copysign(c, d);
+    int fop = fp2[kind];
     uint8_t t = d ? GT_F64 : GT_F32;
     gc_val v = pop(c);
     int ra = pop_reg(c);
@@ -912,10 +797,13 @@ static bool lower_fbin(gc_ctx *c, int fop, int d)
     return push_reg(c, t, ra);
 }
 
-/* abs neg sqrt ceil floor trunc nearest; abs and neg only move bits: they
+/* abs neg ceil floor trunc nearest sqrt; abs and neg only move bits: they
    keep a NaN's bits, as the spec says */
-static bool lower_funop(gc_ctx *c, int fop, int d)
+static bool lower_funop(gc_ctx *c, int kind, int d)
 {
+    static const uint8_t fp1[] = { FP_ABS, FP_NEG, FP_RINTP, FP_RINTM, FP_RINTZ, FP_RINTN,
+                                   FP_SQRT };
+    int fop = fp1[kind];
     int x = pop_reg(c);
     a64_fp1(&c->buf, fop, d, x, x);
     if (fop != FP_ABS && fop != FP_NEG)
@@ -942,9 +830,12 @@ static bool lower_copysign(gc_ctx *c, int d)
 }
 
 /* eq ne lt gt le ge: unordered makes all but ne false (the inverse
-   conditions are exactly the negations, so eqz can flip them) */
-static bool lower_fcmp(gc_ctx *c, int cond, int d)
+   conditions are exactly the negations, so eqz can flip them); mi is
+   "less" and excludes unordered, ls too */
+static bool lower_fcmp(gc_ctx *c, int kind, int d)
 {
+    static const uint8_t fcond[] = { COND_EQ, COND_NE, COND_MI, COND_GT, COND_LS, COND_GE };
+    int cond = fcond[kind];
     uint8_t t = d ? GT_F64 : GT_F32;
     gc_val v = pop(c);
     int ra = pop_reg(c);
@@ -959,109 +850,67 @@ static bool lower_fcmp(gc_ctx *c, int cond, int d)
     return push_val(c, K_FLAGS, GT_I32, -1, cond);
 }
 
-/* The trapping float -> int conversions: h_trunc(vm, op, bits, offset). */
-static bool lower_trunc_helper(gc_ctx *c, const gv_insn *ins, uint8_t from, uint8_t to)
+/* Conversions (GK_*; w: bit 0 a 64-bit result, bit 1 a 64-bit operand). */
+static bool lower_convert(gc_ctx *c, const gv_insn *ins, int kind, int w)
 {
     gc_buf *b = &c->buf;
-    int x = pop_reg(c);
-    flush(c);
-    a64_fmov_rv(b, from == GT_F64, X2, x);
-    release(c, from, x);
-    a64_mov_imm(b, 0, X1, ins->op);
-    a64_mov_imm(b, 0, X3, ins->offset);
-    if (!call_helper_sp(c, GH_TRUNC, false, 0))
-        return false;
-    int r = alloc_gpr(c);
-    a64_mov_rr(b, to == GT_I64, r, X0);     /* AAPCS64 leaves x0's top half unspecified */
-    return push_reg(c, to, r);
-}
-
-static bool lower_convert(gc_ctx *c, const gv_insn *ins)
-{
-    gc_buf *b = &c->buf;
-    uint16_t op = ins->op;
-    switch (op) {
-    case GOP_I32_WRAP_I64: {
-        int r = pop_reg(c);
+    int d = w & 1, src64 = w >> 1;
+    int r, x;
+    switch (kind) {
+    case GK_WRAP:
+        r = pop_reg(c);
         a64_mov_rr(b, 0, r, r);
         return push_reg(c, GT_I32, r);
-    }
-    case GOP_I64_EXTEND_I32_S: {
-        int r = pop_reg(c);
+    case GK_EXTEND_S:
+        r = pop_reg(c);
         a64_sxt(b, 4, 1, r, r);
         return push_reg(c, GT_I64, r);
-    }
-    case GOP_I64_EXTEND_I32_U:
+    case GK_EXTEND_U:
         return push_reg(c, GT_I64, pop_reg(c));       /* already zero-extended */
-    case GOP_I32_EXTEND8_S: case GOP_I32_EXTEND16_S: {
-        int r = pop_reg(c);
-        a64_sxt(b, op == GOP_I32_EXTEND8_S ? 1 : 2, 0, r, r);
-        return push_reg(c, GT_I32, r);
-    }
-    case GOP_I64_EXTEND8_S: case GOP_I64_EXTEND16_S: case GOP_I64_EXTEND32_S: {
-        int r = pop_reg(c);
-        a64_sxt(b, op == GOP_I64_EXTEND8_S ? 1 : op == GOP_I64_EXTEND16_S ? 2 : 4, 1, r, r);
-        return push_reg(c, GT_I64, r);
-    }
-    case GOP_I32_REINTERPRET_F32: case GOP_I64_REINTERPRET_F64: {
-        int d = op == GOP_I64_REINTERPRET_F64;
-        int x = pop_reg(c);
-        int r = alloc_gpr(c);
+    case GK_SEXT8: case GK_SEXT16: case GK_SEXT32:
+        r = pop_reg(c);
+        a64_sxt(b, kind == GK_SEXT8 ? 1 : kind == GK_SEXT16 ? 2 : 4, d, r, r);
+        return push_reg(c, d ? GT_I64 : GT_I32, r);
+    case GK_REINTERPRET_I:
+        x = pop_reg(c);
+        r = alloc_gpr(c);
         a64_fmov_rv(b, d, r, x);
         release(c, GT_F64, x);
         return push_reg(c, d ? GT_I64 : GT_I32, r);
-    }
-    case GOP_F32_REINTERPRET_I32: case GOP_F64_REINTERPRET_I64: {
-        int d = op == GOP_F64_REINTERPRET_I64;
-        int r = pop_reg(c);
-        int x = alloc_fpr(c);
+    case GK_REINTERPRET_F:
+        r = pop_reg(c);
+        x = alloc_fpr(c);
         a64_fmov_vr(b, d, x, r);
         release(c, GT_I64, r);
         return push_reg(c, d ? GT_F64 : GT_F32, x);
-    }
-    case GOP_F32_DEMOTE_F64: case GOP_F64_PROMOTE_F32: {
-        int to_d = op == GOP_F64_PROMOTE_F32;
-        int x = pop_reg(c);
-        a64_fcvt(b, to_d, x, x);
-        canon_nan(c, to_d, x);
-        return push_reg(c, to_d ? GT_F64 : GT_F32, x);
-    }
-    case GOP_I32_TRUNC_F32_S: case GOP_I32_TRUNC_F32_U:
-        return lower_trunc_helper(c, ins, GT_F32, GT_I32);
-    case GOP_I32_TRUNC_F64_S: case GOP_I32_TRUNC_F64_U:
-        return lower_trunc_helper(c, ins, GT_F64, GT_I32);
-    case GOP_I64_TRUNC_F32_S: case GOP_I64_TRUNC_F32_U:
-        return lower_trunc_helper(c, ins, GT_F32, GT_I64);
-    case GOP_I64_TRUNC_F64_S: case GOP_I64_TRUNC_F64_U:
-        return lower_trunc_helper(c, ins, GT_F64, GT_I64);
-    default:
-        break;
-    }
-    if (op >= GOP_F32_CONVERT_I32_S && op <= GOP_F64_CONVERT_I64_U) {
-        int d = op >= GOP_F64_CONVERT_I32_S;
-        unsigned k = d ? (unsigned)(op - GOP_F64_CONVERT_I32_S) : (unsigned)(op - GOP_F32_CONVERT_I32_S);
-        int sf = k >= 2, u = k & 1;                /* i32_s, i32_u, i64_s, i64_u */
-        int r = pop_reg(c);
-        int x = alloc_fpr(c);
-        if (u)
-            a64_ucvtf(b, d, sf, x, r);
+    case GK_DEMOTE: case GK_PROMOTE:
+        x = pop_reg(c);
+        a64_fcvt(b, d, x, x);
+        canon_nan(c, d, x);
+        return push_reg(c, d ? GT_F64 : GT_F32, x);
+    case GK_TRUNC_S: case GK_TRUNC_U:
+        return trunc_helper(c, ins, src64 ? GT_F64 : GT_F32, d ? GT_I64 : GT_I32);
+    case GK_CONVERT_S: case GK_CONVERT_U:
+        r = pop_reg(c);
+        x = alloc_fpr(c);
+        if (kind == GK_CONVERT_U)
+            a64_ucvtf(b, d, src64, x, r);
         else
-            a64_scvtf(b, d, sf, x, r);
+            a64_scvtf(b, d, src64, x, r);
         release(c, GT_I64, r);
         return push_reg(c, d ? GT_F64 : GT_F32, x);
+    default:
+        /* the saturating forms are fcvtzs/fcvtzu: ARM saturates and turns
+           NaN into 0, as wasm wants */
+        x = pop_reg(c);
+        r = alloc_gpr(c);
+        if (kind == GK_TRUNC_SAT_U)
+            a64_fcvtzu(b, src64, d, r, x);
+        else
+            a64_fcvtzs(b, src64, d, r, x);
+        release(c, GT_F64, x);
+        return push_reg(c, d ? GT_I64 : GT_I32, r);
     }
-    /* the saturating forms are fcvtzs/fcvtzu: ARM saturates and turns NaN
-       into 0, as wasm wants */
-    unsigned k = (unsigned)(op - GOP_I32_TRUNC_SAT_F32_S);
-    int sf = k >= 4, d = (k & 2) != 0, u = k & 1;
-    int x = pop_reg(c);
-    int r = alloc_gpr(c);
-    if (u)
-        a64_fcvtzu(b, d, sf, r, x);
-    else
-        a64_fcvtzs(b, d, sf, r, x);
-    release(c, GT_F64, x);
-    return push_reg(c, sf ? GT_I64 : GT_I32, r);
 }
 
 /* ---- variables, references, tables --------------------------------------- */
@@ -1080,7 +929,7 @@ static void store_local(gc_ctx *c, uint32_t i, gc_val *v)
 static void global_cell(gc_ctx *c, uint32_t i)
 {
     ld_vm(c, X16, VM_GLOBALS);
-    ld_index(c, 3, X16, X16, i);
+    ld_index(c, X16, X16, i);
 }
 
 static bool lower_global(gc_ctx *c, const gv_insn *ins)
@@ -1122,163 +971,107 @@ static bool lower_select(gc_ctx *c)
     return push_reg(c, v.type, ra);
 }
 
-/*
- * Operations on tables and bulk memory call runtime helpers with up to
- * four operands taken from the stack (x1.. after vmctx), plus immediates.
- * The helper traps by itself when it must.
- */
-static bool lower_helper(gc_ctx *c, const gv_insn *ins, int h, int nops, int64_t imm1,
-                         int64_t imm2, uint8_t result)
+static bool lower_ref_is_null(gc_ctx *c)
 {
-    gc_vstack *s = VS(c);
-    int n = X1;
-    flush(c);
-    /* immediates first (two are packed into one register), then the
-       stack operands bottom first, then the wasm offset */
-    bool has_imm = !(h == GH_MEMORY_GROW || h == GH_MEMORY_FILL || h == GH_MEMORY_COPY);
-    if (has_imm)
-        a64_mov_imm(&c->buf, 1, n++, (uint64_t)imm1 | (uint64_t)imm2 << 32);
-    for (int i = 0; i < nops; i++)
-        ld(c, SK_X, n++, s->nlocals + s->nvals - (uint32_t)nops + (uint32_t)i);
-    truncate_to(c, s->nvals - (uint32_t)nops);
-    a64_mov_imm(&c->buf, 0, n, ins->offset);
-    if (!call_helper_sp(c, h, h == GH_MEMORY_GROW, ins->offset))
-        return false;
-    if (!result)
-        return true;
-    int r = alloc_gpr(c);
-    a64_mov_rr(&c->buf, result != GT_I32, r, X0);
-    return push_reg(c, result, r);
+    gc_val v = pop(c);
+    int r = in_reg(c, &v, VS(c)->nvals);
+    a64_cmp_ri(&c->buf, 1, r, 0, 0);
+    release(c, v.type, r);
+    return push_val(c, K_FLAGS, GT_I32, -1, COND_EQ);
 }
 
-/* ---- the contract -------------------------------------------------------- */
+/* ---- SIMD ---------------------------------------------------------------- */
 
-static bool a_begin_module(gc_ctx *c)
+/* The 0xfd instructions (v128 values in v registers, two slots each). */
+static bool lower_simd(gc_ctx *c, const gv_insn *ins)
 {
-    astate *s = gx_malloc(&c->alloc, sizeof *s);
-    if (!s)
-        return oom(c);
-    memset(s, 0, sizeof *s);
-    c->be = s;
+    return unsupported(c, ins->offset, "SIMD");
+}
+
+/* ---- frames and the contract --------------------------------------------- */
+
+static bool isa_begin_module(gc_ctx *c)
+{
     c->out->cpu_features = 0;
     return true;
 }
 
-static bool a_begin_func(gc_ctx *c)
+/* stp x29, x30, [sp, #-16]!; mov x29, sp; movz/movk x16, FRAME (patched);
+   sub sp, sp, x16; stur x28, [x29, #-8]; sub x26, x29, #SLOT_BIAS; then
+   the stack-exhaustion check, before anything is written to the new frame */
+static bool emit_prologue(gc_ctx *c)
 {
-    gc_vstack *s = VS(c);
-    const gd_functype *ft = gd_func_type(c->m, c->func);
     gc_buf *b = &c->buf;
-    if (!vs_begin_func(c))
-        return false;
-    ST(c)->nstubs = 0;
-    for (uint32_t i = 0; i < s->nlocals; i++)
-        if (c->v->locals[i] == GT_V128)
-            return unsupported(c, c->m->funcs[c->func].body_off, "v128");
-    if (!gc_reserve(b, GC_RED_ZONE + 32 * (size_t)s->nlocals))
-        return oom(c);
-    /* stp x29, x30, [sp, #-16]!; mov x29, sp; movz/movk x16, FRAME (patched);
-       sub sp, sp, x16; stur x28, [x29, #-8]; sub x26, x29, #SLOT_BIAS */
     a64_ldstp(b, LS_ST, PAIR_PRE, X29, X30, SP, -16);
     a64_mov_sp(b, 1, X29, SP);
-    s->frame_patch = b->n;
+    VS(c)->frame_patch = b->n;
     a64_movz(b, 1, X16, 0, 0);
     a64_movk(b, 1, X16, 0, 16);
     a64_addsub_rrx(b, AS_SUB, 1, SP, SP, X16, EXT_UXTX, 0);
     a64_ldst_unscaled(b, LS_ST, 3, X28, X29, -8);
     a64_addsub_ri(b, AS_SUB, 1, X26, X29, SLOT_BIAS >> 12, 1);
-    /* stack exhaustion: before anything is written to the new frame */
     ld_vm(c, X16, VM_REAL_LIMIT);
     a64_addsub_rrx(b, AS_SUBS, 1, XZR, SP, X16, EXT_UXTX, 0);
-    if (!trap_if(c, COND_LO, c->m->funcs[c->func].body_off, GATE_TRAP_STACK_EXHAUSTED))
-        return false;
-    /* params from the caller's area, zeroes for the other locals */
-    copy_words(c, X29, 16, 1, X29, slot_disp(0), -1, ft->nparams);
-    uint32_t nzero = s->nlocals - ft->nparams;
-    if (nzero > 16) {
-        /* x16 = the lowest slot; an odd one alone, then stp xzr, xzr pairs */
-        a64_mov_imm(b, 1, X16, 16 + 8 * (uint64_t)(s->nlocals - 1));
+    return trap_if(c, COND_LO, c->m->funcs[c->func].body_off, GATE_TRAP_STACK_EXHAUSTED);
+}
+
+/* Many: x16 = the lowest slot; an odd one alone, then stp xzr, xzr pairs. */
+static void zero_locals(gc_ctx *c, uint32_t from, uint32_t to)
+{
+    gc_buf *b = &c->buf;
+    uint32_t n = to - from;
+    if (n > 16) {
+        a64_mov_imm(b, 1, X16, 16 + 8 * (uint64_t)local_slot(to - 1));
         a64_addsub_rr(b, AS_SUB, 1, X16, X29, X16);
-        if (nzero & 1) {
+        if (n & 1) {
             a64_ldst(b, LS_ST, 3, XZR, X16, 0);
             a64_addsub_ri(b, AS_ADD, 1, X16, X16, 8, 0);
         }
-        a64_mov_imm(b, 1, X17, nzero / 2);
+        a64_mov_imm(b, 1, X17, n / 2);
         size_t loop = b->n;
         a64_ldstp(b, LS_ST, PAIR_POST, XZR, XZR, X16, 16);
         a64_addsub_ri(b, AS_SUBS, 1, X17, X17, 1, 0);
         a64_patch(b, a64_bcond(b, COND_NE), loop);
     } else {
-        for (uint32_t i = ft->nparams; i < s->nlocals; i++)
-            st(c, SK_X, XZR, i);
+        for (uint32_t i = from; i < to; i++)
+            st(c, SK_X, XZR, local_slot(i));
     }
-    if (!push_ctl(c, GOP_CALL, 0, ft->nresults))
-        return false;
-    /* function entry: a safe point with the params in place */
-    return stop_check(c, c->m->funcs[c->func].body_off);
 }
 
-static bool a_end_func(gc_ctx *c)
+static void patch_frame(gc_ctx *c, uint32_t bytes)
 {
-    gc_vstack *s = VS(c);
-    uint64_t frame = 8 * (1 + (uint64_t)s->nlocals + c->v->maxvals + s->maxout);
-    frame = (frame + 15) & ~(uint64_t)15;
-    if (frame > 0x7fff0000u)
-        return gx_fail(c->err, GATE_ERR_LIMIT, c->m->funcs[c->func].body_off, c->func,
-                       "stack frame too large");
-    gc_buf at = { .p = c->buf.p + s->frame_patch, .n = 0, .cap = 8 };
-    a64_movz(&at, 1, X16, (uint16_t)frame, 0);
-    a64_movk(&at, 1, X16, (uint16_t)(frame >> 16), 16);
-    c->out->func_frame[c->func - c->m->nfunc_imports] = (uint32_t)frame;
-    return emit_stubs(c);
+    gc_buf at = { .p = c->buf.p + VS(c)->frame_patch, .n = 0, .cap = 8 };
+    a64_movz(&at, 1, X16, (uint16_t)bytes, 0);
+    a64_movk(&at, 1, X16, (uint16_t)(bytes >> 16), 16);
 }
 
-static bool a_end_module(gc_ctx *c)
+static void emit_epilogue(gc_ctx *c)
 {
-    gc_vstack *s = VS(c);
-    for (uint32_t i = 0; i < s->ncalls; i++)
-        if (!a64_patch(&c->buf, s->calls[i].at,
-                       c->out->func_off[s->calls[i].func - c->m->nfunc_imports]))
-            return gx_fail(c->err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
-                           "code too large for direct calls (128 MiB)");
-    return true;
+    a64_mov_sp(&c->buf, 1, SP, X29);
+    a64_ldstp(&c->buf, LS_LD, PAIR_POST, X29, X30, SP, 16);
+    a64_ret(&c->buf);
 }
 
-static void a_free_module(gc_ctx *c)
+static bool patch_call(gc_ctx *c, size_t at, size_t target)
 {
-    astate *s = ST(c);
-    if (!s)
-        return;
-    vs_free(c);
-    gx_free(&c->alloc, s->stubs, (size_t)s->capstubs * sizeof *s->stubs);
-    gx_free(&c->alloc, s, sizeof *s);
-    c->be = NULL;
-}
-
-/*
- * br_table: a bounds check, then a jump through a table of 32-bit offsets
- * placed in the code; each entry leads to a stub that moves the label's
- * values (if any) and branches.  One stub per distinct target.
- *     cmp wi, #n; b.hs default
- *     adr x16, table; ldrsw x17, [x16, wi, uxtw #2]; add x16, x16, x17; br x16
- */
-static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
-{
-    gc_vstack *s = VS(c);
-    gc_buf *b = &c->buf;
-    uint32_t n = ins->imm.brtable.count;
-    const uint32_t *tg = ins->imm.brtable.targets;
-    int ri = pop_reg(c);
-    flush(c);
-    release(c, GT_I32, ri);         /* stubs move values with x16 only */
-    if (n == 0) {
-        if (!branch(c, tg[0]))
-            return false;
-        set_dead(c);
+    if (a64_patch(&c->buf, at, target))
         return true;
-    }
-    if (!gc_reserve(b, GC_RED_ZONE + (size_t)n * 4 + 64))
-        return oom(c);
+    return gx_fail(c->err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
+                   "code too large for direct calls (128 MiB)");
+}
+
+/* br_table's index stays where it is (the stubs move values with x16) */
+static int table_index(gc_ctx *c, int ri)
+{
+    (void)c;
+    return ri;
+}
+
+/*     cmp wi, #n; b.hs default
+ *     adr x16, table; ldrsw x17, [x16, wi, uxtw #2]; add x16, x16, x17; br x16 */
+static size_t emit_table_jump(gc_ctx *c, int ri, uint32_t n, size_t *to_default)
+{
+    gc_buf *b = &c->buf;
     uint32_t imm;
     int lsl12;
     if (a64_addsub_imm(n, &imm, &lsl12)) {
@@ -1287,191 +1080,13 @@ static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
         a64_mov_imm(b, 0, X16, n);
         a64_cmp_rr(b, 0, ri, X16);
     }
-    size_t to_default = jump_when(c, (gc_cond){ COND_HS, -1 }, true);
+    *to_default = jump_when(c, (gc_cond){ COND_HS, -1 }, true);
     size_t adr = a64_adr(b, X16);
     a64_ldst_rr(b, LS_LDS64, 2, X17, X16, ri, EXT_UXTW, 1);
     a64_addsub_rr(b, AS_ADD, 1, X16, X16, X17);
     a64_br(b, X16);
-    size_t table = b->n;
-    a64_patch(b, adr, table);
-    memset(b->p + table, 0, (size_t)n * 4);
-    b->n += (size_t)n * 4;
-    if (!br_table_stubs(c, ins, table, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
-        return false;
-    if (!gc_reserve(b, GC_RED_ZONE + 64 * (size_t)(s->nvals + 8)))
-        return oom(c);
-    if (!patch(c, to_default, b->n) || !branch(c, tg[n]))
-        return false;
-    set_dead(c);
-    return true;
+    a64_patch(b, adr, b->n);
+    return b->n;
 }
 
-static bool a_lower(gc_ctx *c, const gv_insn *ins)
-{
-    gc_vstack *s = VS(c);
-    uint16_t op = ins->op;
-    bool done;
-    if (!lower_common(c, ins, 64, &done))
-        return false;
-    if (done)
-        return true;
-    if (gop_table[op].prefix == 0xfd)
-        return unsupported(c, ins->offset, "SIMD");
-
-    switch (op) {
-    case GOP_UNREACHABLE:
-        if (!trap_here(c, ins->offset, GATE_TRAP_UNREACHABLE))
-            return false;
-        set_dead(c);
-        return true;
-    case GOP_BR_TABLE:
-        return lower_br_table(c, ins);
-    case GOP_CALL:
-        return lower_call(c, ins);
-    case GOP_CALL_INDIRECT:
-        return lower_call_indirect(c, ins);
-    case GOP_SELECT:
-    case GOP_SELECT_T:
-        return lower_select(c);
-    case GOP_LOCAL_GET:
-        return push_local(c, c->v->locals[ins->imm.index], ins->imm.index);
-    case GOP_GLOBAL_GET:
-    case GOP_GLOBAL_SET:
-        return lower_global(c, ins);
-    case GOP_REF_IS_NULL: {
-        gc_val v = pop(c);
-        int r = in_reg(c, &v, s->nvals);
-        a64_cmp_ri(&c->buf, 1, r, 0, 0);
-        release(c, v.type, r);
-        return push_val(c, K_FLAGS, GT_I32, -1, COND_EQ);
-    }
-    case GOP_REF_FUNC: {
-        int r = alloc_gpr(c);
-        ld_vm(c, r, VM_FUNCS);
-        ld_index(c, 3, r, r, ins->imm.index);
-        return push_reg(c, GT_FUNCREF, r);
-    }
-    case GOP_MEMORY_SIZE: {
-        int r = alloc_gpr(c);
-        ld_vm(c, r, VM_MEM);
-        a64_ldst(&c->buf, LS_LD, 2, r, r, MO_PAGES);
-        return push_reg(c, GT_I32, r);
-    }
-    case GOP_MEMORY_GROW:
-        return lower_helper(c, ins, GH_MEMORY_GROW, 1, 0, 0, GT_I32);
-    case GOP_MEMORY_FILL:
-        return lower_helper(c, ins, GH_MEMORY_FILL, 3, 0, 0, 0);
-    case GOP_MEMORY_COPY:
-        return lower_helper(c, ins, GH_MEMORY_COPY, 3, 0, 0, 0);
-    case GOP_MEMORY_INIT:
-        return lower_helper(c, ins, GH_MEMORY_INIT, 3, ins->imm.pair.a, 0, 0);
-    case GOP_DATA_DROP:
-        return lower_helper(c, ins, GH_DATA_DROP, 0, ins->imm.index, 0, 0);
-    case GOP_TABLE_GET:
-        return lower_helper(c, ins, GH_TABLE_GET, 1, ins->imm.index, 0,
-                            c->m->tables[ins->imm.index].elem);
-    case GOP_TABLE_SET:
-        return lower_helper(c, ins, GH_TABLE_SET, 2, ins->imm.index, 0, 0);
-    case GOP_TABLE_SIZE: {
-        int r = alloc_gpr(c);
-        ld_vm(c, r, VM_TABLES);
-        ld_index(c, 3, r, r, ins->imm.index);
-        a64_ldst(&c->buf, LS_LD, 2, r, r, TB_SIZE);
-        return push_reg(c, GT_I32, r);
-    }
-    case GOP_TABLE_GROW:
-        return lower_helper(c, ins, GH_TABLE_GROW, 2, ins->imm.index, 0, GT_I32);
-    case GOP_TABLE_FILL:
-        return lower_helper(c, ins, GH_TABLE_FILL, 3, ins->imm.index, 0, 0);
-    case GOP_TABLE_COPY:
-        return lower_helper(c, ins, GH_TABLE_COPY, 3, ins->imm.pair.a, ins->imm.pair.b, 0);
-    case GOP_TABLE_INIT:
-        return lower_helper(c, ins, GH_TABLE_INIT, 3, ins->imm.pair.a, ins->imm.pair.b, 0);
-    case GOP_ELEM_DROP:
-        return lower_helper(c, ins, GH_ELEM_DROP, 0, ins->imm.index, 0, 0);
-
-    case GOP_I32_EQZ: return lower_eqz(c, 0);
-    case GOP_I64_EQZ: return lower_eqz(c, 1);
-
-    case GOP_I32_ADD: return lower_alu(c, ALU_ADD, 0);
-    case GOP_I32_SUB: return lower_alu(c, ALU_SUB, 0);
-    case GOP_I32_AND: return lower_alu(c, ALU_AND, 0);
-    case GOP_I32_OR: return lower_alu(c, ALU_OR, 0);
-    case GOP_I32_XOR: return lower_alu(c, ALU_XOR, 0);
-    case GOP_I64_ADD: return lower_alu(c, ALU_ADD, 1);
-    case GOP_I64_SUB: return lower_alu(c, ALU_SUB, 1);
-    case GOP_I64_AND: return lower_alu(c, ALU_AND, 1);
-    case GOP_I64_OR: return lower_alu(c, ALU_OR, 1);
-    case GOP_I64_XOR: return lower_alu(c, ALU_XOR, 1);
-    case GOP_I32_MUL: return lower_mul(c, 0);
-    case GOP_I64_MUL: return lower_mul(c, 1);
-    case GOP_I32_DIV_S: return lower_divrem(c, ins, 0, 1, 0);
-    case GOP_I32_DIV_U: return lower_divrem(c, ins, 0, 0, 0);
-    case GOP_I32_REM_S: return lower_divrem(c, ins, 0, 1, 1);
-    case GOP_I32_REM_U: return lower_divrem(c, ins, 0, 0, 1);
-    case GOP_I64_DIV_S: return lower_divrem(c, ins, 1, 1, 0);
-    case GOP_I64_DIV_U: return lower_divrem(c, ins, 1, 0, 0);
-    case GOP_I64_REM_S: return lower_divrem(c, ins, 1, 1, 1);
-    case GOP_I64_REM_U: return lower_divrem(c, ins, 1, 0, 1);
-    case GOP_I32_SHL: return lower_shift(c, SHIFT_LSL, 0);
-    case GOP_I32_SHR_S: return lower_shift(c, SHIFT_ASR, 0);
-    case GOP_I32_SHR_U: return lower_shift(c, SHIFT_LSR, 0);
-    case GOP_I32_ROTL: return lower_shift(c, -1, 0);
-    case GOP_I32_ROTR: return lower_shift(c, SHIFT_ROR, 0);
-    case GOP_I64_SHL: return lower_shift(c, SHIFT_LSL, 1);
-    case GOP_I64_SHR_S: return lower_shift(c, SHIFT_ASR, 1);
-    case GOP_I64_SHR_U: return lower_shift(c, SHIFT_LSR, 1);
-    case GOP_I64_ROTL: return lower_shift(c, -1, 1);
-    case GOP_I64_ROTR: return lower_shift(c, SHIFT_ROR, 1);
-    case GOP_I32_CLZ: case GOP_I32_CTZ: case GOP_I32_POPCNT:
-        return lower_bitcount(c, op, 0);
-    case GOP_I64_CLZ: case GOP_I64_CTZ: case GOP_I64_POPCNT:
-        return lower_bitcount(c, op, 1);
-    }
-    static const uint8_t icond[10] = { COND_EQ, COND_NE, COND_LT, COND_LO, COND_GT,
-                                       COND_HI, COND_LE, COND_LS, COND_GE, COND_HS };
-    if (op >= GOP_I32_EQ && op <= GOP_I32_GE_U)
-        return lower_cmp(c, icond[op - GOP_I32_EQ], 0);
-    if (op >= GOP_I64_EQ && op <= GOP_I64_GE_U)
-        return lower_cmp(c, icond[op - GOP_I64_EQ], 1);
-    /* eq ne lt gt le ge: mi is "less" and excludes unordered, ls too */
-    static const uint8_t fcond[6] = { COND_EQ, COND_NE, COND_MI, COND_GT, COND_LS, COND_GE };
-    if (op >= GOP_F32_EQ && op <= GOP_F32_GE)
-        return lower_fcmp(c, fcond[op - GOP_F32_EQ], 0);
-    if (op >= GOP_F64_EQ && op <= GOP_F64_GE)
-        return lower_fcmp(c, fcond[op - GOP_F64_EQ], 1);
-    for (int d = 0; d < 2; d++) {
-        uint16_t base = d ? GOP_F64_ABS : GOP_F32_ABS;
-        /* abs neg ceil floor trunc nearest sqrt add sub mul div min max copysign */
-        static const int8_t fop[14] = { FP_ABS, FP_NEG, FP_RINTP, FP_RINTM, FP_RINTZ,
-                                        FP_RINTN, FP_SQRT, FP_ADD, FP_SUB, FP_MUL, FP_DIV,
-                                        FP_MIN, FP_MAX, -1 };
-        if (op < base || op > base + 13)
-            continue;
-        unsigned k = op - base;
-        if (k < 7)
-            return lower_funop(c, fop[k], d);
-        if (k < 13)
-            return lower_fbin(c, fop[k], d);
-        return lower_copysign(c, d);
-    }
-    if ((op >= GOP_I32_WRAP_I64 && op <= GOP_I64_EXTEND32_S) ||
-        (op >= GOP_I32_TRUNC_SAT_F32_S && op <= GOP_I64_TRUNC_SAT_F64_U))
-        return lower_convert(c, ins);
-    if (op >= GOP_I32_LOAD && op <= GOP_I64_LOAD32_U)
-        return lower_load(c, ins);
-    if (op >= GOP_I32_STORE && op <= GOP_I64_STORE32)
-        return lower_store(c, ins);
-    return unsupported(c, ins->offset, gop_table[op].name);
-}
-
-const gc_backend gc_backend_arm64 = {
-    .name = "arm64",
-    .target = GATE_TARGET_ARM64,
-    .begin_module = a_begin_module,
-    .begin_func = a_begin_func,
-    .lower = a_lower,
-    .end_func = a_end_func,
-    .end_module = a_end_module,
-    .free_module = a_free_module,
-};
+GC_BACKEND(gc_backend_arm64, "arm64", GATE_TARGET_ARM64);

@@ -120,8 +120,8 @@ static inline void x_store(gc_buf *b, int bytes, int src, xmem m)
 }
 void x_store_i32(gc_buf *b, int bytes, int32_t imm, xmem m);     /* 4 or 8 (sign-ext) */
 void x_lea(gc_buf *b, int w, int dst, xmem m);
-size_t x_lea_rip(gc_buf *b, int dst);
-void x_rep_stosq(gc_buf *b);                                    /* rcx x rax -> [rdi] */                          /* lea dst, [rip+rel32] */
+size_t x_lea_rip(gc_buf *b, int dst);                           /* lea dst, [rip+rel32] */
+void x_rep_stosq(gc_buf *b);                                    /* rcx x rax -> [rdi] */
 void x_shift_cl(gc_buf *b, int op, int w, int dst);
 void x_shift_ri(gc_buf *b, int op, int w, int dst, uint8_t imm);
 void x_imul_rr(gc_buf *b, int w, int dst, int src);
@@ -130,7 +130,9 @@ void x_div(gc_buf *b, int w, int is_signed, int src);            /* rdx:rax / sr
 void x_cdq(gc_buf *b, int w);                                    /* cdq / cqo */
 void x_neg(gc_buf *b, int w, int r);
 void x_not(gc_buf *b, int w, int r);
-void x_bitcount(gc_buf *b, int op, int w, int dst, int src);     /* 0xbd lzcnt 0xbc tzcnt 0xb8 popcnt (F3 prefix) */
+/* F3 0F xx: lzcnt, tzcnt, popcnt */
+enum { BC_LZCNT = 0xbd, BC_TZCNT = 0xbc, BC_POPCNT = 0xb8 };
+void x_bitcount(gc_buf *b, int op, int w, int dst, int src);     /* BC_* */
 void x_bsr_bsf(gc_buf *b, int bsr, int w, int dst, int src);
 void x_setcc(gc_buf *b, int cc, int dst);                        /* 8-bit */
 void x_movzx8(gc_buf *b, int dst, int src);                      /* movzx dst32, src8 */

@@ -97,6 +97,14 @@ typedef struct gc_code {
                                bytes (gc_options.map_code) */
 } gc_code;
 
+/* A direct call at code offset `at` to defined function `func`, patched
+   once every function has its place (the driver drops a function's own
+   when it compiles it again for far branches, as it does its maps). */
+typedef struct gc_reloc {
+    size_t at;
+    uint32_t func;
+} gc_reloc;
+
 /* Shared by the driver and the backend while compiling one module. */
 typedef struct gc_ctx {
     const gd_module *m;
@@ -105,10 +113,15 @@ typedef struct gc_ctx {
     gate_error *err;
     gc_buf buf;
     gc_code *out;
-    gv_func *v;             /* the validator walking the current function */
+    /* the function being compiled, as the driver gives it: what the
+       backend knows of the validator's view */
     uint32_t func;
+    const uint8_t *locals;  /* type of each local, params first */
+    uint32_t nlocals;
+    uint32_t maxvals;       /* the operand stack's greatest height (end_func) */
     void *be;               /* backend state */
-    bool features_lzcnt, features_popcnt, features_bmi1;
+    gc_reloc *calls;        /* direct calls, resolved once every function is laid out */
+    uint32_t ncalls, capcalls;
     bool explicit_bounds;   /* check every access instead of guard pages */
     bool fuel;              /* count fuel at every stop check */
     bool no_loop_checks;    /* measurement only: no stop check at loop headers */
@@ -127,7 +140,8 @@ enum { GC_CPU_LZCNT = 1, GC_CPU_POPCNT = 2, GC_CPU_BMI1 = 4 };
  * The backend contract: constants and the functions the driver calls, in
  * order, for each module: begin_module; per function begin_func, then
  * lower for every instruction gv_next yields, then end_func; then
- * end_module, which resolves calls between functions.
+ * patch_call for every direct call (gc_add_call) once the functions'
+ * places are known; free_module always.
  */
 typedef struct gc_backend {
     const char *name;
@@ -136,7 +150,7 @@ typedef struct gc_backend {
     bool (*begin_func)(gc_ctx *c);
     bool (*lower)(gc_ctx *c, const gv_insn *ins);
     bool (*end_func)(gc_ctx *c);
-    bool (*end_module)(gc_ctx *c);
+    bool (*patch_call)(gc_ctx *c, size_t at, size_t target);
     void (*free_module)(gc_ctx *c);
 } gc_backend;
 
@@ -163,6 +177,8 @@ void gc_code_free(gc_code *out);
 bool gc_add_safepoint_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots,
                            uint32_t kind);
 bool gc_add_trap_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code);
+/* A direct call to patch when the module's code is laid out. */
+bool gc_add_call(gc_ctx *c, size_t at, uint32_t func);
 /* Records in code order; the array grows out of line. */
 static inline bool gc_add_safepoint(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t nslots,
                                     uint32_t kind)

@@ -40,6 +40,14 @@ bool gc_add_trap_slow(gc_ctx *c, uint32_t native, uint32_t wasm, uint32_t code)
     return true;
 }
 
+bool gc_add_call(gc_ctx *c, size_t at, uint32_t func)
+{
+    if (!grow_array(c, (void **)&c->calls, &c->capcalls, c->ncalls, sizeof *c->calls))
+        return false;
+    c->calls[c->ncalls++] = (gc_reloc){ at, func };
+    return true;
+}
+
 /* Trap sites are added in code order, so the table is sorted by offset. */
 const gc_trapsite *gc_find_trap(const gc_code *code, uint32_t native)
 {
@@ -125,10 +133,9 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
         gv_insn ins;
         int st = 1;
         c.func = f;
-        c.v = &v;
         c.far_branches = false;
         size_t at = c.buf.n;
-        uint32_t nsp = out->nsp, ntraps = out->ntraps;
+        uint32_t nsp = out->nsp, ntraps = out->ntraps, ncalls = c.ncalls;
     again:
         if (!(v_live ? gv_restart(&v, f) : gv_begin(&v, m, a, lim, f, err))) {
             ok = false;
@@ -136,11 +143,14 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
         }
         v_live = true;
         out->func_off[f - m->nfunc_imports] = (uint32_t)at;
+        c.locals = v.locals;
+        c.nlocals = v.nlocals;
         ok = be->begin_func(&c);
         while (ok && (st = gv_next(&v, &ins)) > 0)
             ok = be->lower(&c, &ins);
         if (ok && st < 0)
             ok = false;
+        c.maxvals = v.maxvals;
         if (ok)
             ok = be->end_func(&c);
         if (!ok && c.retry_far && !c.far_branches) {
@@ -150,6 +160,7 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
             c.buf.n = at;
             out->nsp = nsp;
             out->ntraps = ntraps;
+            c.ncalls = ncalls;
             ok = true;
             goto again;
         }
@@ -158,8 +169,9 @@ bool gc_compile(const gd_module *m, const gc_backend *be, const gx_alloc *a,
     }
     if (v_live)
         gv_end(&v);
-    if (ok)
-        ok = be->end_module(&c);
+    for (uint32_t i = 0; ok && i < c.ncalls; i++)
+        ok = be->patch_call(&c, c.calls[i].at, out->func_off[c.calls[i].func - m->nfunc_imports]);
+    gx_free(a, c.calls, (size_t)c.capcalls * sizeof *c.calls);
     be->free_module(&c);
     if (ok && c.buf.mapped) {
         /* give back the unused tail of the mapping */

@@ -101,7 +101,7 @@ static inline void gc_u32(gc_buf *b, uint32_t v)
 /* ------------------------------------------------------------------ */
 
 typedef enum gop {
-#define OP(id, pfx, code, name, imm, sig, x) GOP_##id,
+#define OP(id, pfx, code, name, imm, sig, x, cls, kind, w) GOP_##id,
 #include "opcodes.def"
 #undef OP
     GOP_COUNT
@@ -122,7 +122,29 @@ typedef struct gop_info {
     uint16_t code;
     uint8_t imm;         /* gimm */
     uint8_t x;           /* log2 natural alignment, or lane count */
+    uint8_t lclass;      /* gl_class: how a backend lowers it */
+    uint8_t lkind;       /* which operation of the class (GK_*) */
+    uint8_t lw;          /* 64-bit form; conversions: bit 0 result, bit 1 operand */
 } gop_info;
+
+/* Lowering classes and their operations (opcodes.def's CLASS and KIND). */
+typedef enum gl_class {
+    GL_NONE, GL_ALU, GL_MUL, GL_DIVREM, GL_SHIFT, GL_CMP, GL_EQZ, GL_BITCOUNT,
+    GL_FBIN, GL_FUNOP, GL_FCMP, GL_CONVERT, GL_LOAD, GL_STORE, GL_SIMD
+} gl_class;
+enum { GK_ADD, GK_SUB, GK_AND, GK_OR, GK_XOR };                         /* ALU */
+enum { GK_DIV_S, GK_DIV_U, GK_REM_S, GK_REM_U };                        /* DIVREM */
+enum { GK_SHL, GK_SHR_S, GK_SHR_U, GK_ROTL, GK_ROTR };                  /* SHIFT */
+enum { GK_EQ, GK_NE, GK_LT_S, GK_LT_U, GK_GT_S, GK_GT_U, GK_LE_S, GK_LE_U,
+       GK_GE_S, GK_GE_U };                                              /* CMP */
+enum { GK_CLZ, GK_CTZ, GK_POPCNT };                                     /* BITCOUNT */
+enum { GK_FADD, GK_FSUB, GK_FMUL, GK_FDIV, GK_FMIN, GK_FMAX, GK_COPYSIGN };  /* FBIN */
+enum { GK_ABS, GK_NEG, GK_CEIL, GK_FLOOR, GK_FTRUNC, GK_NEAREST, GK_SQRT };   /* FUNOP */
+enum { GK_FEQ, GK_FNE, GK_FLT, GK_FGT, GK_FLE, GK_FGE };                /* FCMP */
+enum { GK_WRAP, GK_EXTEND_S, GK_EXTEND_U, GK_SEXT8, GK_SEXT16, GK_SEXT32,
+       GK_CONVERT_S, GK_CONVERT_U, GK_DEMOTE, GK_PROMOTE, GK_REINTERPRET_I,
+       GK_REINTERPRET_F, GK_TRUNC_S, GK_TRUNC_U, GK_TRUNC_SAT_S, GK_TRUNC_SAT_U };        /* CONVERT */
+enum { GK_INT, GK_SINT, GK_FLOAT };     /* LOAD, STORE: zero- or sign-extended, float */
 
 extern const gop_info gop_table[GOP_COUNT];
 
@@ -437,6 +459,7 @@ typedef struct gv_insn {
         uint8_t v128[16];
         uint32_t index;       /* local, global, func, table, elem, data, label depth */
         uint8_t type;         /* ref.null, select t */
+        /* block, loop, if; else and end: the frame they close */
         struct { uint32_t nparams, nresults; const uint8_t *params, *results; } block;
         struct { uint32_t type, table; } callind;
         struct { uint32_t align, offset; uint8_t lane; } mem;

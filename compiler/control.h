@@ -20,8 +20,6 @@
  *     static bool patch(gc_ctx *c, size_t at, size_t target);
  *     static bool emit_return(gc_ctx *c);      results out, frame gone
  *     static bool stop_check(gc_ctx *c, uint64_t wasm_off);
-static void materialize_flags(gc_ctx *c);
-static void store_local(gc_ctx *c, uint32_t l, gc_val *v);
  *     static void materialize_flags(gc_ctx *c);   the flags on top into 0/1
  *     static void store_local(gc_ctx *c, uint32_t l, gc_val *v);
  *     static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss,
@@ -50,6 +48,9 @@ static void store_local(gc_ctx *c, uint32_t l, gc_val *v);
 static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss, int db, int64_t dd, int ds,
                        uint32_t n);
 
+/* Moves of more values than this are a loop (copy_words). */
+#define COPY_UNROLL 16u
+
 /* where slot k's word is, from FRAME_REG: [fp - 16 - 8k] */
 static inline int64_t slot_disp(uint32_t k)
 {
@@ -76,6 +77,7 @@ static inline uint32_t label_arity(const gc_ctl *k)
 static bool branch(gc_ctx *c, uint32_t d)
 {
     gc_vstack *s = VS(c);
+    assert(d < s->nctls);
     gc_ctl *k = &s->ctls[s->nctls - 1 - d];
     move_down(c, label_arity(k), k->height);
     size_t j = emit_jump(c);
@@ -133,11 +135,14 @@ static bool br_table_stubs(gc_ctx *c, const gv_insn *ins, size_t table, size_t r
     return true;
 }
 
-static bool lower_end(gc_ctx *c)
+/* The end of a frame whose types come with the instruction. */
+static bool lower_end(gc_ctx *c, const gv_insn *ins)
 {
     gc_vstack *s = VS(c);
     gc_ctl *k = &s->ctls[s->nctls - 1];
-    gv_ctrl *vc = &c->v->ctrls[c->v->nctrls];   /* the frame just popped */
+    const uint8_t *results = ins->imm.block.results;
+    uint32_t nresults = ins->imm.block.nresults;
+    assert(s->nctls > 0 && nresults == k->nresults);
     bool live = !s->dead;
     if (live && s->nctls > 1)
         flush(c);
@@ -150,7 +155,7 @@ static bool lower_end(gc_ctx *c)
                 return false;
         if (k->nfix) {
             truncate_to(c, 0);
-            if (!push_slots(c, vc->results, vc->nresults) || !emit_return(c))
+            if (!push_slots(c, results, nresults) || !emit_return(c))
                 return false;
         }
         k->nfix = 0;
@@ -172,7 +177,7 @@ static bool lower_end(gc_ctx *c)
     k->nfix = 0;
     s->nctls--;
     if (live && !dead_entry && s->clean == s->nvals && s->nvals >= height &&
-        s->nvals - height == vc->nresults) {
+        s->nvals - height == nresults) {
         /* the results are the stack's top, all in their slots, which is
            what every branch here left too: nothing to redo (a block may
            have 1,000 results, nested 1,000 deep) */
@@ -184,7 +189,7 @@ static bool lower_end(gc_ctx *c)
         return true;
     }
     s->dead = !reached;
-    return push_slots(c, vc->results, vc->nresults);
+    return push_slots(c, results, nresults);
 }
 
 /* block, loop, if, else, end */
@@ -219,7 +224,7 @@ static bool lower_control(gc_ctx *c, const gv_insn *ins)
     }
     case GOP_ELSE: {
         gc_ctl *k = &s->ctls[s->nctls - 1];
-        gv_ctrl *vc = &c->v->ctrls[c->v->nctrls - 1];
+        assert(k->op == GOP_IF && ins->imm.block.nparams == k->nparams);
         if (k->dead_entry)
             return true;
         if (!s->dead) {
@@ -232,10 +237,10 @@ static bool lower_control(gc_ctx *c, const gv_insn *ins)
             return false;
         k->else_fix = SIZE_MAX;
         s->dead = false;
-        return push_slots(c, vc->params, vc->nparams);
+        return push_slots(c, ins->imm.block.params, ins->imm.block.nparams);
     }
     case GOP_END:
-        return lower_end(c);
+        return lower_end(c, ins);
     }
     return true;
 }
@@ -290,6 +295,8 @@ static bool lower_common(gc_ctx *c, const gv_insn *ins, size_t per_value, bool *
             release(c, v.type, v.reg);
         return true;
     }
+    case GOP_LOCAL_GET:     /* loaded where it is used */
+        return push_local(c, c->locals[ins->imm.index], ins->imm.index);
     case GOP_LOCAL_SET:
     case GOP_LOCAL_TEE: {
         gc_val v = pop(c);

@@ -201,7 +201,7 @@ bool gr_name(gr_reader *r, const uint8_t **out, uint32_t *len)
 /* Opcode lookup: key = byte, 256 + 0xfc sub-opcode, 512 + 0xfd sub-opcode. */
 #define KEY(pfx, code) ((pfx) == 0 ? (code) : (pfx) == 0xfc ? 256 + (code) : 512 + (code))
 const uint16_t gr_op_by_key[768] = {
-#define OP(id, pfx, code, name, imm, sig, x) [KEY(pfx, code)] = GOP_##id + 1,
+#define OP(id, pfx, code, name, imm, sig, x, cls, kind, w) [KEY(pfx, code)] = GOP_##id + 1,
 #include "opcodes.def"
 #undef OP
 };

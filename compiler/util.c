@@ -176,8 +176,8 @@ void gc_release(gc_buf *b)
 }
 
 const gop_info gop_table[GOP_COUNT] = {
-#define OP(id, pfx, code, name, imm, sig, x) \
-    [GOP_##id] = { name, sig, pfx, code, GIMM_##imm, x },
+#define OP(id, pfx, code, name, imm, sig, x, cls, kind, w) \
+    [GOP_##id] = { name, sig, pfx, code, GIMM_##imm, x, GL_##cls, kind, w },
 #include "opcodes.def"
 #undef OP
 };

@@ -639,6 +639,11 @@ static bool types(gv_func *v, gv_insn *ins)
             return fail(v, GATE_ERR_MALFORMED, off, "else without a matching if");
         if (!pop_ctrl(v, &c, off))
             return false;
+        /* the compiler learns the block's types from the instruction */
+        ins->imm.block.nparams = c.nparams;
+        ins->imm.block.params = c.params;
+        ins->imm.block.nresults = c.nresults;
+        ins->imm.block.results = c.results;
         if (!push_ctrl(v, GOP_ELSE, c.nparams, c.params, c.nresults, c.results, off))
             return false;
         v->ctrls[v->nctrls - 1].offset = c.offset;
@@ -648,6 +653,10 @@ static bool types(gv_func *v, gv_insn *ins)
         gv_ctrl c;
         if (!pop_ctrl(v, &c, off))
             return false;
+        ins->imm.block.nparams = c.nparams;
+        ins->imm.block.params = c.params;
+        ins->imm.block.nresults = c.nresults;
+        ins->imm.block.results = c.results;
         if (c.op == GOP_IF) {
             /* an if without else passes its params through as results */
             bool same = c.nparams == c.nresults;

@@ -51,11 +51,14 @@ typedef struct gc_ctl {
     size_t bt_stub;             /* bt_mark is the br_table's number */
 } gc_ctl;
 
-/* A call of a defined function, patched when the module's code is laid out. */
-typedef struct gc_call {
-    size_t at;
-    uint32_t func;
-} gc_call;
+/* The out-of-line part of a stop check (compiler/lower.h): the jumps in,
+   the place to return to, the safe point's wasm offset and slot count. */
+typedef struct gc_stub {
+    size_t at[2];
+    uint32_t nat;
+    size_t back;
+    uint32_t wasm, slots;
+} gc_stub;
 
 typedef struct gc_lchain {
     uint32_t head, gen;
@@ -92,19 +95,39 @@ typedef struct gc_vstack {
     uint32_t nlocals;
     uint32_t maxout;            /* words of the outgoing area */
     size_t frame_patch;
-    gc_call *calls;
-    uint32_t ncalls, capcalls;
-    uint32_t calls_at_func;     /* ncalls when the function began */
+    gc_stub *stubs;             /* stop checks' slow paths, at the function's end */
+    uint32_t nstubs, capstubs;
 } gc_vstack;
 
 #define VS(c) ((gc_vstack *)(c)->be)
 #define GC_LAZY_WINDOW 32u
+
+static inline uint32_t val_slot(const gc_vstack *s, uint32_t i)
+{
+    return s->nlocals + i;
+}
 
 static void store_slot(gc_ctx *c, uint32_t i);
 
 static inline bool is_fp(uint8_t t)
 {
     return t == GT_F32 || t == GT_F64;
+}
+
+/* The register file a value of type t lives in: general registers, or
+   the FP/vector ones (xmm, v), where v128 values will live too. */
+enum { RC_GPR, RC_FPR };
+static inline int reg_class(uint8_t t)
+{
+    return is_fp(t) || t == GT_V128 ? RC_FPR : RC_GPR;
+}
+
+/* Where things are, in slots of 8 bytes (the safe-point maps and
+   snapshots count the same way): locals first, then the operand stack.
+   One place says it, so that a v128 can take two (../shared/DESIGN.md). */
+static inline uint32_t local_slot(uint32_t l)
+{
+    return l;
 }
 
 static inline bool oom(gc_ctx *c)
@@ -141,14 +164,17 @@ static inline void lhead_set(gc_vstack *s, uint32_t l, uint32_t v)
 
 /* ---- registers ----------------------------------------------------------- */
 
+static inline int32_t *owners(gc_vstack *s, int cls)
+{
+    return cls == RC_FPR ? s->fowner : s->owner;
+}
+
 static inline void release(gc_ctx *c, uint8_t type, int r)
 {
     if (r < 0)
         return;
-    if (is_fp(type))
-        VS(c)->fowner[r] = FREE;
-    else
-        VS(c)->owner[r] = FREE;
+    assert(r < 32);
+    owners(VS(c), reg_class(type))[r] = FREE;
 }
 
 /* Puts stack entry i into its canonical slot. */
@@ -164,10 +190,8 @@ static void spill(gc_ctx *c, uint32_t i)
     if (v->kind == K_LOCAL)
         lhead_set(s, (uint32_t)v->k, GC_NONE);
     if (v->kind == K_REG) {
-        if (is_fp(v->type))
-            s->fowner[v->reg] = FREE;
-        else
-            s->owner[v->reg] = FREE;
+        assert(owners(s, reg_class(v->type))[v->reg] == (int32_t)i);
+        owners(s, reg_class(v->type))[v->reg] = FREE;
     }
     v->kind = K_SLOT;
     v->reg = -1;
@@ -185,20 +209,20 @@ static void flush(gc_ctx *c)
 
 /* A free register of the pool (TEMP from now on), else the deepest stack
    value held in one is spilled and its register taken. */
-static int take_reg(gc_ctx *c, bool fp)
+static int take_reg(gc_ctx *c, int cls)
 {
     gc_vstack *s = VS(c);
-    int32_t *own = fp ? s->fowner : s->owner;
-    const int8_t *pool = fp ? fpr_pool : gpr_pool;
-    int n = fp ? NFPR : NGPR;
+    int32_t *own = owners(s, cls);
+    const int8_t *pool = cls == RC_FPR ? fpr_pool : gpr_pool;
+    int n = cls == RC_FPR ? NFPR : NGPR;
     for (int i = 0; i < n; i++)
         if (own[pool[i]] == FREE) {
             own[pool[i]] = TEMP;
             return pool[i];
         }
-    uint32_t *low = fp ? &s->lowfpr : &s->lowgpr;
+    uint32_t *low = cls == RC_FPR ? &s->lowfpr : &s->lowgpr;
     for (uint32_t i = s->clean > *low ? s->clean : *low; i < s->nvals; i++)
-        if (s->vals[i].kind == K_REG && is_fp(s->vals[i].type) == fp) {
+        if (s->vals[i].kind == K_REG && reg_class(s->vals[i].type) == cls) {
             int r = s->vals[i].reg;
             spill(c, i);
             own[r] = TEMP;
@@ -209,9 +233,9 @@ static int take_reg(gc_ctx *c, bool fp)
     return pool[0];
 }
 
-static inline int alloc_gpr(gc_ctx *c) { return take_reg(c, false); }
-static inline int alloc_fpr(gc_ctx *c) { return take_reg(c, true); }
-static inline int alloc_reg(gc_ctx *c, uint8_t type) { return take_reg(c, is_fp(type)); }
+static inline int alloc_gpr(gc_ctx *c) { return take_reg(c, RC_GPR); }
+static inline int alloc_fpr(gc_ctx *c) { return take_reg(c, RC_FPR); }
+static inline int alloc_reg(gc_ctx *c, uint8_t type) { return take_reg(c, reg_class(type)); }
 
 /* ---- pushing and popping ------------------------------------------------- */
 
@@ -237,10 +261,8 @@ static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t ki
         return false;
     s->vals[s->nvals] = (gc_val){ .kind = kind, .type = type, .reg = (int8_t)reg, .k = k };
     if (kind == K_REG) {
-        if (is_fp(type))
-            s->fowner[reg] = (int32_t)s->nvals;
-        else
-            s->owner[reg] = (int32_t)s->nvals;
+        assert(reg >= 0 && reg < 32);
+        owners(s, reg_class(type))[reg] = (int32_t)s->nvals;
     }
     s->nvals++;
     return true;
@@ -266,6 +288,7 @@ static bool push_local(gc_ctx *c, uint8_t t, uint32_t l)
 static inline __attribute__((always_inline)) gc_val pop(gc_ctx *c)
 {
     gc_vstack *s = VS(c);
+    assert(s->nvals > 0);
     gc_val v = s->vals[--s->nvals];
     if (s->clean > s->nvals)
         s->clean = s->nvals;
@@ -277,12 +300,8 @@ static inline __attribute__((always_inline)) gc_val pop(gc_ctx *c)
         lhead_set(s, (uint32_t)v.k, v.lprev);     /* it was the topmost */
     if (__builtin_expect(s->lz_hi != s->lz_lo, 0))
         lazy_settle(s);
-    if (v.kind == K_REG) {
-        if (is_fp(v.type))
-            s->fowner[v.reg] = TEMP;
-        else
-            s->owner[v.reg] = TEMP;
-    }
+    if (v.kind == K_REG)
+        owners(s, reg_class(v.type))[v.reg] = TEMP;
     return v;
 }
 
@@ -427,20 +446,10 @@ static void set_dead(gc_ctx *c)
     s->dead = true;
 }
 
-static bool add_call(gc_ctx *c, size_t at, uint32_t func)
-{
-    gc_vstack *s = VS(c);
-    if (!grow(c, (void **)&s->calls, &s->capcalls, s->ncalls + 1, sizeof *s->calls))
-        return false;
-    s->calls[s->ncalls++] = (gc_call){ at, func };
-    return true;
-}
-
 /* ---- per function and module --------------------------------------------- */
 
 /* A new function: an empty stack, every register free, every local chain
-   empty (a new generation), the calls of a first try forgotten when it is
-   compiled again for far branches. */
+   empty (a new generation), no stop-check stubs. */
 static bool vs_begin_func(gc_ctx *c)
 {
     gc_vstack *s = VS(c);
@@ -452,11 +461,8 @@ static bool vs_begin_func(gc_ctx *c)
     s->nctls = 0;
     s->dead = false;
     s->maxout = 0;
-    s->nlocals = c->v->nlocals;
-    if (c->far_branches)
-        s->ncalls = s->calls_at_func;
-    else
-        s->calls_at_func = s->ncalls;
+    s->nstubs = 0;
+    s->nlocals = c->nlocals;
     uint32_t old = s->caplocals;
     if (!grow(c, (void **)&s->lch, &s->caplocals, s->nlocals, sizeof *s->lch))
         return false;
@@ -477,7 +483,7 @@ static void vs_free(gc_ctx *c)
         gx_free(&c->alloc, s->ctls[i].fix, (size_t)s->ctls[i].capfix * sizeof(size_t));
     gx_free(&c->alloc, s->ctls, (size_t)s->capctls * sizeof *s->ctls);
     gx_free(&c->alloc, s->vals, (size_t)s->capvals * sizeof *s->vals);
-    gx_free(&c->alloc, s->calls, (size_t)s->capcalls * sizeof *s->calls);
+    gx_free(&c->alloc, s->stubs, (size_t)s->capstubs * sizeof *s->stubs);
     gx_free(&c->alloc, s->lch, (size_t)s->caplocals * sizeof *s->lch);
     gx_free(&c->alloc, s->ltypes, s->capltypes);
 }

@@ -191,6 +191,100 @@ static void iterator_exposes_types(void **state)
     assert_int_equal(t.live_bytes, 0);
 }
 
+/* else and end carry the types of the frame they close, for the compiler */
+static void end_carries_block_types(void **state)
+{
+    (void)state;
+    gate_error e = { 0 };
+    gd_module m;
+    gx_alloc a = { track, NULL };
+    tracker t = { 0, 0, -1 };
+    a.ud = &t;
+    gd_limits_cfg lim;
+    gd_limits_from_config(&lim, NULL);
+    /* (func (result i64) i32.const 1 if (result i64) i64.const 2 else
+       i64.const 3 end) */
+    mb mod = { 0 }, p = { 0 };
+    mb_header(&mod);
+    mb_bytes(&p, "\x01\x60\x00\x01\x7e", 5);
+    mb_section(&mod, 1, &p);
+    p.n = 0;
+    mb_bytes(&p, "\x01\x00", 2);
+    mb_section(&mod, 3, &p);
+    p.n = 0;
+    mb_bytes(&p, "\x01\x0c\x00\x41\x01\x04\x7e\x42\x02\x05\x42\x03\x0b\x0b", 14);
+    mb_section(&mod, 10, &p);
+    assert_true(gd_decode(&m, &a, mod.b, mod.n, &lim, &e));
+    gv_func v;
+    assert_true(gv_begin(&v, &m, &a, &lim, 0, &e));
+    gv_insn ins;
+    int ends = 0, elses = 0;
+    while (gv_next(&v, &ins) > 0) {
+        if (ins.op == GOP_ELSE || ins.op == GOP_END) {
+            assert_int_equal(ins.imm.block.nparams, 0);
+            assert_int_equal(ins.imm.block.nresults, 1);
+            assert_int_equal(ins.imm.block.results[0], GT_I64);
+            ends += ins.op == GOP_END;
+            elses += ins.op == GOP_ELSE;
+        }
+    }
+    assert_true(v.done);
+    assert_int_equal(ends, 2);      /* the if's and the function's */
+    assert_int_equal(elses, 1);
+    gv_end(&v);
+    gd_module_free(&m);
+    mb_free(&mod);
+    mb_free(&p);
+    assert_int_equal(t.live_bytes, 0);
+}
+
+/* opcodes.def's lowering columns agree with the signatures: the width and
+   the kind of value of every class, the access size of loads and stores,
+   SIMD exactly the 0xfd prefix */
+static void lowering_classes_match_signatures(void **state)
+{
+    (void)state;
+    int classed = 0;
+    for (unsigned op = 0; op < GOP_COUNT; op++) {
+        const gop_info *oi = &gop_table[op];
+        const char *sig = oi->sig;
+        assert_int_equal(oi->lclass == GL_SIMD, oi->prefix == 0xfd);
+        switch (oi->lclass) {
+        case GL_ALU: case GL_MUL: case GL_DIVREM: case GL_SHIFT: case GL_CMP: case GL_EQZ:
+        case GL_BITCOUNT:
+            assert_int_equal(sig[0], oi->lw ? 'I' : 'i');
+            classed++;
+            break;
+        case GL_FBIN: case GL_FUNOP: case GL_FCMP:
+            assert_int_equal(sig[0], oi->lw ? 'F' : 'f');
+            classed++;
+            break;
+        case GL_CONVERT: {
+            const char *res = strchr(sig, ':') + 1;
+            assert_true(sig[0] == 'I' || sig[0] == 'F' ? (oi->lw & 2) : !(oi->lw & 2));
+            assert_true(res[0] == 'I' || res[0] == 'F' ? (oi->lw & 1) : !(oi->lw & 1));
+            classed++;
+            break;
+        }
+        case GL_LOAD: {
+            char r = strchr(sig, ':')[1];
+            assert_int_equal(oi->lkind == GK_FLOAT, r == 'f' || r == 'F');
+            assert_int_equal(oi->lw, r == 'I' || r == 'F');
+            assert_true(oi->x <= 3 && (oi->x == 3 ? oi->lw : 1));
+            classed++;
+            break;
+        }
+        case GL_STORE:
+            assert_int_equal(oi->lkind == GK_FLOAT, sig[1] == 'f' || sig[1] == 'F');
+            assert_int_equal(oi->lw, sig[1] == 'I' || sig[1] == 'F');
+            classed++;
+            break;
+        }
+    }
+    /* every numeric operator of wasm 1.0 and 2.0 but the constants */
+    assert_int_equal(classed, 159);
+}
+
 static gate_status body(const char *code, size_t n)
 {
     mb m = { 0 }, b = { 0 };
@@ -235,6 +329,8 @@ int main(void)
         cmocka_unit_test(errors_format_and_planned),
         cmocka_unit_test(iterator_exposes_types),
         cmocka_unit_test(stack_polymorphism),
+        cmocka_unit_test(end_carries_block_types),
+        cmocka_unit_test(lowering_classes_match_signatures),
     };
     return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }
