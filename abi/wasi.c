@@ -434,11 +434,18 @@ static gate_status fd_write(gate_call_ctx *c, void *ud, const gate_val *args, ga
     return fd_rw(c, ud, args, res, true);
 }
 
+/* A directory has no position to move or tell (EBADF, as wasmtime);
+   path_open marks every directory it opens WA_DIR. */
+static bool is_dir_fd(const wfd *f)
+{
+    return f->preopen || (f->access & WA_DIR);
+}
+
 static gate_status fd_seek(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
     wfd *f = getfd(ud, ARG32(0));
     static const int wh[] = { SEEK_SET, SEEK_CUR, SEEK_END };
-    if (!f)
+    if (!f || is_dir_fd(f))
         return ret(res, W_BADF);
     if (ARG32(2) > 2)
         return ret(res, W_INVAL);
@@ -451,7 +458,7 @@ static gate_status fd_seek(gate_call_ctx *c, void *ud, const gate_val *args, gat
 static gate_status fd_tell(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
     wfd *f = getfd(ud, ARG32(0));
-    if (!f)
+    if (!f || is_dir_fd(f))
         return ret(res, W_BADF);
     off_t r = lseek(f->host, 0, SEEK_CUR);
     if (r < 0)
@@ -798,19 +805,34 @@ static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, boo
     return walk_beneath(dirfd, path, flags, mode, follow);
 }
 
-/* Splits path into an opened parent directory (beneath dirfd) and a last name. */
+/* Splits path into an opened parent directory (beneath dirfd) and a last
+   name.  Trailing slashes stay on the name as one, so the call on it
+   follows POSIX ("e/" makes a directory, "file/" is ENOTDIR); ".", ".."
+   or nothing as the last name is EINVAL. */
 static int open_parent(int dirfd, const char *path, char *name, size_t cap, int *parent)
 {
-    const char *slash = strrchr(path, '/');
-    const char *last = slash ? slash + 1 : path;
-    if (!*last || !strcmp(last, ".") || !strcmp(last, ".."))
-        return W_INVAL;
-    if (strlen(last) >= cap)
+    size_t end = strlen(path);
+    bool slash_after = false;
+    while (end > 0 && path[end - 1] == '/')
+        end--, slash_after = true;
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    size_t nlen = end - start;
+    if (nlen == 0 || (nlen == 1 && path[start] == '.') ||
+        (nlen == 2 && path[start] == '.' && path[start + 1] == '.'))
+        return end == 0 && slash_after ? W_NOTCAPABLE : W_INVAL;   /* "/" */
+    if (nlen + 2 > cap)
         return W_NAMETOOLONG;
-    strcpy(name, last);
+    memcpy(name, path + start, nlen);
+    name[nlen] = 0;
+    if (slash_after)
+        strcat(name, "/");
     char dir[4096];
-    size_t dlen = slash ? (size_t)(slash - path) : 0;
-    if (dlen == 0 && slash)
+    size_t dlen = start;
+    while (dlen > 0 && path[dlen - 1] == '/')
+        dlen--;
+    if (dlen == 0 && start > 0)
         return W_NOTCAPABLE;          /* "/name": absolute */
     memcpy(dir, path, dlen);
     dir[dlen] = 0;
@@ -865,10 +887,8 @@ static gate_status path_open(gate_call_ctx *c, void *ud, const gate_val *args, g
     if (fdflags & 4) flags |= O_NONBLOCK;
     if ((flags & (O_CREAT | O_TRUNC)) && !(flags & (O_WRONLY | O_RDWR)))
         flags |= O_RDWR;
+    /* a directory opened for writing is EISDIR, as POSIX has it */
     int fd = open_beneath(d->host, path, flags, 0644, ARG32(1) & 1);
-    if (fd < 0 && errno == EISDIR && (flags & (O_WRONLY | O_RDWR)))
-        fd = open_beneath(d->host, path, (flags & ~(O_WRONLY | O_RDWR)) | O_RDONLY, 0644,
-                          ARG32(1) & 1);
     if (fd < 0)
         return ret(res, errno_to_wasi(errno));
     int g = add_fd(w, fd);
@@ -877,6 +897,9 @@ static gate_status path_open(gate_call_ctx *c, void *ud, const gate_val *args, g
         return ret(res, W_MFILE);
     }
     int got = fcntl(fd, F_GETFL);
+    struct stat st;
+    if (!fstat(fd, &st) && S_ISDIR(st.st_mode))
+        flags |= O_DIRECTORY;
     w->fds[g].flags = (uint16_t)fdflags;
     w->fds[g].path = strdup(path);
     w->fds[g].dir = ARG32(0);
@@ -979,6 +1002,364 @@ static gate_status path_rename(gate_call_ctx *c, void *ud, const gate_val *args,
     close(f1);
     close(f2);
     return ret(res, r ? errno_to_wasi(saved) : W_SUCCESS);
+}
+
+/* ---- more of descriptors and paths --------------------------------------- */
+
+/* fd_pread(fd, iovs, n, offset, nread) and fd_pwrite: at an offset, the
+   file position left alone (preadv/pwritev) */
+static gate_status fd_prw(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res,
+                          bool is_write)
+{
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    uint32_t iovs = ARG32(1), n = ARG32(2);
+    uint64_t off = ARG64(3);
+    if (n > 1024)
+        return ret(res, W_INVAL);
+    if (off > INT64_MAX)
+        return ret(res, W_INVAL);
+    if (n && !mem(c, iovs, 8 * (uint64_t)n))
+        return ret(res, W_FAULT);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t buf, len;
+        memcpy(&buf, mem(c, iovs + 8 * i, 8), 4);
+        memcpy(&len, mem(c, iovs + 8 * i, 8) + 4, 4);
+        uint8_t *p = mem(c, buf, len);
+        if (!p)
+            return ret(res, W_FAULT);
+        uint32_t done = 0;
+        while (done < len) {
+            ssize_t r = is_write ? pwrite(f->host, p + done, len - done, (off_t)(off + total + done))
+                                 : pread(f->host, p + done, len - done, (off_t)(off + total + done));
+            if (r < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (total + done)
+                    break;
+                return ret(res, errno_to_wasi(errno));
+            }
+            if (r == 0)
+                break;
+            done += (uint32_t)r;
+            if (!is_write)
+                break;      /* a short read ends the call, as preadv does */
+        }
+        total += done;
+        if (done < len)
+            break;
+    }
+    return ret(res, put32(c, ARG32(4), (uint32_t)total) ? W_SUCCESS : W_FAULT);
+}
+
+static gate_status fd_pread(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    return fd_prw(c, ud, args, res, false);
+}
+
+static gate_status fd_pwrite(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    return fd_prw(c, ud, args, res, true);
+}
+
+/* fd_sync, fd_datasync: the file's data (and metadata) to its device */
+static gate_status fd_sync_(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res,
+                            bool data)
+{
+    (void)c;
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    int r = data ? fdatasync(f->host) : fsync(f->host);
+    return ret(res, r ? errno_to_wasi(errno) : W_SUCCESS);
+}
+
+static gate_status fd_sync(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    return fd_sync_(c, ud, args, res, false);
+}
+
+static gate_status fd_datasync(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    return fd_sync_(c, ud, args, res, true);
+}
+
+/* fd_advise(fd, offset, len, advice): normal, sequential, random,
+   willneed, dontneed, noreuse, as posix_fadvise has them */
+static gate_status fd_advise(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)c;
+    static const int adv[] = { POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
+                               POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE };
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    if (ARG32(3) > 5 || ARG64(1) > INT64_MAX || ARG64(2) > INT64_MAX)
+        return ret(res, W_INVAL);
+    int r = posix_fadvise(f->host, (off_t)ARG64(1), (off_t)ARG64(2), adv[ARG32(3)]);
+    return ret(res, r ? errno_to_wasi(r) : W_SUCCESS);
+}
+
+/* fd_allocate(fd, offset, len): the file at least offset + len long, the
+   space reserved */
+static gate_status fd_allocate(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)c;
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    uint64_t off = ARG64(1), len = ARG64(2);
+    if (off > INT64_MAX || len > INT64_MAX - off)
+        return ret(res, W_FBIG);
+    if (len == 0)
+        return ret(res, W_INVAL);
+    int r = posix_fallocate(f->host, (off_t)off, (off_t)len);
+    return ret(res, r ? errno_to_wasi(r) : W_SUCCESS);
+}
+
+static gate_status fd_filestat_set_size(gate_call_ctx *c, void *ud, const gate_val *args,
+                                        gate_val *res)
+{
+    (void)c;
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    if (ARG64(1) > INT64_MAX)
+        return ret(res, W_FBIG);
+    return ret(res, ftruncate(f->host, (off_t)ARG64(1)) ? errno_to_wasi(errno) : W_SUCCESS);
+}
+
+/* fstflags: 1 atim, 2 atim_now, 4 mtim, 8 mtim_now (a time and "now" for
+   the same field is EINVAL) */
+static int set_times(uint64_t atim, uint64_t mtim, uint32_t fl, struct timespec ts[2])
+{
+    if (fl & ~15u || ((fl & 1) && (fl & 2)) || ((fl & 4) && (fl & 8)))
+        return W_INVAL;
+    ts[0] = (struct timespec){ (time_t)(atim / 1000000000u), (long)(atim % 1000000000u) };
+    ts[1] = (struct timespec){ (time_t)(mtim / 1000000000u), (long)(mtim % 1000000000u) };
+    if (!(fl & 3))
+        ts[0].tv_nsec = UTIME_OMIT;
+    else if (fl & 2)
+        ts[0].tv_nsec = UTIME_NOW;
+    if (!(fl & 12))
+        ts[1].tv_nsec = UTIME_OMIT;
+    else if (fl & 8)
+        ts[1].tv_nsec = UTIME_NOW;
+    return W_SUCCESS;
+}
+
+static gate_status fd_filestat_set_times(gate_call_ctx *c, void *ud, const gate_val *args,
+                                         gate_val *res)
+{
+    (void)c;
+    wfd *f = getfd(ud, ARG32(0));
+    struct timespec ts[2];
+    if (!f)
+        return ret(res, W_BADF);
+    int e = set_times(ARG64(1), ARG64(2), ARG32(3), ts);
+    if (e)
+        return ret(res, e);
+    return ret(res, futimens(f->host, ts) ? errno_to_wasi(errno) : W_SUCCESS);
+}
+
+/* path_filestat_set_times(fd, lookupflags, path, len, atim, mtim, fstflags):
+   a symlink itself unless asked to follow; one followed is opened beneath
+   the preopen (a link that leads out fails as it does for open) */
+static gate_status path_filestat_set_times(gate_call_ctx *c, void *ud, const gate_val *args,
+                                           gate_val *res)
+{
+    wfd *d = getfd(ud, ARG32(0));
+    char path[4096], name[256];
+    struct timespec ts[2];
+    int parent;
+    if (!d)
+        return ret(res, W_BADF);
+    int e = set_times(ARG64(4), ARG64(5), ARG32(6), ts);
+    if (!e)
+        e = guest_path(c, ARG32(2), ARG32(3), path, sizeof path);
+    if (!e)
+        e = open_parent(d->host, path, name, sizeof name, &parent);
+    if (e)
+        return ret(res, e);
+    struct stat st;
+    int r = fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW);
+    if (!r && S_ISLNK(st.st_mode) && (ARG32(1) & 1)) {
+        int fd = open_beneath(d->host, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, true);
+        if (fd < 0 && (errno == EACCES || errno == EISDIR))
+            fd = open_beneath(d->host, path, O_WRONLY | O_NONBLOCK | O_NOCTTY, 0, true);
+        r = fd < 0 ? -1 : futimens(fd, ts);
+        int saved = errno;
+        if (fd >= 0)
+            close(fd);
+        errno = saved;
+    } else if (!r) {
+        r = utimensat(parent, name, ts, AT_SYMLINK_NOFOLLOW);
+    }
+    int saved = errno;
+    close(parent);
+    return ret(res, r ? errno_to_wasi(saved) : W_SUCCESS);
+}
+
+/* path_readlink(fd, path, len, buf, buf_len, bufused): the link's text,
+   cut at buf_len */
+static gate_status path_readlink(gate_call_ctx *c, void *ud, const gate_val *args,
+                                 gate_val *res)
+{
+    wfd *d = getfd(ud, ARG32(0));
+    char path[4096], name[256], text[4096];
+    int parent;
+    if (!d)
+        return ret(res, W_BADF);
+    int e = guest_path(c, ARG32(1), ARG32(2), path, sizeof path);
+    if (!e)
+        e = open_parent(d->host, path, name, sizeof name, &parent);
+    if (e)
+        return ret(res, e);
+    ssize_t n = readlinkat(parent, name, text, sizeof text);
+    int saved = errno;
+    close(parent);
+    if (n < 0)
+        return ret(res, errno_to_wasi(saved));
+    uint32_t k = (uint64_t)n < ARG32(4) ? (uint32_t)n : ARG32(4);
+    uint8_t *p = mem(c, ARG32(3), k);
+    if (!p)
+        return ret(res, W_FAULT);
+    memcpy(p, text, k);
+    return ret(res, put32(c, ARG32(5), k) ? W_SUCCESS : W_FAULT);
+}
+
+/* Whether a symlink at depth `depth` below the preopen with this text
+   stays beneath it: not absolute, and no ".." climbing above the root. */
+static bool link_stays_beneath(const char *text, int depth)
+{
+    if (text[0] == '/' || !text[0])
+        return false;
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (--depth < 0)
+                return false;
+        } else if (n && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p += n;
+        while (*p == '/')
+            p++;
+    }
+    return true;
+}
+
+/* How deep the parent of `path` is below the preopen (a lexical count:
+   the path resolved beneath the preopen without leaving it). */
+static int parent_depth(const char *path)
+{
+    int depth = 0;
+    const char *last = strrchr(path, '/');
+    for (const char *p = path; last && p < last;) {
+        const char *e = strchr(p, '/');
+        size_t n = (size_t)(e - p);
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            depth = depth ? depth - 1 : 0;
+        else if (n && !(n == 1 && p[0] == '.'))
+            depth++;
+        p = e + 1;
+    }
+    return depth;
+}
+
+/* path_symlink(old, old_len, fd, new, new_len): a link beneath the
+   preopen whose text does not lead out of it (ENOTCAPABLE), so that what
+   the guest makes is what the resolver would follow anyway */
+static gate_status path_symlink(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    wfd *d = getfd(ud, ARG32(2));
+    char text[4096], path[4096], name[256];
+    int parent;
+    if (!d)
+        return ret(res, W_BADF);
+    int e = guest_path(c, ARG32(0), ARG32(1), text, sizeof text);
+    if (!e)
+        e = guest_path(c, ARG32(3), ARG32(4), path, sizeof path);
+    if (e)
+        return ret(res, e);
+    if (!link_stays_beneath(text, parent_depth(path)))
+        return ret(res, text[0] ? W_NOTCAPABLE : W_NOENT);
+    e = open_parent(d->host, path, name, sizeof name, &parent);
+    if (e)
+        return ret(res, e);
+    int r = symlinkat(text, parent, name);
+    int saved = errno;
+    close(parent);
+    return ret(res, r ? errno_to_wasi(saved) : W_SUCCESS);
+}
+
+/* path_link(old_fd, lookupflags, old, old_len, new_fd, new, new_len): a
+   hard link of what old names, both beneath their preopens; a symlink is
+   linked itself (following one could reach outside: ENOTSUP) */
+static gate_status path_link(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    wfd *d1 = getfd(ud, ARG32(0)), *d2 = getfd(ud, ARG32(4));
+    char p1[4096], p2[4096], n1[256], n2[256];
+    int f1, f2;
+    if (!d1 || !d2)
+        return ret(res, W_BADF);
+    int e = guest_path(c, ARG32(2), ARG32(3), p1, sizeof p1);
+    if (!e)
+        e = guest_path(c, ARG32(5), ARG32(6), p2, sizeof p2);
+    if (!e)
+        e = open_parent(d1->host, p1, n1, sizeof n1, &f1);
+    if (e)
+        return ret(res, e);
+    e = open_parent(d2->host, p2, n2, sizeof n2, &f2);
+    if (e) {
+        close(f1);
+        return ret(res, e);
+    }
+    struct stat st;
+    int r = fstatat(f1, n1, &st, AT_SYMLINK_NOFOLLOW);
+    if (!r && S_ISLNK(st.st_mode) && (ARG32(1) & 1)) {
+        r = -1;
+        errno = EOPNOTSUPP;
+    } else if (!r) {
+        r = linkat(f1, n1, f2, n2, 0);
+    }
+    int saved = errno;
+    close(f1);
+    close(f2);
+    return ret(res, r ? errno_to_wasi(saved) : W_SUCCESS);
+}
+
+/* fd_renumber(from, to): `to` closed (as fd_close would), `from` moved
+   there, with what it is and what refers to it (files opened beneath a
+   preopen moved with it).  The host's standard streams are never closed. */
+static gate_status fd_renumber(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)c;
+    gate_wasi *w = ud;
+    uint32_t from = ARG32(0), to = ARG32(1);
+    wfd *f = getfd(w, from), *t = getfd(w, to);
+    if (!f || !t)
+        return ret(res, W_BADF);
+    if (from == to)
+        return ret(res, W_SUCCESS);
+    for (uint32_t i = 0; i < w->nfds; i++)
+        if (w->fds[i].path && !w->fds[i].preopen && w->fds[i].dir == to && t->preopen)
+            return ret(res, W_BUSY);    /* files still need that preopen */
+    if (t->host > 2)
+        close(t->host);
+    free(t->guest);
+    free(t->path);
+    *t = *f;
+    memset(f, 0, sizeof *f);
+    f->host = -1;
+    if (t->preopen)
+        for (uint32_t i = 0; i < w->nfds; i++)
+            if (w->fds[i].path && !w->fds[i].preopen && w->fds[i].dir == from)
+                w->fds[i].dir = to;
+    return ret(res, W_SUCCESS);
 }
 
 /* poll_oneoff for clock subscriptions: sleeps until the earliest one. */
@@ -1104,6 +1485,19 @@ static const struct {
     { "path_unlink_file", "i(iii)", path_unlink_file },
     { "path_remove_directory", "i(iii)", path_remove_directory },
     { "path_rename", "i(iiiiii)", path_rename },
+    { "fd_pread", "i(iiiIi)", fd_pread },
+    { "fd_pwrite", "i(iiiIi)", fd_pwrite },
+    { "fd_sync", "i(i)", fd_sync },
+    { "fd_datasync", "i(i)", fd_datasync },
+    { "fd_advise", "i(iIIi)", fd_advise },
+    { "fd_allocate", "i(iII)", fd_allocate },
+    { "fd_filestat_set_size", "i(iI)", fd_filestat_set_size },
+    { "fd_filestat_set_times", "i(iIIi)", fd_filestat_set_times },
+    { "path_filestat_set_times", "i(iiiiIIi)", path_filestat_set_times },
+    { "path_readlink", "i(iiiiii)", path_readlink },
+    { "path_symlink", "i(iiiii)", path_symlink },
+    { "path_link", "i(iiiiiii)", path_link },
+    { "fd_renumber", "i(ii)", fd_renumber },
     { "poll_oneoff", "i(iiii)", poll_oneoff },
 };
 
@@ -1136,9 +1530,12 @@ static gate_status wasi_bind(gate_imports *imp, gate_wasi *w, gate_error *err)
  *
  *   u64 monotonic clock reading; u32 argc, strings; u32 envc, strings;
  *   u32 nfds, then per descriptor
- *   u8 kind (0 closed, 1 stdio, 2 preopen, 3 file), u16 fdflags, and for
- *   a preopen: guest name; for a file: u32 dir, path, u8 access (WA_*),
- *   u64 offset.   (strings: u32 length, bytes)
+ *   u8 kind (0 closed, 1 stdio: the host's stream of the same number,
+ *   2 preopen, 3 file, 4 a host stream renumbered), u16 fdflags, and for
+ *   a preopen: guest name; for a file: u32 dir (the preopen's descriptor,
+ *   before or after this one), path, u8 access (WA_*), u64 offset; for a
+ *   renumbered stream: u8 which (0 stdin, 1 stdout, 2 stderr).
+ *   (strings: u32 length, bytes)
  */
 static int64_t mono_now(void)
 {
@@ -1151,7 +1548,13 @@ static uint8_t fd_kind(const wfd *f, uint32_t i)
 {
     if (f->host < 0 && !f->lost)
         return 0;
-    return i < 3 ? 1 : f->preopen ? 2 : f->path ? 3 : 0;
+    if (f->preopen)
+        return 2;
+    if (f->path)
+        return 3;
+    if (f->host >= 0 && f->host <= 2)
+        return (uint32_t)f->host == i ? 1 : 4;
+    return 0;
 }
 
 void rt_wasi_save(const gate_wasi *w, gs_buf *b)
@@ -1177,6 +1580,8 @@ void rt_wasi_save(const gate_wasi *w, gs_buf *b)
             gs_str(b, f->path);
             gs_u8(b, f->access);
             gs_u64(b, pos < 0 ? 0 : (uint64_t)pos);
+        } else if (kind == 4) {
+            gs_u8(b, (uint8_t)f->host);
         }
     }
 }
@@ -1320,6 +1725,11 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
             r.bad = true;
         } else if (kind == 1 && i < 3) {
             f->host = (int)i;
+        } else if (kind == 4) {
+            if (r.pos < r.n && r.p[r.pos] <= 2)
+                f->host = r.p[r.pos++];
+            else
+                r.bad = true;
         } else if (kind == 2 && i >= 3) {
             f->guest = wstr(&r);
             if (r.bad)
@@ -1339,7 +1749,7 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
             }
             f->lost = f->host < 0;
             report(gr, f->guest, NULL, host, host ? NULL : "not granted");
-        } else if (kind == 3 && i >= 3) {
+        } else if (kind == 3) {
             f->dir = w32(&r);
             f->path = wstr(&r);
             uint8_t acc = 0;
@@ -1352,30 +1762,41 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
                 memcpy(&f->lost_pos, r.p + r.pos, 8), r.pos += 8;
             else
                 r.bad = true;
-            if (r.bad || f->dir >= i || !w->fds[f->dir].preopen || !acc || (acc & ~7) ||
+            if (r.bad || f->dir >= nfds || f->dir == i || !acc || (acc & ~7) ||
                 f->lost_pos > INT64_MAX) {
                 r.bad = true;
                 break;
             }
-            /* reopened beneath the same preopen if it was granted; else
-               (or if that fails) the program sees EBADF on it: lost */
-            const wfd *d = &w->fds[f->dir];
-            const char *why = "its preopen was not granted";
-            f->host = d->host >= 0 ? reopen_file(d->host, f, &why) : -1;
-            if (f->host >= 0 && lseek(f->host, (off_t)f->lost_pos, SEEK_SET) < 0 &&
-                !(f->access & WA_DIR)) {
-                why = strerror(errno);
-                close(f->host);
-                f->host = -1;
-            }
-            f->lost = f->host < 0;
-            report(gr, d->guest, f->path, NULL, f->lost ? why : NULL);
+            f->lost = true;             /* until it is reopened below */
         } else if (kind != 0) {
             r.bad = true;
         }
     }
     if (r.bad || r.pos != r.n)
         goto bad;
+    /* files, once every preopen is there (a renumber may have put a file
+       below its preopen): reopened beneath the same preopen if it was
+       granted; else (or if that fails) the program sees EBADF on it */
+    for (uint32_t i = 0; i < nfds; i++) {
+        wfd *f = &w->fds[i];
+        if (!f->path || f->preopen)
+            continue;
+        const wfd *d = &w->fds[f->dir];
+        if (!d->preopen) {
+            what = "a file in gate.wasi beneath a descriptor that is not a preopen";
+            goto bad;
+        }
+        const char *why = "its preopen was not granted";
+        f->host = d->host >= 0 ? reopen_file(d->host, f, &why) : -1;
+        if (f->host >= 0 && lseek(f->host, (off_t)f->lost_pos, SEEK_SET) < 0 &&
+            !(f->access & WA_DIR)) {
+            why = strerror(errno);
+            close(f->host);
+            f->host = -1;
+        }
+        f->lost = f->host < 0;
+        report(gr, d->guest, f->path, NULL, f->lost ? why : NULL);
+    }
     return wasi_bind(imp, w, err);
 bad:
     if (w) {
@@ -1408,30 +1829,45 @@ void rt_wasi_describe(FILE *out, const uint8_t *p, size_t n)
         free(wstr(&r));
     uint32_t nfds = w32(&r);
     char **names = calloc(nfds < 4096 ? nfds + 1 : 1, sizeof *names);
-    for (uint32_t i = 0; i < nfds && nfds <= 4096 && names && !r.bad; i++) {
-        if (r.pos + 3 > r.n)
-            break;
-        uint8_t kind = r.p[r.pos];
-        r.pos += 3;
-        if (kind == 2) {
-            names[i] = wstr(&r);
-            if (names[i])
-                fprintf(out, "  fd %u: preopen \"%s\" (needs --dir HOST::%s)\n", i, names[i],
-                        names[i]);
-        } else if (kind == 3) {
-            uint32_t dir = w32(&r);
-            char *path = wstr(&r);
-            uint8_t acc = r.pos < r.n ? r.p[r.pos++] : 0;
-            uint64_t pos = 0;
-            if (r.n - r.pos >= 8)
-                memcpy(&pos, r.p + r.pos, 8), r.pos += 8;
-            if (path)
-                fprintf(out, "  fd %u: %s \"%s\" beneath \"%s\", %s%s%s, offset %llu\n", i,
-                        acc & WA_DIR ? "directory" : "file", path,
-                        dir < i && names[dir] ? names[dir] : "?", acc & WA_READ ? "read" : "",
-                        (acc & 3) == 3 ? "/" : "", acc & WA_WRITE ? "write" : "",
-                        (unsigned long long)pos);
-            free(path);
+    /* twice over the table: the preopens' names first (a file may come
+       before its preopen), then every line */
+    size_t table = r.pos;
+    for (int pass = 0; pass < 2; pass++) {
+        r.pos = table;
+        for (uint32_t i = 0; i < nfds && nfds <= 4096 && names && !r.bad; i++) {
+            if (r.pos + 3 > r.n)
+                break;
+            uint8_t kind = r.p[r.pos];
+            r.pos += 3;
+            if (kind == 2) {
+                char *g = wstr(&r);
+                if (pass == 0)
+                    names[i] = g;
+                else
+                    free(g);
+                if (pass == 1 && names[i])
+                    fprintf(out, "  fd %u: preopen \"%s\" (needs --dir HOST::%s)\n", i,
+                            names[i], names[i]);
+            } else if (kind == 3) {
+                uint32_t dir = w32(&r);
+                char *path = wstr(&r);
+                uint8_t acc = r.pos < r.n ? r.p[r.pos++] : 0;
+                uint64_t pos = 0;
+                if (r.n - r.pos >= 8)
+                    memcpy(&pos, r.p + r.pos, 8), r.pos += 8;
+                if (pass == 1 && path)
+                    fprintf(out, "  fd %u: %s \"%s\" beneath \"%s\", %s%s%s, offset %llu\n", i,
+                            acc & WA_DIR ? "directory" : "file", path,
+                            dir < nfds && names[dir] ? names[dir] : "?",
+                            acc & WA_READ ? "read" : "", (acc & 3) == 3 ? "/" : "",
+                            acc & WA_WRITE ? "write" : "", (unsigned long long)pos);
+                free(path);
+            } else if (kind == 4) {
+                uint8_t which = r.pos < r.n ? r.p[r.pos++] : 0;
+                if (pass == 1)
+                    fprintf(out, "  fd %u: the host's %s\n", i,
+                            which == 0 ? "stdin" : which == 1 ? "stdout" : "stderr");
+            }
         }
     }
     for (uint32_t i = 0; names && i < nfds && i <= 4096; i++)

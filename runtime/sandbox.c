@@ -58,7 +58,8 @@ static const int allowed[] = {
     SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
     SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(lseek), SCMP_SYS(close),
     SCMP_SYS(fstat), SCMP_SYS(fcntl), SCMP_SYS(getdents64), SCMP_SYS(fsync),
-    SCMP_SYS(fdatasync), SCMP_SYS(ppoll),
+    SCMP_SYS(fdatasync), SCMP_SYS(ppoll), SCMP_SYS(fadvise64), SCMP_SYS(fallocate),
+    SCMP_SYS(ftruncate),
 #ifdef __NR_poll
     SCMP_SYS(poll),
 #endif
@@ -82,7 +83,7 @@ static const int allowed[] = {
 static const int at_calls[] = {
     SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(newfstatat), SCMP_SYS(statx),
     SCMP_SYS(mkdirat), SCMP_SYS(unlinkat), SCMP_SYS(renameat), SCMP_SYS(renameat2),
-    SCMP_SYS(readlinkat),
+    SCMP_SYS(readlinkat), SCMP_SYS(utimensat),
 };
 
 gate_status gate_sandbox_enter(const int *extra, size_t nextra, gate_error *err)
@@ -113,6 +114,15 @@ gate_status gate_sandbox_enter(const int *extra, size_t nextra, gate_error *err)
             (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, at_calls[i], 1,
                                    SCMP_A0_32(SCMP_CMP_NE, (uint32_t)AT_FDCWD))))
             what = "a path rule";
+    /* symlinkat(text, dirfd, name) and linkat(dirfd, name, dirfd2, name2):
+       the directories are arguments 1, and 0 and 2 */
+    if (!what && (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(symlinkat), 1,
+                                        SCMP_A1_32(SCMP_CMP_NE, (uint32_t)AT_FDCWD))))
+        what = "a path rule";
+    if (!what && (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(linkat), 2,
+                                        SCMP_A0_32(SCMP_CMP_NE, (uint32_t)AT_FDCWD),
+                                        SCMP_A2_32(SCMP_CMP_NE, (uint32_t)AT_FDCWD))))
+        what = "a path rule";
     for (size_t i = 0; !what && i < nextra; i++)
         if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, extra[i], 0)))
             what = "an extra call";

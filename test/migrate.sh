@@ -214,5 +214,32 @@ if [ -x "$mx" ] && [ -x "$ma" ] && [ -s "$mw" ]; then
 else
     echo "skip C API migration: needs examples/migrate in both builds"
 fi
+# WASI descriptors across ISAs (fileops.c): stopped inside its pread /
+# pwrite, link, symlink and renumber calls, each hop on the other ISA,
+# stdout and stderr renumbered onto files on the way; the same output and
+# files as one run
+fo=$host/cli/fileops.wasm
+if [ -s "$fo" ] && [ -s "$host/cli/fo.out" ]; then
+    rm -rf "$out/fo"; mkdir -p "$out/fo"
+    isa=x86_64 hops=0 rc=75
+    gate_on $isa run --dir "$out/fo::data" --fuel=5000 --snapshot="$out/fo.snap" "$fo" \
+        > "$out/fo.out" 2> "$out/fo.err"; rc=$?
+    while [ $rc -eq 75 ] && [ $hops -lt 300 ]; do
+        hops=$((hops + 1))
+        isa=$(other $isa)
+        gate_on $isa resume --dir "$out/fo::data" --fuel=5000 --snapshot="$out/fo.snap" \
+            "$out/fo.snap" >> "$out/fo.out" 2>> "$out/fo.err"; rc=$?
+    done
+    same_files=$(cd "$out/fo" && find . -printf '%p %y %l\n' | sort && head -c 5 f && echo && cat spare)
+    want_files=$(cd "$host/cli/fo" && find . -printf '%p %y %l\n' | sort && head -c 5 f && echo && cat spare)
+    if [ $rc -eq 0 ] && [ $hops -ge 20 ] && cmp -s "$out/fo.out" "$host/cli/fo.out" &&
+       [ "$same_files" = "$want_files" ] && grep -qx 'stderr by another number' "$out/fo.err"; then
+        ok "WASI descriptors: $hops hops alternating ISAs inside pread/pwrite, links and renumbered stdout/stderr; the same output and files as one run"
+    else
+        bad "WASI descriptors across ISAs (status $rc after $hops hops)" "$(diff "$host/cli/fo.out" "$out/fo.out" | head -5)"
+    fi
+else
+    echo "skip WASI descriptor migration: needs $fo (make test)"
+fi
 echo "migrate: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -104,6 +104,23 @@ if [ -s "$cli/recurse.wasm" ]; then
     else
         echo "FAIL paths.c"; diff test/wasi/paths.expected "$build/paths.out" | head; cf=$((cf + 1))
     fi
+    rm -rf "$build/dd"; mkdir -p "$build/dd"
+    qemu-aarch64 "$build/gate" run --dir "$build/dd::data" "$cli/dirs.wasm" > "$build/dd.out" 2>&1
+    if cmp -s test/wasi/dirs.expected "$build/dd.out"; then
+        echo "ok   dirs.c: directories and trailing slashes as on x86-64"; cp=$((cp + 1))
+    else
+        echo "FAIL dirs.c"; diff test/wasi/dirs.expected "$build/dd.out" | head; cf=$((cf + 1))
+    fi
+    rm -rf "$build/fo"; mkdir -p "$build/fo"
+    qemu-aarch64 "$build/gate" run --dir "$build/fo::data" "$cli/fileops.wasm" \
+        > "$build/fo.out" 2> "$build/fo.err"; rc=$?
+    if [ $rc -eq 0 ] && cmp -s test/wasi/fileops.expected "$build/fo.out" &&
+       grep -qx 'still to the file' "$build/fo/spare"; then
+        echo "ok   fileops.c: pread/pwrite, links, times and renumbering as on x86-64"; cp=$((cp + 1))
+    else
+        echo "FAIL fileops.c (status $rc)"; diff test/wasi/fileops.expected "$build/fo.out" | head
+        cf=$((cf + 1))
+    fi
     for mode in a b; do
         for isa in x86 arm; do
             rm -rf "$build/data"; mkdir -p "$build/data"

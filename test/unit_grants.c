@@ -238,6 +238,78 @@ static void fifo_and_escape_are_lost(void **state)
  *   (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func (param i32 i32) (result i32)))
  *   (func (export "f") (result i32) i32.const 1 i32.const 5 call 0)
  */
+/* Renumbered descriptors: a file under 1 whose preopen comes after it, a
+   standard stream under another number; a forged stream number, a file
+   beneath a descriptor that is not a preopen, and a file that names
+   itself as its preopen are refused. */
+static gate_status restore_raw(const mb *payload, const char **h, const char **g, char *msg)
+{
+    gate_error e;
+    gate_engine *eng = gate_engine_new(NULL, &e);
+    gate_imports *imp = gate_imports_new(eng);
+    mb snap = { 0 };
+    wrap(&snap, payload);
+    gate_wasi_grants gr = { .ndirs = 1, .dir_host = h, .dir_guest = g };
+    gate_status st = gate_imports_wasi_from_snapshot(imp, snap.b, snap.n, &gr, &e);
+    if (st != GATE_OK)
+        snprintf(msg, 256, "%s", e.message);
+    mb_free(&snap);
+    gate_imports_free(imp);
+    gate_engine_free(eng);
+    return st;
+}
+
+static void renumbered_descriptors(void **state)
+{
+    (void)state;
+    char f[128], msg[256] = "";
+    put_file(f, sizeof f, "log.txt", "log");
+    const char *h[] = { dir }, *g[] = { "data" };
+    outcome o;
+    /* fd 1 a file beneath preopen 3; fd 4 the host's stderr */
+    mb p = { 0 };
+    uint64_t clock = 0, off = 3;
+    mb_bytes(&p, &clock, 8);
+    u32(&p, 0);
+    u32(&p, 0);
+    u32(&p, 5);
+    mb_bytes(&p, "\x01\x00\x00", 3);
+    file(&p, 3, "log.txt", 2, off);
+    mb_bytes(&p, "\x00\x00\x00", 3);     /* 2: closed */
+    preopen(&p, "data");
+    mb_bytes(&p, "\x04\x00\x00\x02", 4); /* 4: stderr */
+    assert_int_equal(restore(&p, 1, h, g, &o), GATE_OK);
+    assert_string_equal(o.what[1], "data|log.txt|reattached");
+    mb_free(&p);
+    struct { const char *what; uint8_t bad[4]; size_t n; } forged[] = {
+        { "stream 3", { 4, 0, 0, 3 }, 4 },
+    };
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+        mb q = { 0 };
+        head(&q, 5);
+        preopen(&q, "data");
+        mb_bytes(&q, forged[i].bad, forged[i].n);
+        assert_int_equal(restore_raw(&q, h, g, msg), GATE_ERR_SNAPSHOT);
+        mb_free(&q);
+    }
+    /* beneath a descriptor that is a file, not a preopen */
+    mb q = { 0 };
+    head(&q, 6);
+    preopen(&q, "data");
+    file(&q, 5, "log.txt", 1, 0);
+    file(&q, 3, "log.txt", 1, 0);
+    assert_int_equal(restore_raw(&q, h, g, msg), GATE_ERR_SNAPSHOT);
+    assert_non_null(strstr(msg, "not a preopen"));
+    mb_free(&q);
+    /* beneath itself */
+    mb r = { 0 };
+    head(&r, 5);
+    preopen(&r, "data");
+    file(&r, 4, "log.txt", 1, 0);
+    assert_int_equal(restore_raw(&r, h, g, msg), GATE_ERR_SNAPSHOT);
+    mb_free(&r);
+}
+
 static void stdio_flags_stay_the_hosts(void **state)
 {
     (void)state;
@@ -279,6 +351,7 @@ int main(void)
         cmocka_unit_test(restore_never_creates_or_truncates),
         cmocka_unit_test(fifo_and_escape_are_lost),
         cmocka_unit_test(stdio_flags_stay_the_hosts),
+        cmocka_unit_test(renumbered_descriptors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
