@@ -37,7 +37,33 @@ enum {
 };
 enum { FT_UNKNOWN = 0, FT_BLOCK = 1, FT_CHAR = 2, FT_DIR = 3, FT_FILE = 4, FT_SOCK = 6,
        FT_LINK = 7 };
-#define RIGHTS_ALL 0x1fffffffull
+/* rights (preview1 bit numbers) */
+enum {
+    R_FD_DATASYNC = 0, R_FD_READ, R_FD_SEEK, R_FD_FDSTAT_SET_FLAGS, R_FD_SYNC, R_FD_TELL,
+    R_FD_WRITE, R_FD_ADVISE, R_FD_ALLOCATE, R_PATH_CREATE_DIRECTORY, R_PATH_CREATE_FILE,
+    R_PATH_LINK_SOURCE, R_PATH_LINK_TARGET, R_PATH_OPEN, R_FD_READDIR, R_PATH_READLINK,
+    R_PATH_RENAME_SOURCE, R_PATH_RENAME_TARGET, R_PATH_FILESTAT_GET,
+    R_PATH_FILESTAT_SET_SIZE, R_PATH_FILESTAT_SET_TIMES, R_FD_FILESTAT_GET,
+    R_FD_FILESTAT_SET_SIZE, R_FD_FILESTAT_SET_TIMES, R_PATH_SYMLINK,
+    R_PATH_REMOVE_DIRECTORY, R_PATH_UNLINK_FILE, R_POLL_FD_READWRITE, R_SOCK_SHUTDOWN,
+    R_SOCK_ACCEPT
+};
+#define RB(r) (1ull << (r))
+/* what a file, and what a directory, can have at most */
+#define FILE_RIGHTS (RB(R_FD_DATASYNC) | RB(R_FD_READ) | RB(R_FD_SEEK) |                   \
+                     RB(R_FD_FDSTAT_SET_FLAGS) | RB(R_FD_SYNC) | RB(R_FD_TELL) |           \
+                     RB(R_FD_WRITE) | RB(R_FD_ADVISE) | RB(R_FD_ALLOCATE) |                \
+                     RB(R_FD_FILESTAT_GET) | RB(R_FD_FILESTAT_SET_SIZE) |                  \
+                     RB(R_FD_FILESTAT_SET_TIMES) | RB(R_POLL_FD_READWRITE))
+#define DIR_RIGHTS (RB(R_FD_FDSTAT_SET_FLAGS) | RB(R_FD_SYNC) | RB(R_FD_DATASYNC) |        \
+                    RB(R_PATH_CREATE_DIRECTORY) | RB(R_PATH_CREATE_FILE) |                 \
+                    RB(R_PATH_LINK_SOURCE) | RB(R_PATH_LINK_TARGET) | RB(R_PATH_OPEN) |    \
+                    RB(R_FD_READDIR) | RB(R_PATH_READLINK) | RB(R_PATH_RENAME_SOURCE) |    \
+                    RB(R_PATH_RENAME_TARGET) | RB(R_PATH_FILESTAT_GET) |                   \
+                    RB(R_PATH_FILESTAT_SET_SIZE) | RB(R_PATH_FILESTAT_SET_TIMES) |         \
+                    RB(R_FD_FILESTAT_GET) | RB(R_FD_FILESTAT_SET_TIMES) |                  \
+                    RB(R_PATH_SYMLINK) | RB(R_PATH_REMOVE_DIRECTORY) |                     \
+                    RB(R_PATH_UNLINK_FILE))
 
 /* what a file was opened for: enough to open it again after a restore,
    and nothing that creates or truncates */
@@ -57,6 +83,9 @@ typedef struct wfd {
     uint32_t dir;
     uint8_t access;             /* WA_* */
     uint64_t lost_pos;          /* a lost file's offset, saved as it was */
+    /* what the program may do with it, and with what it opens beneath it
+       (only ever fewer: fd_fdstat_set_rights drops, path_open intersects) */
+    uint64_t rights, inheriting;
 } wfd;
 
 typedef struct gate_wasi {
@@ -147,6 +176,42 @@ static gate_status ret(gate_val *res, int e)
 static wfd *getfd(gate_wasi *w, uint32_t fd)
 {
     return fd < w->nfds && w->fds[fd].host >= 0 ? &w->fds[fd] : NULL;
+}
+
+/* The most a descriptor of its kind can have: a directory's and what it
+   hands down, a file's (its read and write as it was opened), a stream's. */
+static void default_rights(wfd *f, bool is_dir, uint8_t access)
+{
+    if (is_dir) {
+        f->rights = DIR_RIGHTS;
+        f->inheriting = DIR_RIGHTS | FILE_RIGHTS;
+    } else {
+        f->rights = FILE_RIGHTS;
+        if (!(access & WA_READ))
+            f->rights &= ~RB(R_FD_READ);
+        if (!(access & WA_WRITE))
+            f->rights &= ~(RB(R_FD_WRITE) | RB(R_FD_ALLOCATE) | RB(R_FD_FILESTAT_SET_SIZE) |
+                           RB(R_FD_DATASYNC));
+        f->inheriting = 0;
+    }
+}
+
+/* Descriptor fd if it has every right in `need`; else NULL and *e: EBADF
+   for no such descriptor, or a directory asked for what only files do
+   (wasmtime's answer), ENOTCAPABLE for a right it lacks. */
+static wfd *need(gate_wasi *w, uint32_t fd, uint64_t need, int *e)
+{
+    wfd *f = getfd(w, fd);
+    if (!f) {
+        *e = W_BADF;
+        return NULL;
+    }
+    if ((f->rights & need) != need) {
+        bool dir = f->preopen || (f->access & WA_DIR);
+        *e = dir && (need & ~DIR_RIGHTS) ? W_BADF : W_NOTCAPABLE;
+        return NULL;
+    }
+    return f;
 }
 
 /* ---- blocking calls that a stop interrupts -------------------------------- */
@@ -399,9 +464,10 @@ static int iov_io(gate_call_ctx *c, int host, uint32_t iovs, uint32_t n, bool is
 static gate_status fd_rw(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res,
                          bool is_write)
 {
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(is_write ? R_FD_WRITE : R_FD_READ), &rerr);
     if (!f)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     if (f->host <= 2 && (f->flags & 4)) {
         /* non-blocking, as the program asked, without O_NONBLOCK on the
            host's shared stream */
@@ -434,19 +500,13 @@ static gate_status fd_write(gate_call_ctx *c, void *ud, const gate_val *args, ga
     return fd_rw(c, ud, args, res, true);
 }
 
-/* A directory has no position to move or tell (EBADF, as wasmtime);
-   path_open marks every directory it opens WA_DIR. */
-static bool is_dir_fd(const wfd *f)
-{
-    return f->preopen || (f->access & WA_DIR);
-}
-
 static gate_status fd_seek(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(R_FD_SEEK), &rerr);
     static const int wh[] = { SEEK_SET, SEEK_CUR, SEEK_END };
-    if (!f || is_dir_fd(f))
-        return ret(res, W_BADF);
+    if (!f)
+        return ret(res, rerr);
     if (ARG32(2) > 2)
         return ret(res, W_INVAL);
     off_t r = lseek(f->host, (off_t)ARG64(1), wh[ARG32(2)]);
@@ -457,9 +517,10 @@ static gate_status fd_seek(gate_call_ctx *c, void *ud, const gate_val *args, gat
 
 static gate_status fd_tell(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
-    wfd *f = getfd(ud, ARG32(0));
-    if (!f || is_dir_fd(f))
-        return ret(res, W_BADF);
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(R_FD_TELL), &rerr);
+    if (!f)
+        return ret(res, rerr);
     off_t r = lseek(f->host, 0, SEEK_CUR);
     if (r < 0)
         return ret(res, errno_to_wasi(errno));
@@ -498,9 +559,24 @@ static gate_status fd_fdstat_get(gate_call_ctx *c, void *ud, const gate_val *arg
     memset(p, 0, 24);
     p[0] = filetype(st.st_mode);
     memcpy(p + 2, &f->flags, 2);
-    uint64_t rights = RIGHTS_ALL;
-    memcpy(p + 8, &rights, 8);
-    memcpy(p + 16, &rights, 8);
+    memcpy(p + 8, &f->rights, 8);
+    memcpy(p + 16, &f->inheriting, 8);
+    return ret(res, W_SUCCESS);
+}
+
+/* fd_fdstat_set_rights(fd, rights, inheriting): only ever fewer */
+static gate_status fd_fdstat_set_rights(gate_call_ctx *c, void *ud, const gate_val *args,
+                                        gate_val *res)
+{
+    (void)c;
+    wfd *f = getfd(ud, ARG32(0));
+    if (!f)
+        return ret(res, W_BADF);
+    uint64_t r = ARG64(1), inh = ARG64(2);
+    if ((r & ~f->rights) || (inh & ~f->inheriting))
+        return ret(res, W_NOTCAPABLE);
+    f->rights = r;
+    f->inheriting = inh;
     return ret(res, W_SUCCESS);
 }
 
@@ -508,9 +584,10 @@ static gate_status fd_fdstat_set_flags(gate_call_ctx *c, void *ud, const gate_va
                                        gate_val *res)
 {
     (void)c;
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(R_FD_FDSTAT_SET_FLAGS), &rerr);
     if (!f)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     uint32_t fl = ARG32(1);
     if (f->host <= 2) {
         /* the host's standard streams are shared with the host (and its
@@ -535,10 +612,11 @@ static gate_status fd_fdstat_set_flags(gate_call_ctx *c, void *ud, const gate_va
 static gate_status fd_filestat_get(gate_call_ctx *c, void *ud, const gate_val *args,
                                    gate_val *res)
 {
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(R_FD_FILESTAT_GET), &rerr);
     struct stat st;
     if (!f)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     if (fstat(f->host, &st))
         return ret(res, errno_to_wasi(errno));
     return ret(res, write_filestat(c, ARG32(1), &st));
@@ -580,9 +658,10 @@ static gate_status fd_prestat_dir_name(gate_call_ctx *c, void *ud, const gate_va
 /* fd_readdir(fd, buf, len, cookie, bufused): cookies are getdents64 offsets */
 static gate_status fd_readdir(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(R_FD_READDIR), &rerr);
     if (!f)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     uint32_t buf = ARG32(1), len = ARG32(2);
     uint8_t *out = mem(c, buf, len);
     if (!out)
@@ -866,15 +945,19 @@ static int add_fd(gate_wasi *w, int host)
 static gate_status path_open(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
     gate_wasi *w = ud;
-    wfd *d = getfd(w, ARG32(0));
+    uint32_t oflags = ARG32(4), fdflags = ARG32(7);
+    /* creating needs path_create_file, truncating path_filestat_set_size */
+    int rerr;
+    wfd *d = need(w, ARG32(0), RB(R_PATH_OPEN) | (oflags & 1 ? RB(R_PATH_CREATE_FILE) : 0) |
+                                   (oflags & 8 ? RB(R_PATH_FILESTAT_SET_SIZE) : 0), &rerr);
     char path[4096];
     if (!d)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     int e = guest_path(c, ARG32(2), ARG32(3), path, sizeof path);
     if (e)
         return ret(res, e);
-    uint32_t oflags = ARG32(4), fdflags = ARG32(7);
-    uint64_t rights = ARG64(5);
+    uint64_t rights = ARG64(5), want_inh = ARG64(6);
+    uint64_t dir_inh = d->inheriting;
     /* read/write from the requested rights: fd_read = 1<<1, fd_write = 1<<6 */
     bool rd = rights & (1u << 1) || !(rights & (1u << 6));
     bool wr = rights & (1u << 6);
@@ -906,6 +989,11 @@ static gate_status path_open(gate_call_ctx *c, void *ud, const gate_val *args, g
     w->fds[g].access = (uint8_t)(((got & O_ACCMODE) != O_WRONLY ? WA_READ : 0) |
                                  ((got & O_ACCMODE) != O_RDONLY ? WA_WRITE : 0) |
                                  (flags & O_DIRECTORY ? WA_DIR : 0));
+    /* what was asked for, what the directory hands down, what its kind
+       and access allow */
+    default_rights(&w->fds[g], flags & O_DIRECTORY, w->fds[g].access);
+    w->fds[g].rights &= rights & dir_inh;
+    w->fds[g].inheriting &= want_inh & dir_inh;
     if (!put32(c, ARG32(8), (uint32_t)g)) {
         close(fd);
         w->fds[g].host = -1;
@@ -917,11 +1005,12 @@ static gate_status path_open(gate_call_ctx *c, void *ud, const gate_val *args, g
 static gate_status path_filestat_get(gate_call_ctx *c, void *ud, const gate_val *args,
                                      gate_val *res)
 {
-    wfd *d = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *d = need(ud, ARG32(0), RB(R_PATH_FILESTAT_GET), &rerr);
     char path[4096];
     struct stat st;
     if (!d)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     int e = guest_path(c, ARG32(2), ARG32(3), path, sizeof path);
     if (e)
         return ret(res, e);
@@ -940,11 +1029,14 @@ static gate_status path_filestat_get(gate_call_ctx *c, void *ud, const gate_val 
 static gate_status path_op(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res,
                            int op)
 {
-    wfd *d = getfd(ud, ARG32(0));
+    static const int right[] = { R_PATH_CREATE_DIRECTORY, R_PATH_UNLINK_FILE,
+                                 R_PATH_REMOVE_DIRECTORY };
+    int rerr;
+    wfd *d = need(ud, ARG32(0), RB(right[op]), &rerr);
     char path[4096], name[256];
     int parent, r;
     if (!d)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     int e = guest_path(c, ARG32(1), ARG32(2), path, sizeof path);
     if (!e)
         e = open_parent(d->host, path, name, sizeof name, &parent);
@@ -980,11 +1072,13 @@ static gate_status path_remove_directory(gate_call_ctx *c, void *ud, const gate_
 /* path_rename(fd, old, old_len, new_fd, new, new_len) */
 static gate_status path_rename(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
-    wfd *d1 = getfd(ud, ARG32(0)), *d2 = getfd(ud, ARG32(3));
+    int rerr;
+    wfd *d1 = need(ud, ARG32(0), RB(R_PATH_RENAME_SOURCE), &rerr);
+    wfd *d2 = d1 ? need(ud, ARG32(3), RB(R_PATH_RENAME_TARGET), &rerr) : NULL;
     char p1[4096], p2[4096], n1[256], n2[256];
     int f1, f2;
     if (!d1 || !d2)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     int e = guest_path(c, ARG32(1), ARG32(2), p1, sizeof p1);
     if (!e)
         e = guest_path(c, ARG32(4), ARG32(5), p2, sizeof p2);
@@ -1011,9 +1105,10 @@ static gate_status path_rename(gate_call_ctx *c, void *ud, const gate_val *args,
 static gate_status fd_prw(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res,
                           bool is_write)
 {
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(is_write ? R_FD_WRITE : R_FD_READ) | RB(R_FD_SEEK), &rerr);
     if (!f)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     uint32_t iovs = ARG32(1), n = ARG32(2);
     uint64_t off = ARG64(3);
     if (n > 1024)
@@ -1069,9 +1164,10 @@ static gate_status fd_sync_(gate_call_ctx *c, void *ud, const gate_val *args, ga
                             bool data)
 {
     (void)c;
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(data ? R_FD_DATASYNC : R_FD_SYNC), &rerr);
     if (!f)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     int r = data ? fdatasync(f->host) : fsync(f->host);
     return ret(res, r ? errno_to_wasi(errno) : W_SUCCESS);
 }
@@ -1093,9 +1189,10 @@ static gate_status fd_advise(gate_call_ctx *c, void *ud, const gate_val *args, g
     (void)c;
     static const int adv[] = { POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
                                POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE };
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(R_FD_ADVISE), &rerr);
     if (!f)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     if (ARG32(3) > 5 || ARG64(1) > INT64_MAX || ARG64(2) > INT64_MAX)
         return ret(res, W_INVAL);
     int r = posix_fadvise(f->host, (off_t)ARG64(1), (off_t)ARG64(2), adv[ARG32(3)]);
@@ -1107,9 +1204,10 @@ static gate_status fd_advise(gate_call_ctx *c, void *ud, const gate_val *args, g
 static gate_status fd_allocate(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
     (void)c;
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(R_FD_ALLOCATE), &rerr);
     if (!f)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     uint64_t off = ARG64(1), len = ARG64(2);
     if (off > INT64_MAX || len > INT64_MAX - off)
         return ret(res, W_FBIG);
@@ -1123,9 +1221,10 @@ static gate_status fd_filestat_set_size(gate_call_ctx *c, void *ud, const gate_v
                                         gate_val *res)
 {
     (void)c;
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(R_FD_FILESTAT_SET_SIZE), &rerr);
     if (!f)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     if (ARG64(1) > INT64_MAX)
         return ret(res, W_FBIG);
     return ret(res, ftruncate(f->host, (off_t)ARG64(1)) ? errno_to_wasi(errno) : W_SUCCESS);
@@ -1154,10 +1253,11 @@ static gate_status fd_filestat_set_times(gate_call_ctx *c, void *ud, const gate_
                                          gate_val *res)
 {
     (void)c;
-    wfd *f = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *f = need(ud, ARG32(0), RB(R_FD_FILESTAT_SET_TIMES), &rerr);
     struct timespec ts[2];
     if (!f)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     int e = set_times(ARG64(1), ARG64(2), ARG32(3), ts);
     if (e)
         return ret(res, e);
@@ -1170,12 +1270,13 @@ static gate_status fd_filestat_set_times(gate_call_ctx *c, void *ud, const gate_
 static gate_status path_filestat_set_times(gate_call_ctx *c, void *ud, const gate_val *args,
                                            gate_val *res)
 {
-    wfd *d = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *d = need(ud, ARG32(0), RB(R_PATH_FILESTAT_SET_TIMES), &rerr);
     char path[4096], name[256];
     struct timespec ts[2];
     int parent;
     if (!d)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     int e = set_times(ARG64(4), ARG64(5), ARG32(6), ts);
     if (!e)
         e = guest_path(c, ARG32(2), ARG32(3), path, sizeof path);
@@ -1207,11 +1308,12 @@ static gate_status path_filestat_set_times(gate_call_ctx *c, void *ud, const gat
 static gate_status path_readlink(gate_call_ctx *c, void *ud, const gate_val *args,
                                  gate_val *res)
 {
-    wfd *d = getfd(ud, ARG32(0));
+    int rerr;
+    wfd *d = need(ud, ARG32(0), RB(R_PATH_READLINK), &rerr);
     char path[4096], name[256], text[4096];
     int parent;
     if (!d)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     int e = guest_path(c, ARG32(1), ARG32(2), path, sizeof path);
     if (!e)
         e = open_parent(d->host, path, name, sizeof name, &parent);
@@ -1275,11 +1377,12 @@ static int parent_depth(const char *path)
    the guest makes is what the resolver would follow anyway */
 static gate_status path_symlink(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
-    wfd *d = getfd(ud, ARG32(2));
+    int rerr;
+    wfd *d = need(ud, ARG32(2), RB(R_PATH_SYMLINK), &rerr);
     char text[4096], path[4096], name[256];
     int parent;
     if (!d)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     int e = guest_path(c, ARG32(0), ARG32(1), text, sizeof text);
     if (!e)
         e = guest_path(c, ARG32(3), ARG32(4), path, sizeof path);
@@ -1301,11 +1404,13 @@ static gate_status path_symlink(gate_call_ctx *c, void *ud, const gate_val *args
    linked itself (following one could reach outside: ENOTSUP) */
 static gate_status path_link(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
-    wfd *d1 = getfd(ud, ARG32(0)), *d2 = getfd(ud, ARG32(4));
+    int rerr;
+    wfd *d1 = need(ud, ARG32(0), RB(R_PATH_LINK_SOURCE), &rerr);
+    wfd *d2 = d1 ? need(ud, ARG32(4), RB(R_PATH_LINK_TARGET), &rerr) : NULL;
     char p1[4096], p2[4096], n1[256], n2[256];
     int f1, f2;
     if (!d1 || !d2)
-        return ret(res, W_BADF);
+        return ret(res, rerr);
     int e = guest_path(c, ARG32(2), ARG32(3), p1, sizeof p1);
     if (!e)
         e = guest_path(c, ARG32(5), ARG32(6), p2, sizeof p2);
@@ -1498,6 +1603,7 @@ static const struct {
     { "path_symlink", "i(iiiii)", path_symlink },
     { "path_link", "i(iiiiiii)", path_link },
     { "fd_renumber", "i(ii)", fd_renumber },
+    { "fd_fdstat_set_rights", "i(iII)", fd_fdstat_set_rights },
     { "poll_oneoff", "i(iiii)", poll_oneoff },
 };
 
@@ -1583,6 +1689,12 @@ void rt_wasi_save(const gate_wasi *w, gs_buf *b)
         } else if (kind == 4) {
             gs_u8(b, (uint8_t)f->host);
         }
+    }
+    /* then every descriptor's rights (a section without them grants each
+       the most its kind may have) */
+    for (uint32_t i = 0; i < w->nfds; i++) {
+        gs_u64(b, w->fds[i].rights);
+        gs_u64(b, w->fds[i].inheriting);
     }
 }
 
@@ -1772,6 +1884,27 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
             r.bad = true;
         }
     }
+    /* rights: the most each kind may have, and fewer if the snapshot says
+       so (never more: a snapshot grants nothing) */
+    for (uint32_t i = 0; i < nfds; i++) {
+        wfd *f = &w->fds[i];
+        bool stream = !f->preopen && !f->path;
+        default_rights(f, f->preopen || (f->access & WA_DIR),
+                       stream ? (f->host == 0 ? WA_READ : WA_WRITE) : f->access);
+    }
+    if (!r.bad && r.pos < r.n) {
+        if (r.n - r.pos != (size_t)nfds * 16) {
+            what = "bad rights in gate.wasi";
+            r.bad = true;
+        }
+        for (uint32_t i = 0; i < nfds && !r.bad; i++) {
+            uint64_t v[2];
+            memcpy(v, r.p + r.pos, 16);
+            r.pos += 16;
+            w->fds[i].rights &= v[0];
+            w->fds[i].inheriting &= v[1];
+        }
+    }
     if (r.bad || r.pos != r.n)
         goto bad;
     /* files, once every preopen is there (a renumber may have put a file
@@ -1891,8 +2024,10 @@ gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg, ga
         wasi_free(w);
         goto nomem;
     }
-    for (uint32_t i = 0; i < w->nfds; i++)
+    for (uint32_t i = 0; i < w->nfds; i++) {
         w->fds[i].host = i < 3 ? (int)i : -1;
+        default_rights(&w->fds[i], i >= 3, i == 0 ? WA_READ : WA_WRITE);
+    }
     for (int i = 0; i < w->argc; i++)
         if (!(w->argv[i] = strdup(cfg->argv[i]))) {
             wasi_free(w);

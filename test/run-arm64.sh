@@ -111,6 +111,13 @@ if [ -s "$cli/recurse.wasm" ]; then
     else
         echo "FAIL dirs.c"; diff test/wasi/dirs.expected "$build/dd.out" | head; cf=$((cf + 1))
     fi
+    rm -rf "$build/rr"; mkdir -p "$build/rr"
+    qemu-aarch64 "$build/gate" run --dir "$build/rr::data" "$cli/rights.wasm" > "$build/rr.out" 2>&1
+    if cmp -s test/wasi/rights.expected "$build/rr.out"; then
+        echo "ok   rights.c: the rights model as on x86-64"; cp=$((cp + 1))
+    else
+        echo "FAIL rights.c"; diff test/wasi/rights.expected "$build/rr.out" | head; cf=$((cf + 1))
+    fi
     rm -rf "$build/fo"; mkdir -p "$build/fo"
     qemu-aarch64 "$build/gate" run --dir "$build/fo::data" "$cli/fileops.wasm" \
         > "$build/fo.out" 2> "$build/fo.err"; rc=$?
