@@ -86,7 +86,13 @@ typedef struct wfd {
     /* what the program may do with it, and with what it opens beneath it
        (only ever fewer: fd_fdstat_set_rights drops, path_open intersects) */
     uint64_t rights, inheriting;
+    /* a preopen the program closed while files opened beneath it are
+       still open: EBADF to the program, kept (and saved) for them, so that
+       a snapshot can reopen them (saved as fdflags bit 0x8000) */
+    bool closed;
 } wfd;
+
+#define FD_CLOSED_FLAG 0x8000u
 
 typedef struct gate_wasi {
     gate_engine *eng;
@@ -175,7 +181,19 @@ static gate_status ret(gate_val *res, int e)
 
 static wfd *getfd(gate_wasi *w, uint32_t fd)
 {
-    return fd < w->nfds && w->fds[fd].host >= 0 ? &w->fds[fd] : NULL;
+    return fd < w->nfds && w->fds[fd].host >= 0 && !w->fds[fd].closed ? &w->fds[fd] : NULL;
+}
+
+/* Whether a file opened beneath preopen d is still open (or lost: it is
+   saved and may be reopened). */
+static bool has_files(const gate_wasi *w, uint32_t d)
+{
+    for (uint32_t i = 0; i < w->nfds; i++) {
+        const wfd *f = &w->fds[i];
+        if (f->path && !f->preopen && f->dir == d && (f->host >= 0 || f->lost))
+            return true;
+    }
+    return false;
 }
 
 /* The most a descriptor of its kind can have: a directory's and what it
@@ -536,6 +554,10 @@ static gate_status fd_close(gate_call_ctx *c, void *ud, const gate_val *args, ga
         f = &w->fds[ARG32(0)];          /* closing what was lost frees it */
     if (!f)
         return ret(res, W_BADF);
+    if (f->preopen && has_files(w, ARG32(0))) {
+        f->closed = true;           /* kept for the files beneath it */
+        return ret(res, W_SUCCESS);
+    }
     if (f->host > 2)
         close(f->host);
     free(f->guest);
@@ -1676,8 +1698,9 @@ void rt_wasi_save(const gate_wasi *w, gs_buf *b)
     for (uint32_t i = 0; i < w->nfds; i++) {
         const wfd *f = &w->fds[i];
         uint8_t kind = fd_kind(f, i);
+        uint16_t flags = (uint16_t)(f->flags | (f->closed ? FD_CLOSED_FLAG : 0));
         gs_u8(b, kind);
-        gs_bytes(b, &f->flags, 2);
+        gs_bytes(b, &flags, 2);
         if (kind == 2) {
             gs_str(b, f->guest);
         } else if (kind == 3) {
@@ -1832,6 +1855,10 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
         uint8_t kind = r.p[r.pos];
         memcpy(&f->flags, r.p + r.pos + 1, 2);
         r.pos += 3;
+        if (kind == 2 && (f->flags & FD_CLOSED_FLAG)) {
+            f->closed = true;
+            f->flags &= (uint16_t)~FD_CLOSED_FLAG;
+        }
         if (f->flags & ~(uint16_t)0x1f) {
             what = "bad descriptor flags in gate.wasi";
             r.bad = true;
@@ -1971,6 +1998,8 @@ void rt_wasi_describe(FILE *out, const uint8_t *p, size_t n)
             if (r.pos + 3 > r.n)
                 break;
             uint8_t kind = r.p[r.pos];
+            uint16_t fl;
+            memcpy(&fl, r.p + r.pos + 1, 2);
             r.pos += 3;
             if (kind == 2) {
                 char *g = wstr(&r);
@@ -1979,8 +2008,9 @@ void rt_wasi_describe(FILE *out, const uint8_t *p, size_t n)
                 else
                     free(g);
                 if (pass == 1 && names[i])
-                    fprintf(out, "  fd %u: preopen \"%s\" (needs --dir HOST::%s)\n", i,
-                            names[i], names[i]);
+                    fprintf(out, "  fd %u: preopen \"%s\"%s (needs --dir HOST::%s)\n", i,
+                            names[i], fl & FD_CLOSED_FLAG ? ", closed by the program" : "",
+                            names[i]);
             } else if (kind == 3) {
                 uint32_t dir = w32(&r);
                 char *path = wstr(&r);

@@ -150,5 +150,17 @@ int main(void)
     printf("renumber onto stdout: %s\n", e ? strerror(e) : "ok");
     busy();
     printf("still to the file\n");
+    /* the preopen closed while a file beneath it is open: the file goes
+       on, across stops too; the preopen is gone for the program */
+    int late = open("data/late", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    __wasi_errno_t ce = __wasi_fd_close(3);
+    printf("close the preopen: %s\n", ce ? strerror(ce) : "ok");
+    busy();
+    printf("write beneath it: %s\n", write(late, "late\n", 5) == 5 ? "ok" : strerror(errno));
+    __wasi_prestat_t ps;
+    ce = __wasi_fd_prestat_get(3, &ps);
+    printf("its prestat now: %s\n", ce ? strerror(ce) : "ok");
+    ce = __wasi_fd_close(3);
+    printf("closing it again: %s\n", ce ? strerror(ce) : "ok");
     return 0;
 }
