@@ -281,6 +281,9 @@ typedef struct gate_wasi_config {
     int npreopens;
     const char *const *preopen_host;  /* host directory */
     const char *const *preopen_guest; /* name the program sees */
+    int nsockets;                     /* listening sockets the host opened */
+    const int *socket_fds;            /* (sock_accept on them; the WASI state
+                                         keeps its own duplicates) */
 } gate_wasi_config;
 gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg,
                               gate_error *err);
@@ -442,7 +445,8 @@ gate_status gate_snapshot_object_name(const uint8_t *snap, size_t len, gate_targ
    write), never created or truncated, and only when they are regular
    files; report (optional) is told the outcome of each preopen (path
    NULL) and file: host is the granted directory, why NULL when it was
-   reattached, else why it is lost. */
+   reattached, else why it is lost.  A socket is always lost: preopen
+   NULL, path "a socket". */
 typedef struct gate_wasi_grants {
     int ndirs;
     const char *const *dir_host;

@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +34,7 @@ enum {
     W_EXIST = 20, W_FAULT = 21, W_FBIG = 22, W_ILSEQ = 25, W_INTR = 27, W_INVAL = 28,
     W_IO = 29, W_ISDIR = 31, W_LOOP = 32, W_MFILE = 33, W_NAMETOOLONG = 37, W_NFILE = 41,
     W_NOENT = 44, W_NOMEM = 48, W_NOSPC = 51, W_NOSYS = 52, W_NOTDIR = 54, W_NOTEMPTY = 55,
-    W_NOTSUP = 58, W_NOTTY = 59, W_OVERFLOW = 61, W_PERM = 63, W_PIPE = 64, W_ROFS = 69,
+    W_NOTSOCK = 57, W_NOTSUP = 58, W_NOTTY = 59, W_OVERFLOW = 61, W_PERM = 63, W_PIPE = 64, W_ROFS = 69,
     W_SPIPE = 70, W_XDEV = 75, W_NOTCAPABLE = 76
 };
 enum { FT_UNKNOWN = 0, FT_BLOCK = 1, FT_CHAR = 2, FT_DIR = 3, FT_FILE = 4, FT_SOCK = 6,
@@ -90,6 +92,7 @@ typedef struct wfd {
        still open: EBADF to the program, kept (and saved) for them, so that
        a snapshot can reopen them (saved as fdflags bit 0x8000) */
     bool closed;
+    bool sock;                  /* a socket: a --tcplisten one or accepted */
 } wfd;
 
 #define FD_CLOSED_FLAG 0x8000u
@@ -129,6 +132,10 @@ static int errno_to_wasi(int e)
     case ENOSPC: return W_NOSPC;
     case ENOSYS: return W_NOSYS;
     case ENOTDIR: return W_NOTDIR;
+    case ENOTSOCK: return W_NOTSOCK;
+    case ENOTCONN: return 53;
+    case ECONNRESET: return 15;
+    case ECONNREFUSED: return 14;
     case ENOTEMPTY: return W_NOTEMPTY;
     case EOPNOTSUPP: return W_NOTSUP;
     case ENOTTY: return W_NOTTY;
@@ -200,6 +207,13 @@ static bool has_files(const gate_wasi *w, uint32_t d)
    hands down, a file's (its read and write as it was opened), a stream's. */
 static void default_rights(wfd *f, bool is_dir, uint8_t access)
 {
+    if (f->sock) {
+        f->rights = RB(R_FD_READ) | RB(R_FD_WRITE) | RB(R_FD_FDSTAT_SET_FLAGS) |
+                    RB(R_FD_FILESTAT_GET) | RB(R_POLL_FD_READWRITE) | RB(R_SOCK_SHUTDOWN) |
+                    RB(R_SOCK_ACCEPT);
+        f->inheriting = f->rights;
+        return;
+    }
     if (is_dir) {
         f->rights = DIR_RIGHTS;
         f->inheriting = DIR_RIGHTS | FILE_RIGHTS;
@@ -1489,6 +1503,162 @@ static gate_status fd_renumber(gate_call_ctx *c, void *ud, const gate_val *args,
     return ret(res, W_SUCCESS);
 }
 
+/* ---- sockets (preopened by the host: gate run --tcplisten) --------------- */
+
+/* Socket fd with right r; ENOTSOCK for a descriptor that is not one. */
+static wfd *need_sock(gate_wasi *w, uint32_t fd, uint64_t r, int *e)
+{
+    wfd *f = getfd(w, fd);
+    if (!f) {
+        *e = W_BADF;
+        return NULL;
+    }
+    if (!f->sock) {
+        *e = W_NOTSOCK;
+        return NULL;
+    }
+    return need(w, fd, r, e);
+}
+
+/* sock_accept(fd, fdflags, fd_out): a connection on a listening socket;
+   waiting for one gives way to a stop (the call runs again on resume) */
+static gate_status sock_accept(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    gate_wasi *w = ud;
+    int e;
+    wfd *f = need_sock(w, ARG32(0), RB(R_SOCK_ACCEPT), &e);
+    if (!f)
+        return ret(res, e);
+    if (ARG32(1) & ~4u)
+        return ret(res, W_INVAL);
+    int nb = ARG32(1) & 4 ? SOCK_NONBLOCK : 0;
+    if (!(f->flags & 4) && !readable_or_stop(c, f->host)) {
+        gate_call_request_stop(c, GATE_HOST_RESTART);
+        return ret(res, W_SUCCESS);
+    }
+    int s = accept4(f->host, NULL, NULL, SOCK_CLOEXEC | nb);
+    if (s < 0)
+        return ret(res, errno_to_wasi(errno));
+    int g = add_fd(w, s);
+    if (g < 0) {
+        close(s);
+        return ret(res, W_MFILE);
+    }
+    w->fds[g].sock = true;
+    w->fds[g].flags = (uint16_t)(ARG32(1) & 4);
+    default_rights(&w->fds[g], false, 0);
+    w->fds[g].rights &= ~RB(R_SOCK_ACCEPT);
+    if (!put32(c, ARG32(2), (uint32_t)g)) {
+        close(s);
+        w->fds[g].host = -1;
+        return ret(res, W_FAULT);
+    }
+    return ret(res, W_SUCCESS);
+}
+
+/* The iovecs of a socket call as a msghdr (at most 1024, all in memory). */
+static int sock_iov(gate_call_ctx *c, uint32_t iovs, uint32_t n, struct iovec *v)
+{
+    if (n > 1024)
+        return W_INVAL;
+    if (n && !mem(c, iovs, 8 * (uint64_t)n))
+        return W_FAULT;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t buf, len;
+        memcpy(&buf, mem(c, iovs + 8 * i, 8), 4);
+        memcpy(&len, mem(c, iovs + 8 * i, 8) + 4, 4);
+        uint8_t *p = mem(c, buf, len);
+        if (!p)
+            return W_FAULT;
+        v[i] = (struct iovec){ p, len };
+    }
+    return W_SUCCESS;
+}
+
+/* sock_recv(fd, iovs, n, riflags, nread_out, roflags_out): riflags peek
+   1, waitall 2; waiting gives way to a stop */
+static gate_status sock_recv(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    int e;
+    wfd *f = need_sock(ud, ARG32(0), RB(R_FD_READ), &e);
+    if (!f)
+        return ret(res, e);
+    if (ARG32(3) & ~3u)
+        return ret(res, W_INVAL);
+    struct iovec *v = malloc(sizeof *v * (ARG32(2) ? ARG32(2) : 1));
+    if (!v)
+        return ret(res, W_NOMEM);
+    e = sock_iov(c, ARG32(1), ARG32(2), v);
+    if (!e && !(f->flags & 4) && !readable_or_stop(c, f->host)) {
+        free(v);
+        gate_call_request_stop(c, GATE_HOST_RESTART);
+        return ret(res, W_SUCCESS);
+    }
+    ssize_t n = -1;
+    if (!e) {
+        struct msghdr m = { .msg_iov = v, .msg_iovlen = ARG32(2) };
+        int fl = (ARG32(3) & 1 ? MSG_PEEK : 0) | (ARG32(3) & 2 ? MSG_WAITALL : 0);
+        do
+            n = recvmsg(f->host, &m, fl);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+            e = errno_to_wasi(errno);
+    }
+    free(v);
+    if (e)
+        return ret(res, e);
+    /* ro_flags is a u16 (and may sit right below the count) */
+    uint8_t *ro = mem(c, ARG32(5), 2);
+    if (!ro)
+        return ret(res, W_FAULT);
+    memset(ro, 0, 2);
+    return ret(res, put32(c, ARG32(4), (uint32_t)n) ? W_SUCCESS : W_FAULT);
+}
+
+/* sock_send(fd, iovs, n, siflags, nwritten_out): no SIGPIPE (EPIPE) */
+static gate_status sock_send(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    int e;
+    wfd *f = need_sock(ud, ARG32(0), RB(R_FD_WRITE), &e);
+    if (!f)
+        return ret(res, e);
+    if (ARG32(3))
+        return ret(res, W_INVAL);
+    struct iovec *v = malloc(sizeof *v * (ARG32(2) ? ARG32(2) : 1));
+    if (!v)
+        return ret(res, W_NOMEM);
+    e = sock_iov(c, ARG32(1), ARG32(2), v);
+    ssize_t n = -1;
+    if (!e) {
+        struct msghdr m = { .msg_iov = v, .msg_iovlen = ARG32(2) };
+        do
+            n = sendmsg(f->host, &m, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+            e = errno_to_wasi(errno);
+    }
+    free(v);
+    if (e)
+        return ret(res, e);
+    return ret(res, put32(c, ARG32(4), (uint32_t)n) ? W_SUCCESS : W_FAULT);
+}
+
+/* sock_shutdown(fd, how): rd 1, wr 2 */
+static gate_status sock_shutdown(gate_call_ctx *c, void *ud, const gate_val *args,
+                                 gate_val *res)
+{
+    (void)c;
+    int e;
+    wfd *f = need_sock(ud, ARG32(0), RB(R_SOCK_SHUTDOWN), &e);
+    if (!f)
+        return ret(res, e);
+    uint32_t how = ARG32(1);
+    if (how == 0 || how > 3)
+        return ret(res, W_INVAL);
+    int r = shutdown(f->host, how == 1 ? SHUT_RD : how == 2 ? SHUT_WR : SHUT_RDWR);
+    return ret(res, r ? errno_to_wasi(errno) : W_SUCCESS);
+}
+
 /* poll_oneoff for clock subscriptions: sleeps until the earliest one. */
 static gate_status poll_oneoff(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
@@ -1626,6 +1796,10 @@ static const struct {
     { "path_link", "i(iiiiiii)", path_link },
     { "fd_renumber", "i(ii)", fd_renumber },
     { "fd_fdstat_set_rights", "i(iII)", fd_fdstat_set_rights },
+    { "sock_accept", "i(iii)", sock_accept },
+    { "sock_recv", "i(iiiiii)", sock_recv },
+    { "sock_send", "i(iiiii)", sock_send },
+    { "sock_shutdown", "i(ii)", sock_shutdown },
     { "poll_oneoff", "i(iiii)", poll_oneoff },
 };
 
@@ -1662,7 +1836,8 @@ static gate_status wasi_bind(gate_imports *imp, gate_wasi *w, gate_error *err)
  *   2 preopen, 3 file, 4 a host stream renumbered), u16 fdflags, and for
  *   a preopen: guest name; for a file: u32 dir (the preopen's descriptor,
  *   before or after this one), path, u8 access (WA_*), u64 offset; for a
- *   renumbered stream: u8 which (0 stdin, 1 stdout, 2 stderr).
+ *   renumbered stream: u8 which (0 stdin, 1 stdout, 2 stderr); kind 5 a
+ *   socket, nothing more (it cannot move: lost on restore).
  *   (strings: u32 length, bytes)
  */
 static int64_t mono_now(void)
@@ -1680,6 +1855,8 @@ static uint8_t fd_kind(const wfd *f, uint32_t i)
         return 2;
     if (f->path)
         return 3;
+    if (f->sock)
+        return 5;
     if (f->host >= 0 && f->host <= 2)
         return (uint32_t)f->host == i ? 1 : 4;
     return 0;
@@ -1869,6 +2046,12 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
                 f->host = r.p[r.pos++];
             else
                 r.bad = true;
+        } else if (kind == 5) {
+            /* a connection or a listening socket does not move: the
+               program sees EBADF on it, and may close it */
+            f->sock = true;
+            f->lost = true;
+            report(gr, NULL, "a socket", NULL, "it cannot move");
         } else if (kind == 2 && i >= 3) {
             f->guest = wstr(&r);
             if (r.bad)
@@ -2025,6 +2208,9 @@ void rt_wasi_describe(FILE *out, const uint8_t *p, size_t n)
                             acc & WA_READ ? "read" : "", (acc & 3) == 3 ? "/" : "",
                             acc & WA_WRITE ? "write" : "", (unsigned long long)pos);
                 free(path);
+            } else if (kind == 5) {
+                if (pass == 1)
+                    fprintf(out, "  fd %u: a socket (lost on restore)\n", i);
             } else if (kind == 4) {
                 uint8_t which = r.pos < r.n ? r.p[r.pos++] : 0;
                 if (pass == 1)
@@ -2048,7 +2234,8 @@ gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg, ga
     w->envc = cfg ? cfg->envc : 0;
     w->argv = calloc((size_t)w->argc + 1, sizeof(char *));
     w->envp = calloc((size_t)w->envc + 1, sizeof(char *));
-    w->nfds = 3 + (cfg ? (uint32_t)cfg->npreopens : 0);
+    int nsock = cfg && cfg->nsockets > 0 && cfg->socket_fds ? cfg->nsockets : 0;
+    w->nfds = 3 + (cfg ? (uint32_t)cfg->npreopens : 0) + (uint32_t)nsock;
     w->fds = calloc(w->nfds, sizeof *w->fds);
     if (!w->argv || !w->envp || !w->fds) {
         wasi_free(w);
@@ -2088,6 +2275,22 @@ gate_status gate_imports_wasi(gate_imports *imp, const gate_wasi_config *cfg, ga
             wasi_free(w);
             goto nomem;
         }
+    }
+    /* listening sockets after the directories, each our own duplicate */
+    for (int i = 0; i < nsock; i++) {
+        wfd *f = &w->fds[3 + (uint32_t)cfg->npreopens + (uint32_t)i];
+        f->host = fcntl(cfg->socket_fds[i], F_DUPFD_CLOEXEC, 3);
+        if (f->host < 0) {
+            if (err) {
+                err->status = GATE_OK;
+                gx_fail(err, GATE_ERR_IO, UINT64_MAX, GATE_NO_FUNC, "socket %d: %s",
+                        cfg->socket_fds[i], strerror(errno));
+            }
+            wasi_free(w);
+            return GATE_ERR_IO;
+        }
+        f->sock = true;
+        default_rights(f, false, 0);
     }
     return wasi_bind(imp, w, err);
 nomem:

@@ -46,6 +46,8 @@ bool cli_grant_ok(const char *host, const char *extra_private);
 /* --dir HOST[::GUEST]: HOST resolved now (realpath), a directory, one a
    guest may be granted; *host and *copy are to be freed. */
 bool cli_parse_dir(const char *val, char **host, char **guest, char **copy);
+/* A TCP socket listening on HOST:PORT ([V6]:PORT), or -1 after saying why. */
+int cli_tcp_listen(const char *val);
 /* --stack-size BYTES (k/m suffixes) and --max-memory-pages N */
 bool cli_parse_stack(const char *val, uint64_t *out);
 bool cli_parse_pages(const char *val, uint32_t *out);

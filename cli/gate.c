@@ -28,6 +28,7 @@ static const char usage_text[] =
     "                         program's, 134 after a trap (printed with a backtrace)\n"
     "      --invoke NAME      call export NAME instead, ARGS parsed by its types\n"
     "      --dir HOST[::GUEST] preopen a directory; --env KEY=VALUE; \n"
+    "      --tcplisten HOST:PORT a listening socket the program accepts on;\n"
     "      --max-memory-pages N; --stack-size BYTES; --explicit-bounds;\n"
     "      --cache-dir DIR; --no-cache\n"
     "                         (compiled code is cached by module hash)\n"

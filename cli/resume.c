@@ -50,6 +50,11 @@ static void report(void *ud, const char *preopen, const char *path, const char *
                    const char *why)
 {
     const char *file = ud;
+    if (!preopen) {             /* a socket */
+        fprintf(stderr, "gate resume: %s: %s: reported lost to the program (EBADF)\n", path,
+                why);
+        return;
+    }
     if (!path && !why)
         fprintf(stderr, "gate resume: preopen \"%s\": reattached to %s\n", preopen, host);
     else if (!path)

@@ -5,6 +5,7 @@
  *     --invoke NAME          call export NAME with ARGS parsed by its types
  *     --dir HOST[::GUEST]    preopen a host directory (as GUEST)
  *     --env KEY=VALUE        an environment variable for the program
+ *     --tcplisten HOST:PORT  a listening TCP socket the program accepts on
  *     --max-memory-pages N   cap linear memory
  *     --stack-size BYTES     the wasm stack (suffixes k, m; default 8m)
  *     --explicit-bounds      bounds-check every access instead of guard pages
@@ -49,6 +50,7 @@
 static int usage_run(void)
 {
     fprintf(stderr, "usage: gate run [--invoke NAME] [--dir HOST[::GUEST]] [--env K=V]\n"
+                    "                [--tcplisten HOST:PORT]\n"
                     "                [--max-memory-pages N] [--stack-size BYTES] [--explicit-bounds]\n"
                     "                [--cache-dir DIR | --no-cache] [--trust-object] [--no-loop-checks]\n"
                     "                [--deterministic] [--sandbox]\n"
@@ -283,7 +285,8 @@ int cli_run(int argc, char **argv)
     char *dir_copies[MAX_OPT], *dir_reals[MAX_OPT];
     bool trust_object = false, sandbox = cli_sandbox_default();
     uint8_t key[32];
-    int ndirs = 0, nenvs = 0, i;
+    int ndirs = 0, nenvs = 0, i, nsocks = 0;
+    int socks[16];
     gate_config cfg;
     gate_limits lim = { 0 };
     gate_config_init(&cfg);
@@ -371,6 +374,12 @@ int cli_run(int argc, char **argv)
             if (nenvs == MAX_OPT || !strchr(val, '='))
                 return usage_run();
             envs[nenvs++] = val;
+        } else if (!strcmp(o, "--tcplisten")) {
+            if (nsocks == 16)
+                return usage_run();
+            if ((socks[nsocks] = cli_tcp_listen(val)) < 0)
+                return 2;
+            nsocks++;
         } else if (!strcmp(o, "--stack-size")) {
             if (!cli_parse_stack(val, &lim.stack_size))
                 return usage_run();
@@ -435,7 +444,8 @@ int cli_run(int argc, char **argv)
         wargv[k - i + 1] = argv[k];
     gate_wasi_config wc = { .argc = invoke ? 1 : argc - i + 1, .argv = wargv,
                             .envc = nenvs, .envp = envs, .npreopens = ndirs,
-                            .preopen_host = dirs_host, .preopen_guest = dirs_guest };
+                            .preopen_host = dirs_host, .preopen_guest = dirs_guest,
+                            .nsockets = nsocks, .socket_fds = socks };
     gate_status st = gate_imports_wasi(imp, &wc, &err);
     free(wargv);
     if (st != GATE_OK) {

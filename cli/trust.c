@@ -20,10 +20,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -248,4 +250,42 @@ gate_engine *cli_engine(gate_config *cfg, bool trust_any, uint8_t key[32], gate_
     if (!eng)
         cli_report("gate", err);
     return eng;
+}
+
+/* --tcplisten HOST:PORT: bound and listening before the program starts
+   (and before the sandbox, which forbids making sockets) */
+int cli_tcp_listen(const char *val)
+{
+    char host[256];
+    const char *colon = strrchr(val, ':');
+    size_t hl = colon ? (size_t)(colon - val) : 0;
+    if (!colon || hl == 0 || hl >= sizeof host || !colon[1]) {
+        fprintf(stderr, "gate: --tcplisten %s: want HOST:PORT\n", val);
+        return -1;
+    }
+    memcpy(host, val, hl);
+    host[hl] = 0;
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {    /* [v6]:port */
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = 0;
+    }
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai;
+    int rc = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (rc) {
+        fprintf(stderr, "gate: --tcplisten %s: %s\n", val, gai_strerror(rc));
+        return -1;
+    }
+    int s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        bind(s, ai->ai_addr, ai->ai_addrlen) || listen(s, 128)) {
+        fprintf(stderr, "gate: --tcplisten %s: %s\n", val, strerror(errno));
+        if (s >= 0)
+            close(s);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    return s;
 }

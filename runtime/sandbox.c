@@ -60,6 +60,8 @@ static const int allowed[] = {
     SCMP_SYS(fstat), SCMP_SYS(fcntl), SCMP_SYS(getdents64), SCMP_SYS(fsync),
     SCMP_SYS(fdatasync), SCMP_SYS(ppoll), SCMP_SYS(fadvise64), SCMP_SYS(fallocate),
     SCMP_SYS(ftruncate),
+    /* WASI sockets, on the sockets the host made (socket() stays forbidden) */
+    SCMP_SYS(accept4), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(shutdown),
 #ifdef __NR_poll
     SCMP_SYS(poll),
 #endif

@@ -118,6 +118,28 @@ if [ -s "$cli/recurse.wasm" ]; then
     else
         echo "FAIL rights.c"; diff test/wasi/rights.expected "$build/rr.out" | head; cf=$((cf + 1))
     fi
+    # a socket preopened with --tcplisten, one connection answered
+    reply="" rc=1
+    for try in 1 2 3 4 5; do
+        port=$((20000 + (RANDOM % 20000)))
+        qemu-aarch64 "$build/gate" run --tcplisten "127.0.0.1:$port" "$cli/echo.wasm" \
+            > "$build/echo.out" 2> "$build/echo.err" & pid=$!
+        for k in $(seq 1 300); do
+            if exec 5<>"/dev/tcp/127.0.0.1/$port"; then
+                echo "hello there" >&5; read -r reply <&5; exec 5>&-; break
+            fi 2>/dev/null
+            kill -0 $pid 2>/dev/null || break
+            sleep 0.1
+        done
+        wait $pid; rc=$?
+        grep -q "Address already in use" "$build/echo.err" || break
+    done
+    if [ $rc -eq 0 ] && [ "$reply" = "HELLO THERE" ] && cmp -s test/wasi/echo.expected "$build/echo.out"; then
+        echo "ok   echo.c: sockets as on x86-64"; cp=$((cp + 1))
+    else
+        echo "FAIL echo.c (status $rc, reply '$reply')"; diff test/wasi/echo.expected "$build/echo.out" | head
+        cf=$((cf + 1))
+    fi
     rm -rf "$build/fo"; mkdir -p "$build/fo"
     qemu-aarch64 "$build/gate" run --dir "$build/fo::data" "$cli/fileops.wasm" \
         > "$build/fo.out" 2> "$build/fo.err"; rc=$?

@@ -346,6 +346,36 @@ if wasm rights test/wasi/rights.c; then
 else
     bad "rights.c builds" "$(head -5 "$out/rights.cc.log")"
 fi
+# sockets (echo.c on gate run --tcplisten): one connection answered, the
+# error cases; waiting for a connection gives way to a stop, and after a
+# restore the socket is reported lost (EBADF)
+if wasm echo test/wasi/echo.c; then
+    for try in 1 2 3 4 5; do
+        port=$((20000 + (RANDOM % 20000)))
+        "$gate" run --tcplisten "127.0.0.1:$port" "$out/echo.wasm" > "$out/echo.out" \
+            2> "$out/echo.err" & pid=$!
+        reply=""
+        for k in $(seq 1 100); do
+            if exec 5<>"/dev/tcp/127.0.0.1/$port"; then
+                echo "hello there" >&5; read -r reply <&5; exec 5>&-; break
+            fi 2>/dev/null
+            kill -0 $pid 2>/dev/null || break
+            sleep 0.1
+        done
+        wait $pid; rc=$?
+        grep -q "Address already in use" "$out/echo.err" || break
+    done
+    check "sockets: a connection answered (HELLO THERE); ENOTSOCK, EBADF, EINVAL, ENOTCAPABLE" \
+        bash -c "test $rc -eq 0 && test '$reply' = 'HELLO THERE' && diff -u test/wasi/echo.expected '$out/echo.out'"
+    port=$((20000 + (RANDOM % 20000)))
+    timeout 60 "$gate" run --tcplisten "127.0.0.1:$port" --suspend-after=300ms \
+        --snapshot="$out/echo.snap" "$out/echo.wasm" > /dev/null 2>&1; rc=$?
+    "$gate" resume "$out/echo.snap" > "$out/echo2.out" 2> "$out/echo2.err"; rc2=$?
+    check "sockets: a stop while waiting for a connection (75), the socket lost on resume" \
+        bash -c "test $rc -eq 75 && test $rc2 -eq 3 && grep -qx 'accept: Bad file descriptor' '$out/echo2.out' && grep -q 'a socket: it cannot move: reported lost' '$out/echo2.err'"
+else
+    bad "echo.c builds" "$(head -5 "$out/echo.cc.log")"
+fi
 # open files come back at their offsets
 if wasm copy test/wasi/copy.c; then
     rm -rf "$out/cp"; mkdir -p "$out/cp"

@@ -301,6 +301,20 @@ static void renumbered_descriptors(void **state)
     assert_int_equal(restore_raw(&q, h, g, msg), GATE_ERR_SNAPSHOT);
     assert_non_null(strstr(msg, "not a preopen"));
     mb_free(&q);
+    /* a socket, also one renumbered onto 1: restored, lost */
+    mb sk = { 0 };
+    uint64_t zero = 0;
+    mb_bytes(&sk, &zero, 8);
+    u32(&sk, 0);
+    u32(&sk, 0);
+    u32(&sk, 5);
+    mb_bytes(&sk, "\x01\x00\x00", 3);
+    mb_bytes(&sk, "\x05\x00\x00", 3);    /* 1: a socket */
+    mb_bytes(&sk, "\x01\x00\x00", 3);
+    preopen(&sk, "data");
+    mb_bytes(&sk, "\x05\x00\x00", 3);    /* 4: a socket */
+    assert_int_equal(restore_raw(&sk, h, g, msg), GATE_OK);
+    mb_free(&sk);
     /* beneath itself */
     mb r = { 0 };
     head(&r, 5);
