@@ -258,23 +258,6 @@ static bool stop_asked(gate_call_ctx *c)
     return inst && atomic_load(&inst->vm.stop_req);
 }
 
-/* Sleeps ns (in slices of at most 10 ms) unless a stop is asked first;
-   returns what is left of ns then, 0 when it slept it all. */
-static uint64_t sleep_stoppable(gate_call_ctx *c, uint64_t ns)
-{
-    int64_t start = mono_now();
-    for (;;) {
-        uint64_t done = (uint64_t)(mono_now() - start);
-        if (done >= ns)
-            return 0;
-        if (stop_asked(c))
-            return ns - done;
-        uint64_t slice = ns - done < 10000000u ? ns - done : 10000000u;
-        struct timespec ts = { 0, (long)slice };
-        nanosleep(&ts, NULL);
-    }
-}
-
 /* Waits until fd has something to read (or is at its end) unless a stop
    is asked first: false then.  Regular files never wait. */
 static bool readable_or_stop(gate_call_ctx *c, int fd)
@@ -1659,46 +1642,96 @@ static gate_status sock_shutdown(gate_call_ctx *c, void *ud, const gate_val *arg
     return ret(res, r ? errno_to_wasi(errno) : W_SUCCESS);
 }
 
-/* poll_oneoff for clock subscriptions: sleeps until the earliest one. */
+/*
+ * poll_oneoff(in, out, n, nevents): clock subscriptions and fd_read /
+ * fd_write readiness (a regular file is always ready).  It waits until
+ * the earliest clock or the first ready descriptor, in slices of 10 ms so
+ * that a stop is seen; stopped, the call runs again on resume with only
+ * what was left of each relative timeout, written back into the program's
+ * subscriptions.  Events: every clock that expired, every descriptor
+ * ready (nbytes unknown: 0; hangup flagged), every bad subscription with
+ * its error.
+ */
+enum { POLL_MAX = 4096 };
 static gate_status poll_oneoff(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
+    gate_wasi *w = ud;
     uint32_t in = ARG32(0), out = ARG32(1), n = ARG32(2);
-    if (n == 0)
+    if (n == 0 || n > POLL_MAX)
         return ret(res, W_INVAL);
     uint8_t *subs = mem(c, in, (uint64_t)n * 48), *evs = mem(c, out, (uint64_t)n * 32);
     if (!subs || !evs)
         return ret(res, W_FAULT);
+    struct pollfd *pf = calloc(n, sizeof *pf);
+    uint16_t *err = calloc(n, sizeof *err);
+    uint64_t *tmo = calloc(n, sizeof *tmo);
+    if (!pf || !err || !tmo) {
+        free(pf);
+        free(err);
+        free(tmo);
+        return ret(res, W_NOMEM);
+    }
+    /* per subscription: a clock's relative timeout, or a descriptor */
     uint64_t wait = UINT64_MAX;
+    bool any_fd = false, bad = false;
     for (uint32_t i = 0; i < n; i++) {
         uint8_t *s = subs + 48 * i;
-        if (s[8] != 0)
-            continue;
-        uint64_t timeout;
-        uint16_t flags;
-        uint32_t id;
-        memcpy(&id, s + 16, 4);
-        memcpy(&timeout, s + 24, 8);
-        memcpy(&flags, s + 40, 2);
-        if (flags & 1) {       /* absolute, on the program's clock */
+        pf[i].fd = -1;
+        if (s[8] == 0) {
+            uint64_t timeout;
+            uint16_t flags;
+            uint32_t id;
+            memcpy(&id, s + 16, 4);
+            memcpy(&timeout, s + 24, 8);
+            memcpy(&flags, s + 40, 2);
             clockid_t cid;
-            struct timespec ts;
-            if (clock_of(id, &cid) || clock_gettime(cid, &ts))
-                return ret(res, W_INVAL);
-            uint64_t now = ns_of(ts);
-            if (cid == CLOCK_MONOTONIC)
-                now += (uint64_t)((gate_wasi *)ud)->mono_offset;
-            timeout = timeout > now ? timeout - now : 0;
+            if (clock_of(id, &cid)) {
+                err[i] = W_INVAL;
+                bad = true;
+                continue;
+            }
+            if (flags & 1) {       /* absolute, on the program's clock */
+                struct timespec ts;
+                clock_gettime(cid, &ts);
+                uint64_t now = ns_of(ts);
+                if (cid == CLOCK_MONOTONIC)
+                    now += (uint64_t)w->mono_offset;
+                timeout = timeout > now ? timeout - now : 0;
+            }
+            tmo[i] = timeout;
+            if (timeout < wait)
+                wait = timeout;
+        } else if (s[8] == 1 || s[8] == 2) {
+            uint32_t fd;
+            memcpy(&fd, s + 16, 4);
+            int e;
+            wfd *f = need(w, fd, RB(R_POLL_FD_READWRITE), &e);
+            if (!f) {
+                err[i] = (uint16_t)e;
+                bad = true;
+                continue;
+            }
+            pf[i].fd = f->host;
+            pf[i].events = s[8] == 1 ? POLLIN : POLLOUT;
+            any_fd = true;
+        } else {
+            err[i] = W_INVAL;
+            bad = true;
         }
-        if (timeout < wait)
-            wait = timeout;
     }
-    if (wait != UINT64_MAX) {
-        uint64_t left = sleep_stoppable(c, wait);
-        if (left) {
-            /* stopped while sleeping: the call runs again on resume (here
-               or elsewhere) with only what was left of each relative
-               timeout, written back into the program's subscriptions */
-            uint64_t slept = wait - left;
+    int64_t start = mono_now();
+    uint64_t waited = 0;
+    bool ready = false;
+    while (!bad) {
+        int r = any_fd ? poll(pf, n, 0) : 0;
+        if (r > 0) {
+            ready = true;
+            break;
+        }
+        waited = (uint64_t)(mono_now() - start);
+        if (waited >= wait)
+            break;
+        if (stop_asked(c)) {
             for (uint32_t i = 0; i < n; i++) {
                 uint8_t *s = subs + 48 * i;
                 uint64_t timeout;
@@ -1707,27 +1740,54 @@ static gate_status poll_oneoff(gate_call_ctx *c, void *ud, const gate_val *args,
                 memcpy(&flags, s + 40, 2);
                 if (s[8] != 0 || (flags & 1))
                     continue;
-                timeout = timeout > slept ? timeout - slept : 0;
+                timeout = timeout > waited ? timeout - waited : 0;
                 memcpy(s + 24, &timeout, 8);
             }
+            free(pf);
+            free(err);
+            free(tmo);
             gate_call_request_stop(c, GATE_HOST_RESTART);
             return ret(res, W_SUCCESS);
         }
+        uint64_t left = wait - waited, slice = left < 10000000u ? left : 10000000u;
+        if (any_fd) {
+            int ms = (int)((slice + 999999) / 1000000);
+            if (poll(pf, n, ms) > 0) {
+                ready = true;
+                break;
+            }
+        } else {
+            struct timespec ts = { 0, (long)slice };
+            nanosleep(&ts, NULL);
+        }
     }
+    waited = (uint64_t)(mono_now() - start);
     uint32_t nev = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint8_t *s = subs + 48 * i, *ev = evs + 32 * nev;
+        bool fire;
+        if (err[i]) {
+            fire = true;
+        } else if (s[8] == 0) {
+            fire = !bad && waited >= tmo[i];            /* this clock expired */
+        } else {
+            fire = ready && pf[i].revents != 0;
+        }
+        if (!fire)
+            continue;
         memset(ev, 0, 32);
         memcpy(ev, s, 8);                        /* userdata */
-        if (s[8] == 0) {
-            ev[10] = 0;                          /* clock */
-        } else {
-            uint16_t err = W_NOSYS;              /* fd readiness: not supported */
-            memcpy(ev + 8, &err, 2);
-            ev[10] = s[8];
+        memcpy(ev + 8, &err[i], 2);
+        ev[10] = s[8];
+        if (s[8] != 0 && !err[i] && (pf[i].revents & POLLHUP)) {
+            uint16_t hup = 1;
+            memcpy(ev + 24, &hup, 2);
         }
         nev++;
     }
+    free(pf);
+    free(err);
+    free(tmo);
     return ret(res, put32(c, ARG32(3), nev) ? W_SUCCESS : W_FAULT);
 }
 

@@ -118,6 +118,14 @@ if [ -s "$cli/recurse.wasm" ]; then
     else
         echo "FAIL rights.c"; diff test/wasi/rights.expected "$build/rr.out" | head; cf=$((cf + 1))
     fi
+    rm -rf "$build/pp"; mkdir -p "$build/pp"
+    (sleep 0.5; echo hi; sleep 1) | qemu-aarch64 "$build/gate" run --dir "$build/pp::data" \
+        "$cli/polling.wasm" > "$build/pp.out" 2>&1
+    if cmp -s test/wasi/polling.expected "$build/pp.out"; then
+        echo "ok   polling.c: poll_oneoff on descriptors as on x86-64"; cp=$((cp + 1))
+    else
+        echo "FAIL polling.c"; diff test/wasi/polling.expected "$build/pp.out" | head; cf=$((cf + 1))
+    fi
     # a socket preopened with --tcplisten, one connection answered
     reply="" rc=1
     for try in 1 2 3 4 5; do

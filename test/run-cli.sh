@@ -376,6 +376,23 @@ if wasm echo test/wasi/echo.c; then
 else
     bad "echo.c builds" "$(head -5 "$out/echo.cc.log")"
 fi
+# poll_oneoff on descriptors (polling.c): a file, stdout, a bad
+# descriptor, a timeout, stdin once input comes; a stop while waiting for
+# stdin, and the wait goes on after the resume
+if wasm polling test/wasi/polling.c; then
+    rm -rf "$out/pp"; mkdir -p "$out/pp"
+    (sleep 0.3; echo hi; sleep 1) | "$gate" run --dir "$out/pp::data" "$out/polling.wasm" \
+        > "$out/pp.out" 2>&1; rc=$?
+    check "poll: descriptors ready or not, stdin when input comes" \
+        bash -c "test $rc -eq 0 && diff -u test/wasi/polling.expected '$out/pp.out'"
+    sleep 3 | timeout 60 "$gate" run --suspend-after=300ms --snapshot="$out/pp.snap" \
+        "$out/polling.wasm" wait > /dev/null 2>&1; rc=$?
+    (sleep 0.2; echo late; sleep 1) | "$gate" resume "$out/pp.snap" > "$out/pp2.out" 2>&1; rc2=$?
+    check "poll: a stop while waiting (75), the wait resumed until input comes" \
+        bash -c "test $rc -eq 75 && test $rc2 -eq 0 && grep -q 'read *late' '$out/pp2.out'"
+else
+    bad "polling.c builds" "$(head -5 "$out/polling.cc.log")"
+fi
 # open files come back at their offsets
 if wasm copy test/wasi/copy.c; then
     rm -rf "$out/cp"; mkdir -p "$out/cp"
