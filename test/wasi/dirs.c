@@ -3,12 +3,18 @@
    (EISDIR), no position on a directory descriptor, "." and ".." in a
    listing.  Run with an empty DIR preopened as "data". */
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* the raw import: wasi-libc's wrappers measure paths with strlen */
+int32_t raw_path_create_directory(int32_t fd, int32_t path, int32_t len)
+    __attribute__((__import_module__("wasi_snapshot_preview1"),
+                   __import_name__("path_create_directory")));
 
 static void say(const char *what, int r)
 {
@@ -54,6 +60,8 @@ int main(void)
     char b[4];
     say("read from a directory", (int)read(fd, b, sizeof b));
     close(fd);
+    int32_t ne = raw_path_create_directory(3, (int32_t)(intptr_t)"x\0y", 3);
+    printf("%-30s %s\n", "mkdir \"x\\0y\" (a NUL inside)", ne ? strerror(ne) : "ok");
     int fd2 = open("data/e", O_RDONLY);
     say("lseek on e opened plainly", (int)lseek(fd2, 0, SEEK_SET));
     close(fd2);
