@@ -343,6 +343,17 @@ if wasm rights test/wasi/rights.c; then
     done
     check "rights: dropped rights stay dropped across $n stops and resumes" \
         bash -c "test $rc -eq 0 && test $n -ge 20 && cmp -s test/wasi/rights.expected '$out/rr2.out'"
+    if command -v node > /dev/null; then
+        # every answer as node's; the rights bits themselves differ (docs/wasi.md)
+        rm -rf "$out/rrn"; mkdir -p "$out/rrn"
+        timeout 60 node --no-warnings test/wasi/node-wasi.mjs "$out/rrn" "$out/rights.wasm" 2>&1 |
+            grep -v ' 0x' > "$out/rrn.out"
+        if grep -v ' 0x' "$out/rr.out" | diff -u "$out/rrn.out" - > "$out/rrn.diff"; then
+            ok "rights: every call answers as under node's WASI"
+        else
+            bad "rights: node parity" "$(head -20 "$out/rrn.diff")"
+        fi
+    fi
 else
     bad "rights.c builds" "$(head -5 "$out/rights.cc.log")"
 fi
@@ -388,6 +399,18 @@ if wasm polling test/wasi/polling.c; then
     sleep 3 | timeout 60 "$gate" run --suspend-after=300ms --snapshot="$out/pp.snap" \
         "$out/polling.wasm" wait > /dev/null 2>&1; rc=$?
     (sleep 0.2; echo late; sleep 1) | "$gate" resume "$out/pp.snap" > "$out/pp2.out" 2>&1; rc2=$?
+    if command -v node > /dev/null; then
+        # node where it is right: not on files, stdout or a bad descriptor
+        (sleep 0.3; echo hi; sleep 1) | timeout 60 node --no-warnings test/wasi/node-wasi.mjs \
+            "$out/pp" "$out/polling.wasm" 2>&1 | grep -v 'a file and stdout\|a bad descriptor' \
+            > "$out/ppn.out"
+        if grep -v 'a file and stdout\|a bad descriptor' "$out/pp.out" | diff -u "$out/ppn.out" - \
+            > "$out/ppn.diff"; then
+            ok "poll: the same as node's WASI where node is right"
+        else
+            bad "poll: node parity" "$(head -20 "$out/ppn.diff")"
+        fi
+    fi
     check "poll: a stop while waiting (75), the wait resumed until input comes" \
         bash -c "test $rc -eq 75 && test $rc2 -eq 0 && grep -q 'read *late' '$out/pp2.out'"
 else
