@@ -173,8 +173,7 @@ static inline void release(gc_ctx *c, uint8_t type, int r)
 {
     if (r < 0)
         return;
-    assert(r < 32);
-    owners(VS(c), reg_class(type))[r] = FREE;
+    owners(VS(c), reg_class(type))[r] = FREE;     /* r is from a pool: below 32 */
 }
 
 /* Puts stack entry i into its canonical slot. */
@@ -260,10 +259,8 @@ static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t ki
         !grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
         return false;
     s->vals[s->nvals] = (gc_val){ .kind = kind, .type = type, .reg = (int8_t)reg, .k = k };
-    if (kind == K_REG) {
-        assert(reg >= 0 && reg < 32);
+    if (kind == K_REG)          /* reg is from a pool (hot: no assert) */
         owners(s, reg_class(type))[reg] = (int32_t)s->nvals;
-    }
     s->nvals++;
     return true;
 }
@@ -288,8 +285,7 @@ static bool push_local(gc_ctx *c, uint8_t t, uint32_t l)
 static inline __attribute__((always_inline)) gc_val pop(gc_ctx *c)
 {
     gc_vstack *s = VS(c);
-    assert(s->nvals > 0);
-    gc_val v = s->vals[--s->nvals];
+    gc_val v = s->vals[--s->nvals];   /* validated code never pops an empty stack */
     if (s->clean > s->nvals)
         s->clean = s->nvals;
     if (s->lowgpr > s->nvals)
