@@ -435,8 +435,9 @@ static int write_filestat(gate_call_ctx *c, uint32_t ptr, const struct stat *st)
 }
 
 /* iovecs: count entries of { u32 buf, u32 len } at ptr */
+/* off >= 0: at that offset, the position left alone (pread/pwrite) */
 static int iov_io(gate_call_ctx *c, int host, uint32_t iovs, uint32_t n, bool is_write,
-                  uint64_t *total)
+                  int64_t off, uint64_t *total)
 {
     *total = 0;
     if (n > 1024)
@@ -456,12 +457,17 @@ static int iov_io(gate_call_ctx *c, int host, uint32_t iovs, uint32_t n, bool is
             return W_FAULT;
         uint32_t done = 0;
         while (done < len) {
-            ssize_t r = is_write ? write(host, p + done, len - done)
-                                 : read(host, p + done, len - done);
+            off_t at = (off_t)(off + (int64_t)(*total + done));
+            ssize_t r = off < 0 ? (is_write ? write(host, p + done, len - done)
+                                            : read(host, p + done, len - done))
+                                : (is_write ? pwrite(host, p + done, len - done, at)
+                                            : pread(host, p + done, len - done, at));
             if (r < 0) {
                 if (errno == EINTR)
                     continue;
-                return *total ? W_SUCCESS : errno_to_wasi(errno);
+                if (*total + done)
+                    break;          /* what was moved counts */
+                return errno_to_wasi(errno);
             }
             if (r == 0)
                 break;
@@ -499,7 +505,7 @@ static gate_status fd_rw(gate_call_ctx *c, void *ud, const gate_val *args, gate_
         return ret(res, W_SUCCESS);
     }
     uint64_t total;
-    int e = iov_io(c, f->host, ARG32(1), ARG32(2), is_write, &total);
+    int e = iov_io(c, f->host, ARG32(1), ARG32(2), is_write, -1, &total);
     if (e)
         return ret(res, e);
     return ret(res, put32(c, ARG32(3), (uint32_t)total) ? W_SUCCESS : W_FAULT);
@@ -1088,28 +1094,38 @@ static gate_status path_remove_directory(gate_call_ctx *c, void *ud, const gate_
     return path_op(c, ud, args, res, 2);
 }
 
+/* The two paths of a rename or link, each split into its parent opened
+   beneath its directory and a last name; on success both parents are open. */
+static int two_parents(gate_call_ctx *c, const wfd *d1, uint32_t p1, uint32_t l1, const wfd *d2,
+                       uint32_t p2, uint32_t l2, char n1[256], char n2[256], int *f1, int *f2)
+{
+    char a[4096], b[4096];
+    int e = guest_path(c, p1, l1, a, sizeof a);
+    if (!e)
+        e = guest_path(c, p2, l2, b, sizeof b);
+    if (!e)
+        e = open_parent(d1->host, a, n1, 256, f1);
+    if (e)
+        return e;
+    e = open_parent(d2->host, b, n2, 256, f2);
+    if (e)
+        close(*f1);
+    return e;
+}
+
 /* path_rename(fd, old, old_len, new_fd, new, new_len) */
 static gate_status path_rename(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
     int rerr;
     wfd *d1 = need(ud, ARG32(0), RB(R_PATH_RENAME_SOURCE), &rerr);
     wfd *d2 = d1 ? need(ud, ARG32(3), RB(R_PATH_RENAME_TARGET), &rerr) : NULL;
-    char p1[4096], p2[4096], n1[256], n2[256];
+    char n1[256], n2[256];
     int f1, f2;
     if (!d1 || !d2)
         return ret(res, rerr);
-    int e = guest_path(c, ARG32(1), ARG32(2), p1, sizeof p1);
-    if (!e)
-        e = guest_path(c, ARG32(4), ARG32(5), p2, sizeof p2);
-    if (!e)
-        e = open_parent(d1->host, p1, n1, sizeof n1, &f1);
+    int e = two_parents(c, d1, ARG32(1), ARG32(2), d2, ARG32(4), ARG32(5), n1, n2, &f1, &f2);
     if (e)
         return ret(res, e);
-    e = open_parent(d2->host, p2, n2, sizeof n2, &f2);
-    if (e) {
-        close(f1);
-        return ret(res, e);
-    }
     int r = renameat(f1, n1, f2, n2);
     int saved = errno;
     close(f1);
@@ -1128,43 +1144,12 @@ static gate_status fd_prw(gate_call_ctx *c, void *ud, const gate_val *args, gate
     wfd *f = need(ud, ARG32(0), RB(is_write ? R_FD_WRITE : R_FD_READ) | RB(R_FD_SEEK), &rerr);
     if (!f)
         return ret(res, rerr);
-    uint32_t iovs = ARG32(1), n = ARG32(2);
-    uint64_t off = ARG64(3);
-    if (n > 1024)
+    if (ARG64(3) > INT64_MAX)
         return ret(res, W_INVAL);
-    if (off > INT64_MAX)
-        return ret(res, W_INVAL);
-    if (n && !mem(c, iovs, 8 * (uint64_t)n))
-        return ret(res, W_FAULT);
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t buf, len;
-        memcpy(&buf, mem(c, iovs + 8 * i, 8), 4);
-        memcpy(&len, mem(c, iovs + 8 * i, 8) + 4, 4);
-        uint8_t *p = mem(c, buf, len);
-        if (!p)
-            return ret(res, W_FAULT);
-        uint32_t done = 0;
-        while (done < len) {
-            ssize_t r = is_write ? pwrite(f->host, p + done, len - done, (off_t)(off + total + done))
-                                 : pread(f->host, p + done, len - done, (off_t)(off + total + done));
-            if (r < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (total + done)
-                    break;
-                return ret(res, errno_to_wasi(errno));
-            }
-            if (r == 0)
-                break;
-            done += (uint32_t)r;
-            if (!is_write)
-                break;      /* a short read ends the call, as preadv does */
-        }
-        total += done;
-        if (done < len)
-            break;
-    }
+    uint64_t total;
+    int e = iov_io(c, f->host, ARG32(1), ARG32(2), is_write, (int64_t)ARG64(3), &total);
+    if (e)
+        return ret(res, e);
     return ret(res, put32(c, ARG32(4), (uint32_t)total) ? W_SUCCESS : W_FAULT);
 }
 
@@ -1426,22 +1411,13 @@ static gate_status path_link(gate_call_ctx *c, void *ud, const gate_val *args, g
     int rerr;
     wfd *d1 = need(ud, ARG32(0), RB(R_PATH_LINK_SOURCE), &rerr);
     wfd *d2 = d1 ? need(ud, ARG32(4), RB(R_PATH_LINK_TARGET), &rerr) : NULL;
-    char p1[4096], p2[4096], n1[256], n2[256];
+    char n1[256], n2[256];
     int f1, f2;
     if (!d1 || !d2)
         return ret(res, rerr);
-    int e = guest_path(c, ARG32(2), ARG32(3), p1, sizeof p1);
-    if (!e)
-        e = guest_path(c, ARG32(5), ARG32(6), p2, sizeof p2);
-    if (!e)
-        e = open_parent(d1->host, p1, n1, sizeof n1, &f1);
+    int e = two_parents(c, d1, ARG32(2), ARG32(3), d2, ARG32(5), ARG32(6), n1, n2, &f1, &f2);
     if (e)
         return ret(res, e);
-    e = open_parent(d2->host, p2, n2, sizeof n2, &f2);
-    if (e) {
-        close(f1);
-        return ret(res, e);
-    }
     struct stat st;
     int r = fstatat(f1, n1, &st, AT_SYMLINK_NOFOLLOW);
     if (!r && S_ISLNK(st.st_mode) && (ARG32(1) & 1)) {

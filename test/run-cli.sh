@@ -366,7 +366,7 @@ if wasm echo test/wasi/echo.c; then
         "$gate" run --tcplisten "127.0.0.1:$port" "$out/echo.wasm" > "$out/echo.out" \
             2> "$out/echo.err" & pid=$!
         reply=""
-        for k in $(seq 1 100); do
+        for k in $(seq 1 300); do
             if exec 5<>"/dev/tcp/127.0.0.1/$port"; then
                 echo "hello there" >&5; read -r reply <&5; exec 5>&-; break
             fi 2>/dev/null
@@ -396,8 +396,12 @@ if wasm polling test/wasi/polling.c; then
         > "$out/pp.out" 2>&1; rc=$?
     check "poll: descriptors ready or not, stdin when input comes" \
         bash -c "test $rc -eq 0 && diff -u test/wasi/polling.expected '$out/pp.out'"
-    sleep 3 | timeout 60 "$gate" run --suspend-after=300ms --snapshot="$out/pp.snap" \
-        "$out/polling.wasm" wait > /dev/null 2>&1; rc=$?
+    # stdin a FIFO this shell keeps open: no input and no end, so the
+    # program waits until the deadline stops it, however slow the machine
+    rm -f "$out/pp.fifo"; mkfifo "$out/pp.fifo"; exec 7<>"$out/pp.fifo"
+    timeout 60 "$gate" run --suspend-after=300ms --snapshot="$out/pp.snap" \
+        "$out/polling.wasm" wait < "$out/pp.fifo" > /dev/null 2>&1; rc=$?
+    exec 7>&-
     (sleep 0.2; echo late; sleep 1) | "$gate" resume "$out/pp.snap" > "$out/pp2.out" 2>&1; rc2=$?
     if command -v node > /dev/null; then
         # node where it is right: not on files, stdout or a bad descriptor

@@ -33,6 +33,7 @@ int main(int argc, char **argv)
     }
     struct pollfd s[1] = { { 0, POLLIN, 0 } };
     int r = poll(s, 1, 60000);
+    s[0].revents &= ~POLLHUP;   /* whether the writer has gone yet is timing */
     show("stdin, when input comes", r, s, 1);
     ssize_t n = read(0, buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = 0;
