@@ -92,6 +92,9 @@ enum {
  * LS_FST, LS_FLD (D registers) exist.
  */
 enum { LS_ST = 0, LS_LD = 1, LS_LDS64 = 2, LS_LDS32 = 3, LS_FST = 4, LS_FLD = 5 };
+/* str q / ldr q: size 0 with these (the 128-bit forms; a64_ldst's scaled
+   offset does not apply, use the unscaled or register-offset forms) */
+enum { LS_QST = 6, LS_QLD = 7 };
 /* Pair addressing modes (bits 24:23). */
 enum { PAIR_POST = 1, PAIR_OFF = 2, PAIR_PRE = 3 };
 
@@ -273,6 +276,9 @@ void a64_ucvtf(gc_buf *b, int d, int sf, int rd, int rn);
 void a64_fcvtzs(gc_buf *b, int d, int sf, int rd, int rn);        /* fcvtzs x0, d1 */
 void a64_fcvtzu(gc_buf *b, int d, int sf, int rd, int rn);
 void a64_fmov_vr(gc_buf *b, int sf, int vd, int rn);              /* fmov s0, w1 | d0, x1 */
+void a64_ext16(gc_buf *b, int vd, int vn, int vm, int imm4);      /* ext vd.16b, vn.16b, vm.16b, #imm4 */
+void a64_ins_d(gc_buf *b, int vd, int index, int rn);
+void a64_mov16(gc_buf *b, int vd, int vn);                       /* mov vd.16b, vn.16b (orr) */            /* mov vd.d[index], xn */
 void a64_fmov_rv(gc_buf *b, int sf, int rd, int vn);              /* fmov w0, s1 | x0, d1 */
 /* NEON, for popcount: fmov d0, x0; cnt v0.8b, v0.8b; addv b0, v0.8b; fmov w0, s0 */
 void a64_cnt8b(gc_buf *b, int vd, int vn);                        /* cnt vd.8b, vn.8b */

@@ -849,3 +849,23 @@ void a64_uaddlv8b(gc_buf *b, int vd, int vn)
 {
     put(b, 0x2e303800 | RN(vn) | RD(vd));
 }
+
+/* ---- vector (NEON) ------------------------------------------------------- */
+
+/* ext vd.16b, vn.16b, vm.16b, #imm4   (0 1 101110 000 Rm 0 imm4 0 Rn Rd) */
+void a64_ext16(gc_buf *b, int vd, int vn, int vm, int imm4)
+{
+    put(b, 0x6e000000 | RM(vm) | (uint32_t)(imm4 & 15) << 11 | RN(vn) | RD(vd));
+}
+
+/* mov vd.d[index], xn   (ins: 0 1 0 01110000 imm5 0 0011 1 Rn Rd, imm5 = index:1000) */
+void a64_ins_d(gc_buf *b, int vd, int index, int rn)
+{
+    put(b, 0x4e001c00 | (uint32_t)((index & 1) << 4 | 8) << 16 | RN(rn) | RD(vd));
+}
+
+/* mov vd.16b, vn.16b   (orr vd.16b, vn.16b, vn.16b: 0 1 0 01110 101 Rm 000111 Rn Rd) */
+void a64_mov16(gc_buf *b, int vd, int vn)
+{
+    put(b, 0x4ea01c00 | RM(vn) | RN(vn) | RD(vd));
+}

@@ -91,6 +91,34 @@ static void slot_ls(gc_ctx *c, bool load, int kind, int reg, uint32_t k)
 }
 
 static void ld(gc_ctx *c, int kind, int reg, uint32_t k) { slot_ls(c, true, kind, reg, k); }
+
+/* ldr/str q reg, [base + off] (unscaled, or x17 = the address) */
+static void q_ls(gc_ctx *c, bool load, int reg, int base, int64_t off)
+{
+    int op = load ? LS_QLD : LS_QST;
+    if (a64_ldst_simm9(off)) {
+        a64_ldst_unscaled(&c->buf, op, 0, reg, base, (int32_t)off);
+        return;
+    }
+    a64_mov_imm(&c->buf, 1, X17, (uint64_t)(off < 0 ? -off : off));
+    a64_addsub_rrx(&c->buf, off < 0 ? AS_SUB : AS_ADD, 1, X17, base, X17, EXT_UXTX, 0);
+    a64_ldst_unscaled(&c->buf, op, 0, reg, X17, 0);
+}
+
+/* A v128 in slots k, k+1 (low, high: the portable order) lies at slot
+   k + 1 with its halves swapped, since slots go down; in an area
+   (ascending words) it is 16 plain bytes.  v0 is the scratch. */
+static void v128_load_slot(gc_ctx *c, int v, uint32_t k)
+{
+    q_ls(c, true, v, X29, -16 - 8 * ((int64_t)k + 1));
+    a64_ext16(&c->buf, v, v, v, 8);
+}
+
+static void v128_store_slot(gc_ctx *c, int v, uint32_t k)
+{
+    a64_ext16(&c->buf, 0, v, v, 8);
+    q_ls(c, false, 0, X29, -16 - 8 * ((int64_t)k + 1));
+}
 static void st(gc_ctx *c, int kind, int reg, uint32_t k) { slot_ls(c, false, kind, reg, k); }
 
 static int load_kind(uint8_t t)
@@ -157,6 +185,25 @@ static void store_val(gc_ctx *c, uint32_t i, int base, uint32_t off)
     gc_vstack *s = VS(c);
     gc_val *v = &s->vals[i];
     int r = X16, kind = SK_X;
+    if (__builtin_expect(v->type == GT_V128, 0)) {
+        if (v->kind == K_REG) {
+            if (base < 0)
+                v128_store_slot(c, v->reg, val_slot(s, i));
+            else
+                q_ls(c, false, v->reg, base, off);
+            return;
+        }
+        /* in slots: the two words, in order */
+        uint32_t k = v->kind == K_SLOT ? val_slot(s, i) : local_slot(s, (uint32_t)v->k);
+        for (uint32_t h = 0; h < 2; h++) {
+            ld(c, SK_X, X16, k + h);
+            if (base < 0)
+                st(c, SK_X, X16, val_slot(s, i) + h);
+            else
+                area_ls(c, false, SK_X, X16, base, off + 8 * h);
+        }
+        return;
+    }
     switch (v->kind) {
     case K_REG:
         r = v->reg;
@@ -169,7 +216,7 @@ static void store_val(gc_ctx *c, uint32_t i, int base, uint32_t off)
             a64_mov_imm(&c->buf, 1, X16, const_bits(v));
         break;
     case K_LOCAL:
-        ld(c, SK_X, X16, (uint32_t)v->k);
+        ld(c, SK_X, X16, local_slot(s, (uint32_t)v->k));
         break;
     case K_SLOT:
         ld(c, SK_X, X16, val_slot(s, i));
@@ -196,10 +243,14 @@ static int in_reg(gc_ctx *c, gc_val *v, uint32_t index)
     if (v->kind == K_REG)
         return v->reg;
     int r = alloc_reg(c, v->type);
-    if (v->kind == K_SLOT) {
+    if (v->type == GT_V128) {
+        /* never a constant: v128.const makes a register */
+        v128_load_slot(c, r, v->kind == K_SLOT ? val_slot(VS(c), index)
+                                               : local_slot(VS(c), (uint32_t)v->k));
+    } else if (v->kind == K_SLOT) {
         ld(c, load_kind(v->type), r, val_slot(VS(c), index));
     } else if (v->kind == K_LOCAL) {
-        ld(c, load_kind(v->type), r, (uint32_t)v->k);
+        ld(c, load_kind(v->type), r, local_slot(VS(c), (uint32_t)v->k));
     } else if (v->kind == K_FLAGS) {
         a64_cset(&c->buf, 0, r, (int)v->k);
     } else if (is_fp(v->type)) {
@@ -341,6 +392,11 @@ static void arg_slot(gc_ctx *c, int n, uint32_t k)
     ld(c, SK_X, X0 + n, k);
 }
 
+static void arg_out_addr(gc_ctx *c, int n, uint32_t w)
+{
+    a64_addsub_ri(&c->buf, AS_ADD, 1, X0 + n, SP, 8 * w, 0);
+}
+
 static void arg_fbits(gc_ctx *c, int n, int d, int x)
 {
     a64_fmov_rv(&c->buf, d, X0 + n, x);
@@ -443,7 +499,10 @@ static void store_val_out(gc_ctx *c, uint32_t i, uint32_t w)
 
 static void load_out(gc_ctx *c, int r, uint8_t t, uint32_t w)
 {
-    area_ls(c, true, load_kind(t), r, SP, 8 * w);
+    if (t == GT_V128)
+        q_ls(c, true, r, SP, 8 * (int64_t)w);
+    else
+        area_ls(c, true, load_kind(t), r, SP, 8 * w);
 }
 
 /* ---- calls --------------------------------------------------------------- */
@@ -522,18 +581,21 @@ static bool mem_access(gc_ctx *c, const gv_insn *ins, int op, int size, int rt, 
         if (!trap_if(c, COND_HI, ins->offset, GATE_TRAP_MEMORY_OUT_OF_BOUNDS))
             return false;
     }
+    /* q: 16 bytes with size 0 in the encodings, register offsets only */
+    bool q = op == LS_QLD || op == LS_QST;
+    int esize = q ? 0 : size;
     if (off == 0) {
         if (!access_trap(c, ins->offset))
             return false;
-        a64_ldst_rr(b, op, size, rt, X27, ra, EXT_UXTW, 0);
+        a64_ldst_rr(b, op, esize, rt, X27, ra, EXT_UXTW, 0);
         return true;
     }
     a64_addsub_rrx(b, AS_ADD, 1, X16, X27, ra, EXT_UXTW, 0);
-    if (!a64_ldst_uimm(off, size)) {
+    if (q || !a64_ldst_uimm(off, size)) {
         a64_mov_imm(b, 1, X17, off);
         if (!access_trap(c, ins->offset))
             return false;
-        a64_ldst_rr(b, op, size, rt, X16, X17, EXT_UXTX, 0);
+        a64_ldst_rr(b, op, esize, rt, X16, X17, EXT_UXTX, 0);
         return true;
     }
     if (!access_trap(c, ins->offset))
@@ -915,8 +977,13 @@ static bool lower_convert(gc_ctx *c, const gv_insn *ins, int kind, int w)
 
 /* ---- variables, references, tables --------------------------------------- */
 
-static void store_local(gc_ctx *c, uint32_t i, gc_val *v)
+static void store_local(gc_ctx *c, uint32_t l, gc_val *v)
 {
+    uint32_t i = local_slot(VS(c), l);
+    if (v->type == GT_V128) {
+        v128_store_slot(c, in_reg(c, v, VS(c)->nvals), i);
+        return;
+    }
     if (v->kind == K_CONST && const_bits(v) == 0) {
         st(c, SK_X, XZR, i);
         return;
@@ -936,6 +1003,20 @@ static bool lower_global(gc_ctx *c, const gv_insn *ins)
 {
     const gd_global *g = &c->m->globals[ins->imm.index];
     gc_buf *b = &c->buf;
+    if (g->type == GT_V128) {
+        if (ins->op == GOP_GLOBAL_GET) {
+            int v = alloc_fpr(c);
+            global_cell(c, ins->imm.index);
+            a64_ldst_unscaled(b, LS_QLD, 0, v, X16, 0);
+            return push_reg(c, GT_V128, v);
+        }
+        gc_val val = pop(c);
+        int r = in_reg(c, &val, VS(c)->nvals);
+        global_cell(c, ins->imm.index);
+        a64_ldst_unscaled(b, LS_QST, 0, r, X16, 0);
+        release(c, GT_V128, r);
+        return true;
+    }
     if (ins->op == GOP_GLOBAL_GET) {
         int r = alloc_reg(c, g->type);
         global_cell(c, ins->imm.index);
@@ -963,7 +1044,11 @@ static bool lower_select(gc_ctx *c)
         a64_cmp_ri(&c->buf, 0, k.reg, 0, 0);
         release(c, GT_I32, k.reg);
     }
-    if (is_fp(v.type))
+    if (v.type == GT_V128) {
+        size_t keep = a64_bcond(&c->buf, k.cc);
+        a64_mov16(&c->buf, ra, rb);
+        a64_patch(&c->buf, keep, c->buf.n);
+    } else if (is_fp(v.type))
         a64_fcsel(&c->buf, v.type == GT_F64, ra, ra, rb, k.cc);
     else
         a64_csel(&c->buf, 1, ra, ra, rb, k.cc);
@@ -983,9 +1068,44 @@ static bool lower_ref_is_null(gc_ctx *c)
 /* ---- SIMD ---------------------------------------------------------------- */
 
 /* The 0xfd instructions (v128 values in v registers, two slots each). */
+static int v128_const(gc_ctx *c, const uint8_t *bytes)
+{
+    int v = alloc_fpr(c);
+    uint64_t lo, hi;
+    memcpy(&lo, bytes, 8);
+    memcpy(&hi, bytes + 8, 8);
+    if (lo)
+        a64_mov_imm(&c->buf, 1, X16, lo);
+    a64_fmov_vr(&c->buf, 1, v, lo ? X16 : XZR);     /* the high half cleared */
+    if (hi) {
+        if (hi != lo)
+            a64_mov_imm(&c->buf, 1, X16, hi);
+        a64_ins_d(&c->buf, v, 1, X16);
+    }
+    return v;
+}
+
 static bool lower_simd(gc_ctx *c, const gv_insn *ins)
 {
-    return unsupported(c, ins->offset, "SIMD");
+    if (ins->op == GOP_V128_LOAD) {
+        int ra = pop_reg(c);
+        int v = alloc_fpr(c);
+        if (!mem_access(c, ins, LS_QLD, 4, v, ra))
+            return false;
+        release(c, GT_I32, ra);
+        return push_reg(c, GT_V128, v);
+    }
+    if (ins->op == GOP_V128_STORE) {
+        gc_val val = pop(c);
+        int rv = in_reg(c, &val, VS(c)->nvals);
+        int ra = pop_reg(c);
+        if (!mem_access(c, ins, LS_QST, 4, rv, ra))
+            return false;
+        release(c, GT_V128, rv);
+        release(c, GT_I32, ra);
+        return true;
+    }
+    return simd_generic(c, ins);
 }
 
 /* ---- frames and the contract --------------------------------------------- */
@@ -1021,7 +1141,7 @@ static void zero_locals(gc_ctx *c, uint32_t from, uint32_t to)
     gc_buf *b = &c->buf;
     uint32_t n = to - from;
     if (n > 16) {
-        a64_mov_imm(b, 1, X16, 16 + 8 * (uint64_t)local_slot(to - 1));
+        a64_mov_imm(b, 1, X16, 16 + 8 * (uint64_t)(to - 1));
         a64_addsub_rr(b, AS_SUB, 1, X16, X29, X16);
         if (n & 1) {
             a64_ldst(b, LS_ST, 3, XZR, X16, 0);
@@ -1034,7 +1154,7 @@ static void zero_locals(gc_ctx *c, uint32_t from, uint32_t to)
         a64_patch(b, a64_bcond(b, COND_NE), loop);
     } else {
         for (uint32_t i = from; i < to; i++)
-            st(c, SK_X, XZR, local_slot(i));
+            st(c, SK_X, XZR, i);
     }
 }
 

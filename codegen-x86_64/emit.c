@@ -510,3 +510,32 @@ void x_rounds(gc_buf *b, int d, int dst, int src, uint8_t mode)
     op_rr(b, 0x66, 0, OP3(0x0f, 0x3a, d ? 0x0b : 0x0a), dst, src, 0);
     gc_u8(b, mode);
 }
+
+/* ---- vector (SSE2..SSE4.1) ---------------------------------------------- */
+
+/* The opcode bytes of op: 0x0fXX, 0x0f38XX or 0x0f3aXX. */
+static int vec_op(uint32_t op, uint8_t *bytes)
+{
+    if (op > 0xffff) {
+        bytes[0] = 0x0f, bytes[1] = (uint8_t)(op >> 8), bytes[2] = (uint8_t)op;
+        return 3;
+    }
+    bytes[0] = 0x0f, bytes[1] = (uint8_t)op;
+    return 2;
+}
+
+/* [pfx] [REX] op /r with register operands: reg is ModRM.reg, rm ModRM.rm */
+void x_vec_rr(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, int rm)
+{
+    uint8_t o[3];
+    int n = vec_op(op, o);
+    op_rr(b, pfx, w, o, n, reg, rm, 0);
+}
+
+/* [pfx] [REX] op /r with a memory operand */
+void x_vec_rm(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, xmem m)
+{
+    uint8_t o[3];
+    int n = vec_op(op, o);
+    op_rm(b, pfx, w, o, n, reg, m, 0);
+}

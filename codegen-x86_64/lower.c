@@ -87,12 +87,69 @@ static void load_const(gc_ctx *c, int r, uint8_t type, int64_t k)
     x_mov_ri(&c->buf, type != GT_I32, r, type == GT_I32 ? (int64_t)(uint32_t)k : k);
 }
 
-/* Writes stack entry i, wherever it is, to the 8 bytes at m (rax is the
-   scratch register); ownership is the caller's business. */
-static void store_val(gc_ctx *c, uint32_t i, xmem m)
+/* ---- v128 in slots and areas --------------------------------------------- */
+
+/* A v128 in frame slots k, k+1 (low, high: the portable order) lies at
+   slot(k + 1) with its halves swapped, since slots go down; in an area
+   (ascending words) it is 16 plain bytes.  xmm0 is the scratch. */
+static void v128_load_slot(gc_ctx *c, int x, uint32_t k)
+{
+    x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_LD, x, slot(k + 1));
+    x_vec_rr(&c->buf, 0x66, 0, V_PSHUFD, x, x);
+    gc_u8(&c->buf, 0x4e);
+}
+
+static void v128_store_slot(gc_ctx *c, int x, uint32_t k)
+{
+    x_vec_rr(&c->buf, 0x66, 0, V_PSHUFD, 0, x);
+    gc_u8(&c->buf, 0x4e);
+    x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_ST, 0, slot(k + 1));
+}
+
+/* The two words of a v128 in slots k, k+1 to m and the word after it
+   (step 8: an area) or before it (step -8: slots). */
+static void v128_copy_words(gc_ctx *c, uint32_t k, xmem m, int step)
+{
+    x_load(&c->buf, LD_64, 1, RAX, slot(k));
+    x_store(&c->buf, 8, RAX, m);
+    x_load(&c->buf, LD_64, 1, RAX, slot(k + 1));
+    m.disp += step;
+    x_store(&c->buf, 8, RAX, m);
+}
+
+/* Stack entry i, a v128, to m: its first slot's word (step -8) or the
+   start of 16 bytes in an area (step 8). */
+static void store_v128(gc_ctx *c, uint32_t i, xmem m, int step)
 {
     gc_vstack *s = VS(c);
     gc_val *v = &s->vals[i];
+    if (v->kind == K_REG) {
+        if (step > 0) {
+            x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_ST, v->reg, m);
+        } else {
+            x_vec_rr(&c->buf, 0x66, 0, V_PSHUFD, 0, v->reg);
+            gc_u8(&c->buf, 0x4e);
+            m.disp -= 8;
+            x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_ST, 0, m);
+        }
+        return;
+    }
+    assert(v->kind == K_SLOT || v->kind == K_LOCAL);
+    v128_copy_words(c, v->kind == K_SLOT ? val_slot(s, i) : local_slot(s, (uint32_t)v->k), m,
+                    step);
+}
+
+/* Writes stack entry i, wherever it is, to the 8 bytes at m (rax is the
+   scratch register; a v128 takes m and the word at m + step);
+   ownership is the caller's business. */
+static void store_val_step(gc_ctx *c, uint32_t i, xmem m, int step)
+{
+    gc_vstack *s = VS(c);
+    gc_val *v = &s->vals[i];
+    if (__builtin_expect(v->type == GT_V128, 0)) {
+        store_v128(c, i, m, step);
+        return;
+    }
     switch (v->kind) {
     case K_FLAGS:
         x_setcc(&c->buf, (int)v->k, RAX);
@@ -106,7 +163,7 @@ static void store_val(gc_ctx *c, uint32_t i, xmem m)
             x_store(&c->buf, 8, v->reg, m);
         break;
     case K_LOCAL:
-        x_load(&c->buf, LD_64, 1, RAX, slot((uint32_t)v->k));
+        x_load(&c->buf, LD_64, 1, RAX, slot(local_slot(s, (uint32_t)v->k)));
         x_store(&c->buf, 8, RAX, m);
         break;
     case K_CONST: {
@@ -129,7 +186,7 @@ static void store_val(gc_ctx *c, uint32_t i, xmem m)
 /* The hook of compiler/vstack.h: value i into its own slot. */
 static void store_slot(gc_ctx *c, uint32_t i)
 {
-    store_val(c, i, stack_slot(VS(c), i));
+    store_val_step(c, i, stack_slot(VS(c), i), -8);
 }
 
 /* Makes v live in a register of its own (TEMP); loads or materialises. */
@@ -138,12 +195,17 @@ static int in_reg(gc_ctx *c, gc_val *v, uint32_t index)
     if (v->kind == K_REG)
         return v->reg;
     int r;
-    if (is_fp(v->type)) {
+    if (v->type == GT_V128) {
+        /* never a constant: v128.const makes a register */
+        r = alloc_fpr(c);
+        v128_load_slot(c, r, v->kind == K_SLOT ? val_slot(VS(c), index)
+                                               : local_slot(VS(c), (uint32_t)v->k));
+    } else if (is_fp(v->type)) {
         r = alloc_fpr(c);
         if (v->kind == K_SLOT) {
             x_movs_load(&c->buf, v->type == GT_F64, r, stack_slot(VS(c), index));
         } else if (v->kind == K_LOCAL) {
-            x_movs_load(&c->buf, v->type == GT_F64, r, slot((uint32_t)v->k));
+            x_movs_load(&c->buf, v->type == GT_F64, r, slot(local_slot(VS(c), (uint32_t)v->k)));
         } else {
             x_mov_ri(&c->buf, v->type == GT_F64, RAX,
                      v->type == GT_F64 ? v->k : (int64_t)(uint32_t)v->k);
@@ -154,7 +216,8 @@ static int in_reg(gc_ctx *c, gc_val *v, uint32_t index)
         if (v->kind == K_SLOT)
             x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r, stack_slot(VS(c), index));
         else if (v->kind == K_LOCAL)
-            x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r, slot((uint32_t)v->k));
+            x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r,
+                   slot(local_slot(VS(c), (uint32_t)v->k)));
         else
             load_const(c, r, v->type, v->k);
     }
@@ -292,6 +355,11 @@ static void arg_fbits(gc_ctx *c, int n, int d, int x)
     x_movd_rx(&c->buf, d, argreg[n], x);
 }
 
+static void arg_out_addr(gc_ctx *c, int n, uint32_t w)
+{
+    x_lea(&c->buf, 1, argreg[n], out_slot(w));
+}
+
 static int take_result(gc_ctx *c, uint8_t t)
 {
     int r = alloc_gpr(c);
@@ -363,17 +431,19 @@ static void copy_words(gc_ctx *c, int sb, int64_t sd, int ss, int db, int64_t dd
 /* Result w of the function, from stack value i. */
 static void store_result(gc_ctx *c, uint32_t i, uint32_t w)
 {
-    store_val(c, i, in_slot(w));
+    store_val_step(c, i, in_slot(w), 8);
 }
 
 static void store_val_out(gc_ctx *c, uint32_t i, uint32_t w)
 {
-    store_val(c, i, out_slot(w));
+    store_val_step(c, i, out_slot(w), 8);
 }
 
 static void load_out(gc_ctx *c, int r, uint8_t t, uint32_t w)
 {
-    if (is_fp(t))
+    if (t == GT_V128)
+        x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_LD, r, out_slot(w));
+    else if (is_fp(t))
         x_movs_load(&c->buf, t == GT_F64, r, out_slot(w));
     else
         x_load(&c->buf, t == GT_I32 ? LD_U32 : LD_64, 1, r, out_slot(w));
@@ -933,8 +1003,13 @@ static bool lower_convert(gc_ctx *c, const gv_insn *ins, int kind, int w)
 
 /* ---- variables, references, tables --------------------------------------- */
 
-static void store_local(gc_ctx *c, uint32_t i, gc_val *v)
+static void store_local(gc_ctx *c, uint32_t l, gc_val *v)
 {
+    uint32_t i = local_slot(VS(c), l);
+    if (v->type == GT_V128) {
+        v128_store_slot(c, in_reg(c, v, VS(c)->nvals), i);
+        return;
+    }
     if (v->kind == K_CONST && fits_imm(v)) {
         int64_t k = v->type == GT_I32 ? (int64_t)(uint32_t)v->k : v->k;
         if (k <= INT32_MAX && k >= INT32_MIN) {
@@ -954,6 +1029,18 @@ static bool lower_global(gc_ctx *c, const gv_insn *ins)
     const gd_global *g = &c->m->globals[ins->imm.index];
     x_load(&c->buf, LD_64, 1, RAX, xm(R15, VM_GLOBALS));
     x_load(&c->buf, LD_64, 1, RAX, xm(RAX, 8 * (int32_t)ins->imm.index));
+    if (g->type == GT_V128) {
+        if (ins->op == GOP_GLOBAL_GET) {
+            int x = alloc_fpr(c);
+            x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_LD, x, xm(RAX, 0));
+            return push_reg(c, GT_V128, x);
+        }
+        gc_val v = pop(c);
+        int r = in_reg(c, &v, VS(c)->nvals);     /* never a constant: rax kept */
+        x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_ST, r, xm(RAX, 0));
+        release(c, GT_V128, r);
+        return true;
+    }
     if (ins->op == GOP_GLOBAL_GET) {
         if (is_fp(g->type)) {
             int x = alloc_fpr(c);
@@ -993,7 +1080,7 @@ static bool lower_select(gc_ctx *c)
         x_test_rr(&c->buf, 0, rc, rc);
         release(c, GT_I32, rc);
     }
-    if (is_fp(b.type)) {
+    if (reg_class(b.type) == RC_FPR) {
         size_t keep = x_jcc32(&c->buf, cc);
         x_movaps(&c->buf, ra, rb);
         x_patch32(&c->buf, keep, c->buf.n);
@@ -1017,9 +1104,54 @@ static bool lower_ref_is_null(gc_ctx *c)
 /* ---- SIMD ---------------------------------------------------------------- */
 
 /* The 0xfd instructions (v128 values in xmm registers, two slots each). */
+static int v128_const(gc_ctx *c, const uint8_t *bytes)
+{
+    int x = alloc_fpr(c);
+    uint64_t lo, hi;
+    memcpy(&lo, bytes, 8);
+    memcpy(&hi, bytes + 8, 8);
+    if (!lo && !hi) {
+        x_vec_rr(&c->buf, 0x66, 0, V_PXOR, x, x);
+        return x;
+    }
+    x_mov_ri(&c->buf, 1, RAX, (int64_t)lo);
+    x_movd_xr(&c->buf, 1, x, RAX);
+    if (hi) {
+        if (hi != lo)
+            x_mov_ri(&c->buf, 1, RAX, (int64_t)hi);
+        x_vec_rr(&c->buf, 0x66, 1, V_PINSRQ, x, RAX);
+        gc_u8(&c->buf, 1);
+    }
+    return x;
+}
+
 static bool lower_simd(gc_ctx *c, const gv_insn *ins)
 {
-    return unsupported(c, ins->offset, "SIMD");
+    if (ins->op == GOP_V128_LOAD) {
+        int ra = pop_reg(c);
+        xmem m;
+        if (!mem_access(c, ins, 16, ra, &m))
+            return false;
+        int x = alloc_fpr(c);
+        if (!access_trap(c, ins->offset))
+            return false;
+        x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_LD, x, m);
+        release(c, GT_I32, ra);
+        return push_reg(c, GT_V128, x);
+    }
+    if (ins->op == GOP_V128_STORE) {
+        gc_val v = pop(c);
+        int rv = in_reg(c, &v, VS(c)->nvals);
+        int ra = pop_reg(c);
+        xmem m;
+        if (!mem_access(c, ins, 16, ra, &m) || !access_trap(c, ins->offset))
+            return false;
+        x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_ST, rv, m);
+        release(c, GT_V128, rv);
+        release(c, GT_I32, ra);
+        return true;
+    }
+    return simd_generic(c, ins);
 }
 
 /* ---- frames and the contract --------------------------------------------- */
@@ -1073,12 +1205,12 @@ static void zero_locals(gc_ctx *c, uint32_t from, uint32_t to)
     if (n > 0)
         x_alu_rr(&c->buf, ALU_XOR, 0, RAX, RAX);
     if (n > 8) {
-        x_lea(&c->buf, 1, RDI, slot(local_slot(to - 1)));
+        x_lea(&c->buf, 1, RDI, slot(to - 1));
         x_mov_ri(&c->buf, 0, RCX, n);
         x_rep_stosq(&c->buf);
     } else {
         for (uint32_t i = from; i < to; i++)
-            x_store(&c->buf, 8, RAX, slot(local_slot(i)));
+            x_store(&c->buf, 8, RAX, slot(i));
     }
 }
 

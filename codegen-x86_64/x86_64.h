@@ -167,5 +167,13 @@ void x_cvts2s(gc_buf *b, int to_d, int dst, int src);           /* cvtss2sd / cv
 void x_movd_xr(gc_buf *b, int w, int dst_xmm, int src);         /* movd/movq xmm, r */
 void x_movd_rx(gc_buf *b, int w, int dst, int src_xmm);         /* movd/movq r, xmm */
 void x_rounds(gc_buf *b, int d, int dst, int src, uint8_t mode);/* SSE4.1 roundss/sd */
+/* vector instructions: prefix 0, 0x66, 0xf2 or 0xf3; op 0x0fXX, 0x0f38XX or
+   0x0f3aXX (an imm8 after it is the caller's gc_u8); w sets REX.W */
+void x_vec_rr(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, int rm);
+void x_vec_rm(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, xmem m);
+enum {
+    V_MOVDQU_LD = 0x0f6f, V_MOVDQU_ST = 0x0f7f, V_PSHUFD = 0x0f70, V_PXOR = 0x0fef,
+    V_PINSRQ = 0x0f3a22, V_PEXTRQ = 0x0f3a16
+};
 
 #endif /* GATE_X86_64_H */

@@ -64,8 +64,8 @@ static void move_down(gc_ctx *c, uint32_t n, uint32_t height)
     uint32_t from = s->nvals - n;
     if (from == height)
         return;
-    copy_words(c, FRAME_REG, slot_disp(s->nlocals + from), -1, FRAME_REG,
-               slot_disp(s->nlocals + height), -1, n);
+    copy_words(c, FRAME_REG, slot_disp(val_slot(s, from)), -1, FRAME_REG,
+               slot_disp(val_slot(s, height)), -1, slot_span(s, from, s->nvals));
 }
 
 static inline uint32_t label_arity(const gc_ctl *k)
@@ -258,7 +258,7 @@ static bool lower_common(gc_ctx *c, const gv_insn *ins, size_t per_value, bool *
     gc_vstack *s = VS(c);
     uint16_t op = ins->op;
     *done = true;
-    if (!gc_reserve(&c->buf, GC_RED_ZONE + per_value * ((size_t)s->nvals + 8)))
+    if (!gc_reserve(&c->buf, GC_RED_ZONE + per_value * ((size_t)stack_slots(s) + 8)))
         return oom(c);
     if (!s->dead && top_is_flags(c) && op != GOP_BR_IF && op != GOP_IF && op != GOP_SELECT &&
         op != GOP_SELECT_T && op != GOP_I32_EQZ)

@@ -28,6 +28,9 @@
  *     arg_slot(c, n, k)           helper argument n = the word in slot k
  *     arg_fbits(c, n, d, x)       helper argument n = the bits of float register x
  *     take_result(c, t)           a helper's result into a new register
+ *     arg_out_addr(c, n, w)       helper argument n = the address of outgoing word w
+ *   SIMD
+ *     v128_const(c, bytes)        a new register (TEMP) holding the 16 bytes
  *   frames and traps
  *     emit_prologue(c)            frame, vmctx, stack-exhaustion check
  *     zero_locals(c, from, to)    locals [from, to) = 0
@@ -69,6 +72,8 @@ static void arg_imm(gc_ctx *c, int n, int w, int64_t k);
 static void arg_slot(gc_ctx *c, int n, uint32_t k);
 static void arg_fbits(gc_ctx *c, int n, int d, int x);
 static int take_result(gc_ctx *c, uint8_t t);
+static void arg_out_addr(gc_ctx *c, int n, uint32_t w);
+static int v128_const(gc_ctx *c, const uint8_t *bytes);
 static bool emit_prologue(gc_ctx *c);
 static void zero_locals(gc_ctx *c, uint32_t from, uint32_t to);
 static void patch_frame(gc_ctx *c, uint32_t bytes);
@@ -119,10 +124,11 @@ static bool emit_return(gc_ctx *c)
     uint32_t n = ft->nresults;
     if (n > COPY_UNROLL) {
         flush(c);
-        copy_words(c, FRAME_REG, slot_disp(val_slot(s, s->nvals - n)), -1, FRAME_REG, 16, 1, n);
+        copy_words(c, FRAME_REG, slot_disp(val_slot(s, s->nvals - n)), -1, FRAME_REG, 16, 1,
+                   slot_span(s, s->nvals - n, s->nvals));
     } else {
-        for (uint32_t i = 0; i < n; i++)
-            store_result(c, s->nvals - n + i, i);
+        for (uint32_t i = 0, w = 0; i < n; w += slot_width(ft->results[i]), i++)
+            store_result(c, s->nvals - n + i, w);
     }
     emit_epilogue(c);
     return true;
@@ -130,16 +136,17 @@ static bool emit_return(gc_ctx *c)
 
 /* The n arguments (the top of the stack) straight from wherever they are
    to the outgoing area (many: all into their slots, then one copy);
-   popped. */
+   popped.  Words are slots: a v128 takes two. */
 static void args_out(gc_ctx *c, uint32_t n)
 {
     gc_vstack *s = VS(c);
     if (n > COPY_UNROLL) {
         flush(c);
-        copy_words(c, FRAME_REG, slot_disp(val_slot(s, s->nvals - n)), -1, OUT_REG, 0, 1, n);
+        copy_words(c, FRAME_REG, slot_disp(val_slot(s, s->nvals - n)), -1, OUT_REG, 0, 1,
+                   slot_span(s, s->nvals - n, s->nvals));
     } else {
-        for (uint32_t i = 0; i < n; i++)
-            store_val_out(c, s->nvals - n + i, i);
+        for (uint32_t i = s->nvals - n, w = 0; i < s->nvals; w += slot_width(s->vals[i].type), i++)
+            store_val_out(c, i, w);
     }
     truncate_to(c, s->nvals - n);
 }
@@ -153,24 +160,32 @@ static bool results_in(gc_ctx *c, const gd_functype *ft)
     uint32_t n = ft->nresults;
     uint32_t nreg = n < NRESULT_REGS ? n : NRESULT_REGS;
     if (n - nreg > COPY_UNROLL) {
-        copy_words(c, OUT_REG, 0, 1, FRAME_REG, slot_disp(val_slot(s, s->nvals)), -1, n);
+        copy_words(c, OUT_REG, 0, 1, FRAME_REG, slot_disp(val_slot(s, s->nvals)), -1,
+                   types_slots(ft->results, n));
         return push_slots(c, ft->results, n);
     }
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0, w = 0; i < n; w += slot_width(ft->results[i]), i++) {
         uint8_t t = ft->results[i];
         if (i < nreg) {
             int r = alloc_reg(c, t);
-            load_out(c, r, t, i);
+            load_out(c, r, t, w);
             if (!push_reg(c, t, r))
                 return false;
         } else {
-            copy_words(c, OUT_REG, 8 * (int64_t)i, 1, FRAME_REG,
-                       slot_disp(val_slot(s, s->nvals)), -1, 1);
+            copy_words(c, OUT_REG, 8 * (int64_t)w, 1, FRAME_REG,
+                       slot_disp(val_slot(s, s->nvals)), -1, slot_width(t));
             if (!push_val(c, K_SLOT, t, -1, 0))
                 return false;
         }
     }
     return true;
+}
+
+/* The outgoing area holds a call's arguments and then its results. */
+static void note_call(gc_ctx *c, const gd_functype *ft)
+{
+    uint32_t a = types_slots(ft->params, ft->nparams), r = types_slots(ft->results, ft->nresults);
+    note_out(c, a > r ? a : r);
 }
 
 /* After the call instruction: the return address is the safe point. */
@@ -187,7 +202,7 @@ static bool lower_call(gc_ctx *c, const gv_insn *ins)
 {
     uint32_t f = ins->imm.index;
     const gd_functype *ft = gd_func_type(c->m, f);
-    note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
+    note_call(c, ft);
     args_out(c, ft->nparams);
     flush(c);
     uint32_t live = live_slots(c);
@@ -205,7 +220,7 @@ static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
 {
     const gd_functype *ft = &c->m->types[ins->imm.callind.type];
     int ri = pop_reg(c);
-    note_out(c, ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
+    note_call(c, ft);
     args_out(c, ft->nparams);
     flush(c);
     uint32_t live = live_slots(c);
@@ -263,6 +278,128 @@ static bool trunc_helper(gc_ctx *c, const gv_insn *ins, uint8_t from, uint8_t to
     if (!call_helper_sp(c, GH_TRUNC, false, 0))
         return false;
     return push_reg(c, to, take_result(c, to));
+}
+
+/* ---- SIMD through the runtime ------------------------------------------- */
+
+/*
+ * What a backend does not lower itself goes to rt_simd (runtime/simd.c),
+ * the portable definition of every 0xfd instruction that does not touch
+ * memory: the operands are stored in the outgoing area as the callee's
+ * arguments would be (a v128 as 16 little-endian bytes), the helper gets
+ * their addresses and writes the result over the first, which is loaded
+ * back.  The same C code on both ISAs: the reference the native forms are
+ * tested against.
+ */
+static bool simd_call(gc_ctx *c, uint16_t op, uint32_t lane, uint32_t nin, bool swap)
+{
+    gc_vstack *s = VS(c);
+    const char *sig = gop_table[op].sig;
+    uint8_t rt = 0;
+    switch (strchr(sig, ':')[1]) {
+    case 'V': rt = GT_V128; break;
+    case 'i': rt = GT_I32; break;
+    case 'I': rt = GT_I64; break;
+    case 'f': rt = GT_F32; break;
+    case 'F': rt = GT_F64; break;
+    }
+    assert(rt && nin <= 3 && s->nvals >= nin);
+    flush(c);
+    uint32_t base = s->nvals - nin, at[3] = { 0, 0, 0 }, w = 0;
+    for (uint32_t k = 0; k < nin; k++) {
+        at[k] = w;
+        store_val_out(c, base + k, w);
+        w += slot_width(s->vals[base + k].type);
+    }
+    note_out(c, w > 2 ? w : 2);
+    truncate_to(c, base);
+    arg_imm(c, 1, 0, (int64_t)(op | lane << 16 | (uint32_t)c->deterministic << 24));
+    arg_out_addr(c, 2, 0);
+    if (swap) {
+        uint32_t t = at[0];
+        at[0] = at[1], at[1] = t;
+    }
+    for (uint32_t k = 0; k < 3; k++) {
+        if (k < nin)
+            arg_out_addr(c, 3 + (int)k, at[k]);
+        else
+            arg_imm(c, 3 + (int)k, 1, 0);
+    }
+    if (!call_helper_sp(c, GH_SIMD, false, 0))
+        return false;
+    int r = alloc_reg(c, rt);
+    load_out(c, r, rt, 0);
+    return push_reg(c, rt, r);
+}
+
+static bool push_v128(gc_ctx *c, const uint8_t *bytes)
+{
+    return push_reg(c, GT_V128, v128_const(c, bytes));
+}
+
+/* The same instruction with another opcode (a memory access of the
+   scalar width, or a lane operation), lowered as usual. */
+static bool lower_as(gc_ctx *c, const gv_insn *ins, uint16_t op);
+
+/*
+ * The 0xfd instructions a backend leaves to the shared code: constants,
+ * the memory forms made of a scalar access and a lane operation, and the
+ * rest through rt_simd.
+ */
+static bool simd_generic(gc_ctx *c, const gv_insn *ins)
+{
+    static const uint16_t ld_zx[4] = { GOP_I32_LOAD8_U, GOP_I32_LOAD16_U, GOP_I32_LOAD,
+                                       GOP_I64_LOAD };
+    static const uint16_t st_n[4] = { GOP_I32_STORE8, GOP_I32_STORE16, GOP_I32_STORE,
+                                      GOP_I64_STORE };
+    static const uint16_t splat[4] = { GOP_I8X16_SPLAT, GOP_I16X8_SPLAT, GOP_I32X4_SPLAT,
+                                       GOP_I64X2_SPLAT };
+    static const uint16_t repl[4] = { GOP_I8X16_REPLACE_LANE, GOP_I16X8_REPLACE_LANE,
+                                      GOP_I32X4_REPLACE_LANE, GOP_I64X2_REPLACE_LANE };
+    static const uint16_t extr[4] = { GOP_I8X16_EXTRACT_LANE_U, GOP_I16X8_EXTRACT_LANE_U,
+                                      GOP_I32X4_EXTRACT_LANE, GOP_I64X2_EXTRACT_LANE };
+    int x = gop_table[ins->op].x;
+    switch (ins->op) {
+    case GOP_V128_CONST:
+        return push_v128(c, ins->imm.v128);
+    case GOP_V128_LOAD8_SPLAT: case GOP_V128_LOAD16_SPLAT:
+    case GOP_V128_LOAD32_SPLAT: case GOP_V128_LOAD64_SPLAT:
+        return lower_as(c, ins, ld_zx[x]) && simd_call(c, splat[x], 0, 1, false);
+    case GOP_V128_LOAD8X8_S: case GOP_V128_LOAD8X8_U: case GOP_V128_LOAD16X4_S:
+    case GOP_V128_LOAD16X4_U: case GOP_V128_LOAD32X2_S: case GOP_V128_LOAD32X2_U: {
+        static const uint16_t ext[6] = {
+            GOP_I16X8_EXTEND_LOW_I8X16_S, GOP_I16X8_EXTEND_LOW_I8X16_U,
+            GOP_I32X4_EXTEND_LOW_I16X8_S, GOP_I32X4_EXTEND_LOW_I16X8_U,
+            GOP_I64X2_EXTEND_LOW_I32X4_S, GOP_I64X2_EXTEND_LOW_I32X4_U };
+        return lower_as(c, ins, GOP_I64_LOAD) && simd_call(c, GOP_I64X2_SPLAT, 0, 1, false) &&
+               simd_call(c, ext[ins->op - GOP_V128_LOAD8X8_S], 0, 1, false);
+    }
+    case GOP_V128_LOAD32_ZERO: case GOP_V128_LOAD64_ZERO: {
+        /* splat, then only lane 0 kept */
+        uint8_t mask[16] = { 0 };
+        memset(mask, 0xff, x == 2 ? 4 : 8);
+        return lower_as(c, ins, ld_zx[x]) && simd_call(c, splat[x], 0, 1, false) &&
+               push_v128(c, mask) && simd_call(c, GOP_V128_AND, 0, 2, false);
+    }
+    case GOP_V128_LOAD8_LANE: case GOP_V128_LOAD16_LANE:
+    case GOP_V128_LOAD32_LANE: case GOP_V128_LOAD64_LANE: {
+        /* all in slots, the vector popped (its slots stay as they are),
+           the scalar loaded where the address was, the vector pushed back
+           onto the same slots; rt_simd takes them the other way round */
+        flush(c);
+        (void)pop(c);
+        return lower_as(c, ins, ld_zx[x]) && push_val(c, K_SLOT, GT_V128, -1, 0) &&
+               simd_call(c, repl[x], ins->imm.mem.lane, 2, true);
+    }
+    case GOP_V128_STORE8_LANE: case GOP_V128_STORE16_LANE:
+    case GOP_V128_STORE32_LANE: case GOP_V128_STORE64_LANE:
+        return simd_call(c, extr[x], ins->imm.mem.lane, 1, false) && lower_as(c, ins, st_n[x]);
+    case GOP_I8X16_SHUFFLE:
+        return push_v128(c, ins->imm.v128) && simd_call(c, ins->op, 0, 3, false);
+    }
+    const char *sig = gop_table[ins->op].sig;
+    uint32_t lane = gop_table[ins->op].imm == GIMM_LANE ? ins->imm.lane : 0;
+    return simd_call(c, ins->op, lane, (uint32_t)(strchr(sig, ':') - sig), false);
 }
 
 /*
@@ -340,7 +477,7 @@ static bool lower_br_table(gc_ctx *c, const gv_insn *ins)
     size_t table = emit_table_jump(c, idx, n, &to_default);
     memset(c->buf.p + table, 0, (size_t)n * 4);
     c->buf.n += (size_t)n * 4;
-    size_t room = GC_RED_ZONE + PER_VALUE * (size_t)(s->nvals + 8);
+    size_t room = GC_RED_ZONE + PER_VALUE * (size_t)(stack_slots(s) + 8);
     if (!br_table_stubs(c, ins, table, room))
         return false;
     if (!gc_reserve(&c->buf, room))
@@ -428,6 +565,13 @@ static bool lower(gc_ctx *c, const gv_insn *ins)
     return unsupported(c, ins->offset, oi->name);
 }
 
+static bool lower_as(gc_ctx *c, const gv_insn *ins, uint16_t op)
+{
+    gv_insn as = *ins;
+    as.op = op;
+    return lower(c, &as);
+}
+
 /* ---- the contract -------------------------------------------------------- */
 
 static bool begin_module(gc_ctx *c)
@@ -447,16 +591,15 @@ static bool begin_func(gc_ctx *c)
     uint64_t entry = c->m->funcs[c->func].body_off;
     if (!vs_begin_func(c))
         return false;
-    for (uint32_t i = 0; i < s->nlocals; i++)
-        if (c->locals[i] == GT_V128)
-            return unsupported(c, entry, "v128");
-    if (!gc_reserve(&c->buf, GC_RED_ZONE + PER_VALUE / 2 * (size_t)s->nlocals))
+    if (!gc_reserve(&c->buf, GC_RED_ZONE + PER_VALUE / 2 * (size_t)s->nlslots))
         return oom(c);
     if (!emit_prologue(c))
         return false;
-    /* params from the caller's area, zeroes for the other locals */
-    copy_words(c, FRAME_REG, 16, 1, FRAME_REG, slot_disp(local_slot(0)), -1, ft->nparams);
-    zero_locals(c, ft->nparams, s->nlocals);
+    /* params from the caller's area, zeroes for the other locals (slots:
+       the area's words are in the slots' order, v128 halves included) */
+    uint32_t pslots = local_slot(s, ft->nparams);
+    copy_words(c, FRAME_REG, 16, 1, FRAME_REG, slot_disp(0), -1, pslots);
+    zero_locals(c, pslots, s->nlslots);
     if (!push_ctl(c, GOP_CALL, 0, ft->nresults))
         return false;
     /* function entry: a safe point with the params in place */
@@ -468,7 +611,10 @@ static bool begin_func(gc_ctx *c)
 static bool end_func(gc_ctx *c)
 {
     gc_vstack *s = VS(c);
-    uint64_t frame = 8 * (1 + (uint64_t)s->nlocals + c->maxvals + s->maxout);
+    /* wide: two slots per value at most, and room for the one v128 the
+       SIMD lowerings may push beyond the validator's height (a mask) */
+    uint64_t vals = s->wide ? 2 * (uint64_t)c->maxvals + 2 : c->maxvals;
+    uint64_t frame = 8 * (1 + (uint64_t)s->nlslots + vals + s->maxout);
     frame = (frame + 15) & ~(uint64_t)15;
     if (frame > 0x7fff0000u)
         return gx_fail(c->err, GATE_ERR_LIMIT, c->m->funcs[c->func].body_off, c->func,

@@ -97,6 +97,14 @@ typedef struct gc_vstack {
     size_t frame_patch;
     gc_stub *stubs;             /* stop checks' slow paths, at the function's end */
     uint32_t nstubs, capstubs;
+    /* Two slots per v128 (../shared/DESIGN.md): once a function has a
+       v128 local or value it is wide, and slotof[i] is stack entry i's
+       first slot (slotof[nvals] the next free one), lslot[l] local l's
+       (lslot[nlocals] = nlslots).  A function without one never pays. */
+    bool wide, wide_locals;
+    uint32_t *slotof, capslotof;
+    uint32_t *lslot, caplslot;
+    uint32_t nlslots;
 } gc_vstack;
 
 #define VS(c) ((gc_vstack *)(c)->be)
@@ -104,7 +112,15 @@ typedef struct gc_vstack {
 
 static inline uint32_t val_slot(const gc_vstack *s, uint32_t i)
 {
-    return s->nlocals + i;
+    return __builtin_expect(s->wide, 0) ? s->slotof[i] : s->nlocals + i;
+}
+
+/* Slots a value of type t takes: a v128's low 64 bits in the first, its
+   high 64 bits in the second (the portable order; the backends' slot
+   loads and stores of v128 keep it). */
+static inline uint32_t slot_width(uint8_t t)
+{
+    return t == GT_V128 ? 2 : 1;
 }
 
 static void store_slot(gc_ctx *c, uint32_t i);
@@ -125,9 +141,15 @@ static inline int reg_class(uint8_t t)
 /* Where things are, in slots of 8 bytes (the safe-point maps and
    snapshots count the same way): locals first, then the operand stack.
    One place says it, so that a v128 can take two (../shared/DESIGN.md). */
-static inline uint32_t local_slot(uint32_t l)
+static inline uint32_t local_slot(const gc_vstack *s, uint32_t l)
 {
-    return l;
+    return __builtin_expect(s->wide_locals, 0) ? s->lslot[l] : l;
+}
+
+/* The slots of the stack entries [from, to). */
+static inline uint32_t slot_span(const gc_vstack *s, uint32_t from, uint32_t to)
+{
+    return val_slot(s, to) - val_slot(s, from);
 }
 
 static inline bool oom(gc_ctx *c)
@@ -251,6 +273,32 @@ static void lazy_settle(gc_vstack *s)
         s->lz_lo = s->lz_hi = 0;
 }
 
+/* The stack becomes wide (a first v128 value): the entries so far take
+   one slot each. */
+static bool go_wide(gc_ctx *c)
+{
+    gc_vstack *s = VS(c);
+    if (!grow(c, (void **)&s->slotof, &s->capslotof, s->capvals + 2, sizeof *s->slotof))
+        return false;
+    for (uint32_t i = 0; i <= s->nvals; i++)
+        s->slotof[i] = s->nlslots + i;
+    s->wide = true;
+    return true;
+}
+
+/* Slots of the n entries pushed last (types from vals). */
+static bool wide_pushed(gc_ctx *c, uint32_t n, const uint8_t *types)
+{
+    gc_vstack *s = VS(c);
+    if (!s->wide && !go_wide(c))
+        return false;
+    if (!grow(c, (void **)&s->slotof, &s->capslotof, s->nvals + 2, sizeof *s->slotof))
+        return false;
+    for (uint32_t i = s->nvals - n; i < s->nvals; i++)
+        s->slotof[i + 1] = s->slotof[i] + slot_width(types[i - (s->nvals - n)]);
+    return true;
+}
+
 static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t kind,
                                                           uint8_t type, int reg, int64_t k)
 {
@@ -258,6 +306,13 @@ static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t ki
     if (__builtin_expect(s->nvals == s->capvals, 0) &&
         !grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
         return false;
+    if (__builtin_expect(s->wide || type == GT_V128, 0)) {
+        s->nvals++;         /* its slots, from the entries below */
+        bool ok = wide_pushed(c, 1, &type);
+        s->nvals--;
+        if (!ok)
+            return false;
+    }
     s->vals[s->nvals] = (gc_val){ .kind = kind, .type = type, .reg = (int8_t)reg, .k = k };
     if (kind == K_REG)          /* reg is from a pool (hot: no assert) */
         owners(s, reg_class(type))[reg] = (int32_t)s->nvals;
@@ -349,6 +404,8 @@ static bool push_slots(gc_ctx *c, const uint8_t *types, uint32_t n)
         return false;
     bool clean = s->clean == s->nvals;
     uint32_t base = s->nvals, end = s->nvals + n;
+    const uint8_t *types0 = types;
+    uint32_t n0 = n;
     if (clean && n > 2 * GC_LAZY_WINDOW) {
         /* all of them but the top window lazily: their types in one copy
            (the lazy region grows from below: the entries between it and
@@ -378,6 +435,8 @@ static bool push_slots(gc_ctx *c, const uint8_t *types, uint32_t n)
     s->nvals += n;
     if (clean)
         s->clean = s->nvals;
+    if (__builtin_expect(s->wide, 0) || (n0 && memchr(types0, GT_V128, n0)))
+        return wide_pushed(c, n0, types0);
     return true;
 }
 
@@ -394,9 +453,24 @@ static void local_written(gc_ctx *c, uint32_t l)
     }
 }
 
+/* Slots of the operand stack (its values, when no v128 is there). */
+static inline uint32_t stack_slots(const gc_vstack *s)
+{
+    return val_slot(s, s->nvals) - s->nlslots;
+}
+
+/* Slots of a list of types (a call's arguments or results). */
+static inline uint32_t types_slots(const uint8_t *t, uint32_t n)
+{
+    uint32_t w = n;
+    for (uint32_t i = 0; i < n; i++)
+        w += t[i] == GT_V128;
+    return w;
+}
+
 static inline uint32_t live_slots(gc_ctx *c)
 {
-    return VS(c)->nlocals + VS(c)->nvals;
+    return val_slot(VS(c), VS(c)->nvals);
 }
 
 static inline void note_out(gc_ctx *c, uint32_t n)
@@ -458,7 +532,19 @@ static bool vs_begin_func(gc_ctx *c)
     s->dead = false;
     s->maxout = 0;
     s->nstubs = 0;
-    s->nlocals = c->nlocals;
+    s->nlocals = s->nlslots = c->nlocals;
+    s->wide = s->wide_locals = false;
+    if (c->nlocals && memchr(c->locals, GT_V128, c->nlocals)) {
+        s->wide_locals = true;
+        if (!grow(c, (void **)&s->lslot, &s->caplslot, s->nlocals + 1, sizeof *s->lslot))
+            return false;
+        s->lslot[0] = 0;
+        for (uint32_t l = 0; l < s->nlocals; l++)
+            s->lslot[l + 1] = s->lslot[l] + slot_width(c->locals[l]);
+        s->nlslots = s->lslot[s->nlocals];
+        if (!go_wide(c))
+            return false;
+    }
     uint32_t old = s->caplocals;
     if (!grow(c, (void **)&s->lch, &s->caplocals, s->nlocals, sizeof *s->lch))
         return false;
@@ -482,6 +568,8 @@ static void vs_free(gc_ctx *c)
     gx_free(&c->alloc, s->stubs, (size_t)s->capstubs * sizeof *s->stubs);
     gx_free(&c->alloc, s->lch, (size_t)s->caplocals * sizeof *s->lch);
     gx_free(&c->alloc, s->ltypes, s->capltypes);
+    gx_free(&c->alloc, s->slotof, (size_t)s->capslotof * sizeof *s->slotof);
+    gx_free(&c->alloc, s->lslot, (size_t)s->caplslot * sizeof *s->lslot);
 }
 
 #endif /* GATE_VSTACK_H */

@@ -395,4 +395,5 @@ const void *const gate_rt_helpers[GH_COUNT] = {
     [GH_TABLE_SET] = (const void *)h_table_set,
     [GH_SLOWPATH] = (const void *)h_slowpath,
     [GH_TRUNC] = (const void *)h_trunc,
+    [GH_SIMD] = (const void *)rt_simd,
 };

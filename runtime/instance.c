@@ -853,7 +853,13 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
         go->mut = m->globals[g].mut;
         inst->global_objs[g] = go;
         inst->globals[g] = go->bits;
-        go->bits[0] = const_bits(inst, &m->globals[g].init);
+        const gd_const *init = &m->globals[g].init;
+        if (go->type == GT_V128 && init->op == GOP_V128_CONST)
+            memcpy(go->bits, init->u.v128, 16);
+        else if (go->type == GT_V128)       /* global.get of an imported v128 */
+            memcpy(go->bits, inst->globals[init->u.index], 16);
+        else
+            go->bits[0] = const_bits(inst, init);
     }
     /* element segments, then data segments, in order; a failure traps */
     for (uint32_t e = 0; e < m->nelems; e++) {
@@ -1029,6 +1035,12 @@ static uint32_t run_start(gate_instance *inst, gate_error *err)
     return st;
 }
 
+/* The bytes of a value of type t in a gate_val and in the area. */
+static size_t val_bytes(uint8_t t)
+{
+    return t == GT_I32 || t == GT_F32 ? 4 : t == GT_V128 ? 16 : 8;
+}
+
 gate_status gate_call_n(gate_instance *inst, const char *name, size_t name_len,
                         const gate_val *args, size_t nargs, gate_val *results, size_t nresults,
                         gate_error *err)
@@ -1049,30 +1061,35 @@ gate_status gate_call_n(gate_instance *inst, const char *name, size_t name_len,
                 name, "");
         return GATE_ERR_ARG;
     }
-    uint32_t n = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
+    /* the area's words are slots: a v128 takes two (low, high) */
+    uint32_t np = 0, nr = 0;
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        np += ft->params[i] == GT_V128 ? 2 : 1;
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        nr += ft->results[i] == GT_V128 ? 2 : 1;
+    uint32_t n = np > nr ? np : nr;
     uint64_t small[16];
     uint64_t *area = n <= 16 ? small : gx_malloc(&inst->eng->alloc, (size_t)n * 8);
     if (!area) {
         err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
         return GATE_ERR_NOMEM;
     }
-    for (uint32_t i = 0; i < ft->nparams; i++) {
+    for (uint32_t i = 0, w = 0; i < ft->nparams; w += ft->params[i] == GT_V128 ? 2 : 1, i++) {
         if ((uint8_t)args[i].type != ft->params[i]) {
             if (area != small)
                 gx_free(&inst->eng->alloc, area, (size_t)n * 8);
             err_set(err, GATE_ERR_ARG, "argument type mismatch for \"%.200s\"%s", name, "");
             return GATE_ERR_ARG;
         }
-        area[i] = 0;
-        memcpy(&area[i], &args[i].of, ft->params[i] == GT_I32 || ft->params[i] == GT_F32 ? 4 : 8);
+        area[w] = 0;
+        memcpy(&area[w], &args[i].of, val_bytes(ft->params[i]));
     }
     gate_status st = invoke(inst, inst->funcs[f], area, n, f, err);
     if (st == GATE_OK)
-        for (uint32_t i = 0; i < ft->nresults; i++) {
+        for (uint32_t i = 0, w = 0; i < ft->nresults; w += ft->results[i] == GT_V128 ? 2 : 1, i++) {
             results[i].type = (gate_valtype)ft->results[i];
             memset(&results[i].of, 0, sizeof results[i].of);
-            memcpy(&results[i].of, &area[i],
-                   ft->results[i] == GT_I32 || ft->results[i] == GT_F32 ? 4 : 8);
+            memcpy(&results[i].of, &area[w], val_bytes(ft->results[i]));
         }
     if (area != small)
         gx_free(&inst->eng->alloc, area, (size_t)n * 8);
@@ -1145,13 +1162,17 @@ gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
     const gd_module *m = &inst->mod->info;
     uint32_t f = inst->susp.entry_func;
     const gd_functype *ft = f < m->nfuncs ? gd_func_type(m, f) : NULL;
-    uint32_t np = ft ? ft->nparams : 0, nr = ft ? ft->nresults : 0;
+    uint32_t np = 0, nr = ft ? ft->nresults : 0, nrw = 0;
+    for (uint32_t i = 0; ft && i < ft->nparams; i++)
+        np += ft->params[i] == GT_V128 ? 2 : 1;
+    for (uint32_t i = 0; i < nr; i++)
+        nrw += ft->results[i] == GT_V128 ? 2 : 1;
     if (nresults < nr) {
         err_set(err, GATE_ERR_ARG, "the call returns more results than there is room for%s%s",
                 "", "");
         return GATE_ERR_ARG;
     }
-    uint32_t n = np > nr ? np : nr;
+    uint32_t n = np > nrw ? np : nrw;
     uint64_t small[16];
     uint64_t *area = n <= 16 ? small : gx_malloc(&inst->eng->alloc, (size_t)n * 8);
     uint8_t *stack = thread_stack(inst->stack_size);
@@ -1189,11 +1210,10 @@ gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
             inst->susp.entry_func = f;
         st = finish(inst, (uint32_t)rc, stack, false, err);
         if (st == GATE_OK)
-            for (uint32_t i = 0; i < nr; i++) {
+            for (uint32_t i = 0, w = 0; i < nr; w += ft->results[i] == GT_V128 ? 2 : 1, i++) {
                 results[i].type = (gate_valtype)ft->results[i];
                 memset(&results[i].of, 0, sizeof results[i].of);
-                memcpy(&results[i].of, &area[i],
-                       ft->results[i] == GT_I32 || ft->results[i] == GT_F32 ? 4 : 8);
+                memcpy(&results[i].of, &area[w], val_bytes(ft->results[i]));
             }
     }
     if (area != small)

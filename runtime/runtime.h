@@ -241,6 +241,11 @@ void rt_bury(gate_engine *eng, gate_instance *inst);
 
 /* helpers.c: the GH_* table, and traps raised from C */
 extern const void *const gate_rt_helpers[GH_COUNT];
+
+/* Every 0xfd instruction that does not touch memory, portably (simd.c):
+   op_imm = opcode | lane << 16 | deterministic << 24; the operands at a,
+   b, c in wasm order, little-endian (v128: 16 bytes); the result at res. */
+void rt_simd(void *vm, uint32_t op_imm, void *res, const void *a, const void *b, const void *c);
 /* Does not return: unwinds to the entry trampoline.  Not declared
    _Noreturn so that ASan does not treat the wasm stack as a fiber switch. */
 void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off);

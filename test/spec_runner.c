@@ -191,8 +191,44 @@ static void fstate_free(fstate *f)
 
 /* ---- values ------------------------------------------------------------ */
 
+/* Lane width in bytes of a wast2json lane_type, 0 if unknown. */
+static int lane_bytes(const char *lt)
+{
+    if (!lt)
+        return 0;
+    return !strcmp(lt, "i8") ? 1 : !strcmp(lt, "i16") ? 2 : !strcmp(lt, "i32") || !strcmp(lt, "f32") ? 4
+           : !strcmp(lt, "i64") || !strcmp(lt, "f64") ? 8 : 0;
+}
+
+/* {"type": "v128", "lane_type": "i32", "value": ["1", ...]}: the lanes'
+   strings (NULL when not one). */
+static const js *v128_lanes(const js *v, int *lb)
+{
+    const char *type = js_str(v, "type");
+    const js *lanes = js_get(v, "value");
+    *lb = lane_bytes(js_str(v, "lane_type"));
+    if (!type || strcmp(type, "v128") || !lanes || lanes->kind != JS_ARR || !*lb ||
+        lanes->n != (size_t)(16 / *lb))
+        return NULL;
+    for (size_t i = 0; i < lanes->n; i++)
+        if (lanes->items[i].kind != JS_STR)
+            return NULL;
+    return lanes;
+}
+
 static int parse_val(const js *v, gate_val *out)
 {
+    int lb;
+    const js *lanes = v128_lanes(v, &lb);
+    if (lanes) {
+        memset(out, 0, sizeof *out);
+        out->type = GATE_V128;
+        for (size_t i = 0; i < lanes->n; i++) {
+            unsigned long long n = strtoull(lanes->items[i].str, NULL, 10);
+            memcpy(out->of.v128 + i * (size_t)lb, &n, (size_t)lb);    /* little-endian */
+        }
+        return 1;
+    }
     const char *type = js_str(v, "type"), *val = js_str(v, "value");
     if (!type || !val)
         return 0;
@@ -224,9 +260,41 @@ static int parse_val(const js *v, gate_val *out)
     return 1;
 }
 
+static int match_float(int d, const char *val, uint64_t b)
+{
+    uint64_t sign = d ? 1ull << 63 : 1ull << 31, q = d ? 0x7ff8000000000000ull : 0x7fc00000u;
+    if (!strcmp(val, "nan:canonical"))
+        return (b & ~sign) == q;
+    if (!strcmp(val, "nan:arithmetic"))
+        return (b & q) == q;
+    return b == strtoull(val, NULL, 10);
+}
+
 /* Does got match the expected value (with NaN patterns)? */
 static int match(const js *want, const gate_val *got)
 {
+    int lb;
+    const js *lanes = v128_lanes(want, &lb);
+    if (lanes) {
+        if (got->type != GATE_V128)
+            return 0;
+        const char *lt = js_str(want, "lane_type");
+        for (size_t i = 0; i < lanes->n; i++) {
+            uint64_t b = 0;
+            memcpy(&b, got->of.v128 + i * (size_t)lb, (size_t)lb);
+            if (lt[0] == 'f') {
+                if (!match_float(lb == 8, lanes->items[i].str, b))
+                    return 0;
+            } else {
+                uint64_t w = strtoull(lanes->items[i].str, NULL, 10);
+                if (lb < 8)
+                    w &= (1ull << (8 * lb)) - 1;
+                if (b != w)
+                    return 0;
+            }
+        }
+        return 1;
+    }
     const char *type = js_str(want, "type"), *val = js_str(want, "value");
     if (!type || !val)
         return 0;
@@ -268,6 +336,9 @@ static void fmt_val(char *buf, size_t n, const gate_val *v)
     case GATE_F32: { uint32_t b; memcpy(&b, &v->of.f32, 4); snprintf(buf, n, "f32:0x%x", b); break; }
     case GATE_F64: { uint64_t b; memcpy(&b, &v->of.f64, 8);
                      snprintf(buf, n, "f64:0x%llx", (unsigned long long)b); break; }
+    case GATE_V128: { uint32_t l[4]; memcpy(l, v->of.v128, 16);
+                      snprintf(buf, n, "v128:i32x4 0x%08x 0x%08x 0x%08x 0x%08x", l[0], l[1], l[2],
+                               l[3]); break; }
     default: snprintf(buf, n, "ref:%p", v->of.ref); break;
     }
 }
@@ -308,28 +379,37 @@ static void replace_instance(fstate *f, gate_instance *old, gate_instance *fresh
 static bool put(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n; }
 static bool get(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n; }
 
-static bool val_bits(const gate_val *v, uint64_t *bits)
+/* A value's bits on the wire: 16 bytes, little-endian (v128 all of them). */
+static bool val_bits(const gate_val *v, uint8_t bits[16])
 {
+    uint64_t b = 0;
+    memset(bits, 0, 16);
     switch (v->type) {
-    case GATE_I32: *bits = (uint32_t)v->of.i32; return true;
-    case GATE_I64: *bits = (uint64_t)v->of.i64; return true;
-    case GATE_F32: { uint32_t b; memcpy(&b, &v->of.f32, 4); *bits = b; return true; }
-    case GATE_F64: memcpy(bits, &v->of.f64, 8); return true;
-    case GATE_FUNCREF: case GATE_EXTERNREF: *bits = (uint64_t)(uintptr_t)v->of.ref; return true;
+    case GATE_I32: b = (uint32_t)v->of.i32; break;
+    case GATE_I64: b = (uint64_t)v->of.i64; break;
+    case GATE_F32: { uint32_t x; memcpy(&x, &v->of.f32, 4); b = x; break; }
+    case GATE_F64: memcpy(&b, &v->of.f64, 8); break;
+    case GATE_V128: memcpy(bits, v->of.v128, 16); return true;
+    case GATE_FUNCREF: case GATE_EXTERNREF: b = (uint64_t)(uintptr_t)v->of.ref; break;
     default: return false;
     }
+    memcpy(bits, &b, 8);
+    return true;
 }
 
-static void bits_val(uint32_t type, uint64_t bits, gate_val *v)
+static void bits_val(uint32_t type, const uint8_t bits[16], gate_val *v)
 {
+    uint64_t b;
+    memcpy(&b, bits, 8);
     memset(v, 0, sizeof *v);
     v->type = (gate_valtype)type;
     switch (v->type) {
-    case GATE_I32: v->of.i32 = (int32_t)(uint32_t)bits; break;
-    case GATE_I64: v->of.i64 = (int64_t)bits; break;
-    case GATE_F32: { uint32_t b = (uint32_t)bits; memcpy(&v->of.f32, &b, 4); break; }
-    case GATE_F64: memcpy(&v->of.f64, &bits, 8); break;
-    default: v->of.ref = (void *)(uintptr_t)bits; break;
+    case GATE_I32: v->of.i32 = (int32_t)(uint32_t)b; break;
+    case GATE_I64: v->of.i64 = (int64_t)b; break;
+    case GATE_F32: { uint32_t x = (uint32_t)b; memcpy(&v->of.f32, &x, 4); break; }
+    case GATE_F64: memcpy(&v->of.f64, &b, 8); break;
+    case GATE_V128: memcpy(v->of.v128, bits, 16); break;
+    default: v->of.ref = (void *)(uintptr_t)b; break;
     }
 }
 
@@ -373,9 +453,9 @@ static int peer_serve(void)
         bool ok = put(stdout, &status, 4) && put(stdout, &code, 4) && put(stdout, &nres, 4);
         for (uint32_t i = 0; ok && i < nres; i++) {
             uint32_t t = (uint32_t)res[i].type;
-            uint64_t b = 0;
-            val_bits(&res[i], &b);
-            ok = put(stdout, &t, 4) && put(stdout, &b, 8);
+            uint8_t b[16];
+            val_bits(&res[i], b);
+            ok = put(stdout, &t, 4) && put(stdout, b, 16);
         }
         uint64_t al = alen;
         ok = ok && put(stdout, &mlen, 4) && put(stdout, err.message, mlen) && put(stdout, &al, 8) &&
@@ -449,8 +529,8 @@ static gate_status peer_roundtrip(fstate *f, gate_instance **inp, const uint8_t 
         goto broken;
     for (uint32_t i = 0; i < nres; i++) {
         uint32_t t;
-        uint64_t b;
-        if (!get(peer_out, &t, 4) || !get(peer_out, &b, 8))
+        uint8_t b[16];
+        if (!get(peer_out, &t, 4) || !get(peer_out, b, 16))
             goto broken;
         bits_val(t, b, &res[i]);
     }
