@@ -205,12 +205,18 @@ uint8_t *gs_frame_types(const gate_module *mod, const rt_frame *fr, uint32_t n, 
             bool entry = f->wasm == body;
             while (!entry && gr_off(&v.r) < f->wasm && gv_next(&v, &ins) > 0)
                 ;
-            ok = (entry || gr_off(&v.r) == f->wasm) &&
-                 f->nslots <= v.nlocals + (entry ? 0 : v.nvals);
+            ok = entry || gr_off(&v.r) == f->wasm;
             uint8_t *t = out + off[order[g]];
-            for (uint32_t k = 0; ok && k < f->nslots; k++) {
-                t[k] = k < v.nlocals ? v.locals[k] : v.vals[k - v.nlocals];
-                ok = t[k] != GT_UNKNOWN && t[k] != GT_V128;
+            /* slots in wasm order, values' types: a v128 takes two slots,
+               both typed v128 (low half first) */
+            uint32_t nv = v.nlocals + (entry ? 0 : v.nvals);
+            for (uint32_t k = 0, j = 0; ok && k < f->nslots; j++) {
+                ok = j < nv;
+                uint8_t ty = !ok ? GT_UNKNOWN : j < v.nlocals ? v.locals[j] : v.vals[j - v.nlocals];
+                ok = ok && ty != GT_UNKNOWN && (ty != GT_V128 || k + 1 < f->nslots);
+                t[k++] = ty;
+                if (ok && ty == GT_V128)
+                    t[k++] = ty;
             }
             if (!ok)
                 *bad = order[g];
@@ -250,11 +256,12 @@ static bool ref_out(const gate_instance *inst, uint8_t type, uint64_t raw, uint6
     return false;                /* another instance's function */
 }
 
-static void const_expr(gs_buf *b, const gate_instance *inst, uint8_t type, uint64_t bits,
+static void const_expr(gs_buf *b, const gate_instance *inst, uint8_t type, const uint64_t *cell,
                        bool *ok)
 {
-    uint64_t r = 0;
+    uint64_t r = 0, bits = cell[0];
     switch (type) {
+    case GT_V128: gs_u8(b, 0xfd); gs_leb(b, 12); gs_bytes(b, cell, 16); break;
     case GT_I32: gs_u8(b, 0x41); gs_sleb(b, (int32_t)(uint32_t)bits); break;
     case GT_I64: gs_u8(b, 0x42); gs_sleb(b, (int64_t)bits); break;
     case GT_F32: gs_u8(b, 0x43); gs_bytes(b, &bits, 4); break;
@@ -325,7 +332,8 @@ static void write_elems(gs_buf *o, gs_buf *b, const gate_instance *inst, bool *o
         gs_u8(b, tb->type);
         gs_leb(b, tb->size);
         for (uint32_t k = 0; k < tb->size; k++)
-            const_expr(b, inst, tb->type, (uint64_t)(uintptr_t)tb->elems[k], ok);
+            const_expr(b, inst, tb->type, (const uint64_t[]){ (uint64_t)(uintptr_t)tb->elems[k] },
+                       ok);
     }
     section(o, 9, b);
 }
@@ -525,7 +533,7 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
             for (uint32_t g = m->nglobal_imports; g < m->nglobals; g++) {
                 gs_u8(&b, m->globals[g].type);
                 gs_u8(&b, m->globals[g].mut);
-                const_expr(&b, inst, m->globals[g].type, inst->globals[g][0], &ok);
+                const_expr(&b, inst, m->globals[g].type, inst->globals[g], &ok);
             }
             section(&o, 6, &b);
             break;
@@ -1355,6 +1363,15 @@ bool gs_describe(FILE *out, const gate_module *mod)
             case GT_F64: { double x; memcpy(&x, &v, 8); fprintf(out, " f64:%g", x); break; }
             case GT_FUNCREF: fprintf(out, v ? " funcref:%llu" : " funcref:null",
                                      (unsigned long long)(v - 1)); break;
+            case GT_V128: {
+                /* two slots, low half first: shown as i32x4 */
+                uint64_t hi = 0;
+                if (k + 1 < ns && rd8(&f) == GT_V128)
+                    hi = rd64(&f), k++;
+                fprintf(out, " v128:i32x4:0x%08x,0x%08x,0x%08x,0x%08x", (uint32_t)v,
+                        (uint32_t)(v >> 32), (uint32_t)hi, (uint32_t)(hi >> 32));
+                break;
+            }
             default: fprintf(out, " externref:null"); break;
             }
         }

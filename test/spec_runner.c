@@ -590,7 +590,11 @@ static gate_status stress_continue(fstate *f, gate_instance *in, gate_status st,
                 gate_free_buffer(f->eng, snap, len);
                 return st;
             }
-            if (gate_snapshot(in, &snap, &len, &e2) == GATE_OK) {
+            if (gate_snapshot(in, &snap, &len, &e2) != GATE_OK) {
+                /* every stopped program can be saved: a refusal is a failure */
+                *err = e2;
+                return GATE_ERR_SNAPSHOT;
+            } else {
                 gate_instance *fresh = gate_snapshot_restore(f->eng, snap, len, f->imp, &e2);
                 gate_free_buffer(f->eng, snap, len);
                 if (!fresh) {
