@@ -590,7 +590,7 @@ static bool lower_alu(gc_ctx *c, int kind, int w)
     if (fits_imm(&b)) {
         x_alu_ri(&c->buf, op, w, ra, (int32_t)b.k);
     } else if (b.kind == K_LOCAL) {
-        x_alu_rm(&c->buf, op, w, ra, slot((uint32_t)b.k));
+        x_alu_rm(&c->buf, op, w, ra, slot(local_slot(VS(c), (uint32_t)b.k)));
     } else {
         int rb = in_reg(c, &b, VS(c)->nvals + 1);
         x_alu_rr(&c->buf, op, w, ra, rb);
@@ -626,7 +626,7 @@ static bool lower_cmp(gc_ctx *c, int kind, int w)
     if (fits_imm(&b)) {
         x_alu_ri(&c->buf, ALU_CMP, w, ra, (int32_t)b.k);
     } else if (b.kind == K_LOCAL) {
-        x_alu_rm(&c->buf, ALU_CMP, w, ra, slot((uint32_t)b.k));
+        x_alu_rm(&c->buf, ALU_CMP, w, ra, slot(local_slot(VS(c), (uint32_t)b.k)));
     } else {
         int rb = in_reg(c, &b, VS(c)->nvals + 1);
         x_alu_rr(&c->buf, ALU_CMP, w, ra, rb);
@@ -797,7 +797,7 @@ static bool lower_fbin(gc_ctx *c, int kind, int d)
     gc_val b = pop(c);
     int xa = pop_reg(c);
     if (b.kind == K_LOCAL) {
-        x_sse_rm(&c->buf, op, d, xa, slot((uint32_t)b.k));
+        x_sse_rm(&c->buf, op, d, xa, slot(local_slot(VS(c), (uint32_t)b.k)));
     } else if (b.kind == K_SLOT) {
         x_sse_rm(&c->buf, op, d, xa, stack_slot(VS(c), VS(c)->nvals + 1));
     } else {
@@ -1125,8 +1125,164 @@ static int v128_const(gc_ctx *c, const uint8_t *bytes)
     return x;
 }
 
+/*
+ * The 0xfd instructions that are one SSE2..SSE4.1 instruction, dst = dst
+ * op src (66-prefixed unless the table says 0x100 | prefix), with wasm's
+ * exact semantics whatever the operands (no NaN rules are involved, or
+ * the instruction's are wasm's).  Float arithmetic is here only outside
+ * deterministic mode: x86's default NaN is not the canonical one.
+ */
+typedef struct vbin {
+    uint16_t op;
+    uint32_t code;
+    bool fp;            /* produces NaNs: not in deterministic mode */
+    bool swap;          /* dst is wasm's second operand */
+} vbin;
+
+static const vbin vbins[] = {
+    { GOP_I8X16_ADD, 0x0ffc }, { GOP_I16X8_ADD, 0x0ffd }, { GOP_I32X4_ADD, 0x0ffe },
+    { GOP_I64X2_ADD, 0x0fd4 }, { GOP_I8X16_SUB, 0x0ff8 }, { GOP_I16X8_SUB, 0x0ff9 },
+    { GOP_I32X4_SUB, 0x0ffa }, { GOP_I64X2_SUB, 0x0ffb }, { GOP_I16X8_MUL, 0x0fd5 },
+    { GOP_I32X4_MUL, 0x0f3840 },
+    { GOP_I8X16_ADD_SAT_S, 0x0fec }, { GOP_I16X8_ADD_SAT_S, 0x0fed },
+    { GOP_I8X16_ADD_SAT_U, 0x0fdc }, { GOP_I16X8_ADD_SAT_U, 0x0fdd },
+    { GOP_I8X16_SUB_SAT_S, 0x0fe8 }, { GOP_I16X8_SUB_SAT_S, 0x0fe9 },
+    { GOP_I8X16_SUB_SAT_U, 0x0fd8 }, { GOP_I16X8_SUB_SAT_U, 0x0fd9 },
+    { GOP_I8X16_MIN_S, 0x0f3838 }, { GOP_I16X8_MIN_S, 0x0fea }, { GOP_I32X4_MIN_S, 0x0f3839 },
+    { GOP_I8X16_MIN_U, 0x0fda }, { GOP_I16X8_MIN_U, 0x0f383a }, { GOP_I32X4_MIN_U, 0x0f383b },
+    { GOP_I8X16_MAX_S, 0x0f383c }, { GOP_I16X8_MAX_S, 0x0fee }, { GOP_I32X4_MAX_S, 0x0f383d },
+    { GOP_I8X16_MAX_U, 0x0fde }, { GOP_I16X8_MAX_U, 0x0f383e }, { GOP_I32X4_MAX_U, 0x0f383f },
+    { GOP_I8X16_AVGR_U, 0x0fe0 }, { GOP_I16X8_AVGR_U, 0x0fe3 },
+    { GOP_I8X16_EQ, 0x0f74 }, { GOP_I16X8_EQ, 0x0f75 }, { GOP_I32X4_EQ, 0x0f76 },
+    { GOP_I64X2_EQ, 0x0f3829 },
+    { GOP_I8X16_GT_S, 0x0f64 }, { GOP_I16X8_GT_S, 0x0f65 }, { GOP_I32X4_GT_S, 0x0f66 },
+    { GOP_I8X16_LT_S, 0x0f64, false, true }, { GOP_I16X8_LT_S, 0x0f65, false, true },
+    { GOP_I32X4_LT_S, 0x0f66, false, true },
+    { GOP_V128_AND, 0x0fdb }, { GOP_V128_OR, 0x0feb }, { GOP_V128_XOR, 0x0fef },
+    { GOP_V128_ANDNOT, 0x0fdf, false, true },       /* pandn: ~dst & src */
+    { GOP_I32X4_DOT_I16X8_S, 0x0ff5 },
+    { GOP_I8X16_NARROW_I16X8_S, 0x0f63 }, { GOP_I8X16_NARROW_I16X8_U, 0x0f67 },
+    { GOP_I16X8_NARROW_I32X4_S, 0x0f6b }, { GOP_I16X8_NARROW_I32X4_U, 0x0f382b },
+    { GOP_F32X4_ADD, 0x0f58 | 1u << 31, true }, { GOP_F64X2_ADD, 0x0f58, true },
+    { GOP_F32X4_SUB, 0x0f5c | 1u << 31, true }, { GOP_F64X2_SUB, 0x0f5c, true },
+    { GOP_F32X4_MUL, 0x0f59 | 1u << 31, true }, { GOP_F64X2_MUL, 0x0f59, true },
+    { GOP_F32X4_DIV, 0x0f5e | 1u << 31, true }, { GOP_F64X2_DIV, 0x0f5e, true },
+};
+
+static const vbin *find_vbin(uint16_t op)
+{
+    for (size_t i = 0; i < sizeof vbins / sizeof vbins[0]; i++)
+        if (vbins[i].op == op)
+            return &vbins[i];
+    return NULL;
+}
+
+/* Two v128 operands popped into registers of their own: *a (the result's,
+   wasm's first or, swapped, its second) and *b. */
+static void pop_vv(gc_ctx *c, bool swap, int *a, int *b)
+{
+    gc_val vb = pop(c);
+    int rb = in_reg(c, &vb, VS(c)->nvals);
+    int ra = pop_reg(c);
+    *a = swap ? rb : ra;
+    *b = swap ? ra : rb;
+}
+
+static void vop(gc_ctx *c, uint32_t code, int dst, int src)
+{
+    x_vec_rr(&c->buf, code >> 31 ? 0 : 0x66, 0, code & 0x7fffffff, dst, src);
+}
+
+/* Single instructions and short sequences; false: not here. */
+static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
+{
+    gc_buf *b = &c->buf;
+    const vbin *vb = find_vbin(ins->op);
+    int x, y;
+    *ok = true;
+    if (vb && !(vb->fp && c->deterministic)) {
+        pop_vv(c, vb->swap, &x, &y);
+        vop(c, vb->code, x, y);
+        release(c, GT_V128, y);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    switch (ins->op) {
+    case GOP_V128_NOT:
+        x = pop_reg(c);
+        vop(c, 0x0f76, 0, 0);                   /* pcmpeqd xmm0, xmm0: all ones */
+        vop(c, 0x0fef, x, 0);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    case GOP_V128_BITSELECT: {
+        /* (a & m) | (b & ~m) = ((a ^ b) & m) ^ b */
+        int m = pop_reg(c);
+        pop_vv(c, false, &x, &y);
+        vop(c, 0x0fef, x, y);
+        vop(c, 0x0fdb, x, m);
+        vop(c, 0x0fef, x, y);
+        release(c, GT_V128, y);
+        release(c, GT_V128, m);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_V128_ANY_TRUE:
+        x = pop_reg(c);
+        vop(c, 0x0f3817, x, x);                 /* ptest: ZF when all zero */
+        release(c, GT_V128, x);
+        *ok = push_val(c, K_FLAGS, GT_I32, -1, CC_NE);
+        return true;
+    case GOP_I8X16_ALL_TRUE: case GOP_I16X8_ALL_TRUE: case GOP_I32X4_ALL_TRUE:
+    case GOP_I64X2_ALL_TRUE: {
+        static const uint32_t eq[4] = { 0x0f74, 0x0f75, 0x0f76, 0x0f3829 };
+        x = pop_reg(c);
+        vop(c, 0x0fef, 0, 0);
+        vop(c, eq[(ins->op == GOP_I16X8_ALL_TRUE) + 2 * (ins->op == GOP_I32X4_ALL_TRUE) +
+                  3 * (ins->op == GOP_I64X2_ALL_TRUE)], 0, x);     /* lanes equal to 0 */
+        vop(c, 0x0f3817, 0, 0);
+        release(c, GT_V128, x);
+        *ok = push_val(c, K_FLAGS, GT_I32, -1, CC_E);
+        return true;
+    }
+    case GOP_I32X4_SPLAT: case GOP_I64X2_SPLAT: {
+        int r = pop_reg(c);
+        x = alloc_fpr(c);
+        x_movd_xr(b, ins->op == GOP_I64X2_SPLAT, x, r);
+        release(c, ins->op == GOP_I64X2_SPLAT ? GT_I64 : GT_I32, r);
+        vop(c, 0x0f70, x, x);
+        gc_u8(b, ins->op == GOP_I64X2_SPLAT ? 0x44 : 0);      /* pshufd */
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_I32X4_EXTRACT_LANE: case GOP_I64X2_EXTRACT_LANE: {
+        bool q = ins->op == GOP_I64X2_EXTRACT_LANE;
+        x = pop_reg(c);
+        int r = alloc_gpr(c);
+        x_vec_rr(b, 0x66, q, V_PEXTRQ, x, r);                  /* pextrd/pextrq r, x */
+        gc_u8(b, ins->imm.lane);
+        release(c, GT_V128, x);
+        *ok = push_reg(c, q ? GT_I64 : GT_I32, r);
+        return true;
+    }
+    case GOP_I32X4_REPLACE_LANE: case GOP_I64X2_REPLACE_LANE: {
+        bool q = ins->op == GOP_I64X2_REPLACE_LANE;
+        int r = pop_reg(c);
+        x = pop_reg(c);
+        x_vec_rr(b, 0x66, q, V_PINSRQ, x, r);                  /* pinsrd/pinsrq x, r */
+        gc_u8(b, ins->imm.lane);
+        release(c, q ? GT_I64 : GT_I32, r);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    }
+    return false;
+}
+
 static bool lower_simd(gc_ctx *c, const gv_insn *ins)
 {
+    bool ok;
+    if (simd_native(c, ins, &ok))
+        return ok;
     if (ins->op == GOP_V128_LOAD) {
         int ra = pop_reg(c);
         xmem m;
