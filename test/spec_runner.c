@@ -590,11 +590,16 @@ static gate_status stress_continue(fstate *f, gate_instance *in, gate_status st,
                 gate_free_buffer(f->eng, snap, len);
                 return st;
             }
-            if (gate_snapshot(in, &snap, &len, &e2) != GATE_OK) {
-                /* every stopped program can be saved: a refusal is a failure */
+            gate_status ss = gate_snapshot(in, &snap, &len, &e2);
+            if (ss != GATE_OK && ss != GATE_ERR_STATE) {
+                /* a stopped program can be saved unless it holds what
+                   cannot move (host references, another instance's
+                   functions: resumed in place below); anything else is
+                   a failure */
                 *err = e2;
                 return GATE_ERR_SNAPSHOT;
-            } else {
+            }
+            if (ss == GATE_OK) {
                 gate_instance *fresh = gate_snapshot_restore(f->eng, snap, len, f->imp, &e2);
                 gate_free_buffer(f->eng, snap, len);
                 if (!fresh) {
