@@ -278,7 +278,14 @@ void a64_fcvtzu(gc_buf *b, int d, int sf, int rd, int rn);
 void a64_fmov_vr(gc_buf *b, int sf, int vd, int rn);              /* fmov s0, w1 | d0, x1 */
 void a64_ext16(gc_buf *b, int vd, int vn, int vm, int imm4);      /* ext vd.16b, vn.16b, vm.16b, #imm4 */
 void a64_ins_d(gc_buf *b, int vd, int index, int rn);
-void a64_mov16(gc_buf *b, int vd, int vn);                       /* mov vd.16b, vn.16b (orr) */            /* mov vd.d[index], xn */
+void a64_mov16(gc_buf *b, int vd, int vn);                       /* mov vd.16b, vn.16b (orr) */
+/* NEON on 128-bit vectors (Q = 1): size 0-3 for b h s d lanes (floats:
+   bit 1 the "a" bit of the opcode, bit 0 sz) */
+void a64_v3same(gc_buf *b, int u, int size, int opc, int vd, int vn, int vm);  /* add v0.4s, v1.4s, v2.4s ... */
+void a64_v2misc(gc_buf *b, int u, int size, int opc, int vd, int vn);          /* abs/neg/cnt/fsqrt ... */
+void a64_dup_g(gc_buf *b, int size, int vd, int rn);               /* dup vd.T, wn|xn */
+void a64_mov_lane(gc_buf *b, int sgn, int size, int index, int rd, int vn);   /* umov/smov wd|xd, vn.T[i] */
+void a64_ins_g(gc_buf *b, int size, int index, int vd, int rn);    /* mov vd.T[i], wn|xn */            /* mov vd.d[index], xn */
 void a64_fmov_rv(gc_buf *b, int sf, int rd, int vn);              /* fmov w0, s1 | x0, d1 */
 /* NEON, for popcount: fmov d0, x0; cnt v0.8b, v0.8b; addv b0, v0.8b; fmov w0, s0 */
 void a64_cnt8b(gc_buf *b, int vd, int vn);                        /* cnt vd.8b, vn.8b */

@@ -869,3 +869,43 @@ void a64_mov16(gc_buf *b, int vd, int vn)
 {
     put(b, 0x4ea01c00 | RM(vn) | RN(vn) | RD(vd));
 }
+
+/* 0 1 U 01110 size 1 Rm opcode 1 Rn Rd */
+void a64_v3same(gc_buf *b, int u, int size, int opc, int vd, int vn, int vm)
+{
+    put(b, 0x4e200400 | (uint32_t)u << 29 | (uint32_t)size << 22 | RM(vm) |
+               (uint32_t)(opc & 31) << 11 | RN(vn) | RD(vd));
+}
+
+/* 0 1 U 01110 size 10000 opcode 10 Rn Rd */
+void a64_v2misc(gc_buf *b, int u, int size, int opc, int vd, int vn)
+{
+    put(b, 0x4e200800 | (uint32_t)u << 29 | (uint32_t)size << 22 | (uint32_t)(opc & 31) << 12 |
+               RN(vn) | RD(vd));
+}
+
+/* the imm5 of a lane: index:1 followed by size zeros */
+static uint32_t lane_imm5(int size, int index)
+{
+    return ((uint32_t)index << (size + 1) | 1u << size) & 31;
+}
+
+/* dup vd.T, rn   (0 1 0 01110000 imm5 0 0001 1 Rn Rd) */
+void a64_dup_g(gc_buf *b, int size, int vd, int rn)
+{
+    put(b, 0x4e000c00 | lane_imm5(size, 0) << 16 | RN(rn) | RD(vd));
+}
+
+/* umov wd, vn.T[i] (0 Q 0 01110000 imm5 0 0111 1 Rn Rd; Q = 1 for d lanes
+   into xd) | smov wd, vn.T[i] (0 0 0 01110000 imm5 0 0101 1 Rn Rd) */
+void a64_mov_lane(gc_buf *b, int sgn, int size, int index, int rd, int vn)
+{
+    uint32_t q = size == 3 ? 1u << 30 : 0;
+    put(b, (sgn ? 0x0e002c00 : 0x0e003c00) | q | lane_imm5(size, index) << 16 | RN(vn) | RD(rd));
+}
+
+/* mov vd.T[i], rn   (ins: 0 1 0 01110000 imm5 0 0011 1 Rn Rd) */
+void a64_ins_g(gc_buf *b, int size, int index, int vd, int rn)
+{
+    put(b, 0x4e001c00 | lane_imm5(size, index) << 16 | RN(rn) | RD(vd));
+}

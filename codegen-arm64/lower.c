@@ -1085,8 +1085,156 @@ static int v128_const(gc_ctx *c, const uint8_t *bytes)
     return v;
 }
 
+/*
+ * The 0xfd instructions that are one NEON instruction, three-same
+ * (vd = vn op vm) or two-register (vd = op vn), with wasm's exact
+ * semantics.  Float arithmetic is here only outside deterministic mode:
+ * NEON propagates a NaN operand's payload, wasm's deterministic mode
+ * wants the canonical NaN.
+ */
+typedef struct vneon {
+    uint16_t op;
+    uint8_t u, size, opc;
+    bool unary, fp, swap;       /* fp: makes NaNs; swap: vn is wasm's second */
+} vneon;
+
+#define V3(o, u, sz, opc) { GOP_##o, u, sz, opc, false, false, false }
+#define V3S(o, u, sz, opc) { GOP_##o, u, sz, opc, false, false, true }
+#define V3F(o, u, sz, opc) { GOP_##o, u, sz, opc, false, true, false }
+#define V2(o, u, sz, opc) { GOP_##o, u, sz, opc, true, false, false }
+#define V2F(o, u, sz, opc) { GOP_##o, u, sz, opc, true, true, false }
+static const vneon vneons[] = {
+    V3(I8X16_ADD, 0, 0, 0x10), V3(I16X8_ADD, 0, 1, 0x10), V3(I32X4_ADD, 0, 2, 0x10),
+    V3(I64X2_ADD, 0, 3, 0x10), V3(I8X16_SUB, 1, 0, 0x10), V3(I16X8_SUB, 1, 1, 0x10),
+    V3(I32X4_SUB, 1, 2, 0x10), V3(I64X2_SUB, 1, 3, 0x10), V3(I16X8_MUL, 0, 1, 0x13),
+    V3(I32X4_MUL, 0, 2, 0x13),
+    V3(I8X16_ADD_SAT_S, 0, 0, 0x01), V3(I16X8_ADD_SAT_S, 0, 1, 0x01),
+    V3(I8X16_ADD_SAT_U, 1, 0, 0x01), V3(I16X8_ADD_SAT_U, 1, 1, 0x01),
+    V3(I8X16_SUB_SAT_S, 0, 0, 0x05), V3(I16X8_SUB_SAT_S, 0, 1, 0x05),
+    V3(I8X16_SUB_SAT_U, 1, 0, 0x05), V3(I16X8_SUB_SAT_U, 1, 1, 0x05),
+    V3(I8X16_MAX_S, 0, 0, 0x0c), V3(I16X8_MAX_S, 0, 1, 0x0c), V3(I32X4_MAX_S, 0, 2, 0x0c),
+    V3(I8X16_MAX_U, 1, 0, 0x0c), V3(I16X8_MAX_U, 1, 1, 0x0c), V3(I32X4_MAX_U, 1, 2, 0x0c),
+    V3(I8X16_MIN_S, 0, 0, 0x0d), V3(I16X8_MIN_S, 0, 1, 0x0d), V3(I32X4_MIN_S, 0, 2, 0x0d),
+    V3(I8X16_MIN_U, 1, 0, 0x0d), V3(I16X8_MIN_U, 1, 1, 0x0d), V3(I32X4_MIN_U, 1, 2, 0x0d),
+    V3(I8X16_AVGR_U, 1, 0, 0x02), V3(I16X8_AVGR_U, 1, 1, 0x02),
+    V3(I8X16_EQ, 1, 0, 0x11), V3(I16X8_EQ, 1, 1, 0x11), V3(I32X4_EQ, 1, 2, 0x11),
+    V3(I64X2_EQ, 1, 3, 0x11),
+    V3(I8X16_GT_S, 0, 0, 0x06), V3(I16X8_GT_S, 0, 1, 0x06), V3(I32X4_GT_S, 0, 2, 0x06),
+    V3(I64X2_GT_S, 0, 3, 0x06), V3(I8X16_GT_U, 1, 0, 0x06), V3(I16X8_GT_U, 1, 1, 0x06),
+    V3(I32X4_GT_U, 1, 2, 0x06),
+    V3(I8X16_GE_S, 0, 0, 0x07), V3(I16X8_GE_S, 0, 1, 0x07), V3(I32X4_GE_S, 0, 2, 0x07),
+    V3(I64X2_GE_S, 0, 3, 0x07), V3(I8X16_GE_U, 1, 0, 0x07), V3(I16X8_GE_U, 1, 1, 0x07),
+    V3(I32X4_GE_U, 1, 2, 0x07),
+    V3S(I8X16_LT_S, 0, 0, 0x06), V3S(I16X8_LT_S, 0, 1, 0x06), V3S(I32X4_LT_S, 0, 2, 0x06),
+    V3S(I64X2_LT_S, 0, 3, 0x06), V3S(I8X16_LT_U, 1, 0, 0x06), V3S(I16X8_LT_U, 1, 1, 0x06),
+    V3S(I32X4_LT_U, 1, 2, 0x06),
+    V3S(I8X16_LE_S, 0, 0, 0x07), V3S(I16X8_LE_S, 0, 1, 0x07), V3S(I32X4_LE_S, 0, 2, 0x07),
+    V3S(I64X2_LE_S, 0, 3, 0x07), V3S(I8X16_LE_U, 1, 0, 0x07), V3S(I16X8_LE_U, 1, 1, 0x07),
+    V3S(I32X4_LE_U, 1, 2, 0x07),
+    V3(V128_AND, 0, 0, 0x03), V3(V128_ANDNOT, 0, 1, 0x03), V3(V128_OR, 0, 2, 0x03),
+    V3(V128_XOR, 1, 0, 0x03),
+    V3(F32X4_EQ, 0, 0, 0x1c), V3(F64X2_EQ, 0, 1, 0x1c), V3(F32X4_GE, 1, 0, 0x1c),
+    V3(F64X2_GE, 1, 1, 0x1c), V3(F32X4_GT, 1, 2, 0x1c), V3(F64X2_GT, 1, 3, 0x1c),
+    V3S(F32X4_LE, 1, 0, 0x1c), V3S(F64X2_LE, 1, 1, 0x1c), V3S(F32X4_LT, 1, 2, 0x1c),
+    V3S(F64X2_LT, 1, 3, 0x1c),
+    V3F(F32X4_ADD, 0, 0, 0x1a), V3F(F64X2_ADD, 0, 1, 0x1a), V3F(F32X4_SUB, 0, 2, 0x1a),
+    V3F(F64X2_SUB, 0, 3, 0x1a), V3F(F32X4_MUL, 1, 0, 0x1b), V3F(F64X2_MUL, 1, 1, 0x1b),
+    V3F(F32X4_DIV, 1, 0, 0x1f), V3F(F64X2_DIV, 1, 1, 0x1f), V3F(F32X4_MAX, 0, 0, 0x1e),
+    V3F(F64X2_MAX, 0, 1, 0x1e), V3F(F32X4_MIN, 0, 2, 0x1e), V3F(F64X2_MIN, 0, 3, 0x1e),
+    V2(I8X16_ABS, 0, 0, 0x0b), V2(I16X8_ABS, 0, 1, 0x0b), V2(I32X4_ABS, 0, 2, 0x0b),
+    V2(I64X2_ABS, 0, 3, 0x0b), V2(I8X16_NEG, 1, 0, 0x0b), V2(I16X8_NEG, 1, 1, 0x0b),
+    V2(I32X4_NEG, 1, 2, 0x0b), V2(I64X2_NEG, 1, 3, 0x0b), V2(I8X16_POPCNT, 0, 0, 0x05),
+    V2(V128_NOT, 1, 0, 0x05),
+    V2(F32X4_ABS, 0, 2, 0x0f), V2(F64X2_ABS, 0, 3, 0x0f), V2(F32X4_NEG, 1, 2, 0x0f),
+    V2(F64X2_NEG, 1, 3, 0x0f),
+    V2F(F32X4_SQRT, 1, 2, 0x1f), V2F(F64X2_SQRT, 1, 3, 0x1f),
+    V2F(F32X4_NEAREST, 0, 0, 0x18), V2F(F64X2_NEAREST, 0, 1, 0x18),
+    V2F(F32X4_FLOOR, 0, 0, 0x19), V2F(F64X2_FLOOR, 0, 1, 0x19),
+    V2F(F32X4_CEIL, 0, 2, 0x18), V2F(F64X2_CEIL, 0, 3, 0x18),
+    V2F(F32X4_TRUNC, 0, 2, 0x19), V2F(F64X2_TRUNC, 0, 3, 0x19),
+};
+#undef V3
+#undef V3S
+#undef V3F
+#undef V2
+#undef V2F
+
+static const vneon *find_vneon(uint16_t op)
+{
+    for (size_t i = 0; i < sizeof vneons / sizeof vneons[0]; i++)
+        if (vneons[i].op == op)
+            return &vneons[i];
+    return NULL;
+}
+
+/* Single instructions; false: not here. */
+static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
+{
+    gc_buf *b = &c->buf;
+    const vneon *vn = find_vneon(ins->op);
+    *ok = true;
+    if (vn && !(vn->fp && c->deterministic)) {
+        if (vn->unary) {
+            int x = pop_reg(c);
+            a64_v2misc(b, vn->u, vn->size, vn->opc, x, x);
+            *ok = push_reg(c, GT_V128, x);
+            return true;
+        }
+        gc_val vb = pop(c);
+        int y = in_reg(c, &vb, VS(c)->nvals);
+        int x = pop_reg(c);
+        if (vn->swap)
+            a64_v3same(b, vn->u, vn->size, vn->opc, x, y, x);
+        else
+            a64_v3same(b, vn->u, vn->size, vn->opc, x, x, y);
+        release(c, GT_V128, y);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    int size = -1;
+    switch (ins->op) {
+    case GOP_I8X16_SPLAT: case GOP_I16X8_SPLAT: case GOP_I32X4_SPLAT: case GOP_I64X2_SPLAT: {
+        size = ins->op - GOP_I8X16_SPLAT;
+        int r = pop_reg(c);
+        int x = alloc_fpr(c);
+        a64_dup_g(b, size, x, r);
+        release(c, size == 3 ? GT_I64 : GT_I32, r);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_I8X16_EXTRACT_LANE_S: case GOP_I8X16_EXTRACT_LANE_U: size = 0; break;
+    case GOP_I16X8_EXTRACT_LANE_S: case GOP_I16X8_EXTRACT_LANE_U: size = 1; break;
+    case GOP_I32X4_EXTRACT_LANE: size = 2; break;
+    case GOP_I64X2_EXTRACT_LANE: size = 3; break;
+    case GOP_I8X16_REPLACE_LANE: case GOP_I16X8_REPLACE_LANE: case GOP_I32X4_REPLACE_LANE:
+    case GOP_I64X2_REPLACE_LANE: {
+        size = ins->op == GOP_I8X16_REPLACE_LANE ? 0 : ins->op == GOP_I16X8_REPLACE_LANE ? 1
+             : ins->op == GOP_I32X4_REPLACE_LANE ? 2 : 3;
+        int r = pop_reg(c);
+        int x = pop_reg(c);
+        a64_ins_g(b, size, ins->imm.lane, x, r);
+        release(c, size == 3 ? GT_I64 : GT_I32, r);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    default:
+        return false;
+    }
+    /* extract_lane: umov, or smov into a W register (the top cleared) */
+    bool sgn = ins->op == GOP_I8X16_EXTRACT_LANE_S || ins->op == GOP_I16X8_EXTRACT_LANE_S;
+    int x = pop_reg(c);
+    int r = alloc_gpr(c);
+    a64_mov_lane(b, sgn, size, ins->imm.lane, r, x);
+    release(c, GT_V128, x);
+    *ok = push_reg(c, size == 3 ? GT_I64 : GT_I32, r);
+    return true;
+}
+
 static bool lower_simd(gc_ctx *c, const gv_insn *ins)
 {
+    bool ok;
+    if (simd_native(c, ins, &ok))
+        return ok;
     if (ins->op == GOP_V128_LOAD) {
         int ra = pop_reg(c);
         int v = alloc_fpr(c);

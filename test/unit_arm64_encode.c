@@ -1351,6 +1351,116 @@ static void branches(void **state)
 /* Floating point                                                      */
 /* ------------------------------------------------------------------ */
 
+
+/* NEON on 128-bit vectors: every register in each operand, every lane
+   size and index, the instruction forms the SIMD lowering uses. */
+static void vectors(void **state)
+{
+    (void)state;
+    char want[160];
+    static const char *const arr[4] = { "16b", "8h", "4s", "2d" };
+    static const char *const farr[2] = { "4s", "2d" };
+    static const char *const lane[4] = { "b", "h", "s", "d" };
+    struct { int u, opc; const char *n; int maxsize; } v3[] = {
+        { 0, 0x10, "add", 3 }, { 1, 0x10, "sub", 3 }, { 0, 0x13, "mul", 2 },
+        { 0, 0x01, "sqadd", 3 }, { 1, 0x01, "uqadd", 3 }, { 0, 0x05, "sqsub", 3 },
+        { 1, 0x05, "uqsub", 3 }, { 0, 0x0c, "smax", 2 }, { 1, 0x0c, "umax", 2 },
+        { 0, 0x0d, "smin", 2 }, { 1, 0x0d, "umin", 2 }, { 1, 0x02, "urhadd", 2 },
+        { 1, 0x11, "cmeq", 3 }, { 0, 0x06, "cmgt", 3 }, { 1, 0x06, "cmhi", 3 },
+        { 0, 0x07, "cmge", 3 }, { 1, 0x07, "cmhs", 3 },
+    };
+    struct { int u, a, opc; const char *n; } f3[] = {
+        { 0, 0, 0x1a, "fadd" }, { 0, 1, 0x1a, "fsub" }, { 1, 0, 0x1b, "fmul" },
+        { 1, 0, 0x1f, "fdiv" }, { 0, 0, 0x1e, "fmax" }, { 0, 1, 0x1e, "fmin" },
+        { 0, 0, 0x1c, "fcmeq" }, { 1, 0, 0x1c, "fcmge" }, { 1, 1, 0x1c, "fcmgt" },
+    };
+    struct { int u, opc; const char *n; } i2[] = { { 0, 0x0b, "abs" }, { 1, 0x0b, "neg" } };
+    struct { int u, a, opc; const char *n; } f2[] = {
+        { 0, 1, 0x0f, "fabs" }, { 1, 1, 0x0f, "fneg" }, { 1, 1, 0x1f, "fsqrt" },
+        { 0, 0, 0x18, "frintn" }, { 0, 0, 0x19, "frintm" }, { 0, 1, 0x18, "frintp" },
+        { 0, 1, 0x19, "frintz" },
+    };
+    for (int r = 0; r < 32; r++) {
+        int o = (r + 7) % 32, p = (r + 13) % 32;
+        /* each register in each position: (r, o, p), (o, r, p), (o, p, r) */
+        int regs[3][3] = { { r, o, p }, { o, r, p }, { o, p, r } };
+        for (int k = 0; k < 3; k++) {
+            int d = regs[k][0], n = regs[k][1], m = regs[k][2];
+            for (size_t i = 0; i < sizeof v3 / sizeof v3[0]; i++)
+                for (int sz = 0; sz <= v3[i].maxsize; sz++) {
+                    a64_v3same(&buf, v3[i].u, sz, v3[i].opc, d, n, m);
+                    snprintf(want, sizeof want, "%s v%d.%s, v%d.%s, v%d.%s", v3[i].n, d, arr[sz],
+                             n, arr[sz], m, arr[sz]);
+                    expect(want);
+                }
+            for (size_t i = 0; i < sizeof f3 / sizeof f3[0]; i++)
+                for (int sz = 0; sz < 2; sz++) {
+                    a64_v3same(&buf, f3[i].u, f3[i].a << 1 | sz, f3[i].opc, d, n, m);
+                    snprintf(want, sizeof want, "%s v%d.%s, v%d.%s, v%d.%s", f3[i].n, d,
+                             farr[sz], n, farr[sz], m, farr[sz]);
+                    expect(want);
+                }
+            static const char *const logic[4] = { "and", "bic", "orr", "eor" };
+            for (int l = 0; l < 4; l++) {
+                a64_v3same(&buf, l == 3, l == 3 ? 0 : l, 0x03, d, n, m);
+                snprintf(want, sizeof want, "%s v%d.16b, v%d.16b, v%d.16b", logic[l], d, n, m);
+                expect(want);
+            }
+            char ix[8];
+            unum(ix, sizeof ix, (uint64_t)((r + k) & 15));
+            a64_ext16(&buf, d, n, m, (r + k) & 15);
+            snprintf(want, sizeof want, "ext v%d.16b, v%d.16b, v%d.16b, #%s", d, n, m, ix);
+            expect(want);
+        }
+        for (size_t i = 0; i < sizeof i2 / sizeof i2[0]; i++)
+            for (int sz = 0; sz < 4; sz++) {
+                a64_v2misc(&buf, i2[i].u, sz, i2[i].opc, r, o);
+                snprintf(want, sizeof want, "%s v%d.%s, v%d.%s", i2[i].n, r, arr[sz], o, arr[sz]);
+                expect(want);
+            }
+        for (size_t i = 0; i < sizeof f2 / sizeof f2[0]; i++)
+            for (int sz = 0; sz < 2; sz++) {
+                a64_v2misc(&buf, f2[i].u, f2[i].a << 1 | sz, f2[i].opc, o, r);
+                snprintf(want, sizeof want, "%s v%d.%s, v%d.%s", f2[i].n, o, farr[sz], r, farr[sz]);
+                expect(want);
+            }
+        a64_v2misc(&buf, 0, 0, 0x05, r, o);
+        snprintf(want, sizeof want, "cnt v%d.16b, v%d.16b", r, o);
+        expect(want);
+        a64_v2misc(&buf, 1, 0, 0x05, r, o);
+        snprintf(want, sizeof want, "mvn v%d.16b, v%d.16b", r, o);
+        expect(want);
+        a64_mov16(&buf, r, o);
+        snprintf(want, sizeof want, "mov v%d.16b, v%d.16b", r, o);
+        expect(want);
+        for (int sz = 0; sz < 4; sz++) {
+            a64_dup_g(&buf, sz, r, o == 31 ? 30 : o);
+            snprintf(want, sizeof want, "dup v%d.%s, %s", r, arr[sz], reg(sz == 3, o == 31 ? 30 : o, 0));
+            expect(want);
+            for (int i = 0; i < 16 >> sz; i++) {
+                int g = (r + i) % 31;         /* 31 is not a general register here */
+                char ix[8];
+                unum(ix, sizeof ix, (uint64_t)i);
+                a64_ins_g(&buf, sz, i, r, g);
+                snprintf(want, sizeof want, "ins v%d.%s[%s], %s", r, lane[sz], ix, reg(sz == 3, g, 0));
+                expect(want);
+                a64_mov_lane(&buf, 0, sz, i, g, r);
+                snprintf(want, sizeof want, "%s %s, v%d.%s[%s]", sz >= 2 ? "mov" : "umov",
+                         reg(sz == 3, g, 0), r, lane[sz], ix);
+                expect(want);
+                if (sz < 2) {
+                    a64_mov_lane(&buf, 1, sz, i, g, r);
+                    snprintf(want, sizeof want, "smov %s, v%d.%s[%s]", reg(0, g, 0), r, lane[sz], ix);
+                    expect(want);
+                }
+            }
+        }
+        a64_ins_d(&buf, r, r & 1, o == 31 ? 0 : o);
+        snprintf(want, sizeof want, "ins v%d.d[%d], %s", r, r & 1, reg(1, o == 31 ? 0 : o, 0));
+        expect(want);
+    }
+}
+
 static void floats(void **state)
 {
     (void)state;
@@ -1453,6 +1563,7 @@ int main(void)
         cmocka_unit_test(loads_stores),
         cmocka_unit_test(branches),
         cmocka_unit_test(floats),
+        cmocka_unit_test(vectors),
     };
     return cmocka_run_group_tests_name("arm64 encoders", tests, setup, teardown);
 }

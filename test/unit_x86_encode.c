@@ -403,6 +403,64 @@ static void branches(void **state)
     expect("call 0x1064");
 }
 
+
+/* The vector encoders: every xmm register in each operand (REX.R/REX.B),
+   the three opcode maps, with and without the 66 prefix, REX.W forms,
+   immediates, memory operands at every displacement. */
+static void vectors(void **state)
+{
+    (void)state;
+    char want[160], m[64];
+    struct { uint8_t pfx; uint32_t op; const char *n; } ops[] = {
+        { 0x66, 0x0ffc, "paddb" }, { 0x66, 0x0fd4, "paddq" }, { 0x66, 0x0ff9, "psubw" },
+        { 0x66, 0x0fd5, "pmullw" }, { 0x66, 0x0f3840, "pmulld" }, { 0x66, 0x0fec, "paddsb" },
+        { 0x66, 0x0fd9, "psubusw" }, { 0x66, 0x0f3838, "pminsb" }, { 0x66, 0x0fea, "pminsw" },
+        { 0x66, 0x0f383f, "pmaxud" }, { 0x66, 0x0fe3, "pavgw" }, { 0x66, 0x0f74, "pcmpeqb" },
+        { 0x66, 0x0f3829, "pcmpeqq" }, { 0x66, 0x0f66, "pcmpgtd" }, { 0x66, 0x0fdb, "pand" },
+        { 0x66, 0x0fdf, "pandn" }, { 0x66, 0x0feb, "por" }, { 0x66, 0x0fef, "pxor" },
+        { 0x66, 0x0ff5, "pmaddwd" }, { 0x66, 0x0f63, "packsswb" }, { 0x66, 0x0f382b, "packusdw" },
+        { 0x66, 0x0f3817, "ptest" }, { 0, 0x0f58, "addps" }, { 0x66, 0x0f5e, "divpd" },
+    };
+    for (int a = 0; a < 16; a++)
+        for (int c = 0; c < 16; c++) {
+            for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+                x_vec_rr(&buf, ops[k].pfx, 0, ops[k].op, a, c);
+                snprintf(want, sizeof want, "%s xmm%d, xmm%d", ops[k].n, a, c);
+                expect(want);
+            }
+            x_vec_rr(&buf, 0x66, 0, V_PSHUFD, a, c);
+            gc_u8(&buf, (uint8_t)(a * 16 + c));
+            char ib[16];
+            num(ib, sizeof ib, a * 16 + c);
+            snprintf(want, sizeof want, "pshufd xmm%d, xmm%d, %s", a, c, ib);
+            expect(want);
+            for (int w = 0; w < 2; w++) {
+                x_vec_rr(&buf, 0x66, w, V_PINSRQ, a, c);
+                gc_u8(&buf, (uint8_t)(c & (w ? 1 : 3)));
+                snprintf(want, sizeof want, "pinsr%c xmm%d, %s, %d", w ? 'q' : 'd', a,
+                         w ? r64[c] : r32[c], c & (w ? 1 : 3));
+                expect(want);
+                x_vec_rr(&buf, 0x66, w, V_PEXTRQ, a, c);
+                gc_u8(&buf, (uint8_t)(a & (w ? 1 : 3)));
+                snprintf(want, sizeof want, "pextr%c %s, xmm%d, %d", w ? 'q' : 'd',
+                         w ? r64[c] : r32[c], a, a & (w ? 1 : 3));
+                expect(want);
+            }
+        }
+    for (int a = 0; a < 16; a++)
+        for (int base = 0; base < 16; base++)
+            for (size_t d = 0; d < sizeof disps / sizeof disps[0]; d++) {
+                xmem x = xm(base, disps[d]);
+                mem(m, sizeof m, "xmmword", x);
+                x_vec_rm(&buf, 0xf3, 0, V_MOVDQU_LD, a, x);
+                snprintf(want, sizeof want, "movdqu xmm%d, %s", a, m);
+                expect(want);
+                x_vec_rm(&buf, 0xf3, 0, V_MOVDQU_ST, a, x);
+                snprintf(want, sizeof want, "movdqu %s, xmm%d", m, a);
+                expect(want);
+            }
+}
+
 static void floats(void **state)
 {
     (void)state;
@@ -536,6 +594,7 @@ int main(void)
         cmocka_unit_test(arith),
         cmocka_unit_test(branches),
         cmocka_unit_test(floats),
+        cmocka_unit_test(vectors),
         cmocka_unit_test(conditions_and_widths),
     };
     return cmocka_run_group_tests_name("x86_64 encoders", tests, setup, teardown);
