@@ -241,5 +241,24 @@ if [ -s "$fo" ] && [ -s "$host/cli/fo.out" ]; then
 else
     echo "skip WASI descriptor migration: needs $fo (make test)"
 fi
+# SIMD across ISAs (simd.c): stopped by fuel inside its vector loops with
+# v128 values live, each hop on the other ISA
+sp=$host/cli/simd.wasm
+if [ -s "$sp" ]; then
+    isa=x86_64 hops=0
+    gate_on $isa run --fuel=3000 --snapshot="$out/simd.snap" "$sp" > "$out/simd.out" 2>/dev/null; rc=$?
+    while [ $rc -eq 75 ] && [ $hops -lt 300 ]; do
+        hops=$((hops + 1))
+        isa=$(other $isa)
+        gate_on $isa resume --fuel=3000 --snapshot="$out/simd.snap" "$out/simd.snap" >> "$out/simd.out" 2>/dev/null; rc=$?
+    done
+    if [ $rc -eq 0 ] && [ $hops -ge 20 ] && cmp -s test/wasi/simd.expected "$out/simd.out"; then
+        ok "SIMD: $hops hops alternating ISAs inside v128 loops; the same output as one run"
+    else
+        bad "SIMD across ISAs (status $rc after $hops hops)" "$(diff test/wasi/simd.expected "$out/simd.out" | head -5)"
+    fi
+else
+    echo "skip SIMD migration: needs $sp (make test)"
+fi
 echo "migrate: $pass passed, $fail failed"
 [ $fail -eq 0 ]

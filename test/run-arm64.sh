@@ -185,6 +185,20 @@ if [ -s "$cli/recurse.wasm" ]; then
             echo "FAIL bench/programs/$p.c differs"; cf=$((cf + 1))
         fi
     done
+    if [ -s "$cli/simd.wasm" ] && [ -s "$cli/simdnan.wasm" ]; then
+        qemu-aarch64 "$build/gate" run "$cli/simd.wasm" > "$build/simd.out" 2>&1
+        if cmp -s test/wasi/simd.expected "$build/simd.out"; then
+            echo "ok   simd.c (v128 code): the same output as on x86-64"; cp=$((cp + 1))
+        else
+            echo "FAIL simd.c on ARM64 differs"; diff test/wasi/simd.expected "$build/simd.out" | head; cf=$((cf + 1))
+        fi
+        qemu-aarch64 "$build/gate" run --deterministic "$cli/simdnan.wasm" > "$build/simdnan.out" 2>&1
+        if cmp -s test/wasi/simdnan.expected "$build/simdnan.out"; then
+            echo "ok   simdnan.c --deterministic: the same v128 NaN bits as on x86-64"; cp=$((cp + 1))
+        else
+            echo "FAIL simdnan.c --deterministic differs"; diff test/wasi/simdnan.expected "$build/simdnan.out" | head; cf=$((cf + 1))
+        fi
+    fi
     if [ -s "$cli/nanbits.wasm" ]; then
         qemu-aarch64 "$build/gate" run --deterministic "$cli/nanbits.wasm" 0 > "$build/nan.out" 2>&1
         if cmp -s test/wasi/nanbits.expected "$build/nan.out"; then

@@ -523,6 +523,49 @@ chain fpkern 4
 chain membound 4
 chain funcptr 4
 
+# SIMD (test/wasi/simd.c): the same source as v128 code and as scalar
+# code prints the same (and what node prints, where it is installed),
+# stopped by fuel inside its vector loops and resumed from each snapshot
+if clang --target=wasm32-wasi -O2 -msimd128 -o "$out/simd.wasm" test/wasi/simd.c 2> "$out/simd.cc.log" &&
+   clang --target=wasm32-wasi -O2 -o "$out/simd-scalar.wasm" test/wasi/simd.c 2>> "$out/simd.cc.log"; then
+    "$gate" run --no-cache "$out/simd.wasm" > "$out/simd.out" 2>&1; rc=$?
+    "$gate" run --no-cache "$out/simd-scalar.wasm" > "$out/simd-scalar.out" 2>&1
+    check "SIMD: simd.c as v128 code gives test/wasi/simd.expected" \
+        bash -c "test $rc -eq 0 && cmp -s test/wasi/simd.expected '$out/simd.out'"
+    check "SIMD: simd.c as scalar code gives the same" cmp -s "$out/simd.out" "$out/simd-scalar.out"
+    check "SIMD: simd.wasm uses v128 instructions, the scalar build none" \
+        bash -c "'$gate' objdump '$out/simd.wasm' > /dev/null && wasm-objdump -d '$out/simd.wasm' | grep -q 'f32x4.mul' && ! wasm-objdump -d '$out/simd-scalar.wasm' | grep -q 'v128\|f32x4'"
+    "$gate" run --no-cache --deterministic --explicit-bounds "$out/simd.wasm" > "$out/simd-det.out" 2>&1
+    check "SIMD: the same with --deterministic --explicit-bounds" cmp -s "$out/simd.out" "$out/simd-det.out"
+    if command -v node > /dev/null; then
+        node --no-warnings test/wasi/node-wasi.mjs "$out" "$out/simd.wasm" > "$out/simd-node.out" 2>/dev/null
+        check "SIMD: node prints the same" cmp -s "$out/simd.out" "$out/simd-node.out"
+    fi
+    n=0
+    "$gate" run --fuel=3000 --snapshot="$out/simd.snap" "$out/simd.wasm" > "$out/simd-chain.out" 2>/dev/null; rc=$?
+    while [ $rc -eq 75 ] && [ $n -lt 300 ]; do
+        n=$((n + 1))
+        "$gate" resume --fuel=3000 --snapshot="$out/simd.snap" "$out/simd.snap" >> "$out/simd-chain.out" 2>/dev/null; rc=$?
+    done
+    check "SIMD: stopped $n times by fuel (v128 values live), each snapshot resumed: the same output" \
+        bash -c "test $rc -eq 0 && test $n -ge 20 && cmp -s '$out/simd.out' '$out/simd-chain.out'"
+    "$gate" run --fuel=3000 --snapshot="$out/simd1.snap" "$out/simd.wasm" > /dev/null 2>&1
+    check "SIMD: gate inspect shows v128 slots" \
+        bash -c "'$gate' inspect '$out/simd1.snap' | grep -q 'v128:i32x4:0x'"
+else
+    bad "simd.c builds with -msimd128" "$(head -3 "$out/simd.cc.log")"
+fi
+if clang --target=wasm32-wasi -O2 -msimd128 -o "$out/simdnan.wasm" test/wasi/simdnan.c 2> "$out/simdnan.cc.log"; then
+    "$gate" run --no-cache --deterministic "$out/simdnan.wasm" > "$out/simdnan-det.out" 2>&1
+    check "SIMD deterministic: canonical NaNs from v128 float operations (test/wasi/simdnan.expected)" \
+        cmp -s test/wasi/simdnan.expected "$out/simdnan-det.out"
+    "$gate" run --no-cache "$out/simdnan.wasm" > "$out/simdnan-plain.out" 2>&1
+    check "SIMD deterministic: the default mode keeps the CPU's NaNs (they differ here)" \
+        bash -c "! cmp -s '$out/simdnan-plain.out' test/wasi/simdnan.expected"
+else
+    bad "simdnan.c builds with -msimd128" "$(head -3 "$out/simdnan.cc.log")"
+fi
+
 # deterministic mode: every NaN an operation makes is the canonical one
 if wasm nanbits test/wasi/nanbits.c; then
     "$gate" run --no-cache --deterministic "$out/nanbits.wasm" 0 > "$out/nan-det.out"; rc=$?
