@@ -1167,6 +1167,10 @@ static const vbin vbins[] = {
     { GOP_F32X4_SUB, 0x0f5c | 1u << 31, true }, { GOP_F64X2_SUB, 0x0f5c, true },
     { GOP_F32X4_MUL, 0x0f59 | 1u << 31, true }, { GOP_F64X2_MUL, 0x0f59, true },
     { GOP_F32X4_DIV, 0x0f5e | 1u << 31, true }, { GOP_F64X2_DIV, 0x0f5e, true },
+    /* pmin(a, b) = b < a ? b : a = minps(b, a); pmax likewise: operand bits */
+    { GOP_F32X4_PMIN, 0x0f5d | 1u << 31, false, true }, { GOP_F64X2_PMIN, 0x0f5d, false, true },
+    { GOP_F32X4_PMAX, 0x0f5f | 1u << 31, false, true }, { GOP_F64X2_PMAX, 0x0f5f, false, true },
+    { GOP_I8X16_SWIZZLE, 0 },           /* below */
 };
 
 static const vbin *find_vbin(uint16_t op)
@@ -1193,6 +1197,117 @@ static void vop(gc_ctx *c, uint32_t code, int dst, int src)
     x_vec_rr(&c->buf, code >> 31 ? 0 : 0x66, 0, code & 0x7fffffff, dst, src);
 }
 
+/* op x, imm8 with ModRM.reg = digit: psrld x, 1 (66 0F 72 /2 ib) ... */
+static void vshift_imm(gc_ctx *c, uint32_t code, int digit, int x, uint8_t imm)
+{
+    x_vec_rr(&c->buf, 0x66, 0, code, digit, x);
+    gc_u8(&c->buf, imm);
+}
+
+/* The address of a v128 memory access popped and checked: *m, *ra (the
+   caller releases it after the access, which comes right away). */
+static bool vmem(gc_ctx *c, const gv_insn *ins, int bytes, xmem *m, int *ra)
+{
+    *ra = pop_reg(c);
+    return mem_access(c, ins, bytes, *ra, m) && access_trap(c, ins->offset);
+}
+
+static bool push_v(gc_ctx *c, int x)
+{
+    return push_reg(c, GT_V128, x);
+}
+
+/* Lane shape of an i8x16/i16x8/i32x4/i64x2 opcode from a table of four. */
+static int shape_of(uint16_t op, const uint16_t ops[4])
+{
+    for (int k = 0; k < 4; k++)
+        if (ops[k] == op)
+            return k;
+    return -1;
+}
+
+/* The lanes a widening operation reads: "..._i8x16_s" 0, i16x8 1, i32x4 2. */
+static int src_shape(const char *name)
+{
+    const char *p = strrchr(name, '_');
+    while (p > name && p[-1] != '_')
+        p--;
+    return !strncmp(p, "i8x16", 5) ? 0 : !strncmp(p, "i16x8", 5) ? 1 : 2;
+}
+
+/* Memory forms: loads that splat, extend, zero or replace one lane, and
+   stores of one lane, each one or two instructions on the access. */
+static bool simd_memory(gc_ctx *c, const gv_insn *ins, bool *ok)
+{
+    gc_buf *b = &c->buf;
+    xmem m;
+    int ra, x;
+    int lane = ins->imm.mem.lane;
+    switch (ins->op) {
+    case GOP_V128_LOAD32_ZERO: case GOP_V128_LOAD64_ZERO: case GOP_V128_LOAD32_SPLAT:
+    case GOP_V128_LOAD64_SPLAT: {
+        bool q = ins->op == GOP_V128_LOAD64_ZERO || ins->op == GOP_V128_LOAD64_SPLAT;
+        x = alloc_fpr(c);
+        if (!(*ok = vmem(c, ins, q ? 8 : 4, &m, &ra)))
+            return true;
+        if (q)
+            x_vec_rm(b, 0xf3, 0, 0x0f7e, x, m);           /* movq x, [m] */
+        else
+            x_vec_rm(b, 0x66, 0, 0x0f6e, x, m);           /* movd x, [m] */
+        release(c, GT_I32, ra);
+        if (ins->op == GOP_V128_LOAD32_SPLAT || ins->op == GOP_V128_LOAD64_SPLAT) {
+            vop(c, 0x0f70, x, x);
+            gc_u8(b, q ? 0x44 : 0);
+        }
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_V128_LOAD8X8_S: case GOP_V128_LOAD8X8_U: case GOP_V128_LOAD16X4_S:
+    case GOP_V128_LOAD16X4_U: case GOP_V128_LOAD32X2_S: case GOP_V128_LOAD32X2_U: {
+        static const uint32_t pmov[6] = { 0x0f3820, 0x0f3830, 0x0f3823, 0x0f3833, 0x0f3825,
+                                          0x0f3835 };
+        x = alloc_fpr(c);
+        if (!(*ok = vmem(c, ins, 8, &m, &ra)))
+            return true;
+        x_vec_rm(b, 0x66, 0, pmov[ins->op - GOP_V128_LOAD8X8_S], x, m);
+        release(c, GT_I32, ra);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_V128_LOAD8_LANE: case GOP_V128_LOAD16_LANE: case GOP_V128_LOAD32_LANE:
+    case GOP_V128_LOAD64_LANE: {
+        int k = ins->op - GOP_V128_LOAD8_LANE;
+        gc_val v = pop(c);
+        x = in_reg(c, &v, VS(c)->nvals);
+        if (!(*ok = vmem(c, ins, 1 << k, &m, &ra)))
+            return true;
+        if (k == 1)
+            x_vec_rm(b, 0x66, 0, 0x0fc4, x, m);           /* pinsrw x, [m], lane */
+        else
+            x_vec_rm(b, 0x66, k == 3, k == 0 ? 0x0f3a20 : 0x0f3a22, x, m);
+        gc_u8(b, (uint8_t)lane);
+        release(c, GT_I32, ra);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_V128_STORE8_LANE: case GOP_V128_STORE16_LANE: case GOP_V128_STORE32_LANE:
+    case GOP_V128_STORE64_LANE: {
+        static const uint32_t pextr[4] = { 0x0f3a14, 0x0f3a15, 0x0f3a16, 0x0f3a16 };
+        int k = ins->op - GOP_V128_STORE8_LANE;
+        gc_val v = pop(c);
+        x = in_reg(c, &v, VS(c)->nvals);
+        if (!(*ok = vmem(c, ins, 1 << k, &m, &ra)))
+            return true;
+        x_vec_rm(b, 0x66, k == 3, pextr[k], x, m);        /* pextrb/w/d/q [m], x, lane */
+        gc_u8(b, (uint8_t)lane);
+        release(c, GT_I32, ra);
+        release(c, GT_V128, x);
+        return true;
+    }
+    }
+    return false;
+}
+
 /* Single instructions and short sequences; false: not here. */
 static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
 {
@@ -1200,6 +1315,22 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
     const vbin *vb = find_vbin(ins->op);
     int x, y;
     *ok = true;
+    if (ins->op == GOP_I8X16_SWIZZLE) {
+        /* indices of 16 and more get the top bit (paddusb 0x70): pshufb
+           makes those lanes 0 */
+        static const uint8_t k70[16] = { 0x70, 0x70, 0x70, 0x70, 0x70, 0x70, 0x70, 0x70,
+                                         0x70, 0x70, 0x70, 0x70, 0x70, 0x70, 0x70, 0x70 };
+        pop_vv(c, false, &x, &y);
+        int k = v128_const(c, k70);
+        vop(c, 0x0fdc, y, k);
+        vop(c, 0x0f3800, x, y);
+        release(c, GT_V128, k);
+        release(c, GT_V128, y);
+        *ok = push_v(c, x);
+        return true;
+    }
+    if (simd_memory(c, ins, ok))
+        return true;
     if (vb && !(vb->fp && c->deterministic)) {
         pop_vv(c, vb->swap, &x, &y);
         vop(c, vb->code, x, y);
@@ -1242,6 +1373,320 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         vop(c, 0x0f3817, 0, 0);
         release(c, GT_V128, x);
         *ok = push_val(c, K_FLAGS, GT_I32, -1, CC_E);
+        return true;
+    }
+    case GOP_I8X16_SHUFFLE: {
+        /* pshufb of each operand by its half of the indices (0x80: a
+           zero lane), or'ed; one pshufb when all come from one side */
+        const uint8_t *ix = ins->imm.v128;
+        uint8_t ma[16], mb[16];
+        bool usea = false, useb = false;
+        for (int i = 0; i < 16; i++) {
+            ma[i] = ix[i] < 16 ? ix[i] : 0x80;
+            mb[i] = ix[i] >= 16 ? (uint8_t)(ix[i] - 16) : 0x80;
+            usea |= ix[i] < 16;
+            useb |= ix[i] >= 16;
+        }
+        pop_vv(c, false, &x, &y);
+        int k = v128_const(c, usea ? ma : mb);
+        vop(c, 0x0f3800, usea ? x : y, k);
+        if (usea && useb) {
+            release(c, GT_V128, k);
+            k = v128_const(c, mb);
+            vop(c, 0x0f3800, y, k);
+            vop(c, 0x0feb, x, y);
+        }
+        release(c, GT_V128, k);
+        if (!usea) {
+            release(c, GT_V128, x);
+            x = y;
+        } else {
+            release(c, GT_V128, y);
+        }
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I8X16_SPLAT: case GOP_I16X8_SPLAT: {
+        int r = pop_reg(c);
+        x = alloc_fpr(c);
+        x_movd_xr(b, 0, x, r);
+        release(c, GT_I32, r);
+        if (ins->op == GOP_I8X16_SPLAT) {
+            vop(c, 0x0fef, 0, 0);
+            vop(c, 0x0f3800, x, 0);                        /* pshufb by zeros */
+        } else {
+            x_vec_rr(b, 0xf2, 0, 0x0f70, x, x);             /* pshuflw x, x, 0 */
+            gc_u8(b, 0);
+            vop(c, 0x0f70, x, x);
+            gc_u8(b, 0);
+        }
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_F32X4_SPLAT: case GOP_F64X2_SPLAT:
+        x = pop_reg(c);                                     /* the float's register */
+        vop(c, 0x0f70, x, x);
+        gc_u8(b, ins->op == GOP_F64X2_SPLAT ? 0x44 : 0);
+        *ok = push_v(c, x);
+        return true;
+    case GOP_I8X16_EXTRACT_LANE_S: case GOP_I8X16_EXTRACT_LANE_U:
+    case GOP_I16X8_EXTRACT_LANE_S: case GOP_I16X8_EXTRACT_LANE_U: {
+        bool w16 = ins->op >= GOP_I16X8_EXTRACT_LANE_S;
+        x = pop_reg(c);
+        int r = alloc_gpr(c);
+        if (w16)
+            x_vec_rr(b, 0x66, 0, 0x0fc5, r, x);            /* pextrw r, x, lane */
+        else
+            x_vec_rr(b, 0x66, 0, 0x0f3a14, x, r);          /* pextrb r, x, lane */
+        gc_u8(b, ins->imm.lane);
+        if (ins->op == GOP_I8X16_EXTRACT_LANE_S || ins->op == GOP_I16X8_EXTRACT_LANE_S)
+            x_movsx(b, w16 ? 2 : 1, 0, r, r);
+        release(c, GT_V128, x);
+        *ok = push_reg(c, GT_I32, r);
+        return true;
+    }
+    case GOP_F32X4_EXTRACT_LANE: case GOP_F64X2_EXTRACT_LANE: {
+        bool d = ins->op == GOP_F64X2_EXTRACT_LANE;
+        x = pop_reg(c);
+        if (ins->imm.lane) {                                /* the lane to the bottom */
+            vop(c, 0x0f70, x, x);
+            gc_u8(b, d ? 0xee : ins->imm.lane);
+        }
+        *ok = push_reg(c, d ? GT_F64 : GT_F32, x);
+        return true;
+    }
+    case GOP_I8X16_REPLACE_LANE: case GOP_I16X8_REPLACE_LANE: {
+        int r = pop_reg(c);
+        x = pop_reg(c);
+        x_vec_rr(b, 0x66, 0, ins->op == GOP_I8X16_REPLACE_LANE ? 0x0f3a20 : 0x0fc4, x, r);
+        gc_u8(b, ins->imm.lane);
+        release(c, GT_I32, r);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_F32X4_REPLACE_LANE: case GOP_F64X2_REPLACE_LANE: {
+        bool d = ins->op == GOP_F64X2_REPLACE_LANE;
+        y = pop_reg(c);
+        x = pop_reg(c);
+        if (!d) {
+            vop(c, 0x0f3a21, x, y);                         /* insertps */
+            gc_u8(b, (uint8_t)(ins->imm.lane << 4));
+        } else if (ins->imm.lane) {
+            vop(c, 0x0f6c, x, y);                           /* punpcklqdq */
+        } else {
+            x_vec_rr(b, 0xf2, 0, 0x0f10, x, y);             /* movsd x, y */
+        }
+        release(c, d ? GT_F64 : GT_F32, y);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I8X16_BITMASK: case GOP_I16X8_BITMASK: case GOP_I32X4_BITMASK:
+    case GOP_I64X2_BITMASK: {
+        x = pop_reg(c);
+        int r = alloc_gpr(c);
+        if (ins->op == GOP_I16X8_BITMASK)
+            vop(c, 0x0f63, x, x);                           /* packsswb: signs to bytes */
+        if (ins->op == GOP_I32X4_BITMASK)
+            x_vec_rr(b, 0, 0, 0x0f50, r, x);                /* movmskps */
+        else if (ins->op == GOP_I64X2_BITMASK)
+            x_vec_rr(b, 0x66, 0, 0x0f50, r, x);             /* movmskpd */
+        else
+            x_vec_rr(b, 0x66, 0, 0x0fd7, r, x);             /* pmovmskb */
+        if (ins->op == GOP_I16X8_BITMASK)
+            x_movzx8(b, r, r);
+        release(c, GT_V128, x);
+        *ok = push_reg(c, GT_I32, r);
+        return true;
+    }
+    case GOP_I8X16_NEG: case GOP_I16X8_NEG: case GOP_I32X4_NEG: case GOP_I64X2_NEG: {
+        static const uint16_t negs[4] = { GOP_I8X16_NEG, GOP_I16X8_NEG, GOP_I32X4_NEG,
+                                          GOP_I64X2_NEG };
+        static const uint32_t psub[4] = { 0x0ff8, 0x0ff9, 0x0ffa, 0x0ffb };
+        x = pop_reg(c);
+        y = alloc_fpr(c);
+        vop(c, 0x0fef, y, y);
+        vop(c, psub[shape_of(ins->op, negs)], y, x);
+        release(c, GT_V128, x);
+        *ok = push_v(c, y);
+        return true;
+    }
+    case GOP_I8X16_ABS: case GOP_I16X8_ABS: case GOP_I32X4_ABS:
+        x = pop_reg(c);
+        vop(c, ins->op == GOP_I8X16_ABS ? 0x0f381c : ins->op == GOP_I16X8_ABS ? 0x0f381d : 0x0f381e,
+            x, x);
+        *ok = push_v(c, x);
+        return true;
+    case GOP_I16X8_SHL: case GOP_I16X8_SHR_S: case GOP_I16X8_SHR_U: case GOP_I32X4_SHL:
+    case GOP_I32X4_SHR_S: case GOP_I32X4_SHR_U: case GOP_I64X2_SHL: case GOP_I64X2_SHR_U: {
+        /* the count mod the lane width, in xmm0 */
+        int sh = ins->op == GOP_I16X8_SHL || ins->op == GOP_I32X4_SHL || ins->op == GOP_I64X2_SHL ? 0
+               : ins->op == GOP_I16X8_SHR_U || ins->op == GOP_I32X4_SHR_U ||
+                 ins->op == GOP_I64X2_SHR_U ? 1 : 2;
+        int lw = ins->op <= GOP_I16X8_SHR_U && ins->op >= GOP_I16X8_SHL ? 1
+               : ins->op <= GOP_I32X4_SHR_U && ins->op >= GOP_I32X4_SHL ? 2 : 3;
+        static const uint32_t codes[3][3] = { { 0x0ff1, 0x0ff2, 0x0ff3 },   /* psll w d q */
+                                              { 0x0fd1, 0x0fd2, 0x0fd3 },   /* psrl */
+                                              { 0x0fe1, 0x0fe2, 0 } };      /* psra */
+        int r = pop_reg(c);
+        x = pop_reg(c);
+        x_alu_ri(b, ALU_AND, 0, r, (8 << lw) - 1);
+        x_movd_xr(b, 0, 0, r);
+        release(c, GT_I32, r);
+        vop(c, codes[sh][lw - 1], x, 0);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I16X8_EXTEND_LOW_I8X16_S: case GOP_I16X8_EXTEND_HIGH_I8X16_S:
+    case GOP_I16X8_EXTEND_LOW_I8X16_U: case GOP_I16X8_EXTEND_HIGH_I8X16_U:
+    case GOP_I32X4_EXTEND_LOW_I16X8_S: case GOP_I32X4_EXTEND_HIGH_I16X8_S:
+    case GOP_I32X4_EXTEND_LOW_I16X8_U: case GOP_I32X4_EXTEND_HIGH_I16X8_U:
+    case GOP_I64X2_EXTEND_LOW_I32X4_S: case GOP_I64X2_EXTEND_HIGH_I32X4_S:
+    case GOP_I64X2_EXTEND_LOW_I32X4_U: case GOP_I64X2_EXTEND_HIGH_I32X4_U: {
+        const char *nm = gop_table[ins->op].name;
+        bool high = strstr(nm, "high") != NULL, u = nm[strlen(nm) - 1] == 'u';
+        int from = src_shape(nm);
+        static const uint32_t pmov[3] = { 0x0f3820, 0x0f3823, 0x0f3825 };  /* +0x10: zx */
+        x = pop_reg(c);
+        if (high) {
+            vop(c, 0x0f70, x, x);
+            gc_u8(b, 0xee);
+        }
+        vop(c, pmov[from] + (u ? 0x10 : 0), x, x);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_F32X4_EQ: case GOP_F32X4_NE: case GOP_F32X4_LT: case GOP_F32X4_GT:
+    case GOP_F32X4_LE: case GOP_F32X4_GE: case GOP_F64X2_EQ: case GOP_F64X2_NE:
+    case GOP_F64X2_LT: case GOP_F64X2_GT: case GOP_F64X2_LE: case GOP_F64X2_GE: {
+        /* cmpps/cmppd: eq 0, lt 1, le 2, neq (unordered: true) 4; gt and
+           ge are lt and le with the operands the other way */
+        bool d = ins->op >= GOP_F64X2_EQ;
+        int k = ins->op - (d ? GOP_F64X2_EQ : GOP_F32X4_EQ);      /* eq ne lt gt le ge */
+        static const uint8_t pred[6] = { 0, 4, 1, 1, 2, 2 };
+        pop_vv(c, k == 3 || k == 5, &x, &y);
+        x_vec_rr(b, d ? 0x66 : 0, 0, 0x0fc2, x, y);
+        gc_u8(b, pred[k]);
+        release(c, GT_V128, y);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_F32X4_ABS: case GOP_F64X2_ABS: case GOP_F32X4_NEG: case GOP_F64X2_NEG: {
+        /* the sign bit cleared (and with ones shifted right by one) or
+           flipped (xor with a one shifted to the top) */
+        bool d = ins->op == GOP_F64X2_ABS || ins->op == GOP_F64X2_NEG;
+        bool abs = ins->op == GOP_F32X4_ABS || ins->op == GOP_F64X2_ABS;
+        x = pop_reg(c);
+        vop(c, 0x0f76, 0, 0);
+        if (abs)
+            vshift_imm(c, d ? 0x0f73 : 0x0f72, 2, 0, 1);
+        else
+            vshift_imm(c, d ? 0x0f73 : 0x0f72, 6, 0, d ? 63 : 31);
+        vop(c, abs ? 0x0fdb : 0x0fef, x, 0);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_F32X4_CONVERT_I32X4_S:
+        x = pop_reg(c);
+        x_vec_rr(b, 0, 0, 0x0f5b, x, x);                    /* cvtdq2ps */
+        *ok = push_v(c, x);
+        return true;
+    case GOP_F64X2_CONVERT_LOW_I32X4_S:
+        x = pop_reg(c);
+        x_vec_rr(b, 0xf3, 0, 0x0fe6, x, x);                 /* cvtdq2pd */
+        *ok = push_v(c, x);
+        return true;
+    case GOP_I16X8_EXTMUL_LOW_I8X16_S: case GOP_I16X8_EXTMUL_HIGH_I8X16_S:
+    case GOP_I16X8_EXTMUL_LOW_I8X16_U: case GOP_I16X8_EXTMUL_HIGH_I8X16_U:
+    case GOP_I32X4_EXTMUL_LOW_I16X8_S: case GOP_I32X4_EXTMUL_HIGH_I16X8_S:
+    case GOP_I32X4_EXTMUL_LOW_I16X8_U: case GOP_I32X4_EXTMUL_HIGH_I16X8_U:
+    case GOP_I64X2_EXTMUL_LOW_I32X4_S: case GOP_I64X2_EXTMUL_HIGH_I32X4_S:
+    case GOP_I64X2_EXTMUL_LOW_I32X4_U: case GOP_I64X2_EXTMUL_HIGH_I32X4_U: {
+        /* both extended, then multiplied: pmullw, pmulld, pmuldq/pmuludq
+           (these take the even dwords, which the extension put there) */
+        const char *nm = gop_table[ins->op].name;
+        bool high = strstr(nm, "high") != NULL, u = nm[strlen(nm) - 1] == 'u';
+        int from = src_shape(nm);
+        static const uint32_t pmov[3] = { 0x0f3820, 0x0f3823, 0x0f3825 };
+        static const uint32_t mul[3] = { 0x0fd5, 0x0f3840, 0x0f3828 };
+        pop_vv(c, false, &x, &y);
+        for (int k = 0; k < 2; k++) {
+            int r = k ? y : x;
+            if (high) {
+                vop(c, 0x0f70, r, r);
+                gc_u8(b, 0xee);
+            }
+            vop(c, pmov[from] + (u ? 0x10 : 0), r, r);
+        }
+        vop(c, from == 2 && u ? 0x0ff4 : mul[from], x, y);
+        release(c, GT_V128, y);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I16X8_Q15MULR_SAT_S: {
+        /* pmulhrsw, then 0x8000 * 0x8000 (which it gives as 0x8000)
+           saturated to 0x7fff by flipping those lanes */
+        static const uint8_t k8000[16] = { 0, 0x80, 0, 0x80, 0, 0x80, 0, 0x80,
+                                           0, 0x80, 0, 0x80, 0, 0x80, 0, 0x80 };
+        pop_vv(c, false, &x, &y);
+        vop(c, 0x0f380b, x, y);
+        release(c, GT_V128, y);
+        y = v128_const(c, k8000);
+        vop(c, 0x0f75, y, x);
+        vop(c, 0x0fef, x, y);
+        release(c, GT_V128, y);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I8X16_NE: case GOP_I16X8_NE: case GOP_I32X4_NE: case GOP_I64X2_NE: {
+        static const uint16_t nes[4] = { GOP_I8X16_NE, GOP_I16X8_NE, GOP_I32X4_NE, GOP_I64X2_NE };
+        static const uint32_t eq[4] = { 0x0f74, 0x0f75, 0x0f76, 0x0f3829 };
+        pop_vv(c, false, &x, &y);
+        vop(c, eq[shape_of(ins->op, nes)], x, y);
+        vop(c, 0x0f76, 0, 0);
+        vop(c, 0x0fef, x, 0);
+        release(c, GT_V128, y);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I8X16_GE_U: case GOP_I16X8_GE_U: case GOP_I32X4_GE_U:
+    case GOP_I8X16_LE_U: case GOP_I16X8_LE_U: case GOP_I32X4_LE_U:
+    case GOP_I8X16_GE_S: case GOP_I16X8_GE_S: case GOP_I32X4_GE_S:
+    case GOP_I8X16_LE_S: case GOP_I16X8_LE_S: case GOP_I32X4_LE_S: {
+        /* a >= b: max(a, b) == a; a <= b: min(a, b) == a */
+        static const uint16_t ops[12] = {
+            GOP_I8X16_GE_U, GOP_I16X8_GE_U, GOP_I32X4_GE_U, GOP_I8X16_LE_U, GOP_I16X8_LE_U,
+            GOP_I32X4_LE_U, GOP_I8X16_GE_S, GOP_I16X8_GE_S, GOP_I32X4_GE_S, GOP_I8X16_LE_S,
+            GOP_I16X8_LE_S, GOP_I32X4_LE_S };
+        static const uint32_t mm[12] = { 0x0fde, 0x0f383e, 0x0f383f, 0x0fda, 0x0f383a, 0x0f383b,
+                                         0x0f383c, 0x0fee, 0x0f383d, 0x0f3838, 0x0fea, 0x0f3839 };
+        static const uint32_t eq[3] = { 0x0f74, 0x0f75, 0x0f76 };
+        int k = 0;
+        while (ops[k] != ins->op)
+            k++;
+        pop_vv(c, false, &x, &y);
+        vop(c, mm[k], y, x);
+        vop(c, eq[k % 3], x, y);
+        release(c, GT_V128, y);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I8X16_GT_U: case GOP_I16X8_GT_U: case GOP_I32X4_GT_U:
+    case GOP_I8X16_LT_U: case GOP_I16X8_LT_U: case GOP_I32X4_LT_U: {
+        /* a > b unsigned: not (min(a, b) == a); a < b: not (max == a) */
+        static const uint16_t ops[6] = { GOP_I8X16_GT_U, GOP_I16X8_GT_U, GOP_I32X4_GT_U,
+                                         GOP_I8X16_LT_U, GOP_I16X8_LT_U, GOP_I32X4_LT_U };
+        static const uint32_t mm[6] = { 0x0fda, 0x0f383a, 0x0f383b, 0x0fde, 0x0f383e, 0x0f383f };
+        static const uint32_t eq[3] = { 0x0f74, 0x0f75, 0x0f76 };
+        int k = 0;
+        while (ops[k] != ins->op)
+            k++;
+        pop_vv(c, false, &x, &y);
+        vop(c, mm[k], y, x);
+        vop(c, eq[k % 3], x, y);
+        vop(c, 0x0f76, 0, 0);
+        vop(c, 0x0fef, x, 0);
+        release(c, GT_V128, y);
+        *ok = push_v(c, x);
         return true;
     }
     case GOP_I32X4_SPLAT: case GOP_I64X2_SPLAT: {
