@@ -909,3 +909,44 @@ void a64_ins_g(gc_buf *b, int size, int index, int vd, int rn)
 {
     put(b, 0x4e001c00 | lane_imm5(size, index) << 16 | RN(rn) | RD(vd));
 }
+
+/* 0 Q U 01110 size 10000 opcode 10 Rn Rd */
+void a64_v2misc_q(gc_buf *b, int q, int u, int size, int opc, int vd, int vn)
+{
+    put(b, 0x0e200800 | (uint32_t)q << 30 | (uint32_t)u << 29 | (uint32_t)size << 22 |
+               (uint32_t)(opc & 31) << 12 | RN(vn) | RD(vd));
+}
+
+/* three different: 0 Q U 01110 size 1 Rm opcode 00 Rn Rd */
+void a64_v3diff(gc_buf *b, int q, int u, int size, int opc, int vd, int vn, int vm)
+{
+    put(b, 0x0e200000 | (uint32_t)q << 30 | (uint32_t)u << 29 | (uint32_t)size << 22 | RM(vm) |
+               (uint32_t)(opc & 15) << 12 | RN(vn) | RD(vd));
+}
+
+/* sshll/ushll{2} vd, vn, #0: 0 Q U 011110 immh:immb 10100 1 Rn Rd, immh = 1 << size */
+void a64_vshll(gc_buf *b, int q, int u, int size, int vd, int vn)
+{
+    put(b, 0x0f00a400 | (uint32_t)q << 30 | (uint32_t)u << 29 | (8u << size) << 16 | RN(vn) |
+               RD(vd));
+}
+
+/* tbl: 0 1 001110 000 Rm 0 len 000 Rn Rd */
+void a64_tbl(gc_buf *b, int nregs, int vd, int vn, int vm)
+{
+    put(b, 0x4e000000 | RM(vm) | (uint32_t)((nregs - 1) & 3) << 13 | RN(vn) | RD(vd));
+}
+
+/* dup vd.T, vn.T[i] (0 1 0 01110000 imm5 0 0000 1 Rn Rd) or the scalar
+   form mov sd|dd, vn.T[i] (01 0 11110000 imm5 0 0000 1 Rn Rd) */
+void a64_dup_elem(gc_buf *b, int scalar, int size, int vd, int vn, int index)
+{
+    put(b, (scalar ? 0x5e000400 : 0x4e000400) | lane_imm5(size, index) << 16 | RN(vn) | RD(vd));
+}
+
+/* mov vd.T[di], vn.T[si]   (ins: 0 1 1 01110000 imm5 0 imm4 1 Rn Rd) */
+void a64_ins_elem(gc_buf *b, int size, int vd, int di, int vn, int si)
+{
+    put(b, 0x6e000400 | lane_imm5(size, di) << 16 | (uint32_t)(si << size & 15) << 11 | RN(vn) |
+               RD(vd));
+}

@@ -1141,6 +1141,11 @@ static const vneon vneons[] = {
     V3F(F64X2_SUB, 0, 3, 0x1a), V3F(F32X4_MUL, 1, 0, 0x1b), V3F(F64X2_MUL, 1, 1, 0x1b),
     V3F(F32X4_DIV, 1, 0, 0x1f), V3F(F64X2_DIV, 1, 1, 0x1f), V3F(F32X4_MAX, 0, 0, 0x1e),
     V3F(F64X2_MAX, 0, 1, 0x1e), V3F(F32X4_MIN, 0, 2, 0x1e), V3F(F64X2_MIN, 0, 3, 0x1e),
+    V3(I16X8_Q15MULR_SAT_S, 1, 1, 0x16),                    /* sqrdmulh */
+    V2(I16X8_EXTADD_PAIRWISE_I8X16_S, 0, 0, 0x02), V2(I16X8_EXTADD_PAIRWISE_I8X16_U, 1, 0, 0x02),
+    V2(I32X4_EXTADD_PAIRWISE_I16X8_S, 0, 1, 0x02), V2(I32X4_EXTADD_PAIRWISE_I16X8_U, 1, 1, 0x02),
+    V2(F32X4_CONVERT_I32X4_S, 0, 0, 0x1d), V2(F32X4_CONVERT_I32X4_U, 1, 0, 0x1d),
+    V2(I32X4_TRUNC_SAT_F32X4_S, 0, 2, 0x1b), V2(I32X4_TRUNC_SAT_F32X4_U, 1, 2, 0x1b),
     V2(I8X16_ABS, 0, 0, 0x0b), V2(I16X8_ABS, 0, 1, 0x0b), V2(I32X4_ABS, 0, 2, 0x0b),
     V2(I64X2_ABS, 0, 3, 0x0b), V2(I8X16_NEG, 1, 0, 0x0b), V2(I16X8_NEG, 1, 1, 0x0b),
     V2(I32X4_NEG, 1, 2, 0x0b), V2(I64X2_NEG, 1, 3, 0x0b), V2(I8X16_POPCNT, 0, 0, 0x05),
@@ -1167,7 +1172,16 @@ static const vneon *find_vneon(uint16_t op)
     return NULL;
 }
 
-/* Single instructions; false: not here. */
+/* The lanes a widening operation reads: "..._i8x16_s" 0, i16x8 1, i32x4 2. */
+static int src_shape(const char *name)
+{
+    const char *p = strrchr(name, '_');
+    while (p > name && p[-1] != '_')
+        p--;
+    return !strncmp(p, "i8x16", 5) ? 0 : !strncmp(p, "i16x8", 5) ? 1 : 2;
+}
+
+/* Single instructions and short sequences; false: not here. */
 static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
 {
     gc_buf *b = &c->buf;
@@ -1191,12 +1205,218 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         *ok = push_reg(c, GT_V128, x);
         return true;
     }
-    int size = -1;
+    int size = -1, x, y;
     switch (ins->op) {
+    case GOP_V128_BITSELECT: {
+        int m = pop_reg(c);
+        gc_val vb = pop(c);
+        y = in_reg(c, &vb, VS(c)->nvals);
+        x = pop_reg(c);
+        a64_v3same(b, 1, 1, 0x03, m, x, y);                 /* bsl m, a, b */
+        release(c, GT_V128, x);
+        release(c, GT_V128, y);
+        *ok = push_reg(c, GT_V128, m);
+        return true;
+    }
+    case GOP_V128_ANY_TRUE: case GOP_I8X16_ALL_TRUE: case GOP_I16X8_ALL_TRUE:
+    case GOP_I32X4_ALL_TRUE: case GOP_I64X2_ALL_TRUE: {
+        /* any: umaxp over the words, the low 64 bits not zero; all: no
+           lane equal to zero (cmeq #0, then the same) */
+        x = pop_reg(c);
+        int src = x;
+        if (ins->op != GOP_V128_ANY_TRUE) {
+            size = ins->op == GOP_I8X16_ALL_TRUE ? 0 : ins->op == GOP_I16X8_ALL_TRUE ? 1
+                 : ins->op == GOP_I32X4_ALL_TRUE ? 2 : 3;
+            a64_v2misc(b, 0, size, 0x09, 0, x);             /* cmeq v0, x, #0 */
+            src = 0;
+        }
+        a64_v3same(b, 1, 2, 0x14, 0, src, src);             /* umaxp v0.4s */
+        a64_fmov_rv(b, 1, X16, 0);
+        a64_cmp_ri(b, 1, X16, 0, 0);
+        release(c, GT_V128, x);
+        *ok = push_val(c, K_FLAGS, GT_I32, -1, ins->op == GOP_V128_ANY_TRUE ? COND_NE : COND_EQ);
+        return true;
+    }
+    case GOP_I8X16_NE: case GOP_I16X8_NE: case GOP_I32X4_NE: case GOP_I64X2_NE:
+    case GOP_F32X4_NE: case GOP_F64X2_NE: {
+        bool f = ins->op == GOP_F32X4_NE || ins->op == GOP_F64X2_NE;
+        size = ins->op == GOP_I8X16_NE ? 0 : ins->op == GOP_I16X8_NE ? 1
+             : ins->op == GOP_I32X4_NE ? 2 : ins->op == GOP_I64X2_NE ? 3 : ins->op == GOP_F64X2_NE;
+        gc_val vb = pop(c);
+        y = in_reg(c, &vb, VS(c)->nvals);
+        x = pop_reg(c);
+        a64_v3same(b, f ? 0 : 1, size, f ? 0x1c : 0x11, x, x, y);   /* fcmeq / cmeq */
+        a64_v2misc(b, 1, 0, 0x05, x, x);                              /* mvn */
+        release(c, GT_V128, y);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_I8X16_SHUFFLE: case GOP_I8X16_SWIZZLE: {
+        /* tbl over {v0, v1} = a, b by the indices (a constant), or over
+           a alone (swizzle): indices past the table give 0 */
+        gc_val vb = pop(c);
+        y = in_reg(c, &vb, VS(c)->nvals);
+        x = pop_reg(c);
+        if (ins->op == GOP_I8X16_SWIZZLE) {
+            a64_tbl(b, 1, x, x, y);
+        } else {
+            a64_mov16(b, 0, x);
+            a64_mov16(b, 1, y);
+            release(c, GT_V128, y);
+            y = v128_const(c, ins->imm.v128);
+            a64_tbl(b, 2, x, 0, y);
+        }
+        release(c, GT_V128, y);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_I8X16_SHL: case GOP_I8X16_SHR_S: case GOP_I8X16_SHR_U:
+    case GOP_I16X8_SHL: case GOP_I16X8_SHR_S: case GOP_I16X8_SHR_U:
+    case GOP_I32X4_SHL: case GOP_I32X4_SHR_S: case GOP_I32X4_SHR_U:
+    case GOP_I64X2_SHL: case GOP_I64X2_SHR_S: case GOP_I64X2_SHR_U: {
+        /* sshl/ushl by the count mod the lane width in every lane, negated
+           for a right shift */
+        static const uint16_t shl[4] = { GOP_I8X16_SHL, GOP_I16X8_SHL, GOP_I32X4_SHL,
+                                         GOP_I64X2_SHL };
+        static const uint16_t sar[4] = { GOP_I8X16_SHR_S, GOP_I16X8_SHR_S, GOP_I32X4_SHR_S,
+                                         GOP_I64X2_SHR_S };
+        static const uint16_t shr[4] = { GOP_I8X16_SHR_U, GOP_I16X8_SHR_U, GOP_I32X4_SHR_U,
+                                         GOP_I64X2_SHR_U };
+        int kind = 0;
+        for (int k = 0; k < 4; k++)
+            if (ins->op == shl[k] || ins->op == sar[k] || ins->op == shr[k])
+                size = k, kind = ins->op == shl[k] ? 0 : ins->op == sar[k] ? 1 : 2;
+        int r = pop_reg(c);
+        x = pop_reg(c);
+        uint32_t imm;
+        bool okimm = a64_logical_imm((uint64_t)(8 << size) - 1, 0, &imm);
+        assert(okimm);
+        (void)okimm;
+        a64_logic_ri(b, LG_AND, 0, X16, r, imm);
+        release(c, GT_I32, r);
+        a64_dup_g(b, size, 0, X16);
+        if (kind)
+            a64_v2misc(b, 1, size, 0x0b, 0, 0);             /* neg */
+        a64_v3same(b, kind == 2, size, 0x08, x, x, 0);       /* sshl / ushl */
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_I16X8_EXTEND_LOW_I8X16_S: case GOP_I16X8_EXTEND_HIGH_I8X16_S:
+    case GOP_I16X8_EXTEND_LOW_I8X16_U: case GOP_I16X8_EXTEND_HIGH_I8X16_U:
+    case GOP_I32X4_EXTEND_LOW_I16X8_S: case GOP_I32X4_EXTEND_HIGH_I16X8_S:
+    case GOP_I32X4_EXTEND_LOW_I16X8_U: case GOP_I32X4_EXTEND_HIGH_I16X8_U:
+    case GOP_I64X2_EXTEND_LOW_I32X4_S: case GOP_I64X2_EXTEND_HIGH_I32X4_S:
+    case GOP_I64X2_EXTEND_LOW_I32X4_U: case GOP_I64X2_EXTEND_HIGH_I32X4_U: {
+        const char *nm = gop_table[ins->op].name;
+        x = pop_reg(c);
+        a64_vshll(b, strstr(nm, "high") != NULL, nm[strlen(nm) - 1] == 'u', src_shape(nm), x, x);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_I16X8_EXTMUL_LOW_I8X16_S: case GOP_I16X8_EXTMUL_HIGH_I8X16_S:
+    case GOP_I16X8_EXTMUL_LOW_I8X16_U: case GOP_I16X8_EXTMUL_HIGH_I8X16_U:
+    case GOP_I32X4_EXTMUL_LOW_I16X8_S: case GOP_I32X4_EXTMUL_HIGH_I16X8_S:
+    case GOP_I32X4_EXTMUL_LOW_I16X8_U: case GOP_I32X4_EXTMUL_HIGH_I16X8_U:
+    case GOP_I64X2_EXTMUL_LOW_I32X4_S: case GOP_I64X2_EXTMUL_HIGH_I32X4_S:
+    case GOP_I64X2_EXTMUL_LOW_I32X4_U: case GOP_I64X2_EXTMUL_HIGH_I32X4_U: {
+        const char *nm = gop_table[ins->op].name;
+        gc_val vb = pop(c);
+        y = in_reg(c, &vb, VS(c)->nvals);
+        x = pop_reg(c);
+        a64_v3diff(b, strstr(nm, "high") != NULL, nm[strlen(nm) - 1] == 'u', src_shape(nm), 0x0c,
+                   x, x, y);                                /* smull/umull{2} */
+        release(c, GT_V128, y);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_I32X4_DOT_I16X8_S: {
+        gc_val vb = pop(c);
+        y = in_reg(c, &vb, VS(c)->nvals);
+        x = pop_reg(c);
+        a64_v3diff(b, 0, 0, 1, 0x0c, 0, x, y);              /* smull v0.4s, a.4h, b.4h */
+        a64_v3diff(b, 1, 0, 1, 0x0c, 1, x, y);              /* smull2 v1.4s */
+        a64_v3same(b, 0, 2, 0x17, x, 0, 1);                 /* addp x.4s, v0, v1 */
+        release(c, GT_V128, y);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_I8X16_NARROW_I16X8_S: case GOP_I8X16_NARROW_I16X8_U:
+    case GOP_I16X8_NARROW_I32X4_S: case GOP_I16X8_NARROW_I32X4_U: {
+        /* sqxtn / sqxtun of a into the low half, of b into the high half */
+        bool u = ins->op == GOP_I8X16_NARROW_I16X8_U || ins->op == GOP_I16X8_NARROW_I32X4_U;
+        size = ins->op <= GOP_I8X16_NARROW_I16X8_U && ins->op >= GOP_I8X16_NARROW_I16X8_S ? 0 : 1;
+        gc_val vb = pop(c);
+        y = in_reg(c, &vb, VS(c)->nvals);
+        x = pop_reg(c);
+        a64_v2misc_q(b, 0, u, size, u ? 0x12 : 0x14, x, x);
+        a64_v2misc_q(b, 1, u, size, u ? 0x12 : 0x14, x, y);
+        release(c, GT_V128, y);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_I32X4_TRUNC_SAT_F64X2_S_ZERO: case GOP_I32X4_TRUNC_SAT_F64X2_U_ZERO: {
+        bool u = ins->op == GOP_I32X4_TRUNC_SAT_F64X2_U_ZERO;
+        x = pop_reg(c);
+        a64_v2misc(b, u, 3, 0x1b, x, x);                    /* fcvtzs/fcvtzu .2d */
+        a64_v2misc_q(b, 0, u, 2, 0x14, x, x);               /* sqxtn/uqxtn .2s (top zeroed) */
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_F64X2_CONVERT_LOW_I32X4_S: case GOP_F64X2_CONVERT_LOW_I32X4_U: {
+        bool u = ins->op == GOP_F64X2_CONVERT_LOW_I32X4_U;
+        x = pop_reg(c);
+        a64_vshll(b, 0, u, 2, x, x);                         /* sxtl/uxtl .2d */
+        a64_v2misc(b, u, 1, 0x1d, x, x);                    /* scvtf/ucvtf .2d */
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_F32X4_DEMOTE_F64X2_ZERO: case GOP_F64X2_PROMOTE_LOW_F32X4:
+        if (c->deterministic)
+            return false;
+        x = pop_reg(c);
+        a64_v2misc_q(b, 0, 0, 1, ins->op == GOP_F32X4_DEMOTE_F64X2_ZERO ? 0x16 : 0x17, x, x);
+        *ok = push_reg(c, GT_V128, x);                      /* fcvtn / fcvtl */
+        return true;
+    case GOP_F32X4_PMIN: case GOP_F64X2_PMIN: case GOP_F32X4_PMAX: case GOP_F64X2_PMAX: {
+        /* pmin: a > b ? b : a; pmax: b > a ? b : a (operand bits) */
+        bool d = ins->op == GOP_F64X2_PMIN || ins->op == GOP_F64X2_PMAX;
+        bool mx = ins->op == GOP_F32X4_PMAX || ins->op == GOP_F64X2_PMAX;
+        gc_val vb = pop(c);
+        y = in_reg(c, &vb, VS(c)->nvals);
+        x = pop_reg(c);
+        a64_v3same(b, 1, 2 | d, 0x1c, 0, mx ? y : x, mx ? x : y);   /* fcmgt v0 */
+        a64_v3same(b, 1, 1, 0x03, 0, y, x);                            /* bsl v0, b, a */
+        a64_mov16(b, x, 0);
+        release(c, GT_V128, y);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
+    case GOP_F32X4_SPLAT: case GOP_F64X2_SPLAT:
+        x = pop_reg(c);
+        a64_dup_elem(b, 0, ins->op == GOP_F64X2_SPLAT ? 3 : 2, x, x, 0);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    case GOP_F32X4_EXTRACT_LANE: case GOP_F64X2_EXTRACT_LANE: {
+        bool d = ins->op == GOP_F64X2_EXTRACT_LANE;
+        x = pop_reg(c);
+        if (ins->imm.lane)
+            a64_dup_elem(b, 1, d ? 3 : 2, x, x, ins->imm.lane);
+        *ok = push_reg(c, d ? GT_F64 : GT_F32, x);
+        return true;
+    }
+    case GOP_F32X4_REPLACE_LANE: case GOP_F64X2_REPLACE_LANE: {
+        bool d = ins->op == GOP_F64X2_REPLACE_LANE;
+        y = pop_reg(c);
+        x = pop_reg(c);
+        a64_ins_elem(b, d ? 3 : 2, x, ins->imm.lane, y, 0);
+        release(c, d ? GT_F64 : GT_F32, y);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
     case GOP_I8X16_SPLAT: case GOP_I16X8_SPLAT: case GOP_I32X4_SPLAT: case GOP_I64X2_SPLAT: {
         size = ins->op - GOP_I8X16_SPLAT;
         int r = pop_reg(c);
-        int x = alloc_fpr(c);
+        x = alloc_fpr(c);
         a64_dup_g(b, size, x, r);
         release(c, size == 3 ? GT_I64 : GT_I32, r);
         *ok = push_reg(c, GT_V128, x);
@@ -1211,7 +1431,7 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         size = ins->op == GOP_I8X16_REPLACE_LANE ? 0 : ins->op == GOP_I16X8_REPLACE_LANE ? 1
              : ins->op == GOP_I32X4_REPLACE_LANE ? 2 : 3;
         int r = pop_reg(c);
-        int x = pop_reg(c);
+        x = pop_reg(c);
         a64_ins_g(b, size, ins->imm.lane, x, r);
         release(c, size == 3 ? GT_I64 : GT_I32, r);
         *ok = push_reg(c, GT_V128, x);
@@ -1222,7 +1442,7 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
     }
     /* extract_lane: umov, or smov into a W register (the top cleared) */
     bool sgn = ins->op == GOP_I8X16_EXTRACT_LANE_S || ins->op == GOP_I16X8_EXTRACT_LANE_S;
-    int x = pop_reg(c);
+    x = pop_reg(c);
     int r = alloc_gpr(c);
     a64_mov_lane(b, sgn, size, ins->imm.lane, r, x);
     release(c, GT_V128, x);

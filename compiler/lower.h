@@ -28,6 +28,7 @@
  *     arg_slot(c, n, k)           helper argument n = the word in slot k
  *     arg_fbits(c, n, d, x)       helper argument n = the bits of float register x
  *     take_result(c, t)           a helper's result into a new register
+ *     pop_reg(c), in_reg(c, v, i) a value into a register of its own (TEMP)
  *     arg_out_addr(c, n, w)       helper argument n = the address of outgoing word w
  *   SIMD
  *     v128_const(c, bytes)        a new register (TEMP) holding the 16 bytes
@@ -88,6 +89,8 @@ static void ld_u32(gc_ctx *c, int r, int base, uint32_t off);
 static bool isa_begin_module(gc_ctx *c);
 static bool patch_call(gc_ctx *c, size_t at, size_t target);
 static int pop_reg(gc_ctx *c);
+static int in_reg(gc_ctx *c, gc_val *v, uint32_t index);
+static bool lower(gc_ctx *c, const gv_insn *ins);
 
 static bool lower_alu(gc_ctx *c, int kind, int w);
 static bool lower_mul(gc_ctx *c, int w);
@@ -364,36 +367,45 @@ static bool simd_generic(gc_ctx *c, const gv_insn *ins)
         return push_v128(c, ins->imm.v128);
     case GOP_V128_LOAD8_SPLAT: case GOP_V128_LOAD16_SPLAT:
     case GOP_V128_LOAD32_SPLAT: case GOP_V128_LOAD64_SPLAT:
-        return lower_as(c, ins, ld_zx[x]) && simd_call(c, splat[x], 0, 1, false);
+        return lower_as(c, ins, ld_zx[x]) && lower_as(c, ins, splat[x]);
     case GOP_V128_LOAD8X8_S: case GOP_V128_LOAD8X8_U: case GOP_V128_LOAD16X4_S:
     case GOP_V128_LOAD16X4_U: case GOP_V128_LOAD32X2_S: case GOP_V128_LOAD32X2_U: {
         static const uint16_t ext[6] = {
             GOP_I16X8_EXTEND_LOW_I8X16_S, GOP_I16X8_EXTEND_LOW_I8X16_U,
             GOP_I32X4_EXTEND_LOW_I16X8_S, GOP_I32X4_EXTEND_LOW_I16X8_U,
             GOP_I64X2_EXTEND_LOW_I32X4_S, GOP_I64X2_EXTEND_LOW_I32X4_U };
-        return lower_as(c, ins, GOP_I64_LOAD) && simd_call(c, GOP_I64X2_SPLAT, 0, 1, false) &&
-               simd_call(c, ext[ins->op - GOP_V128_LOAD8X8_S], 0, 1, false);
+        return lower_as(c, ins, GOP_I64_LOAD) && lower_as(c, ins, GOP_I64X2_SPLAT) &&
+               lower_as(c, ins, ext[ins->op - GOP_V128_LOAD8X8_S]);
     }
     case GOP_V128_LOAD32_ZERO: case GOP_V128_LOAD64_ZERO: {
         /* splat, then only lane 0 kept */
         uint8_t mask[16] = { 0 };
         memset(mask, 0xff, x == 2 ? 4 : 8);
-        return lower_as(c, ins, ld_zx[x]) && simd_call(c, splat[x], 0, 1, false) &&
-               push_v128(c, mask) && simd_call(c, GOP_V128_AND, 0, 2, false);
+        return lower_as(c, ins, ld_zx[x]) && lower_as(c, ins, splat[x]) &&
+               push_v128(c, mask) && lower_as(c, ins, GOP_V128_AND);
     }
     case GOP_V128_LOAD8_LANE: case GOP_V128_LOAD16_LANE:
     case GOP_V128_LOAD32_LANE: case GOP_V128_LOAD64_LANE: {
-        /* all in slots, the vector popped (its slots stay as they are),
-           the scalar loaded where the address was, the vector pushed back
-           onto the same slots; rt_simd takes them the other way round */
-        flush(c);
-        (void)pop(c);
-        return lower_as(c, ins, ld_zx[x]) && push_val(c, K_SLOT, GT_V128, -1, 0) &&
-               simd_call(c, repl[x], ins->imm.mem.lane, 2, true);
+        /* the vector aside in a register (TEMP: nothing takes it), the
+           scalar loaded, both pushed back in wasm order for replace_lane */
+        gc_val v = pop(c);
+        int vr = in_reg(c, &v, VS(c)->nvals);
+        if (!lower_as(c, ins, ld_zx[x]))
+            return false;
+        gc_val sv = pop(c);
+        assert(sv.kind == K_REG);
+        gv_insn rl = *ins;
+        rl.op = repl[x];
+        rl.imm.lane = ins->imm.mem.lane;
+        return push_reg(c, GT_V128, vr) && push_reg(c, sv.type, sv.reg) && lower(c, &rl);
     }
     case GOP_V128_STORE8_LANE: case GOP_V128_STORE16_LANE:
-    case GOP_V128_STORE32_LANE: case GOP_V128_STORE64_LANE:
-        return simd_call(c, extr[x], ins->imm.mem.lane, 1, false) && lower_as(c, ins, st_n[x]);
+    case GOP_V128_STORE32_LANE: case GOP_V128_STORE64_LANE: {
+        gv_insn el = *ins;
+        el.op = extr[x];
+        el.imm.lane = ins->imm.mem.lane;
+        return lower(c, &el) && lower_as(c, ins, st_n[x]);
+    }
     case GOP_I8X16_SHUFFLE:
         return push_v128(c, ins->imm.v128) && simd_call(c, ins->op, 0, 3, false);
     }
