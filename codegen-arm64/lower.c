@@ -105,20 +105,20 @@ static void q_ls(gc_ctx *c, bool load, int reg, int base, int64_t off)
     a64_ldst_unscaled(&c->buf, op, 0, reg, X17, 0);
 }
 
-/* A v128 in slots k, k+1 (low, high: the portable order) lies at slot
-   k + 1 with its halves swapped, since slots go down; in an area
-   (ascending words) it is 16 plain bytes.  v0 is the scratch. */
+/* A v128 in frame slots k, k+1 is 16 plain bytes at slot k + 1 (slots go
+   down: slot k holds the high half, k + 1 the low); in an area (ascending
+   words) it is 16 plain bytes too, the low half first, which is also the
+   portable order of a snapshot's slots. */
 static void v128_load_slot(gc_ctx *c, int v, uint32_t k)
 {
     q_ls(c, true, v, X29, -16 - 8 * ((int64_t)k + 1));
-    a64_ext16(&c->buf, v, v, v, 8);
 }
 
 static void v128_store_slot(gc_ctx *c, int v, uint32_t k)
 {
-    a64_ext16(&c->buf, 0, v, v, 8);
-    q_ls(c, false, 0, X29, -16 - 8 * ((int64_t)k + 1));
+    q_ls(c, false, v, X29, -16 - 8 * ((int64_t)k + 1));
 }
+
 static void st(gc_ctx *c, int kind, int reg, uint32_t k) { slot_ls(c, false, kind, reg, k); }
 
 static int load_kind(uint8_t t)
@@ -193,14 +193,17 @@ static void store_val(gc_ctx *c, uint32_t i, int base, uint32_t off)
                 q_ls(c, false, v->reg, base, off);
             return;
         }
-        /* in slots: the two words, in order */
+        /* in slots: the two words, in the same order to slots, low half
+           (slot k + 1) first to an area */
         uint32_t k = v->kind == K_SLOT ? val_slot(s, i) : local_slot(s, (uint32_t)v->k);
         for (uint32_t h = 0; h < 2; h++) {
-            ld(c, SK_X, X16, k + h);
-            if (base < 0)
+            if (base < 0) {
+                ld(c, SK_X, X16, k + h);
                 st(c, SK_X, X16, val_slot(s, i) + h);
-            else
+            } else {
+                ld(c, SK_X, X16, k + 1 - h);
                 area_ls(c, false, SK_X, X16, base, off + 8 * h);
+            }
         }
         return;
     }

@@ -89,30 +89,28 @@ static void load_const(gc_ctx *c, int r, uint8_t type, int64_t k)
 
 /* ---- v128 in slots and areas --------------------------------------------- */
 
-/* A v128 in frame slots k, k+1 (low, high: the portable order) lies at
-   slot(k + 1) with its halves swapped, since slots go down; in an area
-   (ascending words) it is 16 plain bytes.  xmm0 is the scratch. */
+/* A v128 in frame slots k, k+1 is 16 plain bytes at slot(k + 1) (slots
+   go down: slot k holds the high half, k + 1 the low); in an area
+   (ascending words) it is 16 plain bytes too, the low half first, which
+   is also the portable order of a snapshot's slots. */
 static void v128_load_slot(gc_ctx *c, int x, uint32_t k)
 {
     x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_LD, x, slot(k + 1));
-    x_vec_rr(&c->buf, 0x66, 0, V_PSHUFD, x, x);
-    gc_u8(&c->buf, 0x4e);
 }
 
 static void v128_store_slot(gc_ctx *c, int x, uint32_t k)
 {
-    x_vec_rr(&c->buf, 0x66, 0, V_PSHUFD, 0, x);
-    gc_u8(&c->buf, 0x4e);
-    x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_ST, 0, slot(k + 1));
+    x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_ST, x, slot(k + 1));
 }
 
 /* The two words of a v128 in slots k, k+1 to m and the word after it
-   (step 8: an area) or before it (step -8: slots). */
+   (step 8: an area, low half first) or before it (step -8: slots, in
+   the same order). */
 static void v128_copy_words(gc_ctx *c, uint32_t k, xmem m, int step)
 {
-    x_load(&c->buf, LD_64, 1, RAX, slot(k));
+    x_load(&c->buf, LD_64, 1, RAX, slot(step > 0 ? k + 1 : k));
     x_store(&c->buf, 8, RAX, m);
-    x_load(&c->buf, LD_64, 1, RAX, slot(k + 1));
+    x_load(&c->buf, LD_64, 1, RAX, slot(step > 0 ? k : k + 1));
     m.disp += step;
     x_store(&c->buf, 8, RAX, m);
 }
@@ -124,14 +122,9 @@ static void store_v128(gc_ctx *c, uint32_t i, xmem m, int step)
     gc_vstack *s = VS(c);
     gc_val *v = &s->vals[i];
     if (v->kind == K_REG) {
-        if (step > 0) {
-            x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_ST, v->reg, m);
-        } else {
-            x_vec_rr(&c->buf, 0x66, 0, V_PSHUFD, 0, v->reg);
-            gc_u8(&c->buf, 0x4e);
-            m.disp -= 8;
-            x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_ST, 0, m);
-        }
+        if (step < 0)
+            m.disp -= 8;            /* the pair's lower address */
+        x_vec_rm(&c->buf, 0xf3, 0, V_MOVDQU_ST, v->reg, m);
         return;
     }
     assert(v->kind == K_SLOT || v->kind == K_LOCAL);

@@ -118,6 +118,23 @@ static bool unsupported(gc_ctx *c, uint64_t off, const char *what)
 
 /* ---- calls and returns --------------------------------------------------- */
 
+static inline bool has_v128(const uint8_t *t, uint32_t n)
+{
+    return n && memchr(t, GT_V128, n) != NULL;
+}
+
+/* A value of type t from an area's words at [base + disp] (ascending) into
+   its slots from k: a v128's halves change places (slots go down). */
+static void area_to_slots(gc_ctx *c, int base, int64_t disp, uint32_t k, uint8_t t)
+{
+    if (t != GT_V128) {
+        copy_words(c, base, disp, 1, FRAME_REG, slot_disp(k), -1, 1);
+        return;
+    }
+    copy_words(c, base, disp, 1, FRAME_REG, slot_disp(k + 1), -1, 1);
+    copy_words(c, base, disp + 8, 1, FRAME_REG, slot_disp(k), -1, 1);
+}
+
 /* Results go straight from wherever they are to the caller's area (many
    results: all into their slots, then one copy). */
 static bool emit_return(gc_ctx *c)
@@ -125,7 +142,7 @@ static bool emit_return(gc_ctx *c)
     gc_vstack *s = VS(c);
     const gd_functype *ft = gd_func_type(c->m, c->func);
     uint32_t n = ft->nresults;
-    if (n > COPY_UNROLL) {
+    if (n > COPY_UNROLL && !has_v128(ft->results, n)) {
         flush(c);
         copy_words(c, FRAME_REG, slot_disp(val_slot(s, s->nvals - n)), -1, FRAME_REG, 16, 1,
                    slot_span(s, s->nvals - n, s->nvals));
@@ -140,10 +157,10 @@ static bool emit_return(gc_ctx *c)
 /* The n arguments (the top of the stack) straight from wherever they are
    to the outgoing area (many: all into their slots, then one copy);
    popped.  Words are slots: a v128 takes two. */
-static void args_out(gc_ctx *c, uint32_t n)
+static void args_out(gc_ctx *c, const uint8_t *types, uint32_t n)
 {
     gc_vstack *s = VS(c);
-    if (n > COPY_UNROLL) {
+    if (n > COPY_UNROLL && !has_v128(types, n)) {
         flush(c);
         copy_words(c, FRAME_REG, slot_disp(val_slot(s, s->nvals - n)), -1, OUT_REG, 0, 1,
                    slot_span(s, s->nvals - n, s->nvals));
@@ -162,9 +179,8 @@ static bool results_in(gc_ctx *c, const gd_functype *ft)
     gc_vstack *s = VS(c);
     uint32_t n = ft->nresults;
     uint32_t nreg = n < NRESULT_REGS ? n : NRESULT_REGS;
-    if (n - nreg > COPY_UNROLL) {
-        copy_words(c, OUT_REG, 0, 1, FRAME_REG, slot_disp(val_slot(s, s->nvals)), -1,
-                   types_slots(ft->results, n));
+    if (n - nreg > COPY_UNROLL && !has_v128(ft->results, n)) {
+        copy_words(c, OUT_REG, 0, 1, FRAME_REG, slot_disp(val_slot(s, s->nvals)), -1, n);
         return push_slots(c, ft->results, n);
     }
     for (uint32_t i = 0, w = 0; i < n; w += slot_width(ft->results[i]), i++) {
@@ -175,8 +191,7 @@ static bool results_in(gc_ctx *c, const gd_functype *ft)
             if (!push_reg(c, t, r))
                 return false;
         } else {
-            copy_words(c, OUT_REG, 8 * (int64_t)w, 1, FRAME_REG,
-                       slot_disp(val_slot(s, s->nvals)), -1, slot_width(t));
+            area_to_slots(c, OUT_REG, 8 * (int64_t)w, val_slot(s, s->nvals), t);
             if (!push_val(c, K_SLOT, t, -1, 0))
                 return false;
         }
@@ -206,7 +221,7 @@ static bool lower_call(gc_ctx *c, const gv_insn *ins)
     uint32_t f = ins->imm.index;
     const gd_functype *ft = gd_func_type(c->m, f);
     note_call(c, ft);
-    args_out(c, ft->nparams);
+    args_out(c, ft->params, ft->nparams);
     flush(c);
     uint32_t live = live_slots(c);
     if (f < c->m->nfunc_imports) {
@@ -224,7 +239,7 @@ static bool lower_call_indirect(gc_ctx *c, const gv_insn *ins)
     const gd_functype *ft = &c->m->types[ins->imm.callind.type];
     int ri = pop_reg(c);
     note_call(c, ft);
-    args_out(c, ft->nparams);
+    args_out(c, ft->params, ft->nparams);
     flush(c);
     uint32_t live = live_slots(c);
     if (!emit_call_indirect(c, ins, ri))
@@ -610,7 +625,12 @@ static bool begin_func(gc_ctx *c)
     /* params from the caller's area, zeroes for the other locals (slots:
        the area's words are in the slots' order, v128 halves included) */
     uint32_t pslots = local_slot(s, ft->nparams);
-    copy_words(c, FRAME_REG, 16, 1, FRAME_REG, slot_disp(0), -1, pslots);
+    if (!has_v128(ft->params, ft->nparams))
+        copy_words(c, FRAME_REG, 16, 1, FRAME_REG, slot_disp(0), -1, pslots);
+    else
+        for (uint32_t i = 0; i < ft->nparams; i++)
+            area_to_slots(c, FRAME_REG, 16 + 8 * (int64_t)local_slot(s, i), local_slot(s, i),
+                          ft->params[i]);
     zero_locals(c, pslots, s->nlslots);
     if (!push_ctl(c, GOP_CALL, 0, ft->nresults))
         return false;

@@ -614,6 +614,16 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
         gs_u32(&b, f->nslots);
         for (uint32_t k = 0; k < f->nslots; k++) {
             uint64_t v = f->slots[k];
+            if (t[k] == GT_V128) {
+                /* a v128's slots hold its high half first (slots go down
+                   in the frame): the portable order is low, high */
+                gs_u8(&b, GT_V128);
+                gs_u64(&b, f->slots[k + 1]);
+                gs_u8(&b, GT_V128);
+                gs_u64(&b, v);
+                k++;
+                continue;
+            }
             if (t[k] == GT_I32 || t[k] == GT_F32)
                 v &= 0xffffffffu;
             else if (gt_is_ref(t[k]) && !ref_out(inst, t[k], v, &v))
@@ -1160,10 +1170,21 @@ gate_instance *gate_snapshot_restore_limits(gate_engine *eng, const uint8_t *byt
                     good = v <= m->nfuncs;
                     v = good && v ? (uint64_t)(uintptr_t)inst->funcs[v - 1] : 0;
                 }
+                uint64_t hi = 0;
+                if (good && t == GT_V128) {
+                    /* low half first in the file, high half first in a frame */
+                    good = k + 1 < f->nslots && want[k + 1] == GT_V128 && rd8(&r) == GT_V128;
+                    hi = rd64(&r);
+                }
                 if (!good) {
                     frame_fail(err, i, f, "slot %u: value does not fit its type", k);
                     gx_free(a, types, ntypes + 1);
                     goto fail;
+                }
+                if (t == GT_V128) {
+                    f->slots[k] = hi;
+                    f->slots[++k] = v;
+                    continue;
                 }
                 f->slots[k] = v;
             }
