@@ -119,6 +119,42 @@ for r in $(seq 1 "$reps"); do
     done
     say "round $r of $reps done"
 done
+# ---- SIMD kernels: simdkern.c built with -msimd128, each kernel alone -----
+simd_kernels="sgemm dot count blend hash"
+stimes=$out/stimes.tsv
+: > "$stimes"
+if [ -x "$out/simdkern.native" ] && [ -s "$out/simdkern.wasm" ] &&
+   clang --target=wasm32-wasi -O2 -msimd128 -o "$out/simdkern-simd.wasm" bench/programs/simdkern.c \
+        2> "$out/simdkern-simd.cc.log"; then
+    say "SIMD kernels: {$simd_kernels} x {native gate gate-scalar liftoff turbofan} x $reps"
+    simd_cmd() {     # engine kernel
+        case $1 in
+        native)      echo "$out/simdkern.native $scale $2" ;;
+        gate)        echo "$gate run --no-cache $out/simdkern-simd.wasm $scale $2" ;;
+        gate-scalar) echo "$gate run --no-cache $out/simdkern.wasm $scale $2" ;;
+        liftoff)     echo "node --no-warnings --liftoff --no-wasm-tier-up --liftoff-only $NODE_RUN $out/simdkern-simd.wasm $scale $2" ;;
+        turbofan)    echo "node --no-warnings --no-liftoff $NODE_RUN $out/simdkern-simd.wasm $scale $2" ;;
+        esac
+    }
+    sengines="native gate gate-scalar"
+    [ $have_node = 1 ] && sengines="$sengines liftoff turbofan"
+    for k in $simd_kernels; do
+        "$out/simdkern.native" "$scale" "$k" > "$out/simd-$k.want"
+    done
+    for r in $(seq 1 "$reps"); do
+        for k in $simd_kernels; do
+            for e in $sengines; do
+                ms=$(ms_of $(simd_cmd $e $k)); rc=$?
+                if [ $rc -ne 0 ] || ! cmp -s "$out/last.out" "$out/simd-$k.want"; then
+                    bad_out="$bad_out simdkern-$k/$e"
+                    ms=NaN
+                fi
+                printf '%s\t%s\t%s\t%s\n' "$k" "$e" "$r" "$ms" >> "$stimes"
+            done
+        done
+    done
+fi
+
 # the interpreter, at a smaller scale, against gate at that scale
 itimes=$out/itimes.tsv
 : > "$itimes"
@@ -149,6 +185,7 @@ medians() {
 }
 medians "$times" > "$out/medians.tsv"
 medians "$itimes" > "$out/imedians.tsv"
+medians "$stimes" > "$out/smedians.tsv"
 med() { awk -F'\t' -v p="$1" -v e="$2" '$1 == p && $2 == e { print $3 }' "$3"; }
 
 # ---- safe-point cost in instructions (callgrind: repeatable, no noise) -----
@@ -189,6 +226,8 @@ if [ -z "${BENCH_NO_COMPILE:-}" ]; then
     # clang; test/run-cli.sh makes it)
     big=$build/cli/programs.wasm
     [ -s "$big" ] && mods="$mods $big"
+    # SIMD-heavy: the v128 build of the SIMD kernels
+    [ -s "$out/simdkern-simd.wasm" ] && mods="$mods $out/simdkern-simd.wasm"
     creps=${BENCH_COMPILE_REPS:-9}
     atab=$out/compile-arm64.tsv
     : > "$atab"
@@ -327,6 +366,25 @@ echo "Worst single program against Liftoff: $(maxr gate liftoff).  Liftoff again
 [ -n "$bad_out" ] && echo && echo "**Runs that failed (a crash, or output that differed from native), left out of the medians:**$(echo $bad_out | tr ' ' '\n' | sort | uniq -c | awk '{ printf " %s (%dx)", $2, $1 }')"
 [ -n "$node_crash" ] && echo && echo "node crashed (SIGSEGV, status 139) and was run again in:$(echo $node_crash | tr ' ' '\n' | sort | uniq -c | awk '{ printf " %s (%dx)", $2, $1 }')."
 echo
+if [ -s "$out/smedians.tsv" ]; then
+    echo "## SIMD kernels"
+    echo
+    echo "bench/programs/simdkern.c, written with generic vectors: *gate*, *liftoff* and"
+    echo "*turbofan* run its clang -O2 -msimd128 build (v128 instructions), *gate-scalar*"
+    echo "the build without -msimd128 (the same kernels as scalar wasm), *native* gcc -O2"
+    echo "(SSE); each kernel alone (\`simdkern $scale KERNEL\`), whole-process milliseconds"
+    echo "as above, so node's start-up (about 40 ms here) is in its columns."
+    echo
+    echo "| kernel | native | gate | gate-scalar | liftoff | turbofan | gate/gate-scalar | gate/liftoff | gate/turbofan |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for k in $simd_kernels; do
+        n=$(med "$k" native "$out/smedians.tsv"); g=$(med "$k" gate "$out/smedians.tsv")
+        gs=$(med "$k" gate-scalar "$out/smedians.tsv")
+        l=$(med "$k" liftoff "$out/smedians.tsv"); t=$(med "$k" turbofan "$out/smedians.tsv")
+        echo "| $k | $(fmt "$n") | $(fmt "$g") | $(fmt "$gs") | $(fmt "$l") | $(fmt "$t") | $(ratio "$g" "$gs") | $(ratio "$g" "$l") | $(ratio "$g" "$t") |"
+    done
+    echo
+fi
 echo "## Safe-point cost"
 echo
 echo "The same suite with the stop checks at loop headers compiled out"

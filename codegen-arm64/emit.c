@@ -950,3 +950,14 @@ void a64_ins_elem(gc_buf *b, int size, int vd, int di, int vn, int si)
     put(b, 0x6e000400 | lane_imm5(size, di) << 16 | (uint32_t)(si << size & 15) << 11 | RN(vn) |
                RD(vd));
 }
+
+/* shl vd.T, vn.T, #s (0 1 0 011110 immh:immb 01010 1 Rn Rd, immh:immb =
+   width + s) | sshr / ushr #s (0 1 U 011110 immh:immb 00000 1 Rn Rd,
+   immh:immb = 2 * width - s) */
+void a64_vshift_imm(gc_buf *b, int kind, int size, int vd, int vn, int shift)
+{
+    uint32_t w = 8u << size;
+    uint32_t ihb = kind == 0 ? w + (uint32_t)shift : 2 * w - (uint32_t)shift;
+    put(b, (kind == 0 ? 0x4f005400 : kind == 1 ? 0x4f000400 : 0x6f000400) | (ihb & 127) << 16 |
+               RN(vn) | RD(vd));
+}

@@ -1289,6 +1289,16 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         for (int k = 0; k < 4; k++)
             if (ins->op == shl[k] || ins->op == sar[k] || ins->op == shr[k])
                 size = k, kind = ins->op == shl[k] ? 0 : ins->op == sar[k] ? 1 : 2;
+        gc_vstack *vs = VS(c);
+        if (vs->vals[vs->nvals - 1].kind == K_CONST) {
+            /* a constant count: shl / sshr / ushr #k (nothing for 0) */
+            int k = (int)(pop(c).k & ((8 << size) - 1));
+            x = pop_reg(c);
+            if (k)
+                a64_vshift_imm(b, kind, size, x, x, k);
+            *ok = push_reg(c, GT_V128, x);
+            return true;
+        }
         int r = pop_reg(c);
         x = pop_reg(c);
         uint32_t imm;

@@ -1520,6 +1520,17 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         static const uint32_t codes[3][3] = { { 0x0ff1, 0x0ff2, 0x0ff3 },   /* psll w d q */
                                               { 0x0fd1, 0x0fd2, 0x0fd3 },   /* psrl */
                                               { 0x0fe1, 0x0fe2, 0 } };      /* psra */
+        gc_vstack *vs = VS(c);
+        if (vs->vals[vs->nvals - 1].kind == K_CONST) {
+            /* a constant count: psllw/d/q, psrlw/d/q, psraw/d x, imm8
+               (66 0F 71/72/73 /6, /2, /4) */
+            int k = (int)(pop(c).k & ((8 << lw) - 1));
+            static const int digit[3] = { 6, 2, 4 };
+            x = pop_reg(c);
+            vshift_imm(c, 0x0f70 + (uint32_t)lw, digit[sh], x, (uint8_t)k);
+            *ok = push_v(c, x);
+            return true;
+        }
         int r = pop_reg(c);
         x = pop_reg(c);
         x_alu_ri(b, ALU_AND, 0, r, (8 << lw) - 1);
@@ -1575,6 +1586,29 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         else
             vshift_imm(c, d ? 0x0f73 : 0x0f72, 6, 0, d ? 63 : 31);
         vop(c, abs ? 0x0fdb : 0x0fef, x, 0);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_F32X4_SQRT: case GOP_F64X2_SQRT:
+        if (c->deterministic)
+            return false;
+        x = pop_reg(c);
+        x_vec_rr(b, ins->op == GOP_F64X2_SQRT ? 0x66 : 0, 0, 0x0f51, x, x);   /* sqrtps/pd */
+        *ok = push_v(c, x);
+        return true;
+    case GOP_F32X4_CEIL: case GOP_F32X4_FLOOR: case GOP_F32X4_TRUNC: case GOP_F32X4_NEAREST:
+    case GOP_F64X2_CEIL: case GOP_F64X2_FLOOR: case GOP_F64X2_TRUNC: case GOP_F64X2_NEAREST: {
+        /* roundps/pd x, x, mode (SSE4.1): nearest 0, floor 1, ceil 2, trunc 3 */
+        if (c->deterministic)
+            return false;
+        bool d = ins->op >= GOP_F64X2_CEIL && ins->op <= GOP_F64X2_NEAREST;
+        uint16_t o = ins->op;
+        uint8_t mode = o == GOP_F32X4_NEAREST || o == GOP_F64X2_NEAREST ? 0
+                     : o == GOP_F32X4_FLOOR || o == GOP_F64X2_FLOOR ? 1
+                     : o == GOP_F32X4_CEIL || o == GOP_F64X2_CEIL ? 2 : 3;
+        x = pop_reg(c);
+        vop(c, d ? 0x0f3a09 : 0x0f3a08, x, x);
+        gc_u8(b, mode);
         *ok = push_v(c, x);
         return true;
     }

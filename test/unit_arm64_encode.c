@@ -1455,6 +1455,70 @@ static void vectors(void **state)
                 }
             }
         }
+        static const char *const half[3][2] = { { "8b", "16b" }, { "4h", "8h" }, { "2s", "4s" } };
+        for (int sz = 0; sz < 3; sz++)
+            for (int q = 0; q < 2; q++) {
+                static const char *const wide[3] = { "8h", "4s", "2d" };
+                const char *n2 = q ? "2" : "";
+                a64_vshll(&buf, q, 0, sz, r, o);
+                snprintf(want, sizeof want, "sshll%s v%d.%s, v%d.%s, #0", n2, r, wide[sz], o,
+                         half[sz][q]);
+                expect(want);
+                a64_vshll(&buf, q, 1, sz, r, o);
+                snprintf(want, sizeof want, "ushll%s v%d.%s, v%d.%s, #0", n2, r, wide[sz], o,
+                         half[sz][q]);
+                expect(want);
+                a64_v3diff(&buf, q, 0, sz, 0x0c, r, o, p);
+                snprintf(want, sizeof want, "smull%s v%d.%s, v%d.%s, v%d.%s", n2, r, wide[sz], o,
+                         half[sz][q], p, half[sz][q]);
+                expect(want);
+                a64_v3diff(&buf, q, 1, sz, 0x0c, r, o, p);
+                snprintf(want, sizeof want, "umull%s v%d.%s, v%d.%s, v%d.%s", n2, r, wide[sz], o,
+                         half[sz][q], p, half[sz][q]);
+                expect(want);
+                a64_v2misc_q(&buf, q, 0, sz, 0x14, r, o);
+                snprintf(want, sizeof want, "sqxtn%s v%d.%s, v%d.%s", n2, r, half[sz][q], o, wide[sz]);
+                expect(want);
+                a64_v2misc_q(&buf, q, 1, sz, 0x12, r, o);
+                snprintf(want, sizeof want, "sqxtun%s v%d.%s, v%d.%s", n2, r, half[sz][q], o,
+                         wide[sz]);
+                expect(want);
+            }
+        for (int sz = 0; sz < 4; sz++)
+            for (int sh = 1; sh < 8 << sz; sh += sz + 1) {
+                static const char *const sn[3] = { "shl", "sshr", "ushr" };
+                char im[8];
+                unum(im, sizeof im, (uint64_t)sh);
+                for (int kind = 0; kind < 3; kind++) {
+                    a64_vshift_imm(&buf, kind, sz, r, o, sh);
+                    snprintf(want, sizeof want, "%s v%d.%s, v%d.%s, #%s", sn[kind], r, arr[sz], o,
+                             arr[sz], im);
+                    expect(want);
+                }
+            }
+        for (int nr = 1; nr <= 2; nr++) {
+            int t0 = o == 31 ? 0 : o;
+            a64_tbl(&buf, nr, r, t0, p);
+            if (nr == 1)
+                snprintf(want, sizeof want, "tbl v%d.16b, {v%d.16b}, v%d.16b", r, t0, p);
+            else
+                snprintf(want, sizeof want, "tbl v%d.16b, {v%d.16b, v%d.16b}, v%d.16b", r, t0,
+                         t0 + 1, p);
+            expect(want);
+        }
+        for (int sz = 2; sz < 4; sz++)
+            for (int i = 0; i < 16 >> sz; i++) {
+                a64_dup_elem(&buf, 0, sz, r, o, i);
+                snprintf(want, sizeof want, "dup v%d.%s, v%d.%s[%d]", r, arr[sz], o, lane[sz], i);
+                expect(want);
+                a64_dup_elem(&buf, 1, sz, r, o, i);
+                snprintf(want, sizeof want, "mov %s%d, v%d.%s[%d]", lane[sz], r, o, lane[sz], i);
+                expect(want);
+                a64_ins_elem(&buf, sz, r, i, o, (i + 1) & ((16 >> sz) - 1));
+                snprintf(want, sizeof want, "ins v%d.%s[%d], v%d.%s[%d]", r, lane[sz], i, o,
+                         lane[sz], (i + 1) & ((16 >> sz) - 1));
+                expect(want);
+            }
         a64_ins_d(&buf, r, r & 1, o == 31 ? 0 : o);
         snprintf(want, sizeof want, "ins v%d.d[%d], %s", r, r & 1, reg(1, o == 31 ? 0 : o, 0));
         expect(want);

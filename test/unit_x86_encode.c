@@ -447,6 +447,64 @@ static void vectors(void **state)
                 expect(want);
             }
         }
+    struct { uint8_t pfx; uint32_t op; const char *n; } more[] = {
+        { 0x66, 0x0f3800, "pshufb" }, { 0x66, 0x0f380b, "pmulhrsw" }, { 0x66, 0x0f381c, "pabsb" },
+        { 0x66, 0x0f3820, "pmovsxbw" }, { 0x66, 0x0f3835, "pmovzxdq" }, { 0x66, 0x0f3828, "pmuldq" },
+        { 0x66, 0x0ff4, "pmuludq" }, { 0x66, 0x0f6c, "punpcklqdq" }, { 0x66, 0x0fdc, "paddusb" },
+        { 0, 0x0f5b, "cvtdq2ps" }, { 0xf3, 0x0fe6, "cvtdq2pd" }, { 0, 0x0f51, "sqrtps" },
+        { 0x66, 0x0f51, "sqrtpd" }, { 0, 0x0f5d, "minps" }, { 0x66, 0x0f5f, "maxpd" },
+        { 0x66, 0x0ff1, "psllw" }, { 0x66, 0x0fe2, "psrad" }, { 0x66, 0x0fd3, "psrlq" },
+    };
+    for (int a = 0; a < 16; a++)
+        for (int c = 0; c < 16; c++) {
+            for (size_t k = 0; k < sizeof more / sizeof more[0]; k++) {
+                x_vec_rr(&buf, more[k].pfx, 0, more[k].op, a, c);
+                snprintf(want, sizeof want, "%s xmm%d, xmm%d", more[k].n, a, c);
+                expect(want);
+            }
+            int l = (a + c) & 3;
+            x_vec_rr(&buf, 0x66, 0, 0x0f3a20, a, c);       /* pinsrb xmm, r32, imm */
+            gc_u8(&buf, (uint8_t)l);
+            snprintf(want, sizeof want, "pinsrb xmm%d, %s, %d", a, r32[c], l);
+            expect(want);
+            x_vec_rr(&buf, 0x66, 0, 0x0f3a14, a, c);       /* pextrb r32, xmm, imm */
+            gc_u8(&buf, (uint8_t)l);
+            snprintf(want, sizeof want, "pextrb %s, xmm%d, %d", r32[c], a, l);
+            expect(want);
+            x_vec_rr(&buf, 0x66, 0, 0x0fc4, a, c);         /* pinsrw xmm, r32, imm */
+            gc_u8(&buf, (uint8_t)l);
+            snprintf(want, sizeof want, "pinsrw xmm%d, %s, %d", a, r32[c], l);
+            expect(want);
+            x_vec_rr(&buf, 0x66, 0, 0x0fc5, c, a);         /* pextrw r32, xmm, imm */
+            gc_u8(&buf, (uint8_t)l);
+            snprintf(want, sizeof want, "pextrw %s, xmm%d, %d", r32[c], a, l);
+            expect(want);
+            x_vec_rr(&buf, 0x66, 0, 0x0fd7, c, a);
+            snprintf(want, sizeof want, "pmovmskb %s, xmm%d", r32[c], a);
+            expect(want);
+            x_vec_rr(&buf, 0, 0, 0x0f50, c, a);
+            snprintf(want, sizeof want, "movmskps %s, xmm%d", r32[c], a);
+            expect(want);
+            x_vec_rr(&buf, 0x66, 0, 0x0f3a21, a, c);
+            gc_u8(&buf, (uint8_t)(l << 4));
+            char ib[16];
+            num(ib, sizeof ib, l << 4);
+            snprintf(want, sizeof want, "insertps xmm%d, xmm%d, %s", a, c, ib);
+            expect(want);
+            x_vec_rr(&buf, 0x66, 0, 0x0f3a08, a, c);
+            gc_u8(&buf, (uint8_t)l);
+            snprintf(want, sizeof want, "roundps xmm%d, xmm%d, %d", a, c, l);
+            expect(want);
+            x_vec_rr(&buf, 0x66, 0, 0x0f72, 2, a);          /* psrld xmm, imm8 (/2) */
+            gc_u8(&buf, (uint8_t)(c + 1));
+            num(ib, sizeof ib, c + 1);
+            snprintf(want, sizeof want, "psrld xmm%d, %s", a, ib);
+            expect(want);
+            x_vec_rr(&buf, 0x66, 0, 0x0f73, 6, a);          /* psllq xmm, imm8 (/6) */
+            gc_u8(&buf, (uint8_t)(c + 1));
+            snprintf(want, sizeof want, "psllq xmm%d, %s", a, ib);
+            expect(want);
+        }
     for (int a = 0; a < 16; a++)
         for (int base = 0; base < 16; base++)
             for (size_t d = 0; d < sizeof disps / sizeof disps[0]; d++) {

@@ -3,7 +3,9 @@
  * wasm SIMD, without it scalar code, and gcc makes them SSE natively; all
  * three print the same.  A float matrix multiply (splat times row), a dot
  * product with four partial sums, a byte count by compare-and-subtract,
- * an alpha blend of 16-bit pixels and an integer hash over int32 lanes. */
+ * an alpha blend of 16-bit pixels and an integer hash over int32 lanes.
+ * Usage: simdkern [SCALE [KERNEL]]: KERNEL one of sgemm dot count blend
+ * hash runs only that one (bench/run.sh times each), default all. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,9 +127,15 @@ static uint32_t hash_lanes(int rounds)
     return h[0] ^ h[1] * 3 ^ h[2] * 5 ^ h[3] * 7;
 }
 
+static int want(int argc, char **argv, const char *kernel)
+{
+    return argc < 3 || !strcmp(argv[2], kernel);
+}
+
 int main(int argc, char **argv)
 {
     int scale = parse_scale(argc, argv);
+    int all = argc < 3;
     for (int i = 0; i < N; i++)
         for (int j = 0; j < N; j++) {
             A[i][j] = (float)(int)(rng() % 2001 - 1000) / 512.0f;
@@ -139,22 +147,36 @@ int main(int argc, char **argv)
         px1[i] = (uint16_t)rng(), px2[i] = (uint16_t)rng();
     for (int round = 0; round < scale; round++) {
         float d = 0;
-        for (int k = 0; k < 8; k++) {
-            sgemm();
-            d += dot(&C[0][0], &B[0][0], N * N);
-            /* the next product starts from new inputs */
+        for (int k = 0; k < 8 && (want(argc, argv, "sgemm") || want(argc, argv, "dot")); k++) {
+            if (want(argc, argv, "sgemm"))
+                sgemm();
+            if (want(argc, argv, "dot"))
+                for (int r = 0; r < 64; r++)
+                    d += dot(&A[0][0], &B[0][0], N * N);
+            /* the next round starts from new inputs */
             for (int i = 0; i < N; i++)
                 A[i][(i * 7 + k) % N] = (float)(int)(rng() % 2001 - 1000) / 512.0f;
         }
         uint32_t spaces = 0;
-        for (int k = 0; k < 64; k++)
+        for (int k = 0; k < 512 && want(argc, argv, "count"); k++)
             spaces += count_byte((uint8_t)" e\nt"[k & 3]);
         uint64_t b = 0;
-        for (int k = 0; k < 64; k++)
+        for (int k = 0; k < 512 && want(argc, argv, "blend"); k++)
             b ^= blend((uint16_t)(k * 4));
-        uint32_t hl = hash_lanes(1000000);
-        printf("round %d: dot %.3f counts %u blend %016llx hash %08x\n", round, (double)d, spaces,
-               (unsigned long long)b, hl);
+        uint32_t hl = want(argc, argv, "hash") ? hash_lanes(1000000) : 0;
+        uint64_t hc = 0;
+        for (int i = 0; i < N && want(argc, argv, "sgemm"); i++)
+            for (int j = 0; j < N; j++) {
+                uint32_t bits;
+                memcpy(&bits, &C[i][j], 4);
+                hc = hc * 31 + bits;
+            }
+        if (all)
+            printf("round %d: sgemm %016llx dot %.3f counts %u blend %016llx hash %08x\n", round,
+                   (unsigned long long)hc, (double)d, spaces, (unsigned long long)b, hl);
+        else
+            printf("round %d: %016llx %.3f %u %016llx %08x\n", round, (unsigned long long)hc,
+                   (double)d, spaces, (unsigned long long)b, hl);
     }
     return 0;
 }
