@@ -134,7 +134,9 @@ typedef struct gate_config {
                                  only: a loop without a call can then not
                                  be stopped)                             */
     int cpu_features;         /* -1 (default): detect; 0: baseline only
-                                 (x86-64: bit 0 LZCNT, 1 POPCNT, 2 BMI1)  */
+                                 (x86-64: bit 0 LZCNT, 1 POPCNT, 2 BMI1,
+                                 3 AVX (VEX forms of SIMD), 4 SSE4.2;
+                                 SSE4.1 is the baseline of SIMD code)    */
     int fuel;                 /* 1: compile fuel metering into the code
                                  (gate_set_fuel); 0 (default): none      */
     uint32_t stress_stop_every; /* testing: stop at every Nth stop check

@@ -290,6 +290,8 @@ void a64_v2misc_q(gc_buf *b, int q, int u, int size, int opc, int vd, int vn);  
 void a64_v3diff(gc_buf *b, int q, int u, int size, int opc, int vd, int vn, int vm); /* smull{2} ... */
 void a64_vshll(gc_buf *b, int q, int u, int size, int vd, int vn); /* sxtl{2}/uxtl{2} vd, vn (size: of vn's lanes) */
 void a64_tbl(gc_buf *b, int nregs, int vd, int vn, int vm);
+void a64_zip1(gc_buf *b, int size, int vd, int vn, int vm);         /* zip1 vd.T, vn.T, vm.T */
+void a64_addv(gc_buf *b, int size, int vd, int vn);                /* addv b|h|s vd, vn.T */
 void a64_vshift_imm(gc_buf *b, int kind, int size, int vd, int vn, int shift);  /* shl (0) / sshr (1) / ushr (2) #shift, 1..width-1 */        /* tbl vd.16b, {vn..vn+nregs-1}.16b, vm.16b */
 void a64_dup_elem(gc_buf *b, int scalar, int size, int vd, int vn, int index); /* dup vd.T, vn.T[i] | mov sd, vn.s[i] */
 void a64_ins_elem(gc_buf *b, int size, int vd, int di, int vn, int si);        /* mov vd.T[di], vn.T[si] */            /* mov vd.d[index], xn */

@@ -961,3 +961,15 @@ void a64_vshift_imm(gc_buf *b, int kind, int size, int vd, int vn, int shift)
     put(b, (kind == 0 ? 0x4f005400 : kind == 1 ? 0x4f000400 : 0x6f000400) | (ihb & 127) << 16 |
                RN(vn) | RD(vd));
 }
+
+/* zip1: 0 1 0 01110 size 0 Rm 0 011 10 Rn Rd */
+void a64_zip1(gc_buf *b, int size, int vd, int vn, int vm)
+{
+    put(b, 0x4e003800 | (uint32_t)size << 22 | RM(vm) | RN(vn) | RD(vd));
+}
+
+/* addv: 0 1 0 01110 size 11000 11011 10 Rn Rd */
+void a64_addv(gc_buf *b, int size, int vd, int vn)
+{
+    put(b, 0x4e31b800 | (uint32_t)size << 22 | RN(vn) | RD(vd));
+}

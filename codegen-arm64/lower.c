@@ -1404,6 +1404,55 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         *ok = push_reg(c, GT_V128, x);
         return true;
     }
+    case GOP_I8X16_BITMASK: case GOP_I16X8_BITMASK: case GOP_I32X4_BITMASK:
+    case GOP_I64X2_BITMASK: {
+        /* each lane's sign spread (sshr), and'ed with its bit's value,
+           summed across the vector (bytes: the two halves zipped into
+           16-bit lanes first) */
+        static const uint8_t bits8[16] = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+        static const uint8_t bits16[16] = { 1, 0, 2, 0, 4, 0, 8, 0, 16, 0, 32, 0, 64, 0, 128, 0 };
+        static const uint8_t bits32[16] = { 1, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 8, 0, 0, 0 };
+        static const uint8_t bits64[16] = { 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0 };
+        size = ins->op == GOP_I8X16_BITMASK ? 0 : ins->op == GOP_I16X8_BITMASK ? 1
+             : ins->op == GOP_I32X4_BITMASK ? 2 : 3;
+        static const uint8_t *const bits[4] = { bits8, bits16, bits32, bits64 };
+        x = pop_reg(c);
+        int m = v128_const(c, bits[size]);
+        a64_vshift_imm(b, 1, size, x, x, (8 << size) - 1);
+        a64_v3same(b, 0, 0, 0x03, x, x, m);                 /* and */
+        release(c, GT_V128, m);
+        if (size == 0) {
+            a64_ext16(b, 0, x, x, 8);
+            a64_zip1(b, 0, x, x, 0);                        /* byte i | byte i+8 << 8 */
+            a64_addv(b, 1, 0, x);
+        } else if (size == 3) {
+            a64_v3same(b, 0, 3, 0x17, 0, x, x);             /* addp .2d */
+        } else {
+            a64_addv(b, size, 0, x);
+        }
+        release(c, GT_V128, x);
+        int r = alloc_gpr(c);
+        a64_fmov_rv(b, size == 3, r, 0);
+        *ok = push_reg(c, GT_I32, r);
+        return true;
+    }
+    case GOP_I64X2_MUL: {
+        /* the cross products by a 32-bit mul of a with b's halves swapped,
+           summed pairwise and shifted up, plus umlal of the low halves */
+        gc_val vb = pop(c);
+        y = in_reg(c, &vb, VS(c)->nvals);
+        x = pop_reg(c);
+        a64_v2misc(b, 0, 2, 0x00, 0, y);                    /* rev64 v0.4s, b */
+        a64_v3same(b, 0, 2, 0x13, 0, 0, x);                 /* mul v0.4s, v0, a */
+        a64_v2misc_q(b, 0, 0, 2, 0x12, 1, x);               /* xtn v1.2s, a.2d */
+        a64_v3same(b, 0, 2, 0x17, 0, 0, 0);                 /* addp v0.4s */
+        a64_v2misc_q(b, 0, 0, 2, 0x12, y, y);               /* xtn b.2s */
+        a64_v2misc_q(b, 0, 1, 2, 0x13, x, 0);               /* shll x.2d, v0.2s, #32 */
+        a64_v3diff(b, 0, 1, 2, 0x08, x, 1, y);              /* umlal x.2d, v1.2s, b.2s */
+        release(c, GT_V128, y);
+        *ok = push_reg(c, GT_V128, x);
+        return true;
+    }
     case GOP_F32X4_SPLAT: case GOP_F64X2_SPLAT:
         x = pop_reg(c);
         a64_dup_elem(b, 0, ins->op == GOP_F64X2_SPLAT ? 3 : 2, x, x, 0);

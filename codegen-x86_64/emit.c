@@ -539,3 +539,43 @@ void x_vec_rm(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, xmem m)
     int n = vec_op(op, o);
     op_rm(b, pfx, w, o, n, reg, m, 0);
 }
+
+/* VEX (AVX, 128-bit): the two-byte form C5 when the opcode is in the 0F
+   map, W is 0 and neither X nor B is needed, else the three-byte C4;
+   vvvv names the first source (inverted), pp the 66/F3/F2 prefix. */
+static inline void xi_vex(xi *i, uint8_t pfx, int w, uint32_t op, int reg, int vvvv, int index,
+                          int base)
+{
+    uint8_t pp = pfx == 0x66 ? 1 : pfx == 0xf3 ? 2 : pfx == 0xf2 ? 3 : 0;
+    uint8_t map = op > 0xffff ? ((op >> 8 & 0xff) == 0x38 ? 2 : 3) : 1;
+    uint8_t r = reg & 8 ? 0 : 0x80, x = index >= 0 && (index & 8) ? 0 : 0x40,
+            bb = base & 8 ? 0 : 0x20;
+    uint8_t v = (uint8_t)((~vvvv & 15) << 3 | pp);
+    if (map == 1 && !w && x && bb) {
+        xi_u8(i, 0xc5);
+        xi_u8(i, (uint8_t)(r | v));
+    } else {
+        xi_u8(i, 0xc4);
+        xi_u8(i, (uint8_t)(r | x | bb | map));
+        xi_u8(i, (uint8_t)((w ? 0x80 : 0) | v));
+    }
+    xi_u8(i, (uint8_t)op);
+}
+
+/* v-op reg, vvvv, rm with register operands */
+void x_vex_rr(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, int vvvv, int rm)
+{
+    xi i = xi_at(b);
+    xi_vex(&i, pfx, w, op, reg, vvvv, -1, rm);
+    xi_u8(&i, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+    xi_put(b, &i);
+}
+
+/* v-op reg, vvvv, [m] */
+void x_vex_rm(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, int vvvv, xmem m)
+{
+    xi i = xi_at(b);
+    xi_vex(&i, pfx, w, op, reg, vvvv, m.index, m.base);
+    xi_modrm_mem(&i, reg, m);
+    xi_put(b, &i);
+}

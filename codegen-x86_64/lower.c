@@ -46,6 +46,7 @@ static const int8_t fpr_pool[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 1
 typedef struct xstate {
     gc_vstack vs;
     bool lzcnt, popcnt, bmi1;
+    bool avx, sse42;            /* VEX forms of SIMD; pcmpgtq */
 } xstate;
 
 #define ST(c) ((xstate *)(c)->be)
@@ -1190,6 +1191,34 @@ static void vop(gc_ctx *c, uint32_t code, int dst, int src)
     x_vec_rr(&c->buf, code >> 31 ? 0 : 0x66, 0, code & 0x7fffffff, dst, src);
 }
 
+/* d = s1 op s2 for an instruction whose VEX form takes two sources: one
+   VEX instruction with AVX; else a copy of s1 (when d is another
+   register, which must not be s2) and the two-operand form.  An imm8
+   follows when imm >= 0. */
+static void vop3i(gc_ctx *c, uint32_t code, int d, int s1, int s2, int imm)
+{
+    uint8_t pfx = code >> 31 ? 0 : 0x66;
+    code &= 0x7fffffff;
+    if (ST(c)->avx) {
+        x_vex_rr(&c->buf, pfx, 0, code, d, s1, s2);
+    } else {
+        if (d != s1) {
+            assert(d != s2);
+            x_movaps(&c->buf, d, s1);
+        }
+        x_vec_rr(&c->buf, pfx, 0, code, d, s2);
+    }
+    if (imm >= 0)
+        gc_u8(&c->buf, (uint8_t)imm);
+}
+
+static void vop3(gc_ctx *c, uint32_t code, int d, int s1, int s2)
+{
+    vop3i(c, code, d, s1, s2, -1);
+}
+
+#define PS(op) ((op) | 1u << 31)      /* no prefix (ps forms) */
+
 /* op x, imm8 with ModRM.reg = digit: psrld x, 1 (66 0F 72 /2 ib) ... */
 static void vshift_imm(gc_ctx *c, uint32_t code, int digit, int x, uint8_t imm)
 {
@@ -1326,7 +1355,7 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         return true;
     if (vb && !(vb->fp && c->deterministic)) {
         pop_vv(c, vb->swap, &x, &y);
-        vop(c, vb->code, x, y);
+        vop3(c, vb->code, x, x, y);
         release(c, GT_V128, y);
         *ok = push_reg(c, GT_V128, x);
         return true;
@@ -1589,6 +1618,318 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         *ok = push_v(c, x);
         return true;
     }
+    case GOP_F32X4_MIN: case GOP_F64X2_MIN: case GOP_F32X4_MAX: case GOP_F64X2_MAX: {
+        /* minps/maxps give their second operand for a NaN and for equal
+           zeros: both orders, merged (a NaN and -0 win for min, +0 for
+           max), NaN lanes made quiet with the payload cleared */
+        if (c->deterministic)
+            return false;
+        bool d = ins->op == GOP_F64X2_MIN || ins->op == GOP_F64X2_MAX;
+        bool mx = ins->op == GOP_F32X4_MAX || ins->op == GOP_F64X2_MAX;
+        uint32_t mm = d ? (mx ? 0x0f5f : 0x0f5d) : PS(mx ? 0x0f5f : 0x0f5d);
+        uint32_t orr = d ? 0x0f56 : PS(0x0f56), andn = d ? 0x0f55 : PS(0x0f55);
+        uint32_t cmp = d ? 0x0fc2 : PS(0x0fc2);
+        pop_vv(c, false, &x, &y);
+        vop3(c, mm, 0, y, x);                   /* xmm0 = op(b, a) */
+        vop3(c, mm, x, x, y);                   /* x = op(a, b) */
+        if (mx) {
+            vop3(c, d ? 0x0f57 : PS(0x0f57), x, x, 0);      /* the difference */
+            vop3(c, orr, 0, 0, x);                          /* NaNs through */
+            vop3(c, d ? 0x0f5c : PS(0x0f5c), 0, 0, x);      /* signs, quiet NaNs */
+            vop3i(c, cmp, x, x, 0, 3);                      /* cmpunord */
+        } else {
+            vop3(c, orr, 0, 0, x);                          /* -0 and NaNs through */
+            vop3i(c, cmp, x, x, 0, 3);
+            vop3(c, orr, 0, 0, x);
+        }
+        vshift_imm(c, d ? 0x0f73 : 0x0f72, 2, x, d ? 13 : 10);
+        vop3(c, andn, x, x, 0);
+        release(c, GT_V128, y);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I64X2_GT_S: case GOP_I64X2_LT_S: case GOP_I64X2_GE_S: case GOP_I64X2_LE_S: {
+        /* pcmpgtq (SSE4.2): gt; lt with the operands swapped; ge and le
+           the negations of lt and gt */
+        if (!ST(c)->sse42)
+            return false;
+        bool swap = ins->op == GOP_I64X2_LT_S || ins->op == GOP_I64X2_GE_S;
+        pop_vv(c, swap, &x, &y);
+        vop3(c, 0x0f3837, x, x, y);
+        if (ins->op == GOP_I64X2_GE_S || ins->op == GOP_I64X2_LE_S) {
+            vop(c, 0x0f76, 0, 0);
+            vop(c, 0x0fef, x, 0);
+        }
+        release(c, GT_V128, y);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I64X2_MUL:
+        /* lo(a)*lo(b) + (hi(a)*lo(b) + lo(a)*hi(b)) << 32, by pmuludq */
+        pop_vv(c, false, &x, &y);
+        x_movaps(b, 0, x);
+        vshift_imm(c, 0x0f73, 2, 0, 32);
+        vop(c, 0x0ff4, 0, y);
+        x_movaps(b, 1, y);
+        vshift_imm(c, 0x0f73, 2, 1, 32);
+        vop(c, 0x0ff4, 1, x);
+        vop(c, 0x0fd4, 0, 1);
+        vshift_imm(c, 0x0f73, 6, 0, 32);
+        vop(c, 0x0ff4, x, y);
+        vop(c, 0x0fd4, x, 0);
+        release(c, GT_V128, y);
+        *ok = push_v(c, x);
+        return true;
+    case GOP_I64X2_ABS:
+        /* the sign of each high dword spread over its lane: (x ^ s) - s */
+        x = pop_reg(c);
+        vop(c, 0x0f70, 0, x);
+        gc_u8(b, 0xf5);
+        vshift_imm(c, 0x0f72, 4, 0, 31);
+        vop(c, 0x0fef, x, 0);
+        vop(c, 0x0ffb, x, 0);
+        *ok = push_v(c, x);
+        return true;
+    case GOP_I64X2_SHR_S: case GOP_I8X16_SHL: case GOP_I8X16_SHR_S: case GOP_I8X16_SHR_U: {
+        /* i64x2.shr_s: ((x >>> k) ^ m) - m with m = 1 << 63 >>> k;
+           i8x16: shl and shr_u on words, the bits that crossed bytes
+           masked off; shr_s on the bytes unpacked into words */
+        bool q = ins->op == GOP_I64X2_SHR_S;
+        int bits = q ? 63 : 7;
+        gc_vstack *vs = VS(c);
+        bool konst = vs->vals[vs->nvals - 1].kind == K_CONST;
+        int k = 0, r = -1;
+        if (konst)
+            k = (int)(pop(c).k & bits);
+        else
+            r = pop_reg(c);
+        x = pop_reg(c);
+        if (!konst) {
+            x_alu_ri(b, ALU_AND, 0, r, bits);
+            if (ins->op == GOP_I8X16_SHR_S)
+                x_alu_ri(b, ALU_ADD, 0, r, 8);
+            x_movd_xr(b, 0, 0, r);                          /* the count in xmm0 */
+        }
+        if (q) {
+            static const uint8_t top[16] = { 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x80 };
+            int m = v128_const(c, top);
+            if (konst) {
+                vshift_imm(c, 0x0f73, 2, m, (uint8_t)k);
+                vshift_imm(c, 0x0f73, 2, x, (uint8_t)k);
+            } else {
+                vop(c, 0x0fd3, m, 0);
+                vop(c, 0x0fd3, x, 0);
+            }
+            vop(c, 0x0fef, x, m);
+            vop(c, 0x0ffb, x, m);
+            release(c, GT_V128, m);
+        } else if (ins->op == GOP_I8X16_SHR_S) {
+            x_movaps(b, 1, x);
+            vop(c, 0x0f68, 1, 1);                           /* punpckhbw: high bytes */
+            vop(c, 0x0f60, x, x);                           /* punpcklbw: low bytes */
+            if (konst) {
+                vshift_imm(c, 0x0f71, 4, x, (uint8_t)(k + 8));
+                vshift_imm(c, 0x0f71, 4, 1, (uint8_t)(k + 8));
+            } else {
+                vop(c, 0x0fe1, x, 0);
+                vop(c, 0x0fe1, 1, 0);
+            }
+            vop(c, 0x0f63, x, 1);                           /* packsswb */
+        } else {
+            bool left = ins->op == GOP_I8X16_SHL;
+            int m;
+            if (konst) {
+                uint8_t mk[16];
+                memset(mk, left ? (uint8_t)(0xff << k) : (uint8_t)(0xff >> k), 16);
+                m = v128_const(c, mk);
+                vshift_imm(c, 0x0f71, left ? 6 : 2, x, (uint8_t)k);
+            } else {
+                /* the byte mask from the count: 0xff << k or >> k, times 0x01010101 */
+                m = alloc_fpr(c);
+                x_mov_rr(b, 0, RCX, r);
+                x_mov_ri(b, 0, RAX, 0xff);
+                x_shift_cl(b, left ? SH_SHL : SH_SHR, 0, RAX);
+                x_alu_ri(b, ALU_AND, 0, RAX, 0xff);
+                x_imul_rri(b, 0, RAX, RAX, 0x01010101);
+                x_movd_xr(b, 0, m, RAX);
+                vop(c, 0x0f70, m, m);
+                gc_u8(b, 0);
+                vop(c, left ? 0x0ff1 : 0x0fd1, x, 0);
+            }
+            vop(c, 0x0fdb, x, m);
+            release(c, GT_V128, m);
+        }
+        if (r >= 0)
+            release(c, GT_I32, r);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I8X16_POPCNT: {
+        /* a table of the 16 nibbles' counts, looked up twice by pshufb */
+        static const uint8_t lut[16] = { 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4 };
+        static const uint8_t k0f[16] = { 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+                                         15, 15 };
+        x = pop_reg(c);
+        int m = v128_const(c, k0f);
+        int t = v128_const(c, lut);
+        x_movaps(b, 0, x);
+        vshift_imm(c, 0x0f71, 2, 0, 4);
+        vop(c, 0x0fdb, 0, m);                               /* high nibbles */
+        vop(c, 0x0fdb, x, m);                               /* low nibbles */
+        x_movaps(b, 1, t);
+        vop(c, 0x0f3800, 1, x);
+        vop(c, 0x0f3800, t, 0);
+        vop(c, 0x0ffc, t, 1);
+        release(c, GT_V128, m);
+        release(c, GT_V128, x);
+        *ok = push_v(c, t);
+        return true;
+    }
+    case GOP_I16X8_EXTADD_PAIRWISE_I8X16_S: case GOP_I16X8_EXTADD_PAIRWISE_I8X16_U:
+    case GOP_I32X4_EXTADD_PAIRWISE_I16X8_S: {
+        /* pmaddubsw (unsigned first operand, signed second) by ones,
+           pmaddwd by ones */
+        static const uint8_t one8[16] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+        static const uint8_t one16[16] = { 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0 };
+        x = pop_reg(c);
+        int m = v128_const(c, ins->op == GOP_I32X4_EXTADD_PAIRWISE_I16X8_S ? one16 : one8);
+        if (ins->op == GOP_I16X8_EXTADD_PAIRWISE_I8X16_S) {
+            vop(c, 0x0f3804, m, x);
+            release(c, GT_V128, x);
+            x = m;
+        } else {
+            vop(c, ins->op == GOP_I32X4_EXTADD_PAIRWISE_I16X8_S ? 0x0ff5 : 0x0f3804, x, m);
+            release(c, GT_V128, m);
+        }
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I32X4_EXTADD_PAIRWISE_I16X8_U:
+        /* the high words shifted down plus the low words blended out */
+        x = pop_reg(c);
+        x_movaps(b, 0, x);
+        vshift_imm(c, 0x0f72, 2, 0, 16);
+        vop(c, 0x0fef, 1, 1);
+        vop(c, 0x0f3a0e, x, 1);
+        gc_u8(b, 0xaa);                                     /* pblendw */
+        vop(c, 0x0ffe, x, 0);
+        *ok = push_v(c, x);
+        return true;
+    case GOP_F64X2_PROMOTE_LOW_F32X4: case GOP_F32X4_DEMOTE_F64X2_ZERO:
+        if (c->deterministic)
+            return false;
+        x = pop_reg(c);
+        vop(c, ins->op == GOP_F64X2_PROMOTE_LOW_F32X4 ? PS(0x0f5a) : 0x0f5a, x, x);
+        *ok = push_v(c, x);
+        return true;
+    case GOP_F32X4_CONVERT_I32X4_U:
+        /* the low 16 bits of each lane converted exactly, the rest halved,
+           converted and doubled, the two added */
+        x = pop_reg(c);
+        vop(c, 0x0fef, 0, 0);
+        vop(c, 0x0f3a0e, 0, x);
+        gc_u8(b, 0x55);
+        vop(c, 0x0ffa, x, 0);
+        vop(c, PS(0x0f5b), 0, 0);
+        vshift_imm(c, 0x0f72, 2, x, 1);
+        vop(c, PS(0x0f5b), x, x);
+        vop(c, PS(0x0f58), x, x);
+        vop(c, PS(0x0f58), x, 0);
+        *ok = push_v(c, x);
+        return true;
+    case GOP_I32X4_TRUNC_SAT_F32X4_S:
+        /* NaN lanes to 0, cvttps2dq, its 0x80000000 for positive
+           overflow turned into 0x7fffffff */
+        x = pop_reg(c);
+        x_movaps(b, 0, x);
+        x_vec_rr(b, 0, 0, 0x0fc2, 0, 0);
+        gc_u8(b, 0);                                        /* cmpeqps: not NaN */
+        vop(c, 0x0fdb, x, 0);
+        vop(c, 0x0fef, 0, x);
+        x_vec_rr(b, 0xf3, 0, 0x0f5b, x, x);                 /* cvttps2dq */
+        vop(c, 0x0fdb, 0, x);
+        vshift_imm(c, 0x0f72, 4, 0, 31);
+        vop(c, 0x0fef, x, 0);
+        *ok = push_v(c, x);
+        return true;
+    case GOP_I32X4_TRUNC_SAT_F64X2_S_ZERO: {
+        /* NaN lanes to 0 and the top clamped by minpd, then cvttpd2dq
+           (its 0x80000000 is right for the bottom; lanes 2, 3 zero) */
+        static const uint8_t max32[16] = { 0, 0, 0xc0, 0xff, 0xff, 0xff, 0xdf, 0x41,
+                                           0, 0, 0xc0, 0xff, 0xff, 0xff, 0xdf, 0x41 };
+        x = pop_reg(c);
+        int m = v128_const(c, max32);
+        x_movaps(b, 0, x);
+        vop(c, 0x0fc2, 0, 0);
+        gc_u8(b, 0);                                        /* cmpeqpd */
+        vop(c, 0x0f54, 0, m);                               /* andpd */
+        vop(c, 0x0f5d, x, 0);                               /* minpd */
+        vop(c, 0x0fe6, x, x);                               /* cvttpd2dq */
+        release(c, GT_V128, m);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_F64X2_CONVERT_LOW_I32X4_U: {
+        /* 2^52 + u as a double (the u32 under an exponent), minus 2^52 */
+        static const uint8_t hi52[16] = { 0, 0, 0x30, 0x43, 0, 0, 0x30, 0x43,
+                                          0, 0, 0x30, 0x43, 0, 0, 0x30, 0x43 };
+        static const uint8_t two52[16] = { 0, 0, 0, 0, 0, 0, 0x30, 0x43,
+                                           0, 0, 0, 0, 0, 0, 0x30, 0x43 };
+        x = pop_reg(c);
+        int m = v128_const(c, hi52);
+        vop(c, PS(0x0f14), x, m);                           /* unpcklps */
+        release(c, GT_V128, m);
+        m = v128_const(c, two52);
+        vop(c, 0x0f5c, x, m);                               /* subpd */
+        release(c, GT_V128, m);
+        *ok = push_v(c, x);
+        return true;
+    }
+    case GOP_I32X4_TRUNC_SAT_F32X4_U:
+        /* NaN and negatives to 0 (maxps with 0); lanes from 2^31 up
+           converted as x - 2^31 and added to cvttps2dq's 0x80000000;
+           lanes from 2^32 up 0xffffffff */
+        x = pop_reg(c);
+        vop(c, 0x0fef, 0, 0);
+        vop(c, PS(0x0f5f), x, 0);                           /* maxps x, 0 */
+        vop(c, 0x0f76, 0, 0);
+        vshift_imm(c, 0x0f72, 2, 0, 1);
+        vop(c, PS(0x0f5b), 0, 0);                           /* xmm0 = 2^31 */
+        x_movaps(b, 1, x);
+        vop(c, PS(0x0f5c), 1, 0);                           /* xmm1 = x - 2^31 */
+        vop(c, PS(0x0fc2), 0, 1);
+        gc_u8(b, 2);                                        /* 2^31 <= xmm1: overflow */
+        x_vec_rr(b, 0xf3, 0, 0x0f5b, 1, 1);                 /* cvttps2dq */
+        vop(c, 0x0fef, 1, 0);
+        vop(c, 0x0fef, 0, 0);
+        vop(c, 0x0f383d, 1, 0);                             /* pmaxsd: below 2^31 to 0 */
+        x_vec_rr(b, 0xf3, 0, 0x0f5b, x, x);
+        vop(c, 0x0ffe, x, 1);
+        *ok = push_v(c, x);
+        return true;
+    case GOP_I32X4_TRUNC_SAT_F64X2_U_ZERO: {
+        /* clamped to [0, 2^32 - 1] (NaN to 0), truncated, plus 2^52: the
+           low dword of each double is the result; shufps packs them */
+        static const uint8_t max32[16] = { 0, 0, 0xe0, 0xff, 0xff, 0xff, 0xef, 0x41,
+                                           0, 0, 0xe0, 0xff, 0xff, 0xff, 0xef, 0x41 };
+        static const uint8_t two52[16] = { 0, 0, 0, 0, 0, 0, 0x30, 0x43,
+                                           0, 0, 0, 0, 0, 0, 0x30, 0x43 };
+        x = pop_reg(c);
+        vop(c, 0x0fef, 0, 0);
+        vop(c, 0x0f5f, x, 0);                               /* maxpd x, 0 */
+        int m = v128_const(c, max32);
+        vop(c, 0x0f5d, x, m);                               /* minpd */
+        release(c, GT_V128, m);
+        vop(c, 0x0f3a09, x, x);
+        gc_u8(b, 3);                                        /* roundpd: truncate */
+        m = v128_const(c, two52);
+        vop(c, 0x0f58, x, m);                               /* addpd */
+        release(c, GT_V128, m);
+        vop(c, PS(0x0fc6), x, 0);
+        gc_u8(b, 0x88);                                     /* shufps */
+        *ok = push_v(c, x);
+        return true;
+    }
     case GOP_F32X4_SQRT: case GOP_F64X2_SQRT:
         if (c->deterministic)
             return false;
@@ -1797,6 +2138,15 @@ int gc_x86_host_features(void)
     f |= (b >> 3) & 1 ? GC_CPU_BMI1 : 0;
     __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(cc), "=d"(d) : "a"(1u), "c"(0));
     f |= (cc >> 23) & 1 ? GC_CPU_POPCNT : 0;
+    f |= (cc >> 20) & 1 ? GC_CPU_SSE42 : 0;
+    /* AVX: the CPU has it (bit 28) and the OS saves the xmm/ymm state
+       (OSXSAVE, bit 27, and XCR0 bits 1 and 2) */
+    if ((cc >> 28 & 1) && (cc >> 27 & 1)) {
+        unsigned lo, hi;
+        __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        (void)hi;
+        f |= (lo & 6) == 6 ? GC_CPU_AVX : 0;
+    }
 #endif
     return f;
 }
@@ -1808,6 +2158,8 @@ static bool isa_begin_module(gc_ctx *c)
     ST(c)->lzcnt = f & GC_CPU_LZCNT;
     ST(c)->popcnt = f & GC_CPU_POPCNT;
     ST(c)->bmi1 = f & GC_CPU_BMI1;
+    ST(c)->avx = f & GC_CPU_AVX;
+    ST(c)->sse42 = f & GC_CPU_SSE42;
     return true;
 }
 

@@ -171,6 +171,9 @@ void x_rounds(gc_buf *b, int d, int dst, int src, uint8_t mode);/* SSE4.1 rounds
    0x0f3aXX (an imm8 after it is the caller's gc_u8); w sets REX.W */
 void x_vec_rr(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, int rm);
 void x_vec_rm(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, xmem m);
+/* the same opcodes VEX-encoded (AVX, 128-bit): reg = vvvv op rm */
+void x_vex_rr(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, int vvvv, int rm);
+void x_vex_rm(gc_buf *b, uint8_t pfx, int w, uint32_t op, int reg, int vvvv, xmem m);
 enum {
     V_MOVDQU_LD = 0x0f6f, V_MOVDQU_ST = 0x0f7f, V_PSHUFD = 0x0f70, V_PXOR = 0x0fef,
     V_PINSRQ = 0x0f3a22, V_PEXTRQ = 0x0f3a16

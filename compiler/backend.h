@@ -134,7 +134,7 @@ typedef struct gc_ctx {
 } gc_ctx;
 
 /* Optional CPU features a backend may use (x86-64: LZCNT, POPCNT, BMI1). */
-enum { GC_CPU_LZCNT = 1, GC_CPU_POPCNT = 2, GC_CPU_BMI1 = 4 };
+enum { GC_CPU_LZCNT = 1, GC_CPU_POPCNT = 2, GC_CPU_BMI1 = 4, GC_CPU_AVX = 8, GC_CPU_SSE42 = 16 };
 
 /*
  * The backend contract: constants and the functions the driver calls, in

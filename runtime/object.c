@@ -41,7 +41,20 @@
 #define COMPILER_VERSION ((GATE_VERSION_MAJOR << 16) | (GATE_VERSION_MINOR << 8) | \
                           GATE_VERSION_PATCH)
 enum { GC_OBJ_EXPLICIT = 1, GC_OBJ_LZCNT = 2, GC_OBJ_POPCNT = 4, GC_OBJ_BMI1 = 8,
-       GC_OBJ_FUEL = 16, GC_OBJ_DETERMINISTIC = 32 };
+       GC_OBJ_FUEL = 16, GC_OBJ_DETERMINISTIC = 32, GC_OBJ_AVX = 64, GC_OBJ_SSE42 = 128 };
+
+/* The GC_CPU_* bits of an object's options word, and back. */
+static uint32_t cpu_to_opts(int cpu)
+{
+    return (uint32_t)(cpu & 7) << 1 | (cpu & GC_CPU_AVX ? GC_OBJ_AVX : 0) |
+           (cpu & GC_CPU_SSE42 ? GC_OBJ_SSE42 : 0);
+}
+
+static int opts_to_cpu(uint32_t opts)
+{
+    return (int)((opts >> 1) & 7) | (opts & GC_OBJ_AVX ? GC_CPU_AVX : 0) |
+           (opts & GC_OBJ_SSE42 ? GC_CPU_SSE42 : 0);
+}
 
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -61,7 +74,7 @@ static uint32_t code_options(const gate_module *mod)
     uint32_t o = 0;
     if (mod->eng->cfg.bounds == GATE_BOUNDS_EXPLICIT)
         o |= GC_OBJ_EXPLICIT;
-    o |= (uint32_t)(mod->cpu_used & 7) << 1;
+    o |= cpu_to_opts(mod->cpu_used);
     if (mod->eng->cfg.fuel)
         o |= GC_OBJ_FUEL;
     if (mod->eng->cfg.deterministic)
@@ -222,9 +235,9 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
     if (((opts & GC_OBJ_DETERMINISTIC) != 0) != (eng->cfg.deterministic != 0))
         return fail(NULL, err, GATE_ERR_OBJECT, 20,
                     "object was compiled for the other NaN mode (--deterministic)");
-    if ((int)((opts >> 1) & 7) & ~gc_x86_host_features())
+    if (opts_to_cpu(opts) & ~gc_x86_host_features())
         return fail(NULL, err, GATE_ERR_TARGET, 20,
-                    "object uses CPU features (LZCNT/POPCNT/BMI1) this CPU lacks");
+                    "object uses CPU features (LZCNT/POPCNT/BMI1/AVX/SSE4.2) this CPU lacks");
     uint64_t msize = get64(b + 32), csize = get64(b + 40);
     uint32_t nf = get32(b + 48), nsp = get32(b + 52), ntr = get32(b + 56);
     uint64_t need = (uint64_t)OBJ_HEADER + msize + 8ull * nf + csize + 20ull * nsp +
@@ -329,7 +342,7 @@ gate_module *gate_module_load_object(gate_engine *eng, const uint8_t *b, size_t 
     c->cap = (size_t)csize + 1;
     mod->exec = x;
     mod->exec_size = sz;
-    mod->cpu_used = (int)((opts >> 1) & 7);
+    mod->cpu_used = opts_to_cpu(opts);
     if (!rt_code_register(mod)) {
         munmap(x, sz);
         mod->exec = NULL;

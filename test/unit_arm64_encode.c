@@ -1519,6 +1519,17 @@ static void vectors(void **state)
                          lane[sz], (i + 1) & ((16 >> sz) - 1));
                 expect(want);
             }
+        for (int sz = 0; sz < 4; sz++) {
+            a64_zip1(&buf, sz, r, o, p);
+            snprintf(want, sizeof want, "zip1 v%d.%s, v%d.%s, v%d.%s", r, arr[sz], o, arr[sz], p,
+                     arr[sz]);
+            expect(want);
+            if (sz < 3) {
+                a64_addv(&buf, sz, r, o);
+                snprintf(want, sizeof want, "addv %s%d, v%d.%s", lane[sz], r, o, arr[sz]);
+                expect(want);
+            }
+        }
         a64_ins_d(&buf, r, r & 1, o == 31 ? 0 : o);
         snprintf(want, sizeof want, "ins v%d.d[%d], %s", r, r & 1, reg(1, o == 31 ? 0 : o, 0));
         expect(want);

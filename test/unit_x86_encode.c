@@ -505,11 +505,35 @@ static void vectors(void **state)
             snprintf(want, sizeof want, "psllq xmm%d, %s", a, ib);
             expect(want);
         }
+    /* VEX: every register as destination, first and second source, the
+       three maps (the two-byte form where it applies), imm8 forms */
+    struct { uint8_t pfx; uint32_t op; const char *n; int imm; } vex[] = {
+        { 0x66, 0x0ffc, "vpaddb", -1 }, { 0x66, 0x0fd4, "vpaddq", -1 },
+        { 0x66, 0x0f3840, "vpmulld", -1 }, { 0x66, 0x0f3837, "vpcmpgtq", -1 },
+        { 0x66, 0x0fdf, "vpandn", -1 }, { 0, 0x0f58, "vaddps", -1 }, { 0x66, 0x0f5d, "vminpd", -1 },
+        { 0, 0x0f55, "vandnps", -1 }, { 0x66, 0x0f57, "vxorpd", -1 }, { 0, 0x0f5f, "vmaxps", -1 },
+    };
+    for (int a = 0; a < 16; a++)
+        for (int v = 0; v < 16; v++)
+            for (int c = 0; c < 16; c += (a + v) % 3 + 1) {
+                for (size_t k = 0; k < sizeof vex / sizeof vex[0]; k++) {
+                    x_vex_rr(&buf, vex[k].pfx, 0, vex[k].op, a, v, c);
+                    snprintf(want, sizeof want, "%s xmm%d, xmm%d, xmm%d", vex[k].n, a, v, c);
+                    expect(want);
+                }
+                x_vex_rr(&buf, 0, 0, 0x0fc2, a, v, c);
+                gc_u8(&buf, 3);
+                snprintf(want, sizeof want, "vcmpunordps xmm%d, xmm%d, xmm%d", a, v, c);
+                expect(want);
+            }
     for (int a = 0; a < 16; a++)
         for (int base = 0; base < 16; base++)
             for (size_t d = 0; d < sizeof disps / sizeof disps[0]; d++) {
                 xmem x = xm(base, disps[d]);
                 mem(m, sizeof m, "xmmword", x);
+                x_vex_rm(&buf, 0x66, 0, 0x0ffe, a, (a + base) & 15, x);
+                snprintf(want, sizeof want, "vpaddd xmm%d, xmm%d, %s", a, (a + base) & 15, m);
+                expect(want);
                 x_vec_rm(&buf, 0xf3, 0, V_MOVDQU_LD, a, x);
                 snprintf(want, sizeof want, "movdqu xmm%d, %s", a, m);
                 expect(want);
