@@ -1184,16 +1184,34 @@ static int src_shape(const char *name)
     return !strncmp(p, "i8x16", 5) ? 0 : !strncmp(p, "i16x8", 5) ? 1 : 2;
 }
 
+/* Deterministic mode: every NaN lane of x becomes the canonical NaN
+   (fcmeq x, x is the ordered lanes; bif takes the constant elsewhere). */
+static void canon_v(gc_ctx *c, int x, bool d)
+{
+    static const uint8_t c32[16] = { 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f,
+                                     0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f };
+    static const uint8_t c64[16] = { 0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f };
+    if (!c->deterministic)
+        return;
+    a64_v3same(&c->buf, 0, d, 0x1c, 0, x, x);           /* fcmeq v0, x, x */
+    int k = v128_const(c, d ? c64 : c32);
+    a64_v3same(&c->buf, 1, 3, 0x03, x, k, 0);           /* bif x, k, v0 */
+    release(c, GT_V128, k);
+}
+
 /* Single instructions and short sequences; false: not here. */
 static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
 {
     gc_buf *b = &c->buf;
     const vneon *vn = find_vneon(ins->op);
     *ok = true;
-    if (vn && !(vn->fp && c->deterministic)) {
+    if (vn) {
+        bool d = !strncmp(gop_table[ins->op].name, "f64x2", 5);
         if (vn->unary) {
             int x = pop_reg(c);
             a64_v2misc(b, vn->u, vn->size, vn->opc, x, x);
+            if (vn->fp)
+                canon_v(c, x, d);
             *ok = push_reg(c, GT_V128, x);
             return true;
         }
@@ -1204,6 +1222,8 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
             a64_v3same(b, vn->u, vn->size, vn->opc, x, y, x);
         else
             a64_v3same(b, vn->u, vn->size, vn->opc, x, x, y);
+        if (vn->fp)
+            canon_v(c, x, d);
         release(c, GT_V128, y);
         *ok = push_reg(c, GT_V128, x);
         return true;
@@ -1384,10 +1404,9 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         return true;
     }
     case GOP_F32X4_DEMOTE_F64X2_ZERO: case GOP_F64X2_PROMOTE_LOW_F32X4:
-        if (c->deterministic)
-            return false;
         x = pop_reg(c);
         a64_v2misc_q(b, 0, 0, 1, ins->op == GOP_F32X4_DEMOTE_F64X2_ZERO ? 0x16 : 0x17, x, x);
+        canon_v(c, x, ins->op == GOP_F64X2_PROMOTE_LOW_F32X4);
         *ok = push_reg(c, GT_V128, x);                      /* fcvtn / fcvtl */
         return true;
     case GOP_F32X4_PMIN: case GOP_F64X2_PMIN: case GOP_F32X4_PMAX: case GOP_F64X2_PMAX: {

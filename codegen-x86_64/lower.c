@@ -1219,6 +1219,28 @@ static void vop3(gc_ctx *c, uint32_t code, int d, int s1, int s2)
 
 #define PS(op) ((op) | 1u << 31)      /* no prefix (ps forms) */
 
+/* Deterministic mode: every NaN lane of x becomes the canonical NaN
+   (cmpunord into xmm0, then blendvps/pd from a constant). */
+static void canon_v(gc_ctx *c, int x, bool d)
+{
+    static const uint8_t c32[16] = { 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f,
+                                     0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f };
+    static const uint8_t c64[16] = { 0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f };
+    if (!c->deterministic)
+        return;
+    x_movaps(&c->buf, 0, x);
+    vop(c, d ? 0x0fc2 : PS(0x0fc2), 0, 0);
+    gc_u8(&c->buf, 3);
+    int k = v128_const(c, d ? c64 : c32);
+    vop(c, d ? 0x0f3815 : 0x0f3814, x, k);
+    release(c, GT_V128, k);
+}
+
+static bool is_f64x2(uint16_t op)
+{
+    return !strncmp(gop_table[op].name, "f64x2", 5);
+}
+
 /* op x, imm8 with ModRM.reg = digit: psrld x, 1 (66 0F 72 /2 ib) ... */
 static void vshift_imm(gc_ctx *c, uint32_t code, int digit, int x, uint8_t imm)
 {
@@ -1353,9 +1375,11 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
     }
     if (simd_memory(c, ins, ok))
         return true;
-    if (vb && !(vb->fp && c->deterministic)) {
+    if (vb) {
         pop_vv(c, vb->swap, &x, &y);
         vop3(c, vb->code, x, x, y);
+        if (vb->fp)
+            canon_v(c, x, is_f64x2(ins->op));
         release(c, GT_V128, y);
         *ok = push_reg(c, GT_V128, x);
         return true;
@@ -1622,8 +1646,6 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         /* minps/maxps give their second operand for a NaN and for equal
            zeros: both orders, merged (a NaN and -0 win for min, +0 for
            max), NaN lanes made quiet with the payload cleared */
-        if (c->deterministic)
-            return false;
         bool d = ins->op == GOP_F64X2_MIN || ins->op == GOP_F64X2_MAX;
         bool mx = ins->op == GOP_F32X4_MAX || ins->op == GOP_F64X2_MAX;
         uint32_t mm = d ? (mx ? 0x0f5f : 0x0f5d) : PS(mx ? 0x0f5f : 0x0f5d);
@@ -1644,6 +1666,7 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         }
         vshift_imm(c, d ? 0x0f73 : 0x0f72, 2, x, d ? 13 : 10);
         vop3(c, andn, x, x, 0);
+        canon_v(c, x, d);
         release(c, GT_V128, y);
         *ok = push_v(c, x);
         return true;
@@ -1816,10 +1839,9 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         *ok = push_v(c, x);
         return true;
     case GOP_F64X2_PROMOTE_LOW_F32X4: case GOP_F32X4_DEMOTE_F64X2_ZERO:
-        if (c->deterministic)
-            return false;
         x = pop_reg(c);
         vop(c, ins->op == GOP_F64X2_PROMOTE_LOW_F32X4 ? PS(0x0f5a) : 0x0f5a, x, x);
+        canon_v(c, x, ins->op == GOP_F64X2_PROMOTE_LOW_F32X4);
         *ok = push_v(c, x);
         return true;
     case GOP_F32X4_CONVERT_I32X4_U:
@@ -1931,17 +1953,14 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         return true;
     }
     case GOP_F32X4_SQRT: case GOP_F64X2_SQRT:
-        if (c->deterministic)
-            return false;
         x = pop_reg(c);
         x_vec_rr(b, ins->op == GOP_F64X2_SQRT ? 0x66 : 0, 0, 0x0f51, x, x);   /* sqrtps/pd */
+        canon_v(c, x, ins->op == GOP_F64X2_SQRT);
         *ok = push_v(c, x);
         return true;
     case GOP_F32X4_CEIL: case GOP_F32X4_FLOOR: case GOP_F32X4_TRUNC: case GOP_F32X4_NEAREST:
     case GOP_F64X2_CEIL: case GOP_F64X2_FLOOR: case GOP_F64X2_TRUNC: case GOP_F64X2_NEAREST: {
         /* roundps/pd x, x, mode (SSE4.1): nearest 0, floor 1, ceil 2, trunc 3 */
-        if (c->deterministic)
-            return false;
         bool d = ins->op >= GOP_F64X2_CEIL && ins->op <= GOP_F64X2_NEAREST;
         uint16_t o = ins->op;
         uint8_t mode = o == GOP_F32X4_NEAREST || o == GOP_F64X2_NEAREST ? 0
@@ -1950,6 +1969,7 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         x = pop_reg(c);
         vop(c, d ? 0x0f3a09 : 0x0f3a08, x, x);
         gc_u8(b, mode);
+        canon_v(c, x, d);
         *ok = push_v(c, x);
         return true;
     }
