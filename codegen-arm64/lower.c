@@ -246,14 +246,12 @@ static int in_reg(gc_ctx *c, gc_val *v, uint32_t index)
     if (v->kind == K_REG)
         return v->reg;
     int r = alloc_reg(c, v->type);
-    if (v->type == GT_V128) {
-        /* never a constant: v128.const makes a register */
-        v128_load_slot(c, r, v->kind == K_SLOT ? val_slot(VS(c), index)
-                                               : local_slot(VS(c), (uint32_t)v->k));
-    } else if (v->kind == K_SLOT) {
-        ld(c, load_kind(v->type), r, val_slot(VS(c), index));
-    } else if (v->kind == K_LOCAL) {
-        ld(c, load_kind(v->type), r, local_slot(VS(c), (uint32_t)v->k));
+    if (v->kind == K_SLOT || v->kind == K_LOCAL) {
+        uint32_t k = v->kind == K_SLOT ? val_slot(VS(c), index) : local_slot(VS(c), (uint32_t)v->k);
+        if (__builtin_expect(v->type == GT_V128, 0))
+            v128_load_slot(c, r, k);    /* never a constant: v128.const makes a register */
+        else
+            ld(c, load_kind(v->type), r, k);
     } else if (v->kind == K_FLAGS) {
         a64_cset(&c->buf, 0, r, (int)v->k);
     } else if (is_fp(v->type)) {

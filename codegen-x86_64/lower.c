@@ -140,10 +140,7 @@ static void store_val_step(gc_ctx *c, uint32_t i, xmem m, int step)
 {
     gc_vstack *s = VS(c);
     gc_val *v = &s->vals[i];
-    if (__builtin_expect(v->type == GT_V128, 0)) {
-        store_v128(c, i, m, step);
-        return;
-    }
+    /* a v128 is never a constant or the flags: the other kinds ask */
     switch (v->kind) {
     case K_FLAGS:
         x_setcc(&c->buf, (int)v->k, RAX);
@@ -151,12 +148,18 @@ static void store_val_step(gc_ctx *c, uint32_t i, xmem m, int step)
         x_store(&c->buf, 8, RAX, m);
         break;
     case K_REG:
-        if (is_fp(v->type))
-            x_movs_store(&c->buf, v->type == GT_F64, v->reg, m);
-        else
+        if (reg_class(v->type) == RC_GPR)
             x_store(&c->buf, 8, v->reg, m);
+        else if (__builtin_expect(v->type == GT_V128, 0))
+            store_v128(c, i, m, step);
+        else
+            x_movs_store(&c->buf, v->type == GT_F64, v->reg, m);
         break;
     case K_LOCAL:
+        if (__builtin_expect(v->type == GT_V128, 0)) {
+            store_v128(c, i, m, step);
+            break;
+        }
         x_load(&c->buf, LD_64, 1, RAX, slot(local_slot(s, (uint32_t)v->k)));
         x_store(&c->buf, 8, RAX, m);
         break;
@@ -171,6 +174,10 @@ static void store_val_step(gc_ctx *c, uint32_t i, xmem m, int step)
         break;
     }
     case K_SLOT:
+        if (__builtin_expect(v->type == GT_V128, 0)) {
+            store_v128(c, i, m, step);
+            break;
+        }
         x_load(&c->buf, LD_64, 1, RAX, stack_slot(s, i));
         x_store(&c->buf, 8, RAX, m);
         break;
@@ -189,12 +196,21 @@ static int in_reg(gc_ctx *c, gc_val *v, uint32_t index)
     if (v->kind == K_REG)
         return v->reg;
     int r;
-    if (v->type == GT_V128) {
+    if (reg_class(v->type) == RC_GPR) {
+        r = alloc_gpr(c);
+        if (v->kind == K_SLOT)
+            x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r, stack_slot(VS(c), index));
+        else if (v->kind == K_LOCAL)
+            x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r,
+                   slot(local_slot(VS(c), (uint32_t)v->k)));
+        else
+            load_const(c, r, v->type, v->k);
+    } else if (__builtin_expect(v->type == GT_V128, 0)) {
         /* never a constant: v128.const makes a register */
         r = alloc_fpr(c);
         v128_load_slot(c, r, v->kind == K_SLOT ? val_slot(VS(c), index)
                                                : local_slot(VS(c), (uint32_t)v->k));
-    } else if (is_fp(v->type)) {
+    } else {
         r = alloc_fpr(c);
         if (v->kind == K_SLOT) {
             x_movs_load(&c->buf, v->type == GT_F64, r, stack_slot(VS(c), index));
@@ -205,15 +221,6 @@ static int in_reg(gc_ctx *c, gc_val *v, uint32_t index)
                      v->type == GT_F64 ? v->k : (int64_t)(uint32_t)v->k);
             x_movd_xr(&c->buf, v->type == GT_F64, r, RAX);
         }
-    } else {
-        r = alloc_gpr(c);
-        if (v->kind == K_SLOT)
-            x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r, stack_slot(VS(c), index));
-        else if (v->kind == K_LOCAL)
-            x_load(&c->buf, v->type == GT_I32 ? LD_U32 : LD_64, 1, r,
-                   slot(local_slot(VS(c), (uint32_t)v->k)));
-        else
-            load_const(c, r, v->type, v->k);
     }
     v->kind = K_REG;
     v->reg = (int8_t)r;

@@ -135,7 +135,9 @@ static inline bool is_fp(uint8_t t)
 enum { RC_GPR, RC_FPR };
 static inline int reg_class(uint8_t t)
 {
-    return is_fp(t) || t == GT_V128 ? RC_FPR : RC_GPR;
+    /* v128 0x7b, f64 0x7c, f32 0x7d: one compare */
+    _Static_assert(GT_F64 == GT_V128 + 1 && GT_F32 == GT_V128 + 2, "value type codes");
+    return (uint8_t)(t - GT_V128) <= 2 ? RC_FPR : RC_GPR;
 }
 
 /* Where things are, in slots of 8 bytes (the safe-point maps and
