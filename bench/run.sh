@@ -222,6 +222,10 @@ if [ -z "${BENCH_NO_COMPILE:-}" ]; then
     else compile_note="$compile_note esbuild-wasm could not be fetched from npm;"; fi
     if fetch sql.js dist/sql-wasm.wasm sql-wasm.wasm; then mods="$mods $npmdir/sql-wasm.wasm"
     else compile_note="$compile_note sql.js could not be fetched from npm;"; fi
+    # SIMD-heavy: onnxruntime-web's SIMD build (10 MB, about 100,000 v128 instructions)
+    if fetch onnxruntime-web@1.14.0 dist/ort-wasm-simd.wasm ort-wasm-simd.wasm; then
+        mods="$mods $npmdir/ort-wasm-simd.wasm"
+    else compile_note="$compile_note onnxruntime-web could not be fetched from npm;"; fi
     # the largest ordinary program of the project's own tests (C built by
     # clang; test/run-cli.sh makes it)
     big=$build/cli/programs.wasm

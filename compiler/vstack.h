@@ -288,13 +288,15 @@ static bool go_wide(gc_ctx *c)
     return true;
 }
 
-/* Slots of the n entries pushed last (types from vals). */
+/* Slots of the n entries pushed last (types from vals).  A wide stack
+   keeps room for capvals + 2 slot numbers, so push_val writes one
+   without asking. */
 static bool wide_pushed(gc_ctx *c, uint32_t n, const uint8_t *types)
 {
     gc_vstack *s = VS(c);
     if (!s->wide && !go_wide(c))
         return false;
-    if (!grow(c, (void **)&s->slotof, &s->capslotof, s->nvals + 2, sizeof *s->slotof))
+    if (!grow(c, (void **)&s->slotof, &s->capslotof, s->capvals + 2, sizeof *s->slotof))
         return false;
     for (uint32_t i = s->nvals - n; i < s->nvals; i++)
         s->slotof[i + 1] = s->slotof[i] + slot_width(types[i - (s->nvals - n)]);
@@ -306,14 +308,15 @@ static inline __attribute__((always_inline)) bool push_val(gc_ctx *c, uint8_t ki
 {
     gc_vstack *s = VS(c);
     if (__builtin_expect(s->nvals == s->capvals, 0) &&
-        !grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals))
+        (!grow(c, (void **)&s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals) ||
+         (s->wide && !grow(c, (void **)&s->slotof, &s->capslotof, s->capvals + 2,
+                           sizeof *s->slotof))))
         return false;
     if (__builtin_expect(s->wide || type == GT_V128, 0)) {
-        s->nvals++;         /* its slots, from the entries below */
-        bool ok = wide_pushed(c, 1, &type);
-        s->nvals--;
-        if (!ok)
+        /* its slots, from the entries below */
+        if (__builtin_expect(!s->wide, 0) && !go_wide(c))
             return false;
+        s->slotof[s->nvals + 1] = s->slotof[s->nvals] + slot_width(type);
     }
     s->vals[s->nvals] = (gc_val){ .kind = kind, .type = type, .reg = (int8_t)reg, .k = k };
     if (kind == K_REG)          /* reg is from a pool (hot: no assert) */
