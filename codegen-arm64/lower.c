@@ -1094,17 +1094,17 @@ static int v128_const(gc_ctx *c, const uint8_t *bytes)
  * wants the canonical NaN.
  */
 typedef struct vneon {
-    uint16_t op;
+    bool is;                    /* false: not one of these */
     uint8_t u, size, opc;
     bool unary, fp, swap;       /* fp: makes NaNs; swap: vn is wasm's second */
 } vneon;
 
-#define V3(o, u, sz, opc) { GOP_##o, u, sz, opc, false, false, false }
-#define V3S(o, u, sz, opc) { GOP_##o, u, sz, opc, false, false, true }
-#define V3F(o, u, sz, opc) { GOP_##o, u, sz, opc, false, true, false }
-#define V2(o, u, sz, opc) { GOP_##o, u, sz, opc, true, false, false }
-#define V2F(o, u, sz, opc) { GOP_##o, u, sz, opc, true, true, false }
-static const vneon vneons[] = {
+#define V3(o, u, sz, opc) [GOP_##o] = { true, u, sz, opc, false, false, false }
+#define V3S(o, u, sz, opc) [GOP_##o] = { true, u, sz, opc, false, false, true }
+#define V3F(o, u, sz, opc) [GOP_##o] = { true, u, sz, opc, false, true, false }
+#define V2(o, u, sz, opc) [GOP_##o] = { true, u, sz, opc, true, false, false }
+#define V2F(o, u, sz, opc) [GOP_##o] = { true, u, sz, opc, true, true, false }
+static const vneon vneons[GOP_COUNT] = {
     V3(I8X16_ADD, 0, 0, 0x10), V3(I16X8_ADD, 0, 1, 0x10), V3(I32X4_ADD, 0, 2, 0x10),
     V3(I64X2_ADD, 0, 3, 0x10), V3(I8X16_SUB, 1, 0, 0x10), V3(I16X8_SUB, 1, 1, 0x10),
     V3(I32X4_SUB, 1, 2, 0x10), V3(I64X2_SUB, 1, 3, 0x10), V3(I16X8_MUL, 0, 1, 0x13),
@@ -1167,10 +1167,7 @@ static const vneon vneons[] = {
 
 static const vneon *find_vneon(uint16_t op)
 {
-    for (size_t i = 0; i < sizeof vneons / sizeof vneons[0]; i++)
-        if (vneons[i].op == op)
-            return &vneons[i];
-    return NULL;
+    return vneons[op].is ? &vneons[op] : NULL;
 }
 
 /* The lanes a widening operation reads: "..._i8x16_s" 0, i16x8 1, i32x4 2. */

@@ -1134,52 +1134,47 @@ static int v128_const(gc_ctx *c, const uint8_t *bytes)
  * deterministic mode: x86's default NaN is not the canonical one.
  */
 typedef struct vbin {
-    uint16_t op;
-    uint32_t code;
+    uint32_t code;          /* 0: not one of these */
     bool fp;            /* produces NaNs: not in deterministic mode */
     bool swap;          /* dst is wasm's second operand */
 } vbin;
 
-static const vbin vbins[] = {
-    { GOP_I8X16_ADD, 0x0ffc }, { GOP_I16X8_ADD, 0x0ffd }, { GOP_I32X4_ADD, 0x0ffe },
-    { GOP_I64X2_ADD, 0x0fd4 }, { GOP_I8X16_SUB, 0x0ff8 }, { GOP_I16X8_SUB, 0x0ff9 },
-    { GOP_I32X4_SUB, 0x0ffa }, { GOP_I64X2_SUB, 0x0ffb }, { GOP_I16X8_MUL, 0x0fd5 },
-    { GOP_I32X4_MUL, 0x0f3840 },
-    { GOP_I8X16_ADD_SAT_S, 0x0fec }, { GOP_I16X8_ADD_SAT_S, 0x0fed },
-    { GOP_I8X16_ADD_SAT_U, 0x0fdc }, { GOP_I16X8_ADD_SAT_U, 0x0fdd },
-    { GOP_I8X16_SUB_SAT_S, 0x0fe8 }, { GOP_I16X8_SUB_SAT_S, 0x0fe9 },
-    { GOP_I8X16_SUB_SAT_U, 0x0fd8 }, { GOP_I16X8_SUB_SAT_U, 0x0fd9 },
-    { GOP_I8X16_MIN_S, 0x0f3838 }, { GOP_I16X8_MIN_S, 0x0fea }, { GOP_I32X4_MIN_S, 0x0f3839 },
-    { GOP_I8X16_MIN_U, 0x0fda }, { GOP_I16X8_MIN_U, 0x0f383a }, { GOP_I32X4_MIN_U, 0x0f383b },
-    { GOP_I8X16_MAX_S, 0x0f383c }, { GOP_I16X8_MAX_S, 0x0fee }, { GOP_I32X4_MAX_S, 0x0f383d },
-    { GOP_I8X16_MAX_U, 0x0fde }, { GOP_I16X8_MAX_U, 0x0f383e }, { GOP_I32X4_MAX_U, 0x0f383f },
-    { GOP_I8X16_AVGR_U, 0x0fe0 }, { GOP_I16X8_AVGR_U, 0x0fe3 },
-    { GOP_I8X16_EQ, 0x0f74 }, { GOP_I16X8_EQ, 0x0f75 }, { GOP_I32X4_EQ, 0x0f76 },
-    { GOP_I64X2_EQ, 0x0f3829 },
-    { GOP_I8X16_GT_S, 0x0f64 }, { GOP_I16X8_GT_S, 0x0f65 }, { GOP_I32X4_GT_S, 0x0f66 },
-    { GOP_I8X16_LT_S, 0x0f64, false, true }, { GOP_I16X8_LT_S, 0x0f65, false, true },
-    { GOP_I32X4_LT_S, 0x0f66, false, true },
-    { GOP_V128_AND, 0x0fdb }, { GOP_V128_OR, 0x0feb }, { GOP_V128_XOR, 0x0fef },
-    { GOP_V128_ANDNOT, 0x0fdf, false, true },       /* pandn: ~dst & src */
-    { GOP_I32X4_DOT_I16X8_S, 0x0ff5 },
-    { GOP_I8X16_NARROW_I16X8_S, 0x0f63 }, { GOP_I8X16_NARROW_I16X8_U, 0x0f67 },
-    { GOP_I16X8_NARROW_I32X4_S, 0x0f6b }, { GOP_I16X8_NARROW_I32X4_U, 0x0f382b },
-    { GOP_F32X4_ADD, 0x0f58 | 1u << 31, true }, { GOP_F64X2_ADD, 0x0f58, true },
-    { GOP_F32X4_SUB, 0x0f5c | 1u << 31, true }, { GOP_F64X2_SUB, 0x0f5c, true },
-    { GOP_F32X4_MUL, 0x0f59 | 1u << 31, true }, { GOP_F64X2_MUL, 0x0f59, true },
-    { GOP_F32X4_DIV, 0x0f5e | 1u << 31, true }, { GOP_F64X2_DIV, 0x0f5e, true },
+static const vbin vbins[GOP_COUNT] = {
+    [GOP_I8X16_ADD] = { 0x0ffc }, [GOP_I16X8_ADD] = { 0x0ffd }, [GOP_I32X4_ADD] = { 0x0ffe },
+    [GOP_I64X2_ADD] = { 0x0fd4 }, [GOP_I8X16_SUB] = { 0x0ff8 }, [GOP_I16X8_SUB] = { 0x0ff9 },
+    [GOP_I32X4_SUB] = { 0x0ffa }, [GOP_I64X2_SUB] = { 0x0ffb }, [GOP_I16X8_MUL] = { 0x0fd5 },
+    [GOP_I32X4_MUL] = { 0x0f3840 },
+    [GOP_I8X16_ADD_SAT_S] = { 0x0fec }, [GOP_I16X8_ADD_SAT_S] = { 0x0fed },
+    [GOP_I8X16_ADD_SAT_U] = { 0x0fdc }, [GOP_I16X8_ADD_SAT_U] = { 0x0fdd },
+    [GOP_I8X16_SUB_SAT_S] = { 0x0fe8 }, [GOP_I16X8_SUB_SAT_S] = { 0x0fe9 },
+    [GOP_I8X16_SUB_SAT_U] = { 0x0fd8 }, [GOP_I16X8_SUB_SAT_U] = { 0x0fd9 },
+    [GOP_I8X16_MIN_S] = { 0x0f3838 }, [GOP_I16X8_MIN_S] = { 0x0fea }, [GOP_I32X4_MIN_S] = { 0x0f3839 },
+    [GOP_I8X16_MIN_U] = { 0x0fda }, [GOP_I16X8_MIN_U] = { 0x0f383a }, [GOP_I32X4_MIN_U] = { 0x0f383b },
+    [GOP_I8X16_MAX_S] = { 0x0f383c }, [GOP_I16X8_MAX_S] = { 0x0fee }, [GOP_I32X4_MAX_S] = { 0x0f383d },
+    [GOP_I8X16_MAX_U] = { 0x0fde }, [GOP_I16X8_MAX_U] = { 0x0f383e }, [GOP_I32X4_MAX_U] = { 0x0f383f },
+    [GOP_I8X16_AVGR_U] = { 0x0fe0 }, [GOP_I16X8_AVGR_U] = { 0x0fe3 },
+    [GOP_I8X16_EQ] = { 0x0f74 }, [GOP_I16X8_EQ] = { 0x0f75 }, [GOP_I32X4_EQ] = { 0x0f76 },
+    [GOP_I64X2_EQ] = { 0x0f3829 },
+    [GOP_I8X16_GT_S] = { 0x0f64 }, [GOP_I16X8_GT_S] = { 0x0f65 }, [GOP_I32X4_GT_S] = { 0x0f66 },
+    [GOP_I8X16_LT_S] = { 0x0f64, false, true }, [GOP_I16X8_LT_S] = { 0x0f65, false, true },
+    [GOP_I32X4_LT_S] = { 0x0f66, false, true },
+    [GOP_V128_AND] = { 0x0fdb }, [GOP_V128_OR] = { 0x0feb }, [GOP_V128_XOR] = { 0x0fef },
+    [GOP_V128_ANDNOT] = { 0x0fdf, false, true },       /* pandn: ~dst & src */
+    [GOP_I32X4_DOT_I16X8_S] = { 0x0ff5 },
+    [GOP_I8X16_NARROW_I16X8_S] = { 0x0f63 }, [GOP_I8X16_NARROW_I16X8_U] = { 0x0f67 },
+    [GOP_I16X8_NARROW_I32X4_S] = { 0x0f6b }, [GOP_I16X8_NARROW_I32X4_U] = { 0x0f382b },
+    [GOP_F32X4_ADD] = { 0x0f58 | 1u << 31, true }, [GOP_F64X2_ADD] = { 0x0f58, true },
+    [GOP_F32X4_SUB] = { 0x0f5c | 1u << 31, true }, [GOP_F64X2_SUB] = { 0x0f5c, true },
+    [GOP_F32X4_MUL] = { 0x0f59 | 1u << 31, true }, [GOP_F64X2_MUL] = { 0x0f59, true },
+    [GOP_F32X4_DIV] = { 0x0f5e | 1u << 31, true }, [GOP_F64X2_DIV] = { 0x0f5e, true },
     /* pmin(a, b) = b < a ? b : a = minps(b, a); pmax likewise: operand bits */
-    { GOP_F32X4_PMIN, 0x0f5d | 1u << 31, false, true }, { GOP_F64X2_PMIN, 0x0f5d, false, true },
-    { GOP_F32X4_PMAX, 0x0f5f | 1u << 31, false, true }, { GOP_F64X2_PMAX, 0x0f5f, false, true },
-    { GOP_I8X16_SWIZZLE, 0 },           /* below */
+    [GOP_F32X4_PMIN] = { 0x0f5d | 1u << 31, false, true }, [GOP_F64X2_PMIN] = { 0x0f5d, false, true },
+    [GOP_F32X4_PMAX] = { 0x0f5f | 1u << 31, false, true }, [GOP_F64X2_PMAX] = { 0x0f5f, false, true },
 };
 
 static const vbin *find_vbin(uint16_t op)
 {
-    for (size_t i = 0; i < sizeof vbins / sizeof vbins[0]; i++)
-        if (vbins[i].op == op)
-            return &vbins[i];
-    return NULL;
+    return vbins[op].code ? &vbins[op] : NULL;
 }
 
 /* Two v128 operands popped into registers of their own: *a (the result's,
