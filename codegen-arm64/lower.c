@@ -1170,26 +1170,14 @@ static const vneon *find_vneon(uint16_t op)
     return vneons[op].is ? &vneons[op] : NULL;
 }
 
-/* The lanes a widening operation reads: "..._i8x16_s" 0, i16x8 1, i32x4 2. */
-static int src_shape(const char *name)
-{
-    const char *p = strrchr(name, '_');
-    while (p > name && p[-1] != '_')
-        p--;
-    return !strncmp(p, "i8x16", 5) ? 0 : !strncmp(p, "i16x8", 5) ? 1 : 2;
-}
-
 /* Deterministic mode: every NaN lane of x becomes the canonical NaN
    (fcmeq x, x is the ordered lanes; bif takes the constant elsewhere). */
 static void canon_v(gc_ctx *c, int x, bool d)
 {
-    static const uint8_t c32[16] = { 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f,
-                                     0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f };
-    static const uint8_t c64[16] = { 0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f };
     if (!c->deterministic)
         return;
     a64_v3same(&c->buf, 0, d, 0x1c, 0, x, x);           /* fcmeq v0, x, x */
-    int k = v128_const(c, d ? c64 : c32);
+    int k = v128_const(c, d ? canon_f64x2 : canon_f32x4);
     a64_v3same(&c->buf, 1, 3, 0x03, x, k, 0);           /* bif x, k, v0 */
     release(c, GT_V128, k);
 }

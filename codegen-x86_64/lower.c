@@ -1225,15 +1225,12 @@ static void vop3(gc_ctx *c, uint32_t code, int d, int s1, int s2)
    (cmpunord into xmm0, then blendvps/pd from a constant). */
 static void canon_v(gc_ctx *c, int x, bool d)
 {
-    static const uint8_t c32[16] = { 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f,
-                                     0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f };
-    static const uint8_t c64[16] = { 0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f };
     if (!c->deterministic)
         return;
     x_movaps(&c->buf, 0, x);
     vop(c, d ? 0x0fc2 : PS(0x0fc2), 0, 0);
     gc_u8(&c->buf, 3);
-    int k = v128_const(c, d ? c64 : c32);
+    int k = v128_const(c, d ? canon_f64x2 : canon_f32x4);
     vop(c, d ? 0x0f3815 : 0x0f3814, x, k);
     release(c, GT_V128, k);
 }
@@ -1270,15 +1267,6 @@ static int shape_of(uint16_t op, const uint16_t ops[4])
         if (ops[k] == op)
             return k;
     return -1;
-}
-
-/* The lanes a widening operation reads: "..._i8x16_s" 0, i16x8 1, i32x4 2. */
-static int src_shape(const char *name)
-{
-    const char *p = strrchr(name, '_');
-    while (p > name && p[-1] != '_')
-        p--;
-    return !strncmp(p, "i8x16", 5) ? 0 : !strncmp(p, "i16x8", 5) ? 1 : 2;
 }
 
 /* Memory forms: loads that splat, extend, zero or replace one lane, and
@@ -2041,12 +2029,17 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
     case GOP_I8X16_GE_U: case GOP_I16X8_GE_U: case GOP_I32X4_GE_U:
     case GOP_I8X16_LE_U: case GOP_I16X8_LE_U: case GOP_I32X4_LE_U:
     case GOP_I8X16_GE_S: case GOP_I16X8_GE_S: case GOP_I32X4_GE_S:
-    case GOP_I8X16_LE_S: case GOP_I16X8_LE_S: case GOP_I32X4_LE_S: {
-        /* a >= b: max(a, b) == a; a <= b: min(a, b) == a */
-        static const uint16_t ops[12] = {
+    case GOP_I8X16_LE_S: case GOP_I16X8_LE_S: case GOP_I32X4_LE_S:
+    case GOP_I8X16_GT_U: case GOP_I16X8_GT_U: case GOP_I32X4_GT_U:
+    case GOP_I8X16_LT_U: case GOP_I16X8_LT_U: case GOP_I32X4_LT_U: {
+        /* a >= b: max(a, b) == a; a <= b: min(a, b) == a; a > b
+           unsigned: not (a <= b); a < b: not (a >= b) */
+        static const uint16_t ops[18] = {
             GOP_I8X16_GE_U, GOP_I16X8_GE_U, GOP_I32X4_GE_U, GOP_I8X16_LE_U, GOP_I16X8_LE_U,
             GOP_I32X4_LE_U, GOP_I8X16_GE_S, GOP_I16X8_GE_S, GOP_I32X4_GE_S, GOP_I8X16_LE_S,
-            GOP_I16X8_LE_S, GOP_I32X4_LE_S };
+            GOP_I16X8_LE_S, GOP_I32X4_LE_S, GOP_I8X16_LT_U, GOP_I16X8_LT_U, GOP_I32X4_LT_U,
+            GOP_I8X16_GT_U, GOP_I16X8_GT_U, GOP_I32X4_GT_U };
+        /* pmaxu, pminu, pmaxs, pmins: b, w, d */
         static const uint32_t mm[12] = { 0x0fde, 0x0f383e, 0x0f383f, 0x0fda, 0x0f383a, 0x0f383b,
                                          0x0f383c, 0x0fee, 0x0f383d, 0x0f3838, 0x0fea, 0x0f3839 };
         static const uint32_t eq[3] = { 0x0f74, 0x0f75, 0x0f76 };
@@ -2054,27 +2047,12 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
         while (ops[k] != ins->op)
             k++;
         pop_vv(c, false, &x, &y);
-        vop(c, mm[k], y, x);
+        vop(c, mm[k % 12], y, x);
         vop(c, eq[k % 3], x, y);
-        release(c, GT_V128, y);
-        *ok = push_v(c, x);
-        return true;
-    }
-    case GOP_I8X16_GT_U: case GOP_I16X8_GT_U: case GOP_I32X4_GT_U:
-    case GOP_I8X16_LT_U: case GOP_I16X8_LT_U: case GOP_I32X4_LT_U: {
-        /* a > b unsigned: not (min(a, b) == a); a < b: not (max == a) */
-        static const uint16_t ops[6] = { GOP_I8X16_GT_U, GOP_I16X8_GT_U, GOP_I32X4_GT_U,
-                                         GOP_I8X16_LT_U, GOP_I16X8_LT_U, GOP_I32X4_LT_U };
-        static const uint32_t mm[6] = { 0x0fda, 0x0f383a, 0x0f383b, 0x0fde, 0x0f383e, 0x0f383f };
-        static const uint32_t eq[3] = { 0x0f74, 0x0f75, 0x0f76 };
-        int k = 0;
-        while (ops[k] != ins->op)
-            k++;
-        pop_vv(c, false, &x, &y);
-        vop(c, mm[k], y, x);
-        vop(c, eq[k % 3], x, y);
-        vop(c, 0x0f76, 0, 0);
-        vop(c, 0x0fef, x, 0);
+        if (k >= 12) {                          /* the negations */
+            vop(c, 0x0f76, 0, 0);
+            vop(c, 0x0fef, x, 0);
+        }
         release(c, GT_V128, y);
         *ok = push_v(c, x);
         return true;

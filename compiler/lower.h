@@ -350,6 +350,21 @@ static bool simd_call(gc_ctx *c, uint16_t op, uint32_t lane, uint32_t nin, bool 
     return push_reg(c, rt, r);
 }
 
+/* The lanes a widening operation reads: "..._i8x16_s" 0, i16x8 1, i32x4 2. */
+static int src_shape(const char *name)
+{
+    const char *p = strrchr(name, '_');
+    while (p > name && p[-1] != '_')
+        p--;
+    return !strncmp(p, "i8x16", 5) ? 0 : !strncmp(p, "i16x8", 5) ? 1 : 2;
+}
+
+/* The canonical NaN in every lane (deterministic mode). */
+static const uint8_t canon_f32x4[16] = { 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f,
+                                         0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f };
+static const uint8_t canon_f64x2[16] = { 0, 0, 0, 0, 0, 0, 0xf8, 0x7f,
+                                         0, 0, 0, 0, 0, 0, 0xf8, 0x7f };
+
 static bool push_v128(gc_ctx *c, const uint8_t *bytes)
 {
     return push_reg(c, GT_V128, v128_const(c, bytes));
