@@ -69,12 +69,13 @@ static bool seal_of(const gate_engine *eng, const uint8_t *b, size_t n, uint8_t 
                 &len) && len == OBJ_SEAL;
 }
 
-static uint32_t code_options(const gate_module *mod)
+/* The options word of an object whose code relies on the GC_CPU_* bits cpu. */
+static uint32_t code_options(const gate_module *mod, int cpu)
 {
     uint32_t o = 0;
     if (mod->eng->cfg.bounds == GATE_BOUNDS_EXPLICIT)
         o |= GC_OBJ_EXPLICIT;
-    o |= cpu_to_opts(mod->cpu_used);
+    o |= cpu_to_opts(cpu);
     if (mod->eng->cfg.fuel)
         o |= GC_OBJ_FUEL;
     if (mod->eng->cfg.deterministic)
@@ -132,7 +133,8 @@ gate_status gate_module_write_object(const gate_module *mod, gate_target t, uint
     put32(b + 8, OBJ_VERSION);
     put32(b + 12, (uint32_t)t);
     put32(b + 16, COMPILER_VERSION);
-    put32(b + 20, code_options(mod) & (c == &cross ? ~(uint32_t)(7 << 1) : ~(uint32_t)0));
+    /* cross-compiled code relies on what its backend used (the baseline) */
+    put32(b + 20, code_options(mod, c == &cross ? c->cpu_features : mod->cpu_used));
     put64(b + 24, rt_module_hash((gate_module *)mod));
     put64(b + 32, mod->size);
     put64(b + 40, c->size);
