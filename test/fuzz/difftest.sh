@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Differential testing: random valid modules (test/fuzz/genmod.c: multi-
 # value blocks with parameters, dead code after every kind of branch,
-# br_table, calls, call_indirect, memory, globals, every value type) run
+# br_table, calls, call_indirect, memory, globals, every value type, v128
+# and about 110 of the SIMD instructions included) run
 # by wabt's interpreter, whose results become a .wast of assertions that
 # gate's spec-runner then checks: plain, with explicit bounds + fuel +
 # deterministic NaNs, and in stress mode (every call stopped at its stop

@@ -16,7 +16,13 @@
  * are part of the behaviour compared.  The exported functions take no
  * arguments and return only integers: floats are returned as their bits,
  * with any NaN made canonical, so an interpreter's text output compares
- * exactly.  The same SEED always gives the same module.
+ * exactly.  v128 is a type like the others (locals, globals, params,
+ * results, blocks, memory, select): integer, bitwise, lane, shuffle and
+ * comparison instructions, conversions to and from the scalar types, and
+ * float lane arithmetic whose NaN lanes are made canonical right away
+ * (their bits are the engine's choice, and integer lanes would show
+ * them); a v128 result is returned as the xor of its two i64 lanes.
+ * The same SEED always gives the same module.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -24,8 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { I32, I64, F32, F64, NT };
-static const char *const tn[NT] = { "i32", "i64", "f32", "f64" };
+enum { I32, I64, F32, F64, V128, NT };
+static const char *const tn[NT] = { "i32", "i64", "f32", "f64", "v128" };
 
 static uint64_t rng;
 static uint32_t rnd(uint32_t n)
@@ -85,9 +91,34 @@ static void constant(int t)
         else
             out(" i64.const %d", (int32_t)rnd(2000000) - 1000000);
         break;
+    case V128: {
+        static const char *const lanes[] = { "0", "1", "-1", "0x7f", "0x80", "0xff", "0x7fff",
+                                             "0x8000", "0xffff", "0x7fffffff", "0x80000000",
+                                             "12345", "-54321" };
+        if (rnd(3) == 0) {
+            out(" v128.const f32x4 %s %s %s %s", fs[rnd(12)], fs[rnd(12)], fs[rnd(12)],
+                fs[rnd(12)]);
+        } else {
+            out(" v128.const i32x4");
+            for (int i = 0; i < 4; i++)
+                out(" %s", lanes[rnd(13)]);
+        }
+        break;
+    }
     default:
         out(" %s.const %s", tn[t], fs[rnd(12)]);
     }
+}
+
+/* the v128 on the stack with its NaN lanes (as f32x4 or f64x2) made the
+   canonical NaN: bitselect(canonical, x, x != x), which the scratch local
+   keeps too (integer lanes would show what it held before) */
+static void canonv(const char *shape)
+{
+    int k = scratch(V128, 0);
+    out(" local.set %d v128.const %s nan nan%s local.get %d local.get %d local.get %d %s.ne"
+        " v128.bitselect local.tee %d", k, shape, shape[1] == '3' ? " nan nan" : "", k, k, k,
+        shape, k);
 }
 
 static void canon(int t);
@@ -99,6 +130,32 @@ static void binop(int t)
     static const char *const ib[] = { "add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u",
                                       "and", "or", "xor", "shl", "shr_s", "shr_u", "rotl", "rotr" };
     static const char *const fb[] = { "add", "sub", "mul", "div", "min", "max", "copysign" };
+    if (t == V128) {
+        /* exact in every engine; the float arithmetic after them, its NaN
+           lanes then made canonical */
+        static const char *const vb[] = {
+            "i8x16.add", "i16x8.sub", "i32x4.mul", "i64x2.add", "i64x2.mul", "i8x16.add_sat_s",
+            "i16x8.sub_sat_u", "i8x16.min_u", "i16x8.max_s", "i32x4.min_s", "i8x16.avgr_u",
+            "v128.and", "v128.or", "v128.xor", "v128.andnot", "i8x16.eq", "i16x8.lt_s",
+            "i32x4.gt_u", "i64x2.ge_s", "i64x2.lt_s", "f32x4.lt", "f64x2.ne", "f32x4.ge",
+            "i8x16.narrow_i16x8_s", "i16x8.narrow_i32x4_u", "i32x4.dot_i16x8_s",
+            "i64x2.extmul_high_i32x4_u", "i16x8.extmul_low_i8x16_s", "i16x8.q15mulr_sat_s",
+            "i8x16.swizzle", "f32x4.pmin", "f64x2.pmax", "i8x16.shuffle" };
+        static const char *const vf[] = { "add", "sub", "mul", "div", "min", "max" };
+        uint32_t k = rnd(33 + 6);
+        if (k < 33 && !strcmp(vb[k], "i8x16.shuffle")) {
+            out(" i8x16.shuffle");
+            for (int i = 0; i < 16; i++)
+                out(" %u", rnd(32));
+        } else if (k < 33) {
+            out(" %s", vb[k]);
+        } else {
+            const char *shape = rnd(2) ? "f32x4" : "f64x2";
+            out(" %s.%s", shape, vf[k - 33]);
+            canonv(shape);
+        }
+        return;
+    }
     const char *op = t < F32 ? ib[rnd(15)] : fb[rnd(7)];
     if (!strcmp(op, "copysign"))
         canon(t);
@@ -112,6 +169,32 @@ static void unop(int t, int d)
                                         "extend32_s" };
     static const char *const fu[] = { "abs", "neg", "sqrt", "ceil", "floor", "trunc", "nearest" };
     gen(t, d - 1);
+    if (t == V128) {
+        static const char *const vu[] = {
+            "v128.not", "i8x16.abs", "i16x8.neg", "i32x4.abs", "i64x2.neg", "i64x2.abs",
+            "i8x16.popcnt", "i16x8.extend_high_i8x16_s", "i32x4.extend_low_i16x8_u",
+            "i64x2.extend_high_i32x4_s", "i16x8.extadd_pairwise_i8x16_u",
+            "i32x4.extadd_pairwise_i16x8_s", "f32x4.abs", "f64x2.neg",
+            "f32x4.convert_i32x4_u", "f32x4.convert_i32x4_s", "f64x2.convert_low_i32x4_u",
+            "i32x4.trunc_sat_f32x4_s", "i32x4.trunc_sat_f32x4_u", "i32x4.trunc_sat_f64x2_s_zero",
+            "i32x4.trunc_sat_f64x2_u_zero" };
+        static const char *const vfu[] = { "sqrt", "ceil", "floor", "trunc", "nearest" };
+        uint32_t k = rnd(21 + 7);
+        if (k < 21) {
+            out(" %s", vu[k]);
+        } else if (k < 26) {
+            const char *shape = rnd(2) ? "f32x4" : "f64x2";
+            out(" %s.%s", shape, vfu[k - 21]);
+            canonv(shape);
+        } else if (k == 26) {
+            out(" f64x2.promote_low_f32x4");
+            canonv("f64x2");
+        } else {
+            out(" f32x4.demote_f64x2_zero");
+            canonv("f32x4");
+        }
+        return;
+    }
     if (t == I32)
         out(" i32.%s", iu32[rnd(5)]);
     else if (t == I64)
@@ -137,6 +220,44 @@ static void convert(int t, int d)
     int from = (int)rnd(NT);
     if (from == t)
         from = (t + 1) % NT;
+    if (t == V128) {
+        /* a splat of a scalar, or a lane replaced; a float NaN made
+           canonical first (its bits would become integer lanes) */
+        static const char *const sp[NT] = { "i16x8", "i64x2", "f32x4", "f64x2" };
+        if (from == V128)
+            from = I32;
+        if (rnd(3) == 0) {
+            gen(V128, d - 1);
+            gen(from, d - 1);
+            if (from >= F32)
+                canon(from);
+            out(" %s.replace_lane %u", from == I32 ? "i8x16" : sp[from], rnd(from == I32 ? 16 : 2));
+        } else {
+            gen(from, d - 1);
+            if (from >= F32)
+                canon(from);
+            out(" %s.splat", from == I32 && rnd(2) ? "i8x16" : sp[from]);
+        }
+        return;
+    }
+    if (from == V128) {
+        /* a lane, a boolean or a bit mask of a v128 */
+        gen(V128, d - 1);
+        switch (t) {
+        case I32: {
+            static const char *const vi[] = { "i8x16.extract_lane_s 3", "i16x8.extract_lane_u 7",
+                                              "i32x4.extract_lane 2", "v128.any_true",
+                                              "i16x8.all_true", "i8x16.bitmask", "i32x4.bitmask",
+                                              "i64x2.all_true" };
+            out(" %s", vi[rnd(8)]);
+            break;
+        }
+        case I64: out(" i64x2.extract_lane %u", rnd(2)); break;
+        case F32: out(" f32x4.extract_lane %u", rnd(4)); break;
+        default: out(" f64x2.extract_lane %u", rnd(2)); break;
+        }
+        return;
+    }
     gen(from, d - 1);
     const char *s = sx[rnd(2)];
     switch (t) {
@@ -182,6 +303,10 @@ static void compare(int d)
     static const char *const fc[] = { "eq", "ne", "lt", "gt", "le", "ge" };
     int u = (int)rnd(NT);
     gen(u, d - 1);
+    if (u == V128) {
+        out(rnd(2) ? " v128.any_true" : " i32x4.all_true");
+        return;
+    }
     if (u < F32 && rnd(4) == 0) {
         out(" %s.eqz", tn[u]);
         return;
@@ -248,7 +373,7 @@ static void structured(int t, int d)
     int kind = (int)rnd(3);
     int counter = -1;
     if (kind == 2) {                     /* loop: a counter of its own */
-        counter = cur_np + 12 + nlocal_extra++;
+        counter = cur_np + 3 * NT + nlocal_extra++;
         out(" i32.const %u local.set %d", 1 + rnd(4), counter);
     }
     if (kind == 1)
@@ -365,7 +490,7 @@ static void gen(int t, int d)
         gen(t, d - 1);
         gen(t, d - 1);
         gen(I32, d - 1);
-        out(rnd(2) ? " select" : " (select (result %s))", tn[t]);
+        out(rnd(2) && t != V128 ? " select" : " (select (result %s))", tn[t]);
         return;
     case 7: case 8:
         structured(t, d);
@@ -375,6 +500,18 @@ static void gen(int t, int d)
         return;
     case 10:
         addr(d);
+        if (t == V128) {
+            static const char *const vl[] = { "v128.load", "v128.load8x8_s", "v128.load16_splat",
+                                              "v128.load32_zero", "v128.load64_splat" };
+            int k = (int)rnd(6);
+            if (k == 5) {
+                gen(V128, d - 1);
+                out(" v128.load16_lane offset=%u %u", rnd(8), rnd(8));
+            } else {
+                out(" %s offset=%u", vl[k], rnd(8));
+            }
+            return;
+        }
         out(" %s.load", tn[t]);
         if (t < F32 && rnd(2))
             out("%s offset=%u", t == I32 ? "8_s" : "16_u", rnd(8));
@@ -389,9 +526,12 @@ static void gen(int t, int d)
             int u = (int)rnd(NT);
             addr(d);
             gen(u, d - 1);
-            if (u >= F32)
-                canon(u);
-            out(" %s.store", tn[u]);
+            if (u == V128 && rnd(3) == 0)
+                out(" v128.store32_lane offset=%u %u", rnd(8), rnd(4));
+            else if (u >= F32 && u != V128)
+                canon(u), out(" %s.store", tn[u]);
+            else
+                out(" %s.store", tn[u]);
         } else {
             int u = (int)rnd(NT);
             gen(u, d - 1);
@@ -414,7 +554,7 @@ static void gen(int t, int d)
 
 static int int_of(int t)
 {
-    return t == F32 ? I32 : t == F64 ? I64 : t;
+    return t == F32 ? I32 : t == F64 || t == V128 ? I64 : t;
 }
 
 int main(int argc, char **argv)
@@ -482,7 +622,7 @@ int main(int argc, char **argv)
         stdout = keep;
         fclose(mem);
         out("  (func (type $t%d)", cur);
-        out(" (local i32 i32 i32 i64 i64 i64 f32 f32 f32 f64 f64 f64)");
+        out(" (local i32 i32 i32 i64 i64 i64 f32 f32 f32 f64 f64 f64 v128 v128 v128)");
         if (nlocal_extra) {
             out(" (local");
             for (int i = 0; i < nlocal_extra; i++)
@@ -499,7 +639,7 @@ int main(int argc, char **argv)
         out("  (func (export \"f%d\") (result", cur);
         for (int i = 0; i < s->nr; i++)
             out(" %s", tn[int_of(s->r[i])]);
-        out(") (local i32 i32 i32 i64 i64 i64 f32 f32 f32 f64 f64 f64)");
+        out(") (local i32 i32 i32 i64 i64 i64 f32 f32 f32 f64 f64 f64 v128 v128 v128)");
         int save_np = cur_np;
         cur_np = 0;
         for (int i = 0; i < s->np; i++)
@@ -522,6 +662,10 @@ int main(int argc, char **argv)
                 out(" local.set %d i64.const 0x7ff8000000000000 local.get %d i64.reinterpret_f64"
                     " local.get %d local.get %d f64.ne select", scratch(F64, 0), scratch(F64, 0),
                     scratch(F64, 0), scratch(F64, 0));
+            else if (t == V128)     /* its lanes are canonical already: the two halves */
+                out(" local.set %d local.get %d i64x2.extract_lane 0 local.get %d"
+                    " i64x2.extract_lane 1 i64.xor", scratch(V128, 0), scratch(V128, 0),
+                    scratch(V128, 0));
         }
         cur_np = save_np;
         out(")\n");
