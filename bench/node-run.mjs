@@ -7,4 +7,8 @@ const [prog, ...args] = argv.slice(2);
 const wasi = new WASI({ version: 'preview1', args: [prog, ...args], env: {}, returnOnExit: true });
 const mod = new WebAssembly.Module(readFileSync(prog));
 const inst = new WebAssembly.Instance(mod, wasi.getImportObject());
+// the WASI object must outlive start(): node 20 lets a garbage collection
+// during the run (external memory pressure: a large wasm memory) destroy
+// it, and uvwasi then aborts on a mutex still in use
+globalThis.keepWasi = wasi;
 exit(wasi.start(inst));

@@ -102,10 +102,11 @@ for r in $(seq 1 "$reps"); do
     for p in $progs; do
         for e in $engines; do
             ms=$(ms_of $(engine_cmd $e $p $scale)); rc=$?
-            # node 20 sometimes crashes (SIGSEGV, 139) on some programs:
-            # such a run is noted and run again (up to 3 times)
+            # node 20 sometimes crashes (SIGSEGV, 139, or an abort, 134, when
+            # a program's memory grows) on some programs: such a run is
+            # noted and run again (up to 3 times)
             tries=1
-            while [ $rc -eq 139 ] && [ $tries -lt 3 ] && [ $e = liftoff -o $e = turbofan ]; do
+            while [ $rc -eq 139 -o $rc -eq 134 ] && [ $tries -lt 3 ] && [ $e = liftoff -o $e = turbofan ]; do
                 node_crash="$node_crash $p/$e"
                 ms=$(ms_of $(engine_cmd $e $p $scale)); rc=$?
                 tries=$((tries + 1))
@@ -377,7 +378,7 @@ if [ -s "$out/smedians.tsv" ]; then
     echo "*turbofan* run its clang -O2 -msimd128 build (v128 instructions), *gate-scalar*"
     echo "the build without -msimd128 (the same kernels as scalar wasm), *native* gcc -O2"
     echo "(SSE); each kernel alone (\`simdkern $scale KERNEL\`), whole-process milliseconds"
-    echo "as above, so node's start-up (about 40 ms here) is in its columns."
+    echo "as above, so node's start-up is in its columns."
     echo
     echo "| kernel | native | gate | gate-scalar | liftoff | turbofan | gate/gate-scalar | gate/liftoff | gate/turbofan |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"

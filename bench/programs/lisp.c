@@ -30,7 +30,7 @@ typedef struct obj {
     } u;
 } obj;
 
-#define CELLS (1 << 22)
+#define CELLS (1 << 21)
 static obj *heap;
 static size_t used;
 static obj nil_ = { T_NIL, { 0 } }, *nil = &nil_;
@@ -205,7 +205,9 @@ static const char *program[] = {
      " (tak (- z 1) x y)) z)))"),
     "(define iota (lambda (n acc) (if (= n 0) acc (iota (- n 1) (cons n acc)))))",
     "(define rev (lambda (l acc) (if (null? l) acc (rev (cdr l) (cons (car l) acc)))))",
-    "(define map (lambda (f l) (if (null? l) (quote ()) (cons (f (car l)) (map f (cdr l))))))",
+    /* tail-recursive (into an accumulator, then reversed): a deep C
+       recursion would overflow clang's 64 KiB wasm32 stack */
+    "(define map (lambda (f l acc) (if (null? l) (rev acc (quote ())) (map f (cdr l) (cons (f (car l)) acc)))))",
     "(define fold (lambda (f a l) (if (null? l) a (fold f (f a (car l)) (cdr l)))))",
     "(define sq (lambda (x) (* x x)))",
 };
@@ -229,7 +231,7 @@ int main(int argc, char **argv)
         }
         static const char *const exprs[] = {
             "(fib 20)", "(tak 18 12 6)",
-            "(fold (lambda (a x) (+ a x)) 0 (map sq (rev (iota 2000 (quote ())) (quote ()))))",
+            "(fold (lambda (a x) (+ a x)) 0 (map sq (rev (iota 2000 (quote ())) (quote ())) (quote ())))",
             "(let ((a 7) (b 9)) (fold (lambda (s x) (+ (* s 3) x)) a (iota 40 (quote ()))))",
         };
         for (size_t i = 0; i < sizeof exprs / sizeof exprs[0]; i++) {
