@@ -331,7 +331,7 @@ static inline __attribute__((always_inline)) bool push_reg(gc_ctx *c, uint8_t ty
 }
 
 /* A deferred read of local l, linked into that local's chain. */
-static bool push_local(gc_ctx *c, uint8_t t, uint32_t l)
+static inline __attribute__((always_inline)) bool push_local(gc_ctx *c, uint8_t t, uint32_t l)
 {
     gc_vstack *s = VS(c);
     if (!push_val(c, K_LOCAL, t, -1, l))
