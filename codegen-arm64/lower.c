@@ -1323,9 +1323,9 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
     case GOP_I32X4_EXTEND_LOW_I16X8_U: case GOP_I32X4_EXTEND_HIGH_I16X8_U:
     case GOP_I64X2_EXTEND_LOW_I32X4_S: case GOP_I64X2_EXTEND_HIGH_I32X4_S:
     case GOP_I64X2_EXTEND_LOW_I32X4_U: case GOP_I64X2_EXTEND_HIGH_I32X4_U: {
-        const char *nm = gop_table[ins->op].name;
+        gc_widen wd = widen_of(ins->op);
         x = pop_reg(c);
-        a64_vshll(b, strstr(nm, "high") != NULL, nm[strlen(nm) - 1] == 'u', src_shape(nm), x, x);
+        a64_vshll(b, wd.high, wd.u, wd.from, x, x);
         *ok = push_reg(c, GT_V128, x);
         return true;
     }
@@ -1335,12 +1335,11 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
     case GOP_I32X4_EXTMUL_LOW_I16X8_U: case GOP_I32X4_EXTMUL_HIGH_I16X8_U:
     case GOP_I64X2_EXTMUL_LOW_I32X4_S: case GOP_I64X2_EXTMUL_HIGH_I32X4_S:
     case GOP_I64X2_EXTMUL_LOW_I32X4_U: case GOP_I64X2_EXTMUL_HIGH_I32X4_U: {
-        const char *nm = gop_table[ins->op].name;
+        gc_widen wd = widen_of(ins->op);
         gc_val vb = pop(c);
         y = in_reg(c, &vb, VS(c)->nvals);
         x = pop_reg(c);
-        a64_v3diff(b, strstr(nm, "high") != NULL, nm[strlen(nm) - 1] == 'u', src_shape(nm), 0x0c,
-                   x, x, y);                                /* smull/umull{2} */
+        a64_v3diff(b, wd.high, wd.u, wd.from, 0x0c, x, x, y);  /* smull/umull{2} */
         release(c, GT_V128, y);
         *ok = push_reg(c, GT_V128, x);
         return true;

@@ -1589,9 +1589,9 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
     case GOP_I32X4_EXTEND_LOW_I16X8_U: case GOP_I32X4_EXTEND_HIGH_I16X8_U:
     case GOP_I64X2_EXTEND_LOW_I32X4_S: case GOP_I64X2_EXTEND_HIGH_I32X4_S:
     case GOP_I64X2_EXTEND_LOW_I32X4_U: case GOP_I64X2_EXTEND_HIGH_I32X4_U: {
-        const char *nm = gop_table[ins->op].name;
-        bool high = strstr(nm, "high") != NULL, u = nm[strlen(nm) - 1] == 'u';
-        int from = src_shape(nm);
+        gc_widen wd = widen_of(ins->op);
+        bool high = wd.high, u = wd.u;
+        int from = wd.from;
         static const uint32_t pmov[3] = { 0x0f3820, 0x0f3823, 0x0f3825 };  /* +0x10: zx */
         x = pop_reg(c);
         if (high) {
@@ -1981,9 +1981,9 @@ static bool simd_native(gc_ctx *c, const gv_insn *ins, bool *ok)
     case GOP_I64X2_EXTMUL_LOW_I32X4_U: case GOP_I64X2_EXTMUL_HIGH_I32X4_U: {
         /* both extended, then multiplied: pmullw, pmulld, pmuldq/pmuludq
            (these take the even dwords, which the extension put there) */
-        const char *nm = gop_table[ins->op].name;
-        bool high = strstr(nm, "high") != NULL, u = nm[strlen(nm) - 1] == 'u';
-        int from = src_shape(nm);
+        gc_widen wd = widen_of(ins->op);
+        bool high = wd.high, u = wd.u;
+        int from = wd.from;
         static const uint32_t pmov[3] = { 0x0f3820, 0x0f3823, 0x0f3825 };
         static const uint32_t mul[3] = { 0x0fd5, 0x0f3840, 0x0f3828 };
         pop_vv(c, false, &x, &y);

@@ -350,13 +350,22 @@ static bool simd_call(gc_ctx *c, uint16_t op, uint32_t lane, uint32_t nin, bool 
     return push_reg(c, rt, r);
 }
 
-/* The lanes a widening operation reads: "..._i8x16_s" 0, i16x8 1, i32x4 2. */
-static int src_shape(const char *name)
+/* A widening operation (extend, extmul), from its name: the lanes it
+   reads ("..._i8x16_s" 0, i16x8 1, i32x4 2), whether the high half, and
+   whether unsigned. */
+typedef struct gc_widen {
+    int from;
+    bool high, u;
+} gc_widen;
+
+static gc_widen widen_of(uint16_t op)
 {
-    const char *p = strrchr(name, '_');
+    const char *name = gop_table[op].name, *p = strrchr(name, '_');
+    size_t n = strlen(name);
     while (p > name && p[-1] != '_')
         p--;
-    return !strncmp(p, "i8x16", 5) ? 0 : !strncmp(p, "i16x8", 5) ? 1 : 2;
+    return (gc_widen){ !strncmp(p, "i8x16", 5) ? 0 : !strncmp(p, "i16x8", 5) ? 1 : 2,
+                       strstr(name, "high") != NULL, name[n - 1] == 'u' };
 }
 
 /* The canonical NaN in every lane (deterministic mode). */
