@@ -14,16 +14,16 @@ PREFIX  ?= /usr/local
 # test scripts that link programs against the library need the same flags
 export EXTRA_LDFLAGS
 
-LIB_SRC := $(wildcard compiler/*.c codegen-x86_64/*.c codegen-arm64/*.c \
+LIB_SRC := $(wildcard compiler/*.c codegen-x86_64/*.c codegen-arm64/*.c world/*.c \
                       runtime/*.c snapshot/*.c abi/*.c)
 ARCH    := $(shell $(CC) -dumpmachine | cut -d- -f1)
-LIB_ASM := $(wildcard runtime/*-$(ARCH).S)
+LIB_ASM := $(wildcard runtime/*-$(ARCH).S world/*-$(ARCH).S)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
 HDRS    := libgate.h $(wildcard */*.h) compiler/opcodes.def
 # Which compiler made an AOT object: a hash of the library's sources, the
 # same for every ISA's build of them (objects record it; another build's
 # objects are compiled again, so a fixed compiler never runs old code).
-ID_SRC   := $(sort $(LIB_SRC) $(wildcard runtime/*.S) $(filter-out test/% cli/% bench/% examples/%,$(HDRS)))
+ID_SRC   := $(sort $(LIB_SRC) $(wildcard runtime/*.S world/*.S) $(filter-out test/% cli/% bench/% examples/%,$(HDRS)))
 BUILD_ID := $(shell cat $(ID_SRC) | sha256sum | cut -c1-16)
 BUILD_ID_FLAG := -DGATE_BUILD_ID=0x$(BUILD_ID)ull
 
@@ -67,6 +67,13 @@ $(BUILD)/test/unit_%: test/unit_%.c test/unit.h $(wildcard test/data/*.h) $(BUIL
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libgate.a $(LDLIBS) -lcmocka $(EXTRA_LDFLAGS)
+
+# wasm modules of the world tests, next to the test binary
+WORLD_WASM := $(patsubst test/world/%.wat,$(BUILD)/test/world/%.wasm,$(wildcard test/world/*.wat))
+$(BUILD)/test/world/%.wasm: test/world/%.wat
+	@mkdir -p $(dir $@)
+	@wat2wasm $< -o $@
+$(BUILD)/test/unit_world: $(WORLD_WASM)
 
 $(BUILD)/spec-runner: test/spec_runner.c test/json.c test/json.h $(BUILD)/libgate.a
 	@mkdir -p $(dir $@)

@@ -251,6 +251,11 @@ void gate_call_exit(gate_call_ctx *ctx, int code);
    it again with the same arguments (its results now are dropped). */
 void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how);
 
+/* Whether a stop of the calling program was asked (gate_request_stop, a
+   deadline, a world's watchdog or the end of its slice): a host function
+   that blocks should poll this and return (or ask to stop). */
+int gate_call_stop_requested(gate_call_ctx *ctx);
+
 /* Raw host function: values in, values out; returns GATE_OK or GATE_TRAPPED. */
 typedef gate_status (*gate_raw_fn)(gate_call_ctx *ctx, void *ud,
                                    const gate_val *args, gate_val *results);
@@ -469,6 +474,160 @@ gate_status gate_imports_wasi_from_snapshot(gate_imports *imp, const uint8_t *sn
    imports (and WASI state).  The first fork after the parent ran copies
    its memory into the template once; later forks only map it. */
 gate_instance *gate_instance_fork(gate_instance *inst, gate_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Worlds: many processes on one machine (docs/world.md)              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A world runs processes (instances, each with its own imports, stack
+ * and sponsor) on N worker threads.  A dispatch runs one process for one
+ * slice: slice_fuel units on an engine with fuel (deterministic), else
+ * slice_ns of time.  A process whose slice ends is parked with its frames
+ * where they are (its own stack; a switch costs the same at any depth)
+ * and queued again.  A host function never runs another process: spawn
+ * only queues, a blocking WASI call (poll_oneoff, sched_yield) parks.
+ * A process stays on the worker it was first given to.
+ */
+typedef struct gate_world gate_world;
+typedef struct gate_sponsor gate_sponsor;
+typedef uint32_t gate_pid;          /* 0: no process */
+
+typedef struct gate_world_config {
+    unsigned workers;       /* threads; 0: one per CPU; 1 is deterministic
+                               with a fuel engine */
+    uint64_t slice_fuel;    /* fuel engines: units per slice (0: 100,000) */
+    uint64_t slice_ns;      /* a slice's time budget (0: 2 ms); engines
+                               without fuel are preempted when it ends */
+    uint64_t watchdog_ns;   /* margin past slice_ns after which the
+                               watchdog stops the slice and counts an
+                               overrun (0: 10 ms) */
+    uint64_t stack_size;    /* each process's wasm stack (0: 1 MiB) */
+} gate_world_config;
+void gate_world_config_init(gate_world_config *cfg);
+
+/* The engine must outlive the world. */
+gate_world *gate_world_new(gate_engine *eng, const gate_world_config *cfg, gate_error *err);
+gate_engine *gate_world_engine(gate_world *w);
+/* Ends every process (none runs any more), frees them and the world. */
+void gate_world_free(gate_world *w);
+
+/* What a sponsor may spend; GATE_UNLIMITED for no bound. */
+#define GATE_UNLIMITED UINT64_MAX
+typedef struct gate_budget {
+    uint64_t fuel;          /* units (fuel engines): consumed */
+    uint64_t memory;        /* bytes of linear memory its processes own */
+    uint64_t tables;        /* bytes of table elements (8 per element) */
+    uint64_t processes;     /* live processes */
+    uint64_t messages;      /* bytes of queued messages */
+} gate_budget;
+void gate_budget_unlimited(gate_budget *b);
+
+/* The root sponsor: unlimited unless set (gate_sponsor_set_root). */
+gate_sponsor *gate_world_root(gate_world *w);
+/* A child of parent with part of its budget: each limited amount is
+   taken from what parent has left (GATE_ERR_LIMIT when it has less; an
+   unlimited child needs an unlimited parent) and given back when the
+   child is freed.  name: for lists and snapshots (copied). */
+gate_sponsor *gate_sponsor_new(gate_sponsor *parent, const char *name, const gate_budget *b,
+                               gate_error *err);
+/* Gives the sponsor's unspent budget back to its parent; its processes
+   must have ended (GATE_ERR_STATE otherwise). */
+gate_status gate_sponsor_free(gate_sponsor *s);
+/* Adds fuel to a sponsor (from its parent's when that is limited);
+   processes suspended for want of fuel run again. */
+gate_status gate_sponsor_refill(gate_sponsor *s, uint64_t fuel);
+/* What the sponsor used and may use (processes: live now). */
+gate_status gate_sponsor_usage(gate_sponsor *s, gate_budget *used, gate_budget *limit);
+const char *gate_sponsor_name(const gate_sponsor *s);
+
+typedef struct gate_spawn {
+    gate_module *module;
+    gate_imports *imports;  /* linked at the process's first dispatch */
+    int own_imports;        /* 1: the world frees imports with the process */
+    const char *entry;      /* export to call; NULL: "_start" */
+    const gate_val *args;   /* copied */
+    size_t nargs;
+    gate_limits limits;     /* stack_size 0: the world's */
+    gate_sponsor *sponsor;  /* NULL: the root */
+    const char *name;       /* NULL: "p<pid>" */
+} gate_spawn;
+/* Queues a new process (from the host or from a host function: it never
+   runs inside the caller).  GATE_ERR_LIMIT when the sponsor's process or
+   memory budget cannot take it. */
+gate_status gate_world_spawn(gate_world *w, const gate_spawn *s, gate_pid *pid, gate_error *err);
+
+/* Runs the world on its workers until nothing can run (GATE_OK: every
+   process ended, waits for ever, is paused or out of fuel), or ns passed
+   (0: no bound) or max_slices dispatches were made (0: no bound):
+   GATE_SUSPENDED, every process parked where it was.  Not from a host
+   function. */
+gate_status gate_world_run(gate_world *w, uint64_t ns, uint64_t max_slices);
+
+typedef enum gate_proc_state {
+    GATE_PROC_NEW = 0,      /* not dispatched yet */
+    GATE_PROC_RUNNABLE,     /* queued */
+    GATE_PROC_RUNNING,
+    GATE_PROC_WAITING,      /* parked in a blocking call */
+    GATE_PROC_NO_FUEL,      /* its sponsor is out of fuel */
+    GATE_PROC_PAUSED,       /* gate_world_pause */
+    GATE_PROC_DONE
+} gate_proc_state;
+const char *gate_proc_state_name(gate_proc_state s);
+
+typedef struct gate_proc_info {
+    gate_pid pid;
+    char name[64];
+    gate_proc_state state;
+    gate_sponsor *sponsor;
+    /* DONE: GATE_OK (its entry returned), GATE_EXITED, GATE_TRAPPED, or
+       the error that ended it (instantiation, budget) */
+    gate_status status;
+    int exit_code;
+    gate_trap_info trap;
+    uint32_t nbt;           /* backtrace of a trap, innermost first */
+    uint32_t bt_func[16], bt_off[16];
+    char message[256];      /* the status in words */
+    uint64_t fuel_used, slices, memory, overruns;
+} gate_proc_info;
+gate_status gate_world_proc(gate_world *w, gate_pid pid, gate_proc_info *out);
+/* Pids of every process not yet reaped, ascending; returns how many
+   there are (fills up to max). */
+size_t gate_world_procs(gate_world *w, gate_pid *pids, size_t max);
+/* Runs the world until pid is done (or nothing can run) and fills out. */
+gate_status gate_world_wait(gate_world *w, gate_pid pid, gate_proc_info *out);
+/* Forgets a process that is done. */
+gate_status gate_world_reap(gate_world *w, gate_pid pid);
+/* Ends a process at its next stop check or blocking call (it traps with
+   "killed"). */
+gate_status gate_world_kill(gate_world *w, gate_pid pid);
+/* Takes a process out of the schedule at its next stop check, and back. */
+gate_status gate_world_pause(gate_world *w, gate_pid pid);
+gate_status gate_world_continue(gate_world *w, gate_pid pid);
+/* watcher learns when target ends (an event; messages in docs/world.md). */
+gate_status gate_world_monitor(gate_world *w, gate_pid watcher, gate_pid target);
+/* Called on a worker, outside every dispatch, once for each process that
+   ends (watcher 0) and once for each process monitoring it. */
+typedef void (*gate_world_event_fn)(void *ud, gate_pid watcher, const gate_proc_info *ended);
+void gate_world_on_end(gate_world *w, gate_world_event_fn fn, void *ud);
+/* From a host function: the calling process and its world (0/NULL when
+   the instance is not a world's). */
+gate_pid gate_call_pid(gate_call_ctx *ctx);
+gate_world *gate_call_world(gate_call_ctx *ctx);
+
+/* The whole world in one file (a valid wasm module; docs/world.md):
+   every sponsor, every process (live ones as snapshots, parked calls
+   pending), between runs.  Restoring asks imports_for for each live
+   process's imports (from its snapshot: gate_imports_wasi_from_snapshot)
+   and for each process not started yet (snap NULL); the world frees
+   what it returns. */
+gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, gate_error *err);
+gate_status gate_world_save(gate_world *w, const char *path, gate_error *err);
+typedef gate_imports *(*gate_world_imports_fn)(void *ud, const char *name, const uint8_t *snap,
+                                               size_t snap_len, gate_error *err);
+gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
+                               const uint8_t *bytes, size_t len, gate_world_imports_fn imports_for,
+                               void *ud, gate_error *err);
 
 /* ------------------------------------------------------------------ */
 /* The sandbox (docs/wasi.md)                                          */

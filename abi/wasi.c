@@ -386,8 +386,13 @@ static gate_status random_get(gate_call_ctx *c, void *ud, const gate_val *args, 
 
 static gate_status sched_yield_(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
 {
-    (void)c; (void)ud; (void)args;
-    sched_yield();
+    (void)ud; (void)args;
+    /* in a world, the worker runs the next process */
+    gate_instance *inst = gate_call_instance(c);
+    if (inst && inst->hooks && inst->hooks->wait)
+        inst->hooks->wait(inst->hooks_ud, 0);
+    else
+        sched_yield();
     return ret(res, W_SUCCESS);
 }
 
@@ -1726,6 +1731,13 @@ static gate_status poll_oneoff(gate_call_ctx *c, void *ud, const gate_val *args,
             return ret(res, W_SUCCESS);
         }
         uint64_t left = wait - waited, slice = left < 10000000u ? left : 10000000u;
+        gate_instance *inst = gate_call_instance(c);
+        if (inst && inst->hooks && inst->hooks->wait) {
+            /* a world process parks (descriptors are polled again every
+               10 ms); a stop or kill wakes it */
+            inst->hooks->wait(inst->hooks_ud, any_fd ? slice : left);
+            continue;
+        }
         if (any_fd) {
             int ms = (int)((slice + 999999) / 1000000);
             if (poll(pf, n, ms) > 0) {

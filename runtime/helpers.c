@@ -27,6 +27,21 @@ void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off)
     RT_TRAP_EXIT(entry, 1);
 }
 
+/* A trap with a message (a killed process). */
+void rt_trap_msg(rt_vm *vm, uint32_t code, uint32_t wasm_off, const char *msg)
+{
+    rt_vm *entry = rt_entry_vm;
+    gate_module *mod = vm->inst ? vm->inst->mod : NULL;
+    if (mod)
+        wasm_off += mod->code_shift;
+    entry->trap.code = (gate_trap_code)code;
+    entry->trap.wasm_offset = wasm_off;
+    entry->trap.func_index = mod ? gd_func_at(&mod->info, wasm_off) : GATE_NO_FUNC;
+    snprintf(entry->trap.message, sizeof entry->trap.message, "%s", msg);
+    rt_backtrace(entry, mod, wasm_off, vm->fp);
+    RT_TRAP_EXIT(entry, 1);
+}
+
 static uint32_t h_memory_grow(rt_vm *vm, uint32_t delta, uint32_t off)
 {
     (void)off;
@@ -36,8 +51,13 @@ static uint32_t h_memory_grow(rt_vm *vm, uint32_t delta, uint32_t off)
         return (uint32_t)old;
     if (old + delta > m->max)
         return UINT32_MAX;
-    if (mprotect(m->base + old * 65536, (size_t)delta * 65536, PROT_READ | PROT_WRITE))
+    /* a world process's sponsor pays for the pages, or the growth fails */
+    if (!rt_charge(vm->inst, RT_CHARGE_MEMORY, (int64_t)delta * 65536))
         return UINT32_MAX;
+    if (mprotect(m->base + old * 65536, (size_t)delta * 65536, PROT_READ | PROT_WRITE)) {
+        rt_charge(vm->inst, RT_CHARGE_MEMORY, -(int64_t)delta * 65536);
+        return UINT32_MAX;
+    }
     m->pages = old + delta;
     m->bytes = m->pages * 65536;
     return (uint32_t)old;
@@ -109,6 +129,8 @@ static uint32_t h_table_grow(rt_vm *vm, uint64_t t, void *ref, uint32_t n, uint3
     uint64_t old = tb->size, want = old + n;
     if (want > tb->max || inst->table_elems + n > inst->table_limit)
         return UINT32_MAX;
+    if (!rt_charge(inst, RT_CHARGE_TABLE, (int64_t)n * (int64_t)sizeof(void *)))
+        return UINT32_MAX;
     if (want > tb->cap) {
         uint64_t cap = tb->cap ? tb->cap : 8;
         while (cap < want)
@@ -116,8 +138,10 @@ static uint32_t h_table_grow(rt_vm *vm, uint64_t t, void *ref, uint32_t n, uint3
         gx_alloc *a = &vm->inst->eng->alloc;
         void **e = gx_realloc(a, tb->elems, (size_t)tb->cap * sizeof(void *),
                               (size_t)cap * sizeof(void *));
-        if (!e)
+        if (!e) {
+            rt_charge(inst, RT_CHARGE_TABLE, -(int64_t)n * (int64_t)sizeof(void *));
             return UINT32_MAX;
+        }
         tb->elems = e;
         tb->cap = (uint32_t)cap;
     }
@@ -194,16 +218,29 @@ static void h_elem_drop(rt_vm *vm, uint64_t seg, uint32_t off)
  */
 static void h_slowpath(rt_vm *vm, uint32_t off)
 {
-    (void)off;
+    if (atomic_load(&vm->kill_req) && vm == rt_entry_vm)
+        rt_trap_msg(vm, GATE_TRAP_HOST, off, "killed");
     int why = atomic_load(&vm->stop_req) ? RT_STOP_REQUEST : vm->fuel < 0 ? RT_STOP_FUEL : 0;
+    bool stress = false;
     if (!why && vm->stress_every && vm->stress_left &&
         ++vm->stress_count % vm->stress_every == 0) {
         why = RT_STOP_REQUEST;
         vm->stress_left--;
+        stress = true;
     }
     if (!why || vm != rt_entry_vm || vm->no_stop)
         return;
     gate_instance *inst = vm->inst;
+    /* a world process parks with its frames in place (stress stops take
+       the portable path, so that both are tested) */
+    if (inst->hooks && inst->hooks->preempt && !stress) {
+        bool portable = inst->hooks->preempt(inst->hooks_ud, why);
+        if (atomic_load(&vm->kill_req))
+            rt_trap_msg(vm, GATE_TRAP_HOST, off, "killed");
+        if (!portable)
+            return;
+        why = RT_STOP_REQUEST;
+    }
     rt_susp_free(inst, &inst->susp);
     if (!rt_walk_frames(vm, (uintptr_t)__builtin_return_address(0), vm->fp, &inst->susp))
         return;
@@ -367,6 +404,11 @@ void gate_call_request_stop(gate_call_ctx *ctx, gate_host_resume how)
 {
     if (ctx)
         ctx->stop_how = how == GATE_HOST_RESTART ? GATE_HOST_RESTART : GATE_HOST_COMPLETE;
+}
+
+int gate_call_stop_requested(gate_call_ctx *ctx)
+{
+    return ctx && ctx->inst && atomic_load(&ctx->inst->vm.stop_req) != 0;
 }
 
 void gate_call_exit(gate_call_ctx *ctx, int code)

@@ -50,11 +50,21 @@ static void stack_unpoison(uint8_t *stack, size_t size)
 #define STACK_SIZE RT_STACK_DEFAULT
 #define STACK_MIN RT_STACK_MIN
 #define STACK_MAX RT_STACK_MAX
-#define STACK_GUARD ((size_t)64 << 10)
+#define STACK_GUARD RT_STACK_GUARD
 #define STACK_MARGIN ((size_t)256 << 10)
 
 static _Thread_local uint8_t *tls_stack;
 static _Thread_local size_t tls_stack_size;
+_Thread_local const rt_proc_hooks *rt_next_hooks;
+_Thread_local void *rt_next_hooks_ud;
+_Thread_local const rt_stack *rt_stack_override;
+
+/* The size of the stack thread_stack returned (a world process's own, or
+   the thread's). */
+static size_t stack_size_of(void)
+{
+    return rt_stack_override ? rt_stack_override->size : tls_stack_size;
+}
 
 static void err_set(gate_error *err, gate_status st, const char *fmt, const char *a,
                     const char *b)
@@ -647,6 +657,8 @@ static uint64_t const_bits(gate_instance *inst, const gd_const *k)
  */
 static uint8_t *thread_stack(size_t size)
 {
+    if (rt_stack_override)
+        return rt_stack_override->base;
     if (!size)
         size = STACK_SIZE;
     if (tls_stack && (tls_stack_size >= size || rt_entry_vm))
@@ -663,7 +675,28 @@ static uint8_t *thread_stack(size_t size)
         munmap(p, size + STACK_GUARD);
         return NULL;
     }
-    /* an alternate signal stack, so faults are handled even near the guard */
+    rt_worker_thread_init();
+    tls_stack = p;
+    tls_stack_size = size;
+    return p;
+}
+
+/* Charges (delta > 0) or gives back bytes of kind (RT_CHARGE_*) through
+   a world process's hooks; without hooks everything is granted. */
+bool rt_charge(gate_instance *inst, int kind, int64_t delta)
+{
+    if (!inst->hooks || !inst->hooks->charge || !delta)
+        return true;
+    if (!inst->hooks->charge(inst->hooks_ud, kind, delta))
+        return false;
+    inst->charged[kind] += (uint64_t)delta;
+    return true;
+}
+
+/* An alternate signal stack for this thread, so that faults are handled
+   even near a stack's guard. */
+void rt_worker_thread_init(void)
+{
     stack_t cur;
     if (sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_DISABLE)) {
         static const size_t alt = 64 * 1024;
@@ -673,9 +706,6 @@ static uint8_t *thread_stack(size_t size)
             sigaltstack(&ss, NULL);
         }
     }
-    tls_stack = p;
-    tls_stack_size = size;
-    return p;
 }
 
 static void set_limits(rt_vm *vm, uint8_t *stack)
@@ -745,6 +775,8 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
         inst->lim = *lim;
     inst->prog_ndata = m->ndata;
     inst->prog_nelems = m->nelems;
+    inst->hooks = rt_next_hooks;
+    inst->hooks_ud = rt_next_hooks_ud;
     mod->refs++;
     size_t nf = m->nfuncs, nt = m->ntables, ng = m->nglobals;
     inst->own_funcs = gx_malloc(&eng->alloc, (nf + 1) * sizeof *inst->own_funcs);
@@ -813,6 +845,16 @@ gate_instance *gate_instance_new(gate_module *mod, gate_imports *imp, const gate
         gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
                 "the module's tables need %llu elements together, more than the limit of %llu",
                 (unsigned long long)inst->table_elems, (unsigned long long)inst->table_limit);
+        gate_instance_free(inst);
+        return NULL;
+    }
+    /* a world process's sponsor pays for what the instance owns */
+    uint64_t own_mem = m->nmems > m->nmem_imports ? m->mems[0].lim.min * 65536 : 0;
+    if (!rt_charge(inst, RT_CHARGE_MEMORY, (int64_t)own_mem) ||
+        !rt_charge(inst, RT_CHARGE_TABLE, (int64_t)(inst->table_elems * sizeof(void *)))) {
+        gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
+                "the sponsor's budget cannot pay for %llu bytes of memory and %llu table "
+                "elements", (unsigned long long)own_mem, (unsigned long long)inst->table_elems);
         gate_instance_free(inst);
         return NULL;
     }
@@ -968,9 +1010,9 @@ static gate_status invoke(gate_instance *inst, gate_funcref *fr, uint64_t *area,
        would otherwise make every stop walk the whole stack) */
     inst->vm.stress_left = 16;
     if (!prev)      /* a call from the host owns the whole stack */
-        stack_unpoison(stack + STACK_GUARD, tls_stack_size);
+        stack_unpoison(stack + STACK_GUARD, stack_size_of());
     uint32_t rc = RT_ENTER(&inst->vm, fr->code, area, n,
-                           prev ? NULL : stack + STACK_GUARD + tls_stack_size, fr->vm);
+                           prev ? NULL : stack + STACK_GUARD + stack_size_of(), fr->vm);
     rt_entry_vm = prev;
     inst->vm.host_sp = saved_sp;
     if (rc == 3)
@@ -983,7 +1025,7 @@ static gate_status finish(gate_instance *inst, uint32_t rc, uint8_t *stack, bool
                           gate_error *err)
 {
     if (rc && !nested)
-        stack_unpoison(stack + STACK_GUARD, tls_stack_size);
+        stack_unpoison(stack + STACK_GUARD, stack_size_of());
     if (rc == 3) {
         inst->susp.active = true;
         if (err) {
@@ -1195,8 +1237,8 @@ gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
         inst->mem->template_stale = true;
     rt_entry_vm = &inst->vm;
     /* the builder takes the whole stack (no call is running on it) */
-    stack_unpoison(stack + STACK_GUARD, tls_stack_size);
-    gate_status rc = rt_resume_frames(inst, &s, area, n, stack + STACK_GUARD + tls_stack_size,
+    stack_unpoison(stack + STACK_GUARD, stack_size_of());
+    gate_status rc = rt_resume_frames(inst, &s, area, n, stack + STACK_GUARD + stack_size_of(),
                                       err);
     rt_entry_vm = NULL;
     inst->vm.host_sp = saved_sp;

@@ -117,6 +117,8 @@ typedef struct rt_vm {
     int64_t fuel;               /* VM_FUEL */
     gate_instance *inst;
     _Atomic int stop_req;       /* gate_request_stop was called */
+    _Atomic int kill_req;       /* a world kills the process: trap at the
+                                   next stop check or blocking call */
     uint32_t stress_every, stress_count;   /* gate_config.stress_stop_every */
     uint32_t stress_left;       /* stress stops left in this call */
     bool no_stop;               /* running the start function: not stoppable */
@@ -127,6 +129,35 @@ typedef struct rt_vm {
     uint32_t bt_func[32], bt_off[32];
     gate_module *bt_mod[32];
 } rt_vm;
+
+/*
+ * How a world process (world/) hooks into its instance.  Each runs on the
+ * process's own stack, inside the call, and may switch to the worker's
+ * stack and back (the process is parked meanwhile, its frames in place).
+ */
+enum { RT_CHARGE_MEMORY = 0, RT_CHARGE_TABLE = 1 };
+typedef struct rt_proc_hooks {
+    /* a stop check with reason why (RT_STOP_*) that is not a stress stop:
+       parks the process until it is continued.  true: stop in portable
+       form now (walk the frames, unwind); false: run on */
+    bool (*preempt)(void *ud, int why);
+    /* a blocking host call would wait up to ns (0: only yields): parks
+       the process until then or until it is woken, stopped or killed */
+    void (*wait)(void *ud, uint64_t ns);
+    /* bytes of kind RT_CHARGE_* taken (delta > 0) or given back; false:
+       the sponsor refuses (the growth fails as wasm says) */
+    bool (*charge)(void *ud, int kind, int64_t delta);
+} rt_proc_hooks;
+/* A world sets these on its worker thread around gate_instance_new, so
+   that the new instance has its hooks before its start function runs,
+   and points rt_stack_override at the process's own wasm stack (base as
+   mmap returned it, with the 64 KiB guard at the bottom; size above it)
+   while one of its processes runs. */
+typedef struct rt_stack { uint8_t *base; size_t size; } rt_stack;
+extern _Thread_local const rt_proc_hooks *rt_next_hooks;
+extern _Thread_local void *rt_next_hooks_ud;
+extern _Thread_local const rt_stack *rt_stack_override;
+#define RT_STACK_GUARD ((size_t)64 << 10)
 
 /* What a host function sees of its caller (gate_call_ctx). */
 struct gate_call_ctx {
@@ -233,7 +264,15 @@ struct gate_instance {
     rt_host **hosts;
     gate_funcref *host_frs;
     uint32_t nhosts;
+    const rt_proc_hooks *hooks; /* a world process's, or NULL */
+    void *hooks_ud;
+    uint64_t charged[2];        /* bytes charged through hooks (RT_CHARGE_*) */
 };
+
+/* instance.c: sponsor charges of a world process (true without hooks) */
+bool rt_charge(gate_instance *inst, int kind, int64_t delta);
+/* An alternate signal stack for the calling thread (a world's workers). */
+void rt_worker_thread_init(void);
 
 /* engine.c */
 uint32_t rt_sig_id(gate_engine *eng, const gd_functype *t);
@@ -249,6 +288,7 @@ void rt_simd(void *vm, uint32_t op_imm, void *res, const void *a, const void *b,
 /* Does not return: unwinds to the entry trampoline.  Not declared
    _Noreturn so that ASan does not treat the wasm stack as a fiber switch. */
 void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off);
+void rt_trap_msg(rt_vm *vm, uint32_t code, uint32_t wasm_off, const char *msg);
 bool rt_table_init_range(gate_instance *inst, rt_table *t, const gd_elem *e, uint64_t d,
                          uint64_t s, uint64_t n);
 void *rt_const_ref(gate_instance *inst, const gd_const *k);

@@ -1,0 +1,599 @@
+/*
+ * unit_world.c - worlds: slices, fairness, sponsors, limits, watchdogs,
+ * traps and monitors, blocking calls, no nested dispatch, world snapshots.
+ * The modules are test/world/NAME.wat, built next to this binary.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "../libgate.h"
+
+/* cmocka installs its own signal handlers for each test: ours go back on
+   top (runtime/signals.c) */
+void rt_signals_reinstall(void);
+
+static char data_dir[4096];
+
+static uint8_t *slurp(const char *name, size_t *len)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/world/%s", data_dir, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static gate_module *load(gate_engine *eng, const char *name)
+{
+    size_t len;
+    uint8_t *b = slurp(name, &len);
+    gate_error err;
+    gate_module *m = gate_module_new(eng, b, len, &err);
+    if (!m)
+        fail_msg("%s: %s", name, err.message);
+    free(b);
+    return m;
+}
+
+static gate_engine *engine(int fuel)
+{
+    gate_config cfg;
+    gate_config_init(&cfg);
+    cfg.fuel = fuel;
+    gate_engine *e = gate_engine_new(&cfg, NULL);
+    assert_non_null(e);
+    rt_signals_reinstall();
+    return e;
+}
+
+static gate_world *world(gate_engine *eng, unsigned workers, uint64_t slice_fuel)
+{
+    gate_world_config c;
+    gate_world_config_init(&c);
+    c.workers = workers;
+    c.slice_fuel = slice_fuel;
+    /* slices end by fuel; the time budget (the watchdog's) is only a net,
+       wide enough for an emulator */
+    c.slice_ns = 20000000000ull;
+    gate_error err;
+    gate_world *w = gate_world_new(eng, &c, &err);
+    if (!w)
+        fail_msg("world: %s", err.message);
+    return w;
+}
+
+static gate_pid spawn(gate_world *w, gate_module *m, const char *entry, const gate_val *args,
+                      size_t nargs, gate_imports *imp, gate_sponsor *sp)
+{
+    gate_spawn s = { .module = m, .imports = imp, .entry = entry, .args = args,
+                     .nargs = nargs, .sponsor = sp };
+    gate_pid pid = 0;
+    gate_error err;
+    gate_status st = gate_world_spawn(w, &s, &pid, &err);
+    if (st != GATE_OK)
+        fail_msg("spawn %s: %s", entry, err.message);
+    return pid;
+}
+
+static gate_proc_info info(gate_world *w, gate_pid pid)
+{
+    gate_proc_info i;
+    assert_int_equal(gate_world_proc(w, pid, &i), GATE_OK);
+    return i;
+}
+
+/* ---- host functions of host.wat ------------------------------------------ */
+
+static pthread_mutex_t marks_lock = PTHREAD_MUTEX_INITIALIZER;
+static int32_t marks[64];
+static int nmarks;
+static int child_ran_inside_spawn = -1;
+static gate_proc_state child_state_after_spawn;
+static gate_module *child_mod;
+static atomic_int overran;
+
+static bool marked(int32_t v)
+{
+    pthread_mutex_lock(&marks_lock);
+    bool r = false;
+    for (int i = 0; i < nmarks; i++)
+        r |= marks[i] == v;
+    pthread_mutex_unlock(&marks_lock);
+    return r;
+}
+
+static gate_status h_mark(gate_call_ctx *ctx, void *ud, const gate_val *a, gate_val *r)
+{
+    (void)ctx; (void)ud; (void)r;
+    pthread_mutex_lock(&marks_lock);
+    if (nmarks < 64)
+        marks[nmarks++] = a[0].of.i32;
+    pthread_mutex_unlock(&marks_lock);
+    return GATE_OK;
+}
+
+static gate_imports *host_imports(gate_engine *eng);
+
+static gate_status h_spawn(gate_call_ctx *ctx, void *ud, const gate_val *a, gate_val *r)
+{
+    (void)ud; (void)a; (void)r;
+    gate_world *w = gate_call_world(ctx);
+    assert_non_null(w);
+    assert_int_not_equal(gate_call_pid(ctx), 0);
+    gate_spawn s = { .module = child_mod, .imports = host_imports(gate_call_instance(ctx) ? NULL : NULL),
+                     .own_imports = 1, .entry = "child" };
+    gate_pid pid;
+    if (gate_world_spawn(w, &s, &pid, NULL) != GATE_OK)
+        return GATE_TRAPPED;
+    /* the child is queued, not run inside this call */
+    child_ran_inside_spawn = marked(99);
+    gate_proc_info i;
+    gate_world_proc(w, pid, &i);
+    child_state_after_spawn = i.state;
+    return GATE_OK;
+}
+
+/* A host call that ignores stop requests until the watchdog reports its
+   slice overrun (a generous hang guard only). */
+static gate_status h_block(gate_call_ctx *ctx, void *ud, const gate_val *a, gate_val *r)
+{
+    (void)ud; (void)a; (void)r;
+    gate_world *w = gate_call_world(ctx);
+    gate_pid self = gate_call_pid(ctx);
+    gate_proc_info i = { 0 };
+    for (int n = 0; n < 120000; n++) {
+        gate_world_proc(w, self, &i);
+        if (i.overruns && gate_call_stop_requested(ctx))
+            break;
+        usleep(1000);
+    }
+    if (i.overruns && gate_call_stop_requested(ctx))
+        atomic_store(&overran, 1);
+    return GATE_OK;
+}
+
+static gate_engine *host_eng;
+
+static gate_imports *host_imports(gate_engine *unused)
+{
+    (void)unused;
+    gate_imports *imp = gate_imports_new(host_eng);
+    assert_int_equal(gate_imports_func_raw(imp, "t", "mark", "v(i)", h_mark, NULL, NULL), GATE_OK);
+    assert_int_equal(gate_imports_func_raw(imp, "t", "spawn", "v()", h_spawn, NULL, NULL), GATE_OK);
+    assert_int_equal(gate_imports_func_raw(imp, "t", "block", "v()", h_block, NULL, NULL), GATE_OK);
+    return imp;
+}
+
+static void marks_reset(void)
+{
+    pthread_mutex_lock(&marks_lock);
+    nmarks = 0;
+    pthread_mutex_unlock(&marks_lock);
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+/* N CPU-bound processes on one worker each get their share of the fuel:
+   every slice is slice_fuel units, so the shares are exact. */
+static void fair_shares(void **state)
+{
+    (void)state;
+    gate_engine *eng = engine(1);
+    gate_module *m = load(eng, "spin.wasm");
+    gate_world *w = world(eng, 1, 10000);
+    gate_pid p[4];
+    for (int i = 0; i < 4; i++)
+        p[i] = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    assert_int_equal(gate_world_run(w, 0, 400), GATE_SUSPENDED);
+    uint64_t total = 0;
+    for (int i = 0; i < 4; i++)
+        total += info(w, p[i]).fuel_used;
+    for (int i = 0; i < 4; i++) {
+        gate_proc_info in = info(w, p[i]);
+        assert_int_equal(in.slices, 100);
+        assert_true(in.state == GATE_PROC_RUNNABLE);
+        double share = (double)in.fuel_used / (double)total;
+        assert_true(share > 0.25 * 0.9 && share < 0.25 * 1.1);
+    }
+    /* the root sponsor was charged what they used */
+    gate_budget used;
+    gate_sponsor_usage(gate_world_root(w), &used, NULL);
+    assert_int_equal(used.fuel, total);
+    assert_int_equal(used.processes, 4);
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_engine_free(eng);
+}
+
+/* Two workers: every process still gets slices, and a run ends when its
+   slice budget is used up. */
+static void two_workers(void **state)
+{
+    (void)state;
+    gate_engine *eng = engine(1);
+    gate_module *m = load(eng, "spin.wasm");
+    gate_world *w = world(eng, 2, 10000);
+    gate_pid p[6];
+    for (int i = 0; i < 6; i++)
+        p[i] = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    gate_val arg = { .type = GATE_I32, .of.i32 = 100000 };
+    gate_pid c = spawn(w, m, "count", &arg, 1, NULL, NULL);
+    gate_proc_info ci;
+    assert_int_equal(gate_world_wait(w, c, &ci), GATE_OK);
+    assert_int_equal(ci.status, GATE_OK);
+    assert_int_equal(gate_world_run(w, 0, 120), GATE_SUSPENDED);
+    for (int i = 0; i < 6; i++)
+        assert_true(info(w, p[i]).slices >= 1);
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_engine_free(eng);
+}
+
+/* Preempting a process 10,000 frames deep parks it where it is; it goes on
+   from there in the next slice. */
+static void deep_preemption(void **state)
+{
+    (void)state;
+    gate_engine *eng = engine(1);
+    gate_module *m = load(eng, "spin.wasm");
+    gate_world *w = world(eng, 1, 5000);
+    gate_val arg = { .type = GATE_I32, .of.i32 = 10000 };
+    gate_pid d = spawn(w, m, "deep", &arg, 1, NULL, NULL);
+    gate_pid s = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    assert_int_equal(gate_world_run(w, 0, 200), GATE_SUSPENDED);
+    gate_proc_info di = info(w, d), si = info(w, s);
+    assert_int_equal(di.slices, 100);
+    assert_int_equal(si.slices, 100);
+    assert_int_equal(di.fuel_used, si.fuel_used);
+    assert_int_equal(di.state, GATE_PROC_RUNNABLE);
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_engine_free(eng);
+}
+
+/* Out of fuel, a sponsor's process waits; a refill lets it go on. */
+static void sponsor_fuel(void **state)
+{
+    (void)state;
+    gate_engine *eng = engine(1);
+    gate_module *m = load(eng, "spin.wasm");
+    gate_world *w = world(eng, 1, 100000);
+    gate_budget b;
+    gate_budget_unlimited(&b);
+    b.fuel = 250000;
+    gate_sponsor *sp = gate_sponsor_new(gate_world_root(w), "game", &b, NULL);
+    assert_non_null(sp);
+    gate_pid p = spawn(w, m, "spin", NULL, 0, NULL, sp);
+    gate_pid q = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    assert_int_equal(gate_world_run(w, 0, 10), GATE_SUSPENDED);
+    gate_proc_info pi = info(w, p);
+    assert_int_equal(pi.state, GATE_PROC_NO_FUEL);
+    assert_true(pi.fuel_used >= 250000 && pi.fuel_used <= 250001);
+    assert_int_equal(pi.slices, 3);
+    /* the other sponsor's process ran on */
+    assert_int_equal(info(w, q).slices, 7);
+    gate_budget used, lim;
+    gate_sponsor_usage(sp, &used, &lim);
+    assert_int_equal(used.fuel, 250000);
+    assert_int_equal(lim.fuel, 250000);
+    assert_int_equal(gate_sponsor_refill(sp, 100000), GATE_OK);
+    assert_int_equal(info(w, p).state, GATE_PROC_RUNNABLE);
+    assert_int_equal(gate_world_run(w, 0, 10), GATE_SUSPENDED);
+    pi = info(w, p);
+    assert_int_equal(pi.state, GATE_PROC_NO_FUEL);
+    assert_true(pi.fuel_used >= 350000 && pi.fuel_used <= 350002);
+    /* a child sponsor takes its budget from its parent */
+    b.fuel = 200000;
+    assert_null(gate_sponsor_new(sp, "too big", &b, NULL));
+    gate_budget_unlimited(&b);
+    assert_null(gate_sponsor_new(sp, "unlimited under limited", &b, NULL));
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_engine_free(eng);
+}
+
+/* memory.grow past the sponsor's memory budget returns -1; the process
+   limit refuses a spawn; an ended process gives both back. */
+static void sponsor_limits(void **state)
+{
+    (void)state;
+    host_eng = engine(1);
+    gate_module *m = load(host_eng, "host.wasm");
+    gate_module *s = load(host_eng, "spin.wasm");
+    gate_world *w = world(host_eng, 1, 10000);
+    gate_budget b;
+    gate_budget_unlimited(&b);
+    b.memory = 2 * 65536;
+    b.processes = 2;
+    gate_sponsor *sp = gate_sponsor_new(gate_world_root(w), "small", &b, NULL);
+    marks_reset();
+    gate_pid p = spawn(w, m, "grow2", NULL, 0, host_imports(NULL), sp);
+    gate_spawn sp2 = { .module = s, .entry = "spin", .sponsor = sp };
+    gate_pid q;
+    assert_int_equal(gate_world_spawn(w, &sp2, &q, NULL), GATE_OK);
+    gate_error err;
+    /* a third process: over the limit */
+    assert_int_equal(gate_world_spawn(w, &sp2, NULL, &err), GATE_ERR_LIMIT);
+    if (!strstr(err.message, "budget for another process"))
+        fail_msg("%s", err.message);
+    gate_proc_info pi;
+    assert_int_equal(gate_world_wait(w, p, &pi), GATE_OK);
+    assert_int_equal(pi.status, GATE_OK);
+    pthread_mutex_lock(&marks_lock);
+    assert_int_equal(nmarks, 2);
+    assert_int_equal(marks[0], 1);      /* 1 -> 2 pages: paid */
+    assert_int_equal(marks[1], -1);     /* 2 -> 3: over the budget */
+    pthread_mutex_unlock(&marks_lock);
+    gate_budget used;
+    gate_sponsor_usage(sp, &used, NULL);
+    /* the spin process holds its one page; the ended one gave back two */
+    assert_int_equal(used.memory, 65536);
+    assert_int_equal(used.processes, 1);
+    assert_int_equal(gate_world_spawn(w, &sp2, NULL, &err), GATE_OK);
+    assert_int_equal(gate_world_spawn(w, &sp2, NULL, &err), GATE_ERR_LIMIT);
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_module_free(s);
+    gate_engine_free(host_eng);
+}
+
+static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { gate_pid watcher, pid; gate_status st; gate_trap_code code; uint32_t nbt; } evs[32];
+static int nevs;
+
+static void on_end(void *ud, gate_pid watcher, const gate_proc_info *ended)
+{
+    (void)ud;
+    pthread_mutex_lock(&ev_lock);
+    if (nevs < 32) {
+        evs[nevs].watcher = watcher;
+        evs[nevs].pid = ended->pid;
+        evs[nevs].st = ended->status;
+        evs[nevs].code = ended->trap.code;
+        evs[nevs].nbt = ended->nbt;
+        nevs++;
+    }
+    pthread_mutex_unlock(&ev_lock);
+}
+
+/* A trap ends only its process; its status and backtrace are kept, and
+   the process that monitors it is told. */
+static void trap_isolated(void **state)
+{
+    (void)state;
+    gate_engine *eng = engine(1);
+    gate_module *m = load(eng, "spin.wasm");
+    gate_world *w = world(eng, 1, 10000);
+    nevs = 0;
+    gate_world_on_end(w, on_end, NULL);
+    gate_pid sup = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    gate_pid t = spawn(w, m, "trap", NULL, 0, NULL, NULL);
+    gate_val arg = { .type = GATE_I32, .of.i32 = 1000000 };
+    gate_pid c = spawn(w, m, "count", &arg, 1, NULL, NULL);
+    assert_int_equal(gate_world_monitor(w, sup, t), GATE_OK);
+    gate_proc_info ti, ci;
+    assert_int_equal(gate_world_wait(w, t, &ti), GATE_OK);
+    assert_int_equal(gate_world_wait(w, c, &ci), GATE_OK);
+    assert_int_equal(ti.status, GATE_TRAPPED);
+    assert_int_equal(ti.trap.code, GATE_TRAP_UNREACHABLE);
+    assert_true(ti.nbt >= 3);           /* $t2, $t1, trap */
+    assert_int_equal(ci.status, GATE_OK);
+    assert_int_equal(info(w, sup).state, GATE_PROC_RUNNABLE);
+    pthread_mutex_lock(&ev_lock);
+    int seen_t = 0, seen_sup = 0, seen_c = 0;
+    for (int i = 0; i < nevs; i++) {
+        if (evs[i].pid == t && evs[i].watcher == 0)
+            seen_t++;
+        if (evs[i].pid == t && evs[i].watcher == sup && evs[i].st == GATE_TRAPPED &&
+            evs[i].code == GATE_TRAP_UNREACHABLE)
+            seen_sup++;
+        if (evs[i].pid == c && evs[i].watcher == 0 && evs[i].st == GATE_OK)
+            seen_c++;
+    }
+    pthread_mutex_unlock(&ev_lock);
+    assert_int_equal(seen_t, 1);
+    assert_int_equal(seen_sup, 1);
+    assert_int_equal(seen_c, 1);
+    /* kill: the spinning supervisor ends with "killed" */
+    assert_int_equal(gate_world_kill(w, sup), GATE_OK);
+    gate_proc_info si;
+    assert_int_equal(gate_world_wait(w, sup, &si), GATE_OK);
+    assert_int_equal(si.status, GATE_TRAPPED);
+    assert_non_null(strstr(si.message, "killed"));
+    assert_int_equal(gate_world_reap(w, t), GATE_OK);
+    assert_int_equal(gate_world_proc(w, t, &ti), GATE_ERR_NOT_FOUND);
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_engine_free(eng);
+}
+
+/* A host function that spawns only queues: the child runs after it. */
+static void no_nested_dispatch(void **state)
+{
+    (void)state;
+    host_eng = engine(1);
+    gate_module *m = load(host_eng, "host.wasm");
+    child_mod = m;
+    gate_world *w = world(host_eng, 1, 10000);
+    marks_reset();
+    child_ran_inside_spawn = -1;
+    gate_spawn s = { .module = m, .imports = host_imports(NULL), .own_imports = 1,
+                     .entry = "parent" };
+    gate_pid p;
+    assert_int_equal(gate_world_spawn(w, &s, &p, NULL), GATE_OK);
+    assert_int_equal(gate_world_run(w, 0, 0), GATE_OK);
+    assert_int_equal(child_ran_inside_spawn, 0);
+    assert_int_equal(child_state_after_spawn, GATE_PROC_NEW);
+    pthread_mutex_lock(&marks_lock);
+    /* the parent's mark (1) comes before the child's (99) */
+    assert_int_equal(nmarks, 2);
+    assert_int_equal(marks[0], 1);
+    assert_int_equal(marks[1], 99);
+    pthread_mutex_unlock(&marks_lock);
+    assert_int_equal(info(w, p).status, GATE_OK);
+    /* from a host function, runs are refused */
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_engine_free(host_eng);
+}
+
+/* Without fuel, slices end by time: a process in an infinite loop does
+   not keep another from finishing.  A host call that blocks past the
+   watchdog's margin is stopped (asked to return) and counted. */
+static void watchdog_time_slices(void **state)
+{
+    (void)state;
+    host_eng = engine(0);
+    gate_module *m = load(host_eng, "spin.wasm");
+    gate_module *h = load(host_eng, "host.wasm");
+    gate_world_config c;
+    gate_world_config_init(&c);
+    c.workers = 1;
+    c.slice_ns = 1000000;
+    c.watchdog_ns = 5000000;
+    gate_world *w = gate_world_new(host_eng, &c, NULL);
+    assert_non_null(w);
+    gate_pid s = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    gate_val arg = { .type = GATE_I32, .of.i32 = (int32_t)unit_busy(50000000) };
+    gate_pid k = spawn(w, m, "count", &arg, 1, NULL, NULL);
+    atomic_store(&overran, 0);
+    marks_reset();
+    gate_pid b = spawn(w, h, "block", NULL, 0, host_imports(NULL), NULL);
+    alarm(300);     /* hang guard only */
+    gate_proc_info ki, bi;
+    assert_int_equal(gate_world_wait(w, k, &ki), GATE_OK);
+    assert_int_equal(ki.status, GATE_OK);
+    assert_int_equal(gate_world_wait(w, b, &bi), GATE_OK);
+    assert_int_equal(bi.status, GATE_OK);
+    assert_int_equal(atomic_load(&overran), 1);
+    assert_true(bi.overruns >= 1);
+    assert_true(marked(2));
+    gate_proc_info si = info(w, s);
+    assert_true(si.slices >= 2);
+    assert_int_equal(si.state, GATE_PROC_RUNNABLE);
+    alarm(0);
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_module_free(h);
+    gate_engine_free(host_eng);
+}
+
+/* poll_oneoff parks the process: its worker runs someone else; a kill
+   wakes it. */
+static gate_pid sleeper(gate_world *w, gate_module *m, int64_t ns)
+{
+    gate_imports *imp = gate_imports_new(gate_world_engine(w));
+    gate_wasi_config wc = { 0 };
+    assert_int_equal(gate_imports_wasi(imp, &wc, NULL), GATE_OK);
+    gate_val arg = { .type = GATE_I64, .of.i64 = ns };
+    gate_spawn s = { .module = m, .imports = imp, .own_imports = 1, .entry = "sleep3",
+                     .args = &arg, .nargs = 1 };
+    gate_pid z;
+    assert_int_equal(gate_world_spawn(w, &s, &z, NULL), GATE_OK);
+    return z;
+}
+
+static void blocking_call_parks(void **state)
+{
+    (void)state;
+    gate_engine *eng = engine(1);
+    gate_module *sl = load(eng, "sleep.wasm");
+    gate_module *m = load(eng, "spin.wasm");
+    gate_world *w = world(eng, 1, 10000);
+    gate_pid z = sleeper(w, sl, 3600000000000ll);
+    gate_pid p = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    assert_int_equal(gate_world_run(w, 0, 3), GATE_SUSPENDED);
+    assert_int_equal(info(w, z).state, GATE_PROC_WAITING);
+    assert_int_equal(info(w, z).slices, 1);
+    assert_int_equal(info(w, p).slices, 2);
+    alarm(300);     /* hang guard only */
+    gate_pid y = sleeper(w, sl, 30000000);
+    gate_proc_info yi;
+    assert_int_equal(gate_world_wait(w, y, &yi), GATE_OK);
+    assert_int_equal(yi.status, GATE_OK);
+    /* three sleeps and a yield: a handful of slices; the spinner ran
+       while it slept */
+    assert_true(yi.slices >= 4 && yi.slices <= 8);
+    assert_true(info(w, p).slices >= 4);
+    assert_int_equal(info(w, z).state, GATE_PROC_WAITING);
+    assert_int_equal(gate_world_kill(w, z), GATE_OK);
+    gate_proc_info zi;
+    assert_int_equal(gate_world_wait(w, z, &zi), GATE_OK);
+    assert_int_equal(zi.status, GATE_TRAPPED);
+    assert_non_null(strstr(zi.message, "killed"));
+    alarm(0);
+    gate_world_free(w);
+    gate_module_free(sl);
+    gate_module_free(m);
+    gate_engine_free(eng);
+}
+
+/* A paused process is out of the schedule until continued; a killed
+   process that never ran ends without running. */
+static void pause_and_kill(void **state)
+{
+    (void)state;
+    gate_engine *eng = engine(1);
+    gate_module *m = load(eng, "spin.wasm");
+    gate_world *w = world(eng, 1, 10000);
+    gate_pid a = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    gate_pid b = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    assert_int_equal(gate_world_run(w, 0, 4), GATE_SUSPENDED);
+    assert_int_equal(gate_world_pause(w, a), GATE_OK);
+    assert_int_equal(gate_world_run(w, 0, 4), GATE_SUSPENDED);
+    assert_int_equal(info(w, a).slices, 2);
+    assert_int_equal(info(w, a).state, GATE_PROC_PAUSED);
+    assert_int_equal(info(w, b).slices, 6);
+    assert_int_equal(gate_world_continue(w, a), GATE_OK);
+    assert_int_equal(gate_world_run(w, 0, 4), GATE_SUSPENDED);
+    assert_int_equal(info(w, a).slices, 4);
+    gate_pid c = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    assert_int_equal(gate_world_kill(w, c), GATE_OK);
+    gate_proc_info ci = info(w, c);
+    assert_int_equal(ci.state, GATE_PROC_DONE);
+    assert_int_equal(ci.slices, 0);
+    assert_int_equal(gate_world_kill(w, a), GATE_OK);
+    assert_int_equal(gate_world_kill(w, b), GATE_OK);
+    assert_int_equal(gate_world_run(w, 0, 0), GATE_OK);
+    assert_int_equal(info(w, a).status, GATE_TRAPPED);
+    gate_budget used;
+    gate_sponsor_usage(gate_world_root(w), &used, NULL);
+    assert_int_equal(used.processes, 0);
+    assert_int_equal(used.memory, 0);
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_engine_free(eng);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    snprintf(data_dir, sizeof data_dir, "%s", argv[0]);
+    char *slash = strrchr(data_dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(data_dir, sizeof data_dir, ".");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fair_shares),
+        cmocka_unit_test(two_workers),
+        cmocka_unit_test(deep_preemption),
+        cmocka_unit_test(sponsor_fuel),
+        cmocka_unit_test(sponsor_limits),
+        cmocka_unit_test(trap_isolated),
+        cmocka_unit_test(no_nested_dispatch),
+        cmocka_unit_test(watchdog_time_slices),
+        cmocka_unit_test(blocking_call_parks),
+        cmocka_unit_test(pause_and_kill),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

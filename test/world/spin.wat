@@ -1,0 +1,20 @@
+;; CPU-bound shapes for the world tests (test/unit_world.c).
+(module
+  (memory 1)
+  (global $n (mut i64) (i64.const 0))
+  (func $spin (export "spin")
+    (loop (global.set $n (i64.add (global.get $n) (i64.const 1))) (br 0)))
+  (func (export "count") (param $max i32) (result i32) (local $i i32)
+    (block (loop
+      (br_if 1 (i32.ge_u (local.get $i) (local.get $max)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br 0)))
+    (local.get $i))
+  (func $deep (param i32)
+    (if (local.get 0)
+      (then (call $deep (i32.sub (local.get 0) (i32.const 1))))
+      (else (call $spin))))
+  (func (export "deep") (param i32) (call $deep (local.get 0)))
+  (func $t2 unreachable)
+  (func $t1 (call $t2))
+  (func (export "trap") (call $t1)))

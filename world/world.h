@@ -1,0 +1,130 @@
+/* world.h - internal header of world/: worlds, processes, sponsors. */
+#ifndef GATE_WORLD_H
+#define GATE_WORLD_H
+
+#include <assert.h>
+#include <pthread.h>
+
+#include "../runtime/runtime.h"
+
+/* budget kinds, in gate_budget's order */
+enum { GW_FUEL, GW_MEMORY, GW_TABLES, GW_PROCS, GW_MSGS, GW_NB };
+
+/* why a slice ended */
+enum { GW_Y_NONE, GW_Y_PREEMPT, GW_Y_WAIT, GW_Y_YIELD, GW_Y_PORTABLE, GW_Y_DONE };
+
+struct gate_sponsor {
+    gate_world *w;
+    gate_sponsor *parent;
+    char name[64];
+    uint64_t limit[GW_NB];      /* GATE_UNLIMITED: none */
+    uint64_t used[GW_NB];       /* spent (fuel) or held now (the rest) */
+    uint64_t given[GW_NB];      /* limits of its children, taken from it */
+    uint32_t index;             /* in w->sponsors */
+    bool freed;
+};
+
+typedef struct gw_worker gw_worker;
+
+typedef struct gw_proc {
+    gate_world *w;
+    gate_pid pid;
+    char name[64];
+    gate_sponsor *sp;
+    gate_proc_state state;
+    gw_worker *wk;              /* its worker, for good */
+    struct gw_proc *qnext;      /* run queue */
+    bool queued;
+    size_t heapi;               /* timer heap slot, SIZE_MAX: none */
+    uint64_t wake;              /* monotonic ns (WAITING) */
+    /* what to run */
+    gate_module *mod;           /* a reference of its own */
+    gate_imports *imp;
+    bool own_imp;
+    char *entry;
+    gate_val *args;
+    size_t nargs;
+    gate_limits lim;
+    gate_instance *inst;        /* from its first dispatch */
+    /* its stack: [guard][C frames][guard][wasm stack] */
+    uint8_t *map;
+    size_t map_len;
+    rt_stack wstack;
+    void *ctx;                  /* saved stack pointer while parked */
+    rt_vm *entry_vm;            /* rt_entry_vm while parked */
+    bool native;                /* parked in a hook, frames in place */
+    bool portable_req;          /* convert to portable form (snapshots) */
+    bool kill, pause_req;
+    bool released_pending;      /* ended without running: release outside the lock */
+    int yield;                  /* GW_Y_*: why the last slice ended */
+    uint64_t slice_fuel;
+    /* the end */
+    gate_status status;
+    int exit_code;
+    gate_trap_info trap;
+    uint32_t nbt, bt_func[16], bt_off[16];
+    char message[256];
+    uint64_t fuel_used, slices, overruns, memory;
+    gate_pid *monitors;
+    uint32_t nmon, capmon;
+} gw_proc;
+
+struct gw_worker {
+    gate_world *w;
+    pthread_t th;
+    unsigned idx;
+    pthread_cond_t cv;          /* monotonic clock */
+    gw_proc *head, *tail;
+    gw_proc **heap;             /* WAITING processes by wake time */
+    size_t nheap, capheap;
+    gw_proc **convert;          /* to convert to portable form (snapshots) */
+    size_t nconvert, capconvert;
+    gw_proc *cur;
+    uint64_t slice_id, stopped_id, overrun_id, slice_start;
+    void *sched_ctx;
+    bool busy, idle;
+    size_t nprocs;
+};
+
+struct gate_world {
+    gate_engine *eng;
+    gate_world_config cfg;
+    bool fuel;                  /* the engine meters fuel */
+    size_t stack_size;
+    pthread_mutex_t lock;
+    pthread_cond_t main_cv;     /* realtime clock */
+    pthread_cond_t wd_cv;       /* monotonic clock */
+    gw_worker *wk;
+    unsigned nwk;
+    gw_proc **procs;            /* by pid, ascending */
+    uint32_t nprocs, capprocs;
+    gate_pid next_pid;
+    uint64_t nlive;
+    gate_sponsor **sponsors;    /* [0] is the root */
+    uint32_t nsponsors, capsponsors;
+    bool running, quit, converting;
+    uint64_t slices_left;
+    pthread_t watchdog;
+    bool has_watchdog;
+    uint64_t overruns;
+    gate_world_event_fn on_end;
+    void *on_end_ud;
+};
+
+extern const rt_proc_hooks gw_hooks;
+uint64_t gw_avail(const gate_sponsor *s, int k);
+bool gw_take(gate_sponsor *s, int k, uint64_t n);
+void gw_give_back(gate_sponsor *s, int k, uint64_t n);
+gate_sponsor *gw_sponsor_add(gate_world *w, gate_sponsor *parent, const char *name,
+                             const uint64_t lim[GW_NB], gate_error *err);
+void gw_wake_starved(gate_world *w, gate_sponsor *s);
+gw_proc *gw_find(gate_world *w, gate_pid pid);
+gw_proc *gw_proc_add(gate_world *w, gate_pid pid, const char *name, gate_sponsor *sp,
+                     gate_error *err);
+void gw_kill_locked(gate_world *w, gw_proc *p);
+gate_status gw_run(gate_world *w, uint64_t ns, uint64_t max_slices, gate_pid until);
+void gw_release_pending(gate_world *w);
+void gw_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, uint64_t mono_deadline);
+void gw_fill_info(gw_proc *p, gate_proc_info *out);
+
+#endif
