@@ -389,9 +389,12 @@ static gate_status sched_yield_(gate_call_ctx *c, void *ud, const gate_val *args
     (void)ud; (void)args;
     /* in a world, the worker runs the next process */
     gate_instance *inst = gate_call_instance(c);
-    if (inst && inst->hooks && inst->hooks->wait)
+    if (inst && inst->hooks && inst->hooks->wait) {
         inst->hooks->wait(inst->hooks_ud, 0);
-    else
+        /* woken to be saved: stop here, the call done */
+        if (stop_asked(c))
+            gate_call_request_stop(c, GATE_HOST_COMPLETE);
+    } else
         sched_yield();
     return ret(res, W_SUCCESS);
 }

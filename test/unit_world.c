@@ -74,8 +74,8 @@ static gate_world *world(gate_engine *eng, unsigned workers, uint64_t slice_fuel
 static gate_pid spawn(gate_world *w, gate_module *m, const char *entry, const gate_val *args,
                       size_t nargs, gate_imports *imp, gate_sponsor *sp)
 {
-    gate_spawn s = { .module = m, .imports = imp, .entry = entry, .args = args,
-                     .nargs = nargs, .sponsor = sp };
+    gate_spawn s = { .module = m, .imports = imp, .own_imports = imp != NULL, .entry = entry,
+                     .args = args, .nargs = nargs, .sponsor = sp };
     gate_pid pid = 0;
     gate_error err;
     gate_status st = gate_world_spawn(w, &s, &pid, &err);
@@ -574,6 +574,126 @@ static void pause_and_kill(void **state)
     gate_engine_free(eng);
 }
 
+/* Restored processes get fresh WASI imports from their snapshots; ones
+   not started yet get fresh ones. */
+static gate_imports *restore_imports(void *ud, const char *name, const uint8_t *snap,
+                                     size_t len, gate_error *err)
+{
+    gate_engine *eng = ud;
+    (void)name;
+    gate_imports *imp = gate_imports_new(eng);
+    if (snap) {
+        gate_status st = gate_imports_wasi_from_snapshot(imp, snap, len, NULL, err);
+        if (st == GATE_ERR_NOT_FOUND) {
+            err->status = GATE_OK;
+        } else if (st != GATE_OK) {
+            gate_imports_free(imp);
+            return NULL;
+        }
+    } else {
+        gate_wasi_config wc = { 0 };
+        gate_imports_wasi(imp, &wc, err);
+    }
+    return imp;
+}
+
+/* A world saved between runs, with processes parked deep in recursion,
+   waiting in poll_oneoff, not started and ended, goes on from the file
+   as the original goes on. */
+static void world_snapshot(void **state)
+{
+    (void)state;
+    gate_engine *eng = engine(1);
+    gate_module *m = load(eng, "spin.wasm");
+    gate_module *sl = load(eng, "sleep.wasm");
+    gate_world *w = world(eng, 1, 10000);
+    gate_budget b;
+    gate_budget_unlimited(&b);
+    b.fuel = 1000000;
+    gate_sponsor *sp = gate_sponsor_new(gate_world_root(w), "child", &b, NULL);
+    gate_val arg = { .type = GATE_I32, .of.i32 = 1000 };
+    gate_pid d = spawn(w, m, "deep", &arg, 1, NULL, sp);
+    gate_pid s1 = spawn(w, m, "spin", NULL, 0, NULL, NULL);
+    gate_pid t = spawn(w, m, "trap", NULL, 0, NULL, NULL);
+    gate_pid z = sleeper(w, sl, 3600000000000ll);
+    assert_int_equal(gate_world_run(w, 0, 20), GATE_SUSPENDED);
+    gate_pid n = spawn(w, m, "spin", NULL, 0, NULL, NULL);   /* not started */
+    uint8_t *buf;
+    size_t len;
+    gate_error err;
+    if (gate_world_snapshot(w, &buf, &len, &err) != GATE_OK)
+        fail_msg("snapshot: %s", err.message);
+    gate_proc_info before[5];
+    gate_pid pids[5] = { d, s1, t, z, n };
+    for (int i = 0; i < 5; i++)
+        before[i] = info(w, pids[i]);
+    assert_int_equal(before[2].state, GATE_PROC_DONE);
+    /* unwound out of poll_oneoff for the file: it restarts the call next */
+    assert_int_equal(before[3].state, GATE_PROC_RUNNABLE);
+    assert_int_equal(before[4].state, GATE_PROC_NEW);
+    /* the original goes on from the portable form */
+    assert_int_equal(gate_world_run(w, 0, 20), GATE_SUSPENDED);
+    gate_proc_info after_orig[5];
+    for (int i = 0; i < 5; i++)
+        after_orig[i] = info(w, pids[i]);
+    assert_int_equal(after_orig[3].state, GATE_PROC_WAITING);
+    assert_int_equal(after_orig[3].slices, 2);
+    gate_world_free(w);
+    /* the copy does the same */
+    gate_world *c = gate_world_restore(eng, NULL, buf, len, restore_imports, eng, &err);
+    if (!c)
+        fail_msg("restore: %s", err.message);
+    for (int i = 0; i < 5; i++) {
+        gate_proc_info x = info(c, pids[i]);
+        assert_string_equal(x.name, before[i].name);
+        assert_int_equal(x.slices, before[i].slices);
+        assert_int_equal(x.fuel_used, before[i].fuel_used);
+    }
+    gate_proc_info ti = info(c, t);
+    assert_int_equal(ti.status, GATE_TRAPPED);
+    assert_int_equal(ti.trap.code, GATE_TRAP_UNREACHABLE);
+    assert_int_equal(gate_world_run(c, 0, 20), GATE_SUSPENDED);
+    for (int i = 0; i < 5; i++) {
+        gate_proc_info x = info(c, pids[i]);
+        if (x.slices != after_orig[i].slices)
+            for (int k = 0; k < 5; k++)
+                print_message("pid %u %s: before %llu orig %llu %s copy %llu %s\n", pids[k],
+                              before[k].name, (unsigned long long)before[k].slices,
+                              (unsigned long long)after_orig[k].slices,
+                              gate_proc_state_name(after_orig[k].state),
+                              (unsigned long long)info(c, pids[k]).slices,
+                              gate_proc_state_name(info(c, pids[k]).state));
+        assert_int_equal(x.slices, after_orig[i].slices);
+        assert_int_equal(x.fuel_used, after_orig[i].fuel_used);
+    }
+    gate_budget used;
+    gate_sponsor *csp = info(c, d).sponsor;
+    assert_string_equal(gate_sponsor_name(csp), "child");
+    gate_sponsor_usage(csp, &used, NULL);
+    assert_int_equal(used.fuel, info(c, d).fuel_used);
+    /* spawn after restore: pids go on */
+    gate_pid fresh = spawn(c, m, "spin", NULL, 0, NULL, NULL);
+    assert_true(fresh > n);
+    gate_world_free(c);
+    /* damaged files are refused with where and why */
+    for (size_t cut = 0; cut < len; cut += len / 97 + 1) {
+        gate_world *bad = gate_world_restore(eng, NULL, buf, cut, restore_imports, eng, &err);
+        assert_null(bad);
+        assert_int_equal(err.status, GATE_ERR_SNAPSHOT);
+    }
+    for (size_t at = 8; at < len; at += len / 89 + 1) {
+        buf[at] ^= 0x5a;
+        gate_world *bad = gate_world_restore(eng, NULL, buf, len, restore_imports, eng, &err);
+        assert_null(bad);
+        assert_non_null(strstr(err.message, "world file"));
+        buf[at] ^= 0x5a;
+    }
+    gate_free_buffer(eng, buf, len);
+    gate_module_free(m);
+    gate_module_free(sl);
+    gate_engine_free(eng);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -594,6 +714,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(watchdog_time_slices),
         cmocka_unit_test(blocking_call_parks),
         cmocka_unit_test(pause_and_kill),
+        cmocka_unit_test(world_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

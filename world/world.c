@@ -280,7 +280,7 @@ gate_status gate_sponsor_usage(gate_sponsor *s, gate_budget *used, gate_budget *
 
 /* ---- queues and timers (under the lock) ---------------------------------- */
 
-static void runq_push(gw_worker *wk, gw_proc *p, bool front)
+void gw_runq_push(gw_worker *wk, gw_proc *p, bool front)
 {
     assert(!p->queued);
     p->queued = true;
@@ -382,7 +382,7 @@ static bool heap_add(gw_worker *wk, gw_proc *p)
     return true;
 }
 
-static void heap_remove(gw_worker *wk, gw_proc *p)
+void gw_heap_remove(gw_worker *wk, gw_proc *p)
 {
     size_t i = p->heapi;
     if (i == SIZE_MAX)
@@ -402,14 +402,14 @@ static void timers_expire(gw_worker *wk, uint64_t now)
 {
     while (wk->nheap && wk->heap[0]->wake <= now) {
         gw_proc *p = wk->heap[0];
-        heap_remove(wk, p);
+        gw_heap_remove(wk, p);
         p->state = GATE_PROC_RUNNABLE;
-        runq_push(wk, p, false);
+        gw_runq_push(wk, p, false);
     }
 }
 
 /* A process that may run now goes to its queue (or waits for fuel). */
-static void make_runnable(gate_world *w, gw_proc *p, bool front)
+void gw_make_runnable(gate_world *w, gw_proc *p, bool front)
 {
     if (p->pause_req && !p->kill) {
         p->state = GATE_PROC_PAUSED;
@@ -420,7 +420,7 @@ static void make_runnable(gate_world *w, gw_proc *p, bool front)
         return;
     }
     p->state = GATE_PROC_RUNNABLE;
-    runq_push(p->wk, p, front);
+    gw_runq_push(p->wk, p, front);
 }
 
 void gw_wake_starved(gate_world *w, gate_sponsor *s)
@@ -428,7 +428,7 @@ void gw_wake_starved(gate_world *w, gate_sponsor *s)
     for (uint32_t i = 0; i < w->nprocs; i++) {
         gw_proc *p = w->procs[i];
         if (p->state == GATE_PROC_NO_FUEL && p->sp == s)
-            make_runnable(w, p, false);
+            gw_make_runnable(w, p, false);
     }
 }
 
@@ -448,7 +448,7 @@ gw_proc *gw_find(gate_world *w, gate_pid pid)
 }
 
 /* The worker with the fewest processes. */
-static gw_worker *pick_worker(gate_world *w)
+gw_worker *gw_pick_worker(gate_world *w)
 {
     gw_worker *best = &w->wk[0];
     for (unsigned i = 1; i < w->nwk; i++)
@@ -485,7 +485,7 @@ gw_proc *gw_proc_add(gate_world *w, gate_pid pid, const char *name, gate_sponsor
         snprintf(p->name, sizeof p->name, "%s", name);
     else
         snprintf(p->name, sizeof p->name, "p%u", pid);
-    p->wk = pick_worker(w);
+    p->wk = gw_pick_worker(w);
     p->wk->nprocs++;
     /* pids only grow: the table stays sorted */
     assert(!w->nprocs || w->procs[w->nprocs - 1]->pid < pid);
@@ -667,7 +667,7 @@ static bool stack_alloc(gw_proc *p)
     return true;
 }
 
-static void stack_free(gw_proc *p)
+void gw_stack_free(gw_proc *p)
 {
     if (p->map)
         munmap(p->map, p->map_len);
@@ -728,23 +728,23 @@ static bool settle(gw_worker *wk, gw_proc *p)
     switch (p->yield) {
     case GW_Y_PREEMPT:
     case GW_Y_PORTABLE:
-        make_runnable(w, p, false);
+        gw_make_runnable(w, p, false);
         return false;
     case GW_Y_YIELD:
-        make_runnable(w, p, false);
+        gw_make_runnable(w, p, false);
         return false;
     case GW_Y_WAIT:
         if (p->kill) {
-            make_runnable(w, p, false);
+            gw_make_runnable(w, p, false);
         } else {
             p->state = GATE_PROC_WAITING;
             if (!heap_add(wk, p))
-                make_runnable(w, p, false);     /* out of memory: it polls again */
+                gw_make_runnable(w, p, false);     /* out of memory: it polls again */
         }
         return false;
     default:
         p->state = GATE_PROC_DONE;
-        stack_free(p);
+        gw_stack_free(p);
         gw_give_back(p->sp, GW_PROCS, 1);
         if (p->inst) {
             gw_give_back(p->sp, GW_MEMORY, p->inst->charged[RT_CHARGE_MEMORY]);
@@ -806,7 +806,8 @@ static void report_end(gate_world *w, gw_proc *p)
     gate_pid mon[64];
     if (nmon > 64)
         nmon = 64;
-    memcpy(mon, p->monitors, nmon * sizeof *mon);
+    if (nmon)
+        memcpy(mon, p->monitors, nmon * sizeof *mon);
     pthread_mutex_unlock(&w->lock);
     if (fn) {
         fn(ud, 0, &info);
@@ -1038,7 +1039,7 @@ fail:
 static void proc_free(gate_world *w, gw_proc *p)
 {
     release(w, p);
-    stack_free(p);
+    gw_stack_free(p);
     w_strfree(w, p->entry);
     if (p->args)
         w_free(w, p->args, p->nargs * sizeof *p->args);
@@ -1119,12 +1120,12 @@ void gw_kill_locked(gate_world *w, gw_proc *p)
         gate_request_stop(p->inst);
     }
     if (p->state == GATE_PROC_WAITING) {
-        heap_remove(p->wk, p);
-        make_runnable(w, p, true);
+        gw_heap_remove(p->wk, p);
+        gw_make_runnable(w, p, true);
     } else if (p->state == GATE_PROC_NO_FUEL || p->state == GATE_PROC_PAUSED ||
                p->state == GATE_PROC_NEW) {
         if (!p->queued)
-            make_runnable(w, p, true);
+            gw_make_runnable(w, p, true);
     }
 }
 
@@ -1198,7 +1199,7 @@ gate_status gate_world_spawn(gate_world *w, const gate_spawn *s, gate_pid *pid, 
     p->nargs = s->nargs;
     p->lim = s->limits;
     w->nlive++;
-    make_runnable(w, p, false);
+    gw_make_runnable(w, p, false);
     if (p->state == GATE_PROC_RUNNABLE)
         p->state = GATE_PROC_NEW;       /* queued, not dispatched yet */
     if (pid)
@@ -1313,14 +1314,14 @@ void gw_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, uint64_t mono_de
     pthread_cond_timedwait(cv, m, &ts);
 }
 
-static bool in_dispatch(void)
+bool gw_in_dispatch(void)
 {
     return rt_entry_vm != NULL || rt_stack_override != NULL;
 }
 
 gate_status gate_world_run(gate_world *w, uint64_t ns, uint64_t max_slices)
 {
-    if (!w || in_dispatch())
+    if (!w || gw_in_dispatch())
         return !w ? GATE_ERR_ARG : GATE_ERR_STATE;
     return gw_run(w, ns, max_slices, 0);
 }
@@ -1353,7 +1354,7 @@ gate_status gate_world_wait(gate_world *w, gate_pid pid, gate_proc_info *out)
 {
     if (!w)
         return GATE_ERR_ARG;
-    if (in_dispatch())
+    if (gw_in_dispatch())
         return GATE_ERR_STATE;
     pthread_mutex_lock(&w->lock);
     bool known = gw_find(w, pid) != NULL;
@@ -1401,7 +1402,7 @@ gate_status gate_world_kill(gate_world *w, gate_pid pid)
     if (p)
         gw_kill_locked(w, p);
     pthread_mutex_unlock(&w->lock);
-    if (p && !in_dispatch())
+    if (p && !gw_in_dispatch())
         gw_release_pending(w);
     return p ? GATE_OK : GATE_ERR_NOT_FOUND;
 }
@@ -1440,7 +1441,7 @@ gate_status gate_world_continue(gate_world *w, gate_pid pid)
     if (p) {
         p->pause_req = false;
         if (p->state == GATE_PROC_PAUSED)
-            make_runnable(w, p, false);
+            gw_make_runnable(w, p, false);
     }
     pthread_mutex_unlock(&w->lock);
     return st;

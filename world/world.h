@@ -126,5 +126,11 @@ gate_status gw_run(gate_world *w, uint64_t ns, uint64_t max_slices, gate_pid unt
 void gw_release_pending(gate_world *w);
 void gw_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, uint64_t mono_deadline);
 void gw_fill_info(gw_proc *p, gate_proc_info *out);
+void gw_runq_push(gw_worker *wk, gw_proc *p, bool front);
+void gw_make_runnable(gate_world *w, gw_proc *p, bool front);
+gw_worker *gw_pick_worker(gate_world *w);
+void gw_stack_free(gw_proc *p);
+void gw_heap_remove(gw_worker *wk, gw_proc *p);
+bool gw_in_dispatch(void);
 
 #endif
