@@ -61,7 +61,7 @@ $(BUILD)/libgate.so: $(LIB_OBJ)
 CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c))
 $(BUILD)/gate: $(CLI_OBJ) $(BUILD)/libgate.a
 	@echo "  LD      $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -ljansson $(EXTRA_LDFLAGS)
 
 $(BUILD)/test/unit_%: test/unit_%.c test/unit.h $(wildcard test/data/*.h) $(BUILD)/libgate.a
 	@mkdir -p $(dir $@)

@@ -617,12 +617,22 @@ gate_world *gate_call_world(gate_call_ctx *ctx);
 
 /* The whole world in one file (a valid wasm module; docs/world.md):
    every sponsor, every process (live ones as snapshots, parked calls
-   pending), between runs.  Restoring asks imports_for for each live
-   process's imports (from its snapshot: gate_imports_wasi_from_snapshot)
-   and for each process not started yet (snap NULL); the world frees
-   what it returns. */
+   pending), between runs.  Restoring asks imports_for for each process's
+   imports: snap is its snapshot (live) or a module holding only its WASI
+   state (not started yet; NULL when it had none), for
+   gate_imports_wasi_from_snapshot with the grants of the restoring party;
+   the world frees what it returns.  A world is restored with the worker
+   count it had unless cfg says otherwise. */
 gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, gate_error *err);
 gate_status gate_world_save(gate_world *w, const char *path, gate_error *err);
+/* What a world file needs of the engine that restores it. */
+typedef struct gate_world_info {
+    int fuel;               /* its engine metered fuel */
+    int deterministic;
+    unsigned workers;
+} gate_world_info;
+gate_status gate_world_read_info(const uint8_t *bytes, size_t len, gate_world_info *out,
+                                 gate_error *err);
 typedef gate_imports *(*gate_world_imports_fn)(void *ud, const char *name, const uint8_t *snap,
                                                size_t snap_len, gate_error *err);
 gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,

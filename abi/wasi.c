@@ -1913,6 +1913,15 @@ static uint8_t fd_kind(const wfd *f, uint32_t i)
     return 0;
 }
 
+/* The WASI state a gate_imports owns (gate_imports_wasi), or NULL. */
+const gate_wasi *rt_imports_wasi(const gate_imports *imp)
+{
+    for (uint32_t i = 0; imp && i < imp->nowned; i++)
+        if (imp->owned_free[i] == wasi_free)
+            return imp->owned[i];
+    return NULL;
+}
+
 void rt_wasi_save(const gate_wasi *w, gs_buf *b)
 {
     gs_u64(b, (uint64_t)(mono_now() + w->mono_offset));

@@ -42,6 +42,11 @@ static const char usage_text[] =
     "  resume [--suspend-after=DUR] [--fuel=N] [--deterministic] [--snapshot=FILE2]\n"
     "         [--object=OBJ] FILE\n"
     "                         continue a program saved by run --snapshot\n"
+    "  world [--workers N] [--slices N] [--run-for DUR] [--save FILE] [--status]\n"
+    "        MANIFEST.json   run the processes a manifest lists in one world\n"
+    "                         (docs/world.md); stopped, the whole world is saved\n"
+    "  world --resume FILE [options] [MANIFEST.json]\n"
+    "                         continue a saved world (the manifest grants dirs)\n"
     "  compile [--target x86_64|arm64] [--explicit-bounds] [--fuel] [--deterministic]\n"
     "          PROG.wasm -o PROG.gobj\n"
     "                         ahead-of-time compilation to an object that loads\n"
@@ -528,6 +533,8 @@ int main(int argc, char **argv)
         return cli_compile(argc, argv);
     else if (!strcmp(cmd, "resume"))
         return cli_resume(argc, argv);
+    else if (!strcmp(cmd, "world"))
+        return cli_world(argc, argv);
     else {
         fprintf(stderr, "gate: unknown command '%s'\n\n", cmd);
         return usage(stderr);

@@ -44,6 +44,7 @@ bool gs_describe(FILE *out, const gate_module *mod);
 /* abi/wasi.c: the WASI state of an instance, saved and restored. */
 struct gate_wasi;
 void rt_wasi_save(const struct gate_wasi *w, gs_buf *b);
+const struct gate_wasi *rt_imports_wasi(const gate_imports *imp);
 gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
                             const gate_wasi_grants *grants, gate_error *err);
 void rt_wasi_describe(FILE *out, const uint8_t *p, size_t n);

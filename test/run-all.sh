@@ -27,6 +27,8 @@ if [[ "${EXTRA_CFLAGS:-}${EXTRA_LDFLAGS:-}" == *sanitize* ]]; then
 else
     GATE_SANDBOX=1 bash test/run-cli.sh "$build" | sed 's/^cli:/cli-sandbox:/' | tee "$build/cli-sandbox.log" | grep -v '^ok '
 fi
+echo "== a world of 100 processes, saved and resumed (test/world.sh)"
+bash test/world.sh "$build" | tee "$build/world.log" | grep -v '^ok '
 echo "== adversarial compile shapes (test/shapes.sh)"
 bash test/shapes.sh "$build" | tee "$build/shapes.log" | grep -v '^ok '
 echo "== untrusted snapshots, objects and outputs (test/attacks.sh)"
@@ -44,7 +46,7 @@ else
     tail -5 "$build/fuzz-build.log"
     echo "fuzz-snapshot: 0 passed, 1 failed (the fuzzer did not build)" > "$build/fuzz.log"
 fi
-logs="unit spec spec2 spec3 cli cli-sandbox shapes attacks difftest fuzz"
+logs="unit spec spec2 spec3 cli cli-sandbox world shapes attacks difftest fuzz"
 # the aarch64 build under qemu (ARM64=0 leaves it out, as `make asan` does)
 if [ "${ARM64:-1}" = 1 ]; then
     echo "== aarch64 build, under qemu-aarch64"

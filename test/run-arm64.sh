@@ -232,9 +232,15 @@ echo "== untrusted snapshots, objects and outputs (aarch64, qemu)"
 bash test/attacks.sh "$build" | tee "$build/attacks.log" | grep -v '^ok '
 echo "== adversarial compile shapes (aarch64, qemu)"
 bash test/shapes.sh "$build" | tee "$build/shapes.log" | grep -v '^ok '
+echo "== a world saved on one ISA and resumed on the other, in turns (test/world.sh)"
+if [ -x "$host/gate" ]; then
+    bash test/world.sh "$host" "$build" | tee "$build/world.log" | grep -v '^ok '
+else
+    echo "world: 0 passed, 0 failed, 1 skipped (needs the x86-64 gate)" > "$build/world.log"
+fi
 echo "== migration between x86-64 and ARM64"
 bash test/migrate.sh "$host" "$build" | tee "$build/migrate.log"
-for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes migrate; do
+for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes world migrate; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))

@@ -167,6 +167,7 @@ gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, g
     static const uint8_t head[8] = { 0, 'a', 's', 'm', 1, 0, 0, 0 };
     gs_bytes(&o, head, 8);
     gs_u32(&meta, WORLD_VERSION);
+    gs_u8(&meta, (uint8_t)(w->fuel | (w->eng->cfg.deterministic ? 2 : 0)));
     gs_u64(&meta, w->cfg.slice_fuel);
     gs_u64(&meta, w->cfg.slice_ns);
     gs_u64(&meta, w->cfg.watchdog_ns);
@@ -251,6 +252,21 @@ gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, g
             gs_u32(&meta, p->lim.max_memory_pages);
             gs_u64(&meta, p->lim.stack_size);
             gs_u32(&meta, p->lim.max_table_elems);
+            /* its WASI state (arguments, environment, preopens by guest
+               name) as a module with a gate.wasi section, for whoever
+               grants it again */
+            const struct gate_wasi *ws = rt_imports_wasi(p->imp);
+            gs_u8(&meta, ws != NULL);
+            if (ws) {
+                gs_buf wb = { .alloc = *a }, mini = { .alloc = *a };
+                rt_wasi_save(ws, &wb);
+                gs_bytes(&mini, head, 8);
+                custom(&mini, "gate.wasi", &wb);
+                gs_u32(&meta, (uint32_t)mini.n);
+                gs_bytes(&meta, mini.p, mini.n);
+                gs_free(&wb);
+                gs_free(&mini);
+            }
         } else {
             gs_u8(&meta, K_LIVE);
             uint8_t *snap;
@@ -439,6 +455,7 @@ typedef struct rproc {
     uint32_t nargs;
     gate_val args[64];
     gate_limits lim;
+    sect wasi;          /* new: its WASI state as a small module, or empty */
     /* live */
     sect snap;
 } rproc;
@@ -558,6 +575,11 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
         rd_fail(&m, "unknown version");
         goto fail;
     }
+    uint8_t flags = rd_u8(&m, "engine flags");
+    if (!m.bad && flags > 3) {
+        rd_fail(&m, "engine flags");
+        goto fail;
+    }
     gate_world_config c;
     if (cfg) {
         c = *cfg;
@@ -573,6 +595,8 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
     if (!c.watchdog_ns)
         c.watchdog_ns = wd;
     uint32_t nwk = rd_u32(&m, "worker count");
+    if (!m.bad && (nwk == 0 || nwk > 256))
+        rd_fail(&m, "worker count");
     if (!c.workers)
         c.workers = nwk;      /* the same schedule as before, with one worker */
     uint32_t next_pid = rd_u32(&m, "next pid");
@@ -718,6 +742,18 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
             if (!m.bad && q->lim.stack_size &&
                 (q->lim.stack_size < RT_STACK_MIN || q->lim.stack_size > RT_STACK_MAX))
                 rd_fail(&m, "stack size");
+            uint8_t hw = rd_u8(&m, "WASI state flag");
+            if (!m.bad && hw > 1)
+                rd_fail(&m, "WASI state flag");
+            if (hw) {
+                uint32_t n = rd_u32(&m, "WASI state size");
+                if (rd_need(&m, n, "WASI state")) {
+                    q->wasi.p = m.p;
+                    q->wasi.n = n;
+                    q->wasi.off = (size_t)(m.p - bytes);
+                    m.p += n;
+                }
+            }
         } else {
             if (live >= nprocsec) {
                 rd_fail(&m, "more live processes than gate.world.proc sections");
@@ -794,8 +830,8 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
             pthread_mutex_unlock(&w->lock);
             continue;
         }
-        const uint8_t *snap = q->kind == K_LIVE ? q->snap.p : NULL;
-        size_t slen = q->kind == K_LIVE ? q->snap.n : 0;
+        const uint8_t *snap = q->kind == K_LIVE ? q->snap.p : q->wasi.p;
+        size_t slen = q->kind == K_LIVE ? q->snap.n : q->wasi.n;
         gate_imports *imp = imports_for ? imports_for(ud, q->name, snap, slen, err) : NULL;
         if (err->status != GATE_OK)
             goto fail;
@@ -882,4 +918,58 @@ fail:
     if (err->status == GATE_OK)
         gx_fail(err, GATE_ERR_SNAPSHOT, UINT64_MAX, GATE_NO_FUNC, "world file: cannot restore");
     return NULL;
+}
+
+gate_status gate_world_read_info(const uint8_t *bytes, size_t len, gate_world_info *out,
+                                 gate_error *err)
+{
+    if (err) {
+        err->status = GATE_OK;
+        err->offset = UINT64_MAX;
+        err->func_index = GATE_NO_FUNC;
+        err->message[0] = 0;
+    }
+    if (!bytes || !out)
+        return GATE_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    rd r = { bytes, bytes + len, bytes, err, false };
+    static const uint8_t head[8] = { 0, 'a', 's', 'm', 1, 0, 0, 0 };
+    if (len < 8 || memcmp(bytes, head, 8)) {
+        rd_fail(&r, "not a wasm module");
+        return GATE_ERR_SNAPSHOT;
+    }
+    r.p += 8;
+    while (r.p < r.end && !r.bad) {
+        if (rd_u8(&r, "section id") != 0)
+            return rd_fail(&r, "a section that is not custom"), GATE_ERR_SNAPSHOT;
+        uint64_t size = rd_leb(&r, "section size");
+        if (!rd_need(&r, size, "section runs past the end"))
+            break;
+        const uint8_t *send = r.p + size;
+        rd sr = { r.p, send, bytes, err, false };
+        uint64_t nl = rd_leb(&sr, "section name");
+        if (!sr.bad && nl == 10 && rd_need(&sr, nl, "name") && !memcmp(sr.p, "gate.world", 10)) {
+            sr.p += nl;
+            uint32_t v = rd_u32(&sr, "version");
+            uint8_t flags = rd_u8(&sr, "engine flags");
+            rd_u64(&sr, "slice fuel");
+            rd_u64(&sr, "slice time");
+            rd_u64(&sr, "watchdog");
+            uint32_t nwk = rd_u32(&sr, "workers");
+            if (sr.bad || v != WORLD_VERSION) {
+                r.bad = true;
+                if (!sr.bad)
+                    rd_fail(&sr, "unknown version");
+                return GATE_ERR_SNAPSHOT;
+            }
+            out->fuel = flags & 1;
+            out->deterministic = (flags >> 1) & 1;
+            out->workers = nwk;
+            return GATE_OK;
+        }
+        r.p = send;
+    }
+    if (!r.bad)
+        rd_fail(&r, "no gate.world section");
+    return GATE_ERR_SNAPSHOT;
 }

@@ -609,6 +609,8 @@ static void proc_main(void *arg)
        the frames are saved in the instance; they are rebuilt here */
     while (st == GATE_SUSPENDED && !atomic_load(&p->inst->vm.kill_req)) {
         park(p, GW_Y_PORTABLE);
+        if (atomic_load(&p->inst->vm.kill_req))
+            break;          /* killed while saved: it does not run again */
         st = gate_resume(p->inst, res, 16, &err);
     }
     if (st == GATE_SUSPENDED) {
