@@ -325,6 +325,26 @@ if [ -z "${BENCH_NO_MICRO:-}" ]; then
 fi
 mv_() { awk -v k="$1" '$1 == k { print $2 }' "$mtab"; }
 
+# ---- worlds: spawn, preemption, processes per machine (bench/world.c) --------
+wtab=$out/world.txt
+: > "$wtab"
+if [ -z "${BENCH_NO_WORLD:-}" ] && [ -x "$build/bench/world" ]; then
+    say "worlds: spawn, preempt, memory, many processes"
+    spin=$build/test/world/spin.wasm
+    "$build/bench/world" costs "$spin" >> "$wtab"
+    "$build/bench/world" many "$spin" guard 20000 >> "$wtab" 2> "$out/world-guard.err"
+    # 100,000 processes need more memory maps than Linux's default 65,530
+    # (four per process stack, two per memory): raised for this run if we may
+    maps=$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo 0)
+    if [ "$maps" -lt 1048576 ] && [ -w /proc/sys/vm/max_map_count ]; then
+        echo 1048576 > /proc/sys/vm/max_map_count
+        echo "maps_raised 1 from $maps" >> "$wtab"
+    fi
+    "$build/bench/world" many "$spin" explicit 100000 >> "$wtab" 2> "$out/world-explicit.err"
+    [ "$maps" -lt 1048576 ] && [ -w /proc/sys/vm/max_map_count ] && echo "$maps" > /proc/sys/vm/max_map_count
+fi
+wv_() { awk -v k="$1" '$1 == k { print $2 }' "$wtab"; }
+
 # ---- report ----------------------------------------------------------------
 fmt() { awk -v x="$1" 'BEGIN { if (x == "NaN" || x == "") print "—"; else printf "%.0f", x }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NaN" || b == "NaN" || a == "" || b == "" || b == 0) print "—"; else printf "%.2f", a / b }'; }
@@ -547,6 +567,30 @@ if [ -s "$mtab" ]; then
     echo "| its private memory after a call | $(mv_ fork_restored_private_kb) KiB | |"
     echo
 fi
+if [ -s "$wtab" ]; then
+    echo "## Worlds"
+    echo
+    echo "bench/world.c with test/world/spin.wat, one worker, fuel slices (docs/world.md)."
+    echo "A preemption is one slice of two processes that each give up the CPU after"
+    echo "one unit of fuel (switch out, requeue, switch in); the portable stop is what"
+    echo "a lone instance pays to stop and resume through the portable form."
+    echo
+    echo "| what | measured | target |"
+    echo "|---|---:|---:|"
+    echo "| spawn (queue a process from a compiled module) | $(wv_ spawn_us) µs | < 10 µs |"
+    echo "| a process's whole life: instance, stack, a call, its end | $(wv_ lifecycle_us) µs | |"
+    echo "| preemption and resume, stack depth 10 | $(wv_ preempt_depth10_ns) ns | < 1 µs |"
+    echo "| preemption and resume, stack depth 10,000 | $(wv_ preempt_depth10000_ns) ns | < 1 µs, as at depth 10 |"
+    echo "| portable stop and resume of a lone instance, depth 10 | $(wv_ portable_depth10_ns) ns | |"
+    echo "| portable stop and resume of a lone instance, depth 10,000 | $(wv_ portable_depth10000_ns) ns | |"
+    echo "| memory per parked process | $(wv_ idle_process_kib) KiB | |"
+    echo "| live processes, guarded memories (8 GiB each), tried 20,000 | $(wv_ live_guard) | ≥ 10,000 |"
+    echo "| live processes, explicit bounds (16 pages max), tried 100,000 | $(wv_ live_explicit) | ≥ 100,000 |"
+    echo "| memory per live process (explicit) | $(wv_ live_explicit_kib_each) KiB | |"
+    echo
+    [ -n "$(wv_ maps_raised)" ] && echo "vm.max_map_count was raised to 1048576 for the 100,000 (from $(awk '$1 == "maps_raised" { print $4 }' "$wtab"))." && echo
+    [ -s "$out/world-guard.err" ] && echo "Guarded: $(head -1 "$out/world-guard.err") (the 128 TiB address space)." && echo
+fi
 [ -f bench/notes.md ] && cat bench/notes.md
 } > "$report"
 
@@ -598,5 +642,6 @@ if [ -s "$ctab" ]; then
     done < "$ctab"
 fi
 [ -s "$mtab" ] && echo "  instantiate $(mv_ instantiate_us) us, fork $(mv_ fork_us) us, stop $(mv_ stop_us) us, snapshot $(mv_ snapshot_mbps) MB/s, restore $(mv_ restore_mbps) MB/s"
+[ -s "$wtab" ] && echo "  world: spawn $(wv_ spawn_us) us, preempt $(wv_ preempt_depth10_ns)/$(wv_ preempt_depth10000_ns) ns (depth 10/10000), $(wv_ idle_process_kib) KiB per parked process, live $(wv_ live_guard) guarded / $(wv_ live_explicit) explicit"
 [ -n "$bad_out" ] && echo "  OUTPUT MISMATCH:$bad_out"
 exit 0

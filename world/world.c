@@ -284,13 +284,16 @@ void gw_runq_push(gw_worker *wk, gw_proc *p, bool front)
 {
     assert(!p->queued);
     p->queued = true;
-    p->qnext = NULL;
+    p->qnext = p->qprev = NULL;
     if (front) {
         p->qnext = wk->head;
+        if (wk->head)
+            wk->head->qprev = p;
         wk->head = p;
         if (!wk->tail)
             wk->tail = p;
     } else {
+        p->qprev = wk->tail;
         if (wk->tail)
             wk->tail->qnext = p;
         else
@@ -300,35 +303,28 @@ void gw_runq_push(gw_worker *wk, gw_proc *p, bool front)
     pthread_cond_signal(&wk->cv);
 }
 
-static gw_proc *runq_pop(gw_worker *wk)
-{
-    gw_proc *p = wk->head;
-    if (p) {
-        wk->head = p->qnext;
-        if (!wk->head)
-            wk->tail = NULL;
-        p->qnext = NULL;
-        p->queued = false;
-    }
-    return p;
-}
-
 static void runq_remove(gw_worker *wk, gw_proc *p)
 {
     if (!p->queued)
         return;
-    gw_proc **pp = &wk->head, *prev = NULL;
-    while (*pp && *pp != p) {
-        prev = *pp;
-        pp = &(*pp)->qnext;
-    }
-    if (*pp) {
-        *pp = p->qnext;
-        if (wk->tail == p)
-            wk->tail = prev;
-    }
-    p->qnext = NULL;
+    if (p->qprev)
+        p->qprev->qnext = p->qnext;
+    else
+        wk->head = p->qnext;
+    if (p->qnext)
+        p->qnext->qprev = p->qprev;
+    else
+        wk->tail = p->qprev;
+    p->qnext = p->qprev = NULL;
     p->queued = false;
+}
+
+static gw_proc *runq_pop(gw_worker *wk)
+{
+    gw_proc *p = wk->head;
+    if (p)
+        runq_remove(wk, p);
+    return p;
 }
 
 static void heap_swap(gw_worker *wk, size_t a, size_t b)
@@ -651,15 +647,27 @@ static void *stack_init(uint8_t *top, void (*fn)(void *), void *arg)
    below the wasm stack. */
 static bool stack_alloc(gw_proc *p)
 {
-    size_t wasm = p->lim.stack_size ? (size_t)p->lim.stack_size : p->w->stack_size;
+    gate_world *w = p->w;
+    size_t wasm = p->lim.stack_size ? (size_t)p->lim.stack_size : w->stack_size;
     size_t len = GUARD + GLUE_SIZE + GUARD + wasm;
-    uint8_t *m = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED)
-        return false;
-    if (mprotect(m + GUARD, GLUE_SIZE, PROT_READ | PROT_WRITE) ||
-        mprotect(m + GUARD + GLUE_SIZE + GUARD, wasm, PROT_READ | PROT_WRITE)) {
-        munmap(m, len);
-        return false;
+    uint8_t *m = NULL;
+    /* a stack of an ended process, as threads reuse stacks: what it holds
+       is never readable by wasm code, whose frames initialise their slots */
+    for (uint32_t i = w->nstackpool; i-- > 0;)
+        if (w->stackpool[i].len == len) {
+            m = w->stackpool[i].base;
+            w->stackpool[i] = w->stackpool[--w->nstackpool];
+            break;
+        }
+    if (!m) {
+        m = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED)
+            return false;
+        if (mprotect(m + GUARD, GLUE_SIZE, PROT_READ | PROT_WRITE) ||
+            mprotect(m + GUARD + GLUE_SIZE + GUARD, wasm, PROT_READ | PROT_WRITE)) {
+            munmap(m, len);
+            return false;
+        }
     }
     p->map = m;
     p->map_len = len;
@@ -671,8 +679,13 @@ static bool stack_alloc(gw_proc *p)
 
 void gw_stack_free(gw_proc *p)
 {
-    if (p->map)
+    gate_world *w = p->w;
+    if (p->map && w->nstackpool < GW_STACK_POOL) {
+        w->stackpool[w->nstackpool].base = p->map;
+        w->stackpool[w->nstackpool++].len = p->map_len;
+    } else if (p->map) {
         munmap(p->map, p->map_len);
+    }
     p->map = NULL;
 }
 
@@ -890,7 +903,10 @@ static void *worker_main(void *arg)
             pthread_mutex_lock(&w->lock);
         }
         wk->busy = false;
-        pthread_cond_broadcast(&w->main_cv);
+        /* the host waits for ends, for the slice budget and for idleness:
+           it is woken only when one of those may have come */
+        if (ended || w->slices_left == 0 || w->converting || !wk->head)
+            pthread_cond_broadcast(&w->main_cv);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
@@ -1088,6 +1104,8 @@ void gate_world_free(gate_world *w)
     for (uint32_t i = 0; i < w->nsponsors; i++)
         w_free(w, w->sponsors[i], sizeof *w->sponsors[i]);
     gx_free(&w->eng->alloc, w->sponsors, (size_t)w->capsponsors * sizeof *w->sponsors);
+    for (uint32_t i = 0; i < w->nstackpool; i++)
+        munmap(w->stackpool[i].base, w->stackpool[i].len);
     pthread_cond_destroy(&w->main_cv);
     pthread_cond_destroy(&w->wd_cv);
     pthread_mutex_destroy(&w->lock);
@@ -1115,6 +1133,8 @@ void gw_kill_locked(gate_world *w, gw_proc *p)
         snprintf(p->message, sizeof p->message, "trapped: killed before it ran");
         settle(p->wk, p);
         p->released_pending = true;
+        p->pnext = w->pending;
+        w->pending = p;
         return;
     }
     if (p->inst) {
@@ -1288,13 +1308,13 @@ gate_status gw_run(gate_world *w, uint64_t ns, uint64_t max_slices, gate_pid unt
 void gw_release_pending(gate_world *w)
 {
     for (;;) {
-        gw_proc *p = NULL;
         pthread_mutex_lock(&w->lock);
-        for (uint32_t i = 0; i < w->nprocs && !p; i++)
-            if (w->procs[i]->released_pending)
-                p = w->procs[i];
-        if (p)
+        gw_proc *p = w->pending;
+        if (p) {
+            w->pending = p->pnext;
+            p->pnext = NULL;
             p->released_pending = false;
+        }
         pthread_mutex_unlock(&w->lock);
         if (!p)
             return;

@@ -11,6 +11,8 @@
 enum { GW_FUEL, GW_MEMORY, GW_TABLES, GW_PROCS, GW_MSGS, GW_NB };
 
 /* why a slice ended */
+#define GW_STACK_POOL 64
+
 enum { GW_Y_NONE, GW_Y_PREEMPT, GW_Y_WAIT, GW_Y_YIELD, GW_Y_PORTABLE, GW_Y_DONE };
 
 struct gate_sponsor {
@@ -33,7 +35,8 @@ typedef struct gw_proc {
     gate_sponsor *sp;
     gate_proc_state state;
     gw_worker *wk;              /* its worker, for good */
-    struct gw_proc *qnext;      /* run queue */
+    struct gw_proc *qnext, *qprev;  /* run queue */
+    struct gw_proc *pnext;      /* w->pending */
     bool queued;
     size_t heapi;               /* timer heap slot, SIZE_MAX: none */
     uint64_t wake;              /* monotonic ns (WAITING) */
@@ -109,6 +112,10 @@ struct gate_world {
     uint64_t overruns;
     gate_world_event_fn on_end;
     void *on_end_ud;
+    /* stacks of ended processes, for the next ones (under the lock) */
+    struct { uint8_t *base; size_t len; } stackpool[GW_STACK_POOL];
+    uint32_t nstackpool;
+    gw_proc *pending;           /* ended without running, to release */
 };
 
 extern const rt_proc_hooks gw_hooks;
