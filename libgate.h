@@ -544,7 +544,8 @@ const char *gate_sponsor_name(const gate_sponsor *s);
 typedef struct gate_spawn {
     gate_module *module;
     gate_imports *imports;  /* linked at the process's first dispatch */
-    int own_imports;        /* 1: the world frees imports with the process */
+    int own_imports;        /* 1: the world frees imports with the process
+                               (when the spawn succeeds) */
     const char *entry;      /* export to call; NULL: "_start" */
     const gate_val *args;   /* copied */
     size_t nargs;

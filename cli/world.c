@@ -662,8 +662,8 @@ int cli_world(int argc, char **argv)
                 s.limits.max_memory_pages = p->max_pages;
                 if (st == GATE_OK)
                     st = gate_world_spawn(w, &s, &pid, &err);
-                else
-                    gate_imports_free(imp);
+                if (st != GATE_OK)
+                    gate_imports_free(imp);     /* not taken by the world */
                 if (st != GATE_OK) {
                     fprintf(stderr, "gate world: %s: %s: %s\n", mfile, pname, err.message);
                     rc = 1;
