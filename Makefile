@@ -165,7 +165,7 @@ fuzz: deps $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_snapshot all $(BUILD)/te
 
 # The embedding examples, linked against the build tree.
 examples: $(BUILD)/examples/host $(BUILD)/examples/guest.wasm $(BUILD)/examples/migrate \
-          $(BUILD)/examples/migrate.wasm
+          $(BUILD)/examples/migrate.wasm $(BUILD)/examples/world $(BUILD)/examples/scripts.wasm
 $(BUILD)/examples/%: examples/%.c libgate.h $(BUILD)/libgate.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

@@ -156,4 +156,32 @@ echo "-- under --sandbox (seccomp) the same program runs; a forbidden call would
 set -e
 
 echo
+echo "== 12. a world: many processes, slices, sponsors, saved whole and moved (docs/world.md)"
+set +e
+"$build/examples/world" "$build/examples/scripts.wasm"
+clang --target=wasm32-wasi -O2 -o "$out/worldproc.wasm" "$here/../test/wasi/worldproc.c"
+cat > "$out/world.json" <<'JSON'
+{ "workers": 1, "slice_fuel": 5000,
+  "sponsors": [ { "name": "apps", "processes": 50 } ],
+  "processes": [ { "name": "w", "module": "worldproc.wasm", "args": ["{i}"], "count": 20,
+                   "sponsor": "apps" } ] }
+JSON
+echo "-- gate world: 20 processes, stopped after 40 slices and saved"
+"$gate" world --slices 40 --save "$out/w.gworld" "$out/world.json" > "$out/world1.out"
+echo "   $(wc -l < "$out/world1.out") lines printed before the save; $(stat -c %s "$out/w.gworld") bytes"
+if [ -x "$arm/gate" ] && command -v qemu-aarch64 > /dev/null; then
+    echo "-- resumed on ARM64 (qemu) for 40 slices, saved again, finished on x86-64"
+    qemu-aarch64 "$arm/gate" world --resume "$out/w.gworld" --slices 40 --save "$out/w2.gworld" > "$out/world2.out"
+    "$gate" world --resume "$out/w2.gworld" --status > "$out/world3.out" 2> "$out/world3.err"
+    tail -4 "$out/world3.err"
+else
+    "$gate" world --resume "$out/w.gworld" --status > "$out/world3.out" 2> "$out/world3.err"
+fi
+"$gate" world "$out/world.json" > "$out/world-full.out"
+if cmp -s <(cat "$out"/world[123].out 2>/dev/null | sort) <(sort "$out/world-full.out"); then
+    echo "   every process printed the same lines as in one uninterrupted run"
+fi
+set -e
+
+echo
 echo "demo: ok"

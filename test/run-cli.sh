@@ -599,6 +599,9 @@ check "snapshot: a truncated one is refused" test $rc -eq 1
 # the embedding example, against the build tree and against an installed copy
 "$build/examples/host" "$build/examples/guest.wasm" > "$out/host.out" 2>&1; rc=$?
 check "example host: runs" test $rc -eq 0
+"$build/examples/world" "$build/examples/scripts.wasm" > "$out/world-example.out" 2>&1
+check "examples/world.c: scripts in frames of 2 ms, one looping for ever, one trapping" \
+    cmp -s examples/world.expected "$out/world-example.out"
 if diff -u examples/host.expected "$out/host.out" > "$out/host.diff"; then
     ok "example host: output"
 else

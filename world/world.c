@@ -1248,6 +1248,11 @@ gate_status gw_run(gate_world *w, uint64_t ns, uint64_t max_slices, gate_pid unt
 {
     uint64_t deadline = ns ? now_ns() + ns : UINT64_MAX;
     pthread_mutex_lock(&w->lock);
+    if (w->running) {
+        /* another thread runs the world: one run at a time */
+        pthread_mutex_unlock(&w->lock);
+        return GATE_ERR_STATE;
+    }
     w->running = true;
     w->slices_left = max_slices ? max_slices : UINT64_MAX;
     for (unsigned i = 0; i < w->nwk; i++)
