@@ -503,6 +503,7 @@ typedef struct gate_world_config {
                                watchdog stops the slice and counts an
                                overrun (0: 10 ms) */
     uint64_t stack_size;    /* each process's wasm stack (0: 1 MiB) */
+    uint64_t mailbox_bytes; /* bytes queued for one process (0: 1 MiB) */
 } gate_world_config;
 void gate_world_config_init(gate_world_config *cfg);
 
@@ -541,6 +542,20 @@ gate_status gate_sponsor_refill(gate_sponsor *s, uint64_t fuel);
 gate_status gate_sponsor_usage(gate_sponsor *s, gate_budget *used, gate_budget *limit);
 const char *gate_sponsor_name(const gate_sponsor *s);
 
+/* What a process may do with the kernel services (import module "gate",
+   gate_imports_world).  Patterns are exact names, a prefix ending in '*'
+   ("chat.*") or "*".  NULL grants in a gate_spawn: everything (a process
+   the host trusts). */
+typedef struct gate_grants {
+    int send;                       /* send to a pid */
+    int monitor;                    /* be told when a pid ends */
+    int kill_any;                   /* kill any process, not only its children */
+    const char *const *publish;     /* topics it may publish to */
+    size_t npublish;
+    const char *const *subscribe;   /* topics it may subscribe to */
+    size_t nsubscribe;
+} gate_grants;
+
 typedef struct gate_spawn {
     gate_module *module;
     gate_imports *imports;  /* linked at the process's first dispatch */
@@ -552,6 +567,7 @@ typedef struct gate_spawn {
     gate_limits limits;     /* stack_size 0: the world's */
     gate_sponsor *sponsor;  /* NULL: the root */
     const char *name;       /* NULL: "p<pid>" */
+    const gate_grants *grants;  /* copied; NULL: everything */
 } gate_spawn;
 /* Queues a new process (from the host or from a host function: it never
    runs inside the caller).  GATE_ERR_LIMIT when the sponsor's process or
@@ -616,14 +632,51 @@ void gate_world_on_end(gate_world *w, gate_world_event_fn fn, void *ud);
 gate_pid gate_call_pid(gate_call_ctx *ctx);
 gate_world *gate_call_world(gate_call_ctx *ctx);
 
+/* Messages (docs/world.md).  A message is copied into the receiver's
+   mailbox, FIFO between any two processes; its bytes are charged to the
+   sender's sponsor (messages budget) until received.  From the host
+   (sender pid 0, charged to no one): */
+gate_status gate_world_send(gate_world *w, gate_pid to, uint32_t tag, const void *data, size_t len);
+gate_status gate_world_publish(gate_world *w, const char *topic, uint32_t tag, const void *data,
+                               size_t len, size_t *delivered);
+gate_status gate_world_subscribe(gate_world *w, gate_pid pid, const char *topic);
+/* The kernel services, import module "gate", for world processes (guest
+   declarations: abi/guest/gate.h; a call from an instance that is not a
+   world's returns GATE_ENOTCAPABLE):
+     self() -> pid
+     send(pid, tag, ptr, len) -> 0 | GATE_E*
+     recv(buf, cap, tag (GATE_TAG_ANY), timeout_ns i64 (-1: for ever), info) -> 0 |
+          GATE_ETIMEDOUT | GATE_E2BIG; info: from, tag, len (u32 each); parks
+     publish(topic, topic_len, tag, ptr, len) -> delivered | -GATE_E*
+     subscribe(topic, topic_len), unsubscribe(topic, topic_len) -> 0 | GATE_E*
+     monitor(pid) -> 0 | GATE_E*: its end arrives as a GATE_MSG_DOWN message
+     kill(pid) -> 0 | GATE_E*: a process it spawned, or any with kill_any
+   Each is checked against the caller's grants. */
+gate_status gate_imports_world(gate_imports *imp, gate_error *err);
+enum {
+    GATE_ENOPROC = 1,       /* no such process (or it ended) */
+    GATE_EAGAIN = 2,        /* mailbox full, or the sponsor's budget spent */
+    GATE_ENOTCAPABLE = 3,   /* not granted */
+    GATE_EFAULT = 4,        /* a pointer outside the caller's memory */
+    GATE_ETIMEDOUT = 5,
+    GATE_E2BIG = 6          /* the message is larger than the buffer */
+};
+/* A process's end, to its monitors: from = the pid that ended; 16 bytes:
+   pid, gate_status, exit code, gate_trap_code (u32 each). */
+#define GATE_MSG_DOWN 0xffff0001u
+/* recv's tag for "the first message, whatever its tag" (not a tag) */
+#define GATE_TAG_ANY 0xffffffffu
+
 /* The whole world in one file (a valid wasm module; docs/world.md):
    every sponsor, every process (live ones as snapshots, parked calls
    pending), between runs.  Restoring asks imports_for for each process's
    imports: snap is its snapshot (live) or a module holding only its WASI
    state (not started yet; NULL when it had none), for
    gate_imports_wasi_from_snapshot with the grants of the restoring party;
-   the world frees what it returns.  A world is restored with the worker
-   count it had unless cfg says otherwise. */
+   the world frees what it returns, and copies *grants (left NULL:
+   everything) — a world file grants nothing.  A world is restored with
+   the worker count it had unless cfg says otherwise.  Queued messages and
+   subscriptions come back; a message is delivered exactly once. */
 gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, gate_error *err);
 gate_status gate_world_save(gate_world *w, const char *path, gate_error *err);
 /* What a world file needs of the engine that restores it. */
@@ -635,7 +688,8 @@ typedef struct gate_world_info {
 gate_status gate_world_read_info(const uint8_t *bytes, size_t len, gate_world_info *out,
                                  gate_error *err);
 typedef gate_imports *(*gate_world_imports_fn)(void *ud, const char *name, const uint8_t *snap,
-                                               size_t snap_len, gate_error *err);
+                                               size_t snap_len, const gate_grants **grants,
+                                               gate_error *err);
 gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
                                const uint8_t *bytes, size_t len, gate_world_imports_fn imports_for,
                                void *ud, gate_error *err);

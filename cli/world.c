@@ -44,6 +44,10 @@ typedef struct mproc {
     char entry[128];
     long count;
     uint32_t max_pages;
+    bool trusted;               /* NULL grants: everything */
+    gate_grants grants;         /* what an untrusted one may do */
+    int npub, nsub;
+    char *pub[MAX_ITEMS], *sub[MAX_ITEMS];
 } mproc;
 
 typedef struct manifest {
@@ -138,6 +142,10 @@ static void manifest_free(manifest *mf)
             free(p->dir_host[k]);
             free(p->dir_copy[k]);
         }
+        for (int k = 0; k < p->npub; k++)
+            free(p->pub[k]);
+        for (int k = 0; k < p->nsub; k++)
+            free(p->sub[k]);
     }
     free(mf->procs);
     if (mf->root)
@@ -233,7 +241,8 @@ static bool manifest_read(const char *file, manifest *mf)
         if (!json_is_object(pj))
             return bad(file, where, "want an object");
         static const char *const keys[] = { "name", "module", "args", "env", "dirs", "sponsor",
-                                            "entry", "count", "max_memory_pages", NULL };
+                                            "entry", "count", "max_memory_pages", "trusted",
+                                            "grants", NULL };
         if (!only_keys(file, where, pj, keys))
             return false;
         char buf[PATH_MAX];
@@ -286,6 +295,37 @@ static bool manifest_read(const char *file, manifest *mf)
                 return u == 0 ? bad(file, where, "count: want 1 or more") : false;
             p->count = (long)u;
         }
+        if ((v = json_object_get(pj, "trusted")) && !get_bool(file, where, v, &p->trusted))
+            return false;
+        if ((v = json_object_get(pj, "grants"))) {
+            /* an untrusted module gets nothing it is not granted here */
+            static const char *const gk[] = { "send", "monitor", "kill_any", "publish",
+                                              "subscribe", NULL };
+            if (!json_is_object(v) || !only_keys(file, where, v, gk))
+                return json_is_object(v) ? false : bad(file, where, "grants: want an object");
+            bool b;
+            json_t *g;
+            if ((g = json_object_get(v, "send")) && get_bool(file, where, g, &b))
+                p->grants.send = b;
+            else if (g)
+                return false;
+            if ((g = json_object_get(v, "monitor")) && get_bool(file, where, g, &b))
+                p->grants.monitor = b;
+            else if (g)
+                return false;
+            if ((g = json_object_get(v, "kill_any")) && get_bool(file, where, g, &b))
+                p->grants.kill_any = b;
+            else if (g)
+                return false;
+            if ((g = json_object_get(v, "publish")) && !strings(file, where, g, p->pub, &p->npub))
+                return false;
+            if ((g = json_object_get(v, "subscribe")) && !strings(file, where, g, p->sub, &p->nsub))
+                return false;
+        }
+        p->grants.publish = (const char *const *)p->pub;
+        p->grants.npublish = (size_t)p->npub;
+        p->grants.subscribe = (const char *const *)p->sub;
+        p->grants.nsubscribe = (size_t)p->nsub;
         if ((v = json_object_get(pj, "max_memory_pages"))) {
             if (!get_uint(file, where, v, 65536, &u))
                 return false;
@@ -410,13 +450,20 @@ static void grant_report(void *ud, const char *preopen, const char *path, const 
 }
 
 static gate_imports *restore_imports(void *ud, const char *name, const uint8_t *snap,
-                                     size_t len, gate_error *err)
+                                     size_t len, const gate_grants **grants, gate_error *err)
 {
     resume_ctx *rc = ud;
     gate_imports *imp = gate_imports_new(rc->eng);
+    const mproc *e = entry_of(rc->mf, name);
+    /* grants come from the manifest of whoever resumes: none without one */
+    static const gate_grants none = { 0 };
+    *grants = e ? (e->trusted ? NULL : &e->grants) : &none;
+    if (imp && gate_imports_world(imp, err) != GATE_OK) {
+        gate_imports_free(imp);
+        return NULL;
+    }
     if (!imp || !snap)
         return imp;
-    const mproc *e = entry_of(rc->mf, name);
     gate_wasi_grants g = { 0 };
     if (e) {
         g.ndirs = e->ndirs;
@@ -654,11 +701,14 @@ int cli_world(int argc, char **argv)
                                           .preopen_guest = (const char *const *)p->dir_guest };
                 gate_imports *imp = gate_imports_new(eng);
                 gate_status st = imp ? gate_imports_wasi(imp, &wcfg, &err) : GATE_ERR_NOMEM;
+                if (st == GATE_OK)
+                    st = gate_imports_world(imp, &err);
                 for (int a = 0; a < p->nargs; a++)
                     free(owned[a]);
                 gate_pid pid;
                 gate_spawn s = { .module = mods[i], .imports = imp, .own_imports = 1,
-                                 .entry = p->entry, .sponsor = sp, .name = pname };
+                                 .entry = p->entry, .sponsor = sp, .name = pname,
+                                 .grants = p->trusted ? NULL : &p->grants };
                 s.limits.max_memory_pages = p->max_pages;
                 if (st == GATE_OK)
                     st = gate_world_spawn(w, &s, &pid, &err);

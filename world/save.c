@@ -9,7 +9,8 @@
  *                       monitors, and what it is: not started (module
  *                       index, entry, arguments, limits), live (its
  *                       snapshot follows) or ended (status, trap,
- *                       backtrace, message)
+ *                       backtrace, message); then the queued messages
+ *                       and the topics with their subscribers
  *   "gate.world.module" per module of a process not started: its bytes
  *   "gate.world.proc"   per live process, in order: its snapshot
  *   "gate.world.sum"    XXH3-64 of every byte before it
@@ -215,6 +216,7 @@ gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, g
         gs_u64(&meta, p->overruns);
         gs_u32(&meta, p->wk->idx);
         gs_u64(&meta, p->queued ? queue_pos(p) : UINT64_MAX);
+        gs_u32(&meta, p->parent);
         gs_u32(&meta, p->nmon);
         for (uint32_t k = 0; k < p->nmon; k++)
             gs_u32(&meta, p->monitors[k]);
@@ -284,6 +286,34 @@ gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, g
         }
     }
     if (st == GATE_OK) {
+        /* queued messages, oldest first, and every subscription */
+        uint32_t nbox = 0;
+        for (uint32_t i = 0; i < w->nprocs; i++)
+            nbox += w->procs[i]->nmsg != 0;
+        gs_u32(&meta, nbox);
+        for (uint32_t i = 0; i < w->nprocs; i++) {
+            gw_proc *p = w->procs[i];
+            if (!p->nmsg)
+                continue;
+            gs_u32(&meta, p->pid);
+            gs_u32(&meta, p->nmsg);
+            for (gw_msg *m = p->mhead; m; m = m->next) {
+                gs_u32(&meta, m->from);
+                gs_u32(&meta, m->tag);
+                gs_u32(&meta, m->payer ? m->payer->index : UINT32_MAX);
+                gs_u32(&meta, m->len);
+                gs_bytes(&meta, m->data, m->len);
+            }
+        }
+        gs_u32(&meta, w->ntopics);
+        for (uint32_t i = 0; i < w->ntopics; i++) {
+            gw_topic *t = &w->topics[i];
+            gs_u32(&meta, t->len);
+            gs_bytes(&meta, t->name, t->len);
+            gs_u32(&meta, t->nsubs);
+            for (uint32_t k = 0; k < t->nsubs; k++)
+                gs_u32(&meta, t->subs[k]);
+        }
         custom(&o, "gate.world", &meta);
         for (uint32_t m = 0; m < nmods; m++) {
             gs_buf mb = { .alloc = *a };
@@ -441,7 +471,7 @@ typedef struct rproc {
     uint32_t sponsor;
     uint8_t state, paused, kind;
     uint64_t fuel_used, slices, overruns, qpos;
-    uint32_t worker;
+    uint32_t worker, parent;
     uint32_t nmon;
     gate_pid mon[64];
     /* done */
@@ -678,6 +708,7 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
         q->overruns = rd_u64(&m, "overruns");
         q->worker = rd_u32(&m, "worker");
         q->qpos = rd_u64(&m, "queue position");
+        q->parent = rd_u32(&m, "parent");
         q->nmon = rd_u32(&m, "monitor count");
         if (m.bad)
             break;
@@ -774,8 +805,41 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
     }
     if (!m.bad && live != nprocsec)
         rd_fail(&m, "gate.world.proc sections without a process");
+    /* mailboxes and topics: checked now, applied once the processes exist */
+    const uint8_t *boxes = m.p;
+    uint32_t nbox = rd_u32(&m, "mailbox count");
+    for (uint32_t i = 0; i < nbox && !m.bad; i++) {
+        rd_u32(&m, "mailbox pid");
+        uint32_t n = rd_u32(&m, "message count");
+        if (!m.bad && n > GW_MAX_MSGS)
+            rd_fail(&m, "message count");
+        for (uint32_t k = 0; k < n && !m.bad; k++) {
+            rd_u32(&m, "message sender");
+            rd_u32(&m, "message tag");
+            uint32_t payer = rd_u32(&m, "message payer");
+            uint32_t ml = rd_u32(&m, "message length");
+            if (!m.bad && payer != UINT32_MAX && payer >= nsp)
+                rd_fail(&m, "message payer");
+            if (rd_need(&m, ml, "message bytes"))
+                m.p += ml;
+        }
+    }
+    uint32_t ntop = rd_u32(&m, "topic count");
+    if (!m.bad && ntop > GW_MAX_TOPICS)
+        rd_fail(&m, "topic count");
+    for (uint32_t i = 0; i < ntop && !m.bad; i++) {
+        uint32_t ml = rd_u32(&m, "topic name length");
+        if (!m.bad && (ml == 0 || ml > GW_TOPIC_MAX))
+            rd_fail(&m, "topic name length");
+        if (rd_need(&m, ml, "topic name"))
+            m.p += ml;
+        uint32_t n = rd_u32(&m, "subscriber count");
+        if (!m.bad && n > (size_t)(m.end - m.p) / 4)
+            rd_fail(&m, "subscriber count");
+        m.p += m.bad ? 0 : (size_t)n * 4;
+    }
     if (!m.bad && m.p != m.end)
-        rd_fail(&m, "bytes after the last process");
+        rd_fail(&m, "bytes after the topics");
     if (m.bad)
         goto fail;
     mods = gx_malloc(a, (size_t)nmodsec * sizeof *mods + 1);
@@ -832,9 +896,11 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
         }
         const uint8_t *snap = q->kind == K_LIVE ? q->snap.p : q->wasi.p;
         size_t slen = q->kind == K_LIVE ? q->snap.n : q->wasi.n;
-        gate_imports *imp = imports_for ? imports_for(ud, q->name, snap, slen, err) : NULL;
+        const gate_grants *grants = NULL;
+        gate_imports *imp = imports_for ? imports_for(ud, q->name, snap, slen, &grants, err) : NULL;
         if (err->status != GATE_OK)
             goto fail;
+        p->grants = gw_grants_copy(w, grants);
         p->imp = imp;
         p->own_imp = true;
         if (q->kind == K_NEW) {
@@ -877,6 +943,48 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
             }
         }
         w->nlive++;
+    }
+    /* messages, in their order, and subscriptions */
+    {
+        rd b = { boxes, m.end, bytes, err, false };
+        nbox = rd_u32(&b, "mailbox count");
+        pthread_mutex_lock(&w->lock);
+        for (uint32_t i = 0; i < nbox; i++) {
+            gw_proc *to = gw_find(w, rd_u32(&b, "mailbox pid"));
+            uint32_t n = rd_u32(&b, "message count");
+            for (uint32_t k = 0; k < n; k++) {
+                uint32_t from = rd_u32(&b, "message sender"), tag = rd_u32(&b, "message tag");
+                uint32_t payer = rd_u32(&b, "message payer"), ml = rd_u32(&b, "message length");
+                int dr = gw_deliver(w, to, from, tag, b.p, ml,
+                                   payer == UINT32_MAX ? NULL : w->sponsors[payer]);
+                b.p += ml;
+                if (dr && to && to->state != GATE_PROC_DONE) {
+                    pthread_mutex_unlock(&w->lock);
+                    gx_fail(err, GATE_ERR_LIMIT, (uint64_t)(b.p - bytes), GATE_NO_FUNC,
+                            "world file: a message for process %u does not fit its mailbox "
+                            "or its sender's budget", to->pid);
+                    goto fail;
+                }
+            }
+        }
+        ntop = rd_u32(&b, "topic count");
+        for (uint32_t i = 0; i < ntop; i++) {
+            uint32_t ml = rd_u32(&b, "topic name length");
+            gw_topic *t = gw_topic_get(w, (const char *)b.p, ml);
+            b.p += ml;
+            uint32_t n = rd_u32(&b, "subscriber count");
+            for (uint32_t k = 0; k < n; k++) {
+                gw_proc *sp = gw_find(w, rd_u32(&b, "subscriber"));
+                if (t && sp && sp->state != GATE_PROC_DONE)
+                    gw_subscribe(w, t, sp->pid);
+            }
+        }
+        for (uint32_t i = 0; i < nprocs; i++) {
+            gw_proc *p = gw_find(w, rp[i].pid);
+            if (p)
+                p->parent = rp[i].parent;
+        }
+        pthread_mutex_unlock(&w->lock);
     }
     /* the queues as they were */
     uint32_t nq = 0;

@@ -746,19 +746,26 @@ static bool settle(gw_worker *wk, gw_proc *p)
         gw_make_runnable(w, p, false);
         return false;
     case GW_Y_YIELD:
+        p->wake_pending = false;
         gw_make_runnable(w, p, false);
         return false;
     case GW_Y_WAIT:
-        if (p->kill) {
+        if (p->kill || p->wake_pending) {
+            /* a message came while it was on its way to park */
+            p->wake_pending = false;
             gw_make_runnable(w, p, false);
         } else {
+            /* a wait for ever needs no timer: only a message or a kill
+               ends it, and it does not keep a run from ending */
             p->state = GATE_PROC_WAITING;
-            if (!heap_add(wk, p))
+            if (p->wake != UINT64_MAX && !heap_add(wk, p))
                 gw_make_runnable(w, p, false);     /* out of memory: it polls again */
         }
         return false;
     default:
         p->state = GATE_PROC_DONE;
+        gw_mailbox_clear(w, p);
+        gw_unsubscribe_all(w, p->pid);
         gw_stack_free(p);
         gw_give_back(p->sp, GW_PROCS, 1);
         if (p->inst) {
@@ -823,6 +830,12 @@ static void report_end(gate_world *w, gw_proc *p)
         nmon = 64;
     if (nmon)
         memcpy(mon, p->monitors, nmon * sizeof *mon);
+    /* monitoring processes are told by a message */
+    uint32_t down[4] = { p->pid, (uint32_t)info.status, (uint32_t)info.exit_code,
+                         (uint32_t)info.trap.code };
+    for (uint32_t i = 0; i < nmon; i++)
+        if (mon[i])
+            gw_deliver(w, gw_find(w, mon[i]), p->pid, GATE_MSG_DOWN, down, sizeof down, NULL);
     pthread_mutex_unlock(&w->lock);
     if (fn) {
         fn(ud, 0, &info);
@@ -973,6 +986,8 @@ static void config_defaults(gate_world_config *c)
         c->slice_ns = 2000000;
     if (!c->watchdog_ns)
         c->watchdog_ns = 10000000;
+    if (!c->mailbox_bytes)
+        c->mailbox_bytes = (uint64_t)1 << 20;
 }
 
 gate_world *gate_world_new(gate_engine *eng, const gate_world_config *cfg, gate_error *err)
@@ -1063,6 +1078,8 @@ static void proc_free(gate_world *w, gw_proc *p)
         w_free(w, p->args, p->nargs * sizeof *p->args);
     if (p->monitors)
         w_free(w, p->monitors, p->capmon * sizeof *p->monitors);
+    gw_mailbox_clear(w, p);
+    gw_grants_free(w, p->grants);
     w_free(w, p, sizeof *p);
 }
 
@@ -1106,6 +1123,7 @@ void gate_world_free(gate_world *w)
     gx_free(&w->eng->alloc, w->sponsors, (size_t)w->capsponsors * sizeof *w->sponsors);
     for (uint32_t i = 0; i < w->nstackpool; i++)
         munmap(w->stackpool[i].base, w->stackpool[i].len);
+    gw_topics_free(w);
     pthread_cond_destroy(&w->main_cv);
     pthread_cond_destroy(&w->wd_cv);
     pthread_mutex_destroy(&w->lock);
@@ -1220,6 +1238,10 @@ gate_status gate_world_spawn(gate_world *w, const gate_spawn *s, gate_pid *pid, 
     p->args = args;
     p->nargs = s->nargs;
     p->lim = s->limits;
+    p->grants = gw_grants_copy(w, s->grants);
+    /* spawned from a host function of one of its processes: its child */
+    if (rt_entry_vm && rt_entry_vm->inst && rt_entry_vm->inst->hooks == &gw_hooks)
+        p->parent = ((gw_proc *)rt_entry_vm->inst->hooks_ud)->pid;
     w->nlive++;
     gw_make_runnable(w, p, false);
     if (p->state == GATE_PROC_RUNNABLE)

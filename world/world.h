@@ -12,6 +12,24 @@ enum { GW_FUEL, GW_MEMORY, GW_TABLES, GW_PROCS, GW_MSGS, GW_NB };
 
 /* why a slice ended */
 #define GW_STACK_POOL 64
+#define GW_MAX_MSGS 65536           /* queued for one process */
+#define GW_TOPIC_MAX 255            /* bytes of a topic name */
+#define GW_MAX_TOPICS 65536
+
+typedef struct gw_msg {
+    struct gw_msg *next;
+    gate_pid from;
+    uint32_t tag, len;
+    gate_sponsor *payer;        /* charged GW_MSGS until received, or NULL */
+    uint8_t data[];
+} gw_msg;
+
+typedef struct gw_topic {
+    char name[GW_TOPIC_MAX + 1];
+    uint32_t len;
+    gate_pid *subs;
+    uint32_t nsubs, capsubs;
+} gw_topic;
 
 enum { GW_Y_NONE, GW_Y_PREEMPT, GW_Y_WAIT, GW_Y_YIELD, GW_Y_PORTABLE, GW_Y_DONE };
 
@@ -70,6 +88,14 @@ typedef struct gw_proc {
     uint64_t fuel_used, slices, overruns, memory;
     gate_pid *monitors;
     uint32_t nmon, capmon;
+    /* messages */
+    gw_msg *mhead, *mtail;
+    uint64_t mbytes;
+    uint32_t nmsg;
+    bool in_recv, wake_pending;
+    int32_t recv_tag;
+    gate_grants *grants;        /* its own copy, or NULL: everything */
+    gate_pid parent;            /* the process that spawned it, or 0 */
 } gw_proc;
 
 struct gw_worker {
@@ -116,6 +142,9 @@ struct gate_world {
     struct { uint8_t *base; size_t len; } stackpool[GW_STACK_POOL];
     uint32_t nstackpool;
     gw_proc *pending;           /* ended without running, to release */
+    gw_topic *topics;
+    uint32_t ntopics, captopics;
+    uint64_t msgs_sent;
 };
 
 extern const rt_proc_hooks gw_hooks;
@@ -138,6 +167,17 @@ void gw_make_runnable(gate_world *w, gw_proc *p, bool front);
 gw_worker *gw_pick_worker(gate_world *w);
 void gw_stack_free(gw_proc *p);
 void gw_heap_remove(gw_worker *wk, gw_proc *p);
+/* msg.c, under the lock */
+int gw_deliver(gate_world *w, gw_proc *to, gate_pid from, uint32_t tag, const void *data,
+               uint32_t len, gate_sponsor *payer);
+void gw_msg_free(gate_world *w, gw_msg *m);
+void gw_mailbox_clear(gate_world *w, gw_proc *p);
+gw_topic *gw_topic_get(gate_world *w, const char *name, size_t len);
+int gw_subscribe(gate_world *w, gw_topic *t, gate_pid pid);
+void gw_unsubscribe_all(gate_world *w, gate_pid pid);
+void gw_topics_free(gate_world *w);
+gate_grants *gw_grants_copy(gate_world *w, const gate_grants *g);
+void gw_grants_free(gate_world *w, gate_grants *g);
 bool gw_in_dispatch(void);
 
 #endif
