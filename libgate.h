@@ -554,6 +554,8 @@ typedef struct gate_grants {
     size_t npublish;
     const char *const *subscribe;   /* topics it may subscribe to */
     size_t nsubscribe;
+    const char *const *spawn;       /* registry names it may spawn */
+    size_t nspawn;
 } gate_grants;
 
 typedef struct gate_spawn {
@@ -580,6 +582,9 @@ gate_status gate_world_spawn(gate_world *w, const gate_spawn *s, gate_pid *pid, 
    GATE_SUSPENDED, every process parked where it was.  Not from a host
    function. */
 gate_status gate_world_run(gate_world *w, uint64_t ns, uint64_t max_slices);
+/* From another thread: the run in progress ends now (GATE_SUSPENDED), its
+   slices stopped at their next stop checks.  Not from a signal handler. */
+void gate_world_stop(gate_world *w);
 
 typedef enum gate_proc_state {
     GATE_PROC_NEW = 0,      /* not dispatched yet */
@@ -651,6 +656,8 @@ gate_status gate_world_subscribe(gate_world *w, gate_pid pid, const char *topic)
      subscribe(topic, topic_len), unsubscribe(topic, topic_len) -> 0 | GATE_E*
      monitor(pid) -> 0 | GATE_E*: its end arrives as a GATE_MSG_DOWN message
      kill(pid) -> 0 | GATE_E*: a process it spawned, or any with kill_any
+     spawn(name, name_len) -> pid | -GATE_E*: a registered module by name,
+          charged to the caller's sponsor, with the registry's grants
    Each is checked against the caller's grants. */
 gate_status gate_imports_world(gate_imports *imp, gate_error *err);
 enum {
@@ -666,6 +673,34 @@ enum {
 #define GATE_MSG_DOWN 0xffff0001u
 /* recv's tag for "the first message, whatever its tag" (not a tag) */
 #define GATE_TAG_ANY 0xffffffffu
+
+typedef gate_imports *(*gate_world_imports_fn)(void *ud, const char *name, const uint8_t *snap,
+                                               size_t snap_len, const gate_grants **grants,
+                                               gate_error *err);
+
+/* The registry: modules a process may spawn by name (kernel service
+   spawn), each with what its processes are granted.  A module is known by
+   name and version; `hash` (gate_module_hash) must match when not 0;
+   each dependency ("name" or "name@>=1.2.0") must be registered (with at
+   least that version) when it is spawned; one_copy: at most one live
+   process of it.  The world keeps a reference to the module. */
+typedef struct gate_registry_entry {
+    const char *name;
+    const char *version;            /* "MAJOR.MINOR.PATCH" */
+    gate_module *module;
+    uint64_t hash;                  /* 0: not pinned */
+    const char *const *depends;
+    size_t ndepends;
+    int one_copy;
+    const gate_grants *grants;      /* what its processes may do (copied);
+                                       NULL: everything (trusted) */
+    const char *entry;              /* NULL: "_start" */
+} gate_registry_entry;
+gate_status gate_world_register(gate_world *w, const gate_registry_entry *e, gate_error *err);
+/* Where a spawned process's imports come from: the same callback as for
+   restoring (snap NULL), asked with the registry name; *grants is ignored
+   (the registry's grants hold). */
+void gate_world_set_imports(gate_world *w, gate_world_imports_fn fn, void *ud);
 
 /* The whole world in one file (a valid wasm module; docs/world.md):
    every sponsor, every process (live ones as snapshots, parked calls
@@ -683,13 +718,11 @@ gate_status gate_world_save(gate_world *w, const char *path, gate_error *err);
 typedef struct gate_world_info {
     int fuel;               /* its engine metered fuel */
     int deterministic;
+    int explicit_bounds;    /* its engine checked bounds explicitly */
     unsigned workers;
 } gate_world_info;
 gate_status gate_world_read_info(const uint8_t *bytes, size_t len, gate_world_info *out,
                                  gate_error *err);
-typedef gate_imports *(*gate_world_imports_fn)(void *ud, const char *name, const uint8_t *snap,
-                                               size_t snap_len, const gate_grants **grants,
-                                               gate_error *err);
 gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
                                const uint8_t *bytes, size_t len, gate_world_imports_fn imports_for,
                                void *ud, gate_error *err);

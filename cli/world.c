@@ -21,6 +21,8 @@
  * process returned or exited 0, 134 when one trapped, 1 otherwise.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
@@ -33,6 +35,24 @@
 #define MAX_PROCS 200000
 #define MAX_ITEMS 256
 
+/* grants as the manifest gives them, with the strings they point to */
+typedef struct mgrants {
+    bool trusted;               /* NULL grants: everything */
+    gate_grants g;              /* what an untrusted one may do */
+    int npub, nsub, nspawn;
+    char *pub[MAX_ITEMS], *sub[MAX_ITEMS], *spawn[MAX_ITEMS];
+} mgrants;
+
+typedef struct mreg {
+    char name[64], version[32], entry[128];
+    char *module_path;
+    uint64_t hash;
+    bool one_copy;
+    int ndeps;
+    char *deps[MAX_ITEMS];
+    mgrants gr;
+} mreg;
+
 typedef struct mproc {
     char name[64];
     const char *module;         /* resolved path */
@@ -44,19 +64,19 @@ typedef struct mproc {
     char entry[128];
     long count;
     uint32_t max_pages;
-    bool trusted;               /* NULL grants: everything */
-    gate_grants grants;         /* what an untrusted one may do */
-    int npub, nsub;
-    char *pub[MAX_ITEMS], *sub[MAX_ITEMS];
+    mgrants gr;
 } mproc;
 
 typedef struct manifest {
     json_t *root;
     long workers;
-    bool fuel, deterministic;
+    bool fuel, deterministic, explicit_bounds;
     uint64_t slice_fuel, slice_ns, watchdog_ns, stack_size;
     mproc *procs;
     size_t nprocs;
+    mreg *reg;
+    size_t nreg;
+    uint64_t mailbox_bytes;
 } manifest;
 
 static volatile sig_atomic_t stop_now;
@@ -129,6 +149,63 @@ static bool only_keys(const char *file, const char *where, json_t *obj, const ch
     return true;
 }
 
+static bool strings(const char *file, const char *where, json_t *arr, char **out, int *n);
+
+static void grants_free(mgrants *g)
+{
+    for (int k = 0; k < g->npub; k++)
+        free(g->pub[k]);
+    for (int k = 0; k < g->nsub; k++)
+        free(g->sub[k]);
+    for (int k = 0; k < g->nspawn; k++)
+        free(g->spawn[k]);
+}
+
+/* "trusted" and "grants" of an object: an untrusted module (the default)
+   gets only what "grants" lists */
+static bool grants_read(const char *file, const char *where, json_t *obj, mgrants *gr)
+{
+    json_t *v;
+    if ((v = json_object_get(obj, "trusted")) && !get_bool(file, where, v, &gr->trusted))
+        return false;
+    if ((v = json_object_get(obj, "grants"))) {
+        static const char *const gk[] = { "send", "monitor", "kill_any", "publish",
+                                          "subscribe", "spawn", NULL };
+        if (!json_is_object(v))
+            return bad(file, where, "grants: want an object");
+        if (!only_keys(file, where, v, gk))
+            return false;
+        bool b;
+        json_t *g;
+        int *flags[] = { &gr->g.send, &gr->g.monitor, &gr->g.kill_any };
+        static const char *const fk[] = { "send", "monitor", "kill_any" };
+        for (int k = 0; k < 3; k++)
+            if ((g = json_object_get(v, fk[k]))) {
+                if (!get_bool(file, where, g, &b))
+                    return false;
+                *flags[k] = b;
+            }
+        if ((g = json_object_get(v, "publish")) && !strings(file, where, g, gr->pub, &gr->npub))
+            return false;
+        if ((g = json_object_get(v, "subscribe")) && !strings(file, where, g, gr->sub, &gr->nsub))
+            return false;
+        if ((g = json_object_get(v, "spawn")) && !strings(file, where, g, gr->spawn, &gr->nspawn))
+            return false;
+    }
+    gr->g.publish = (const char *const *)gr->pub;
+    gr->g.npublish = (size_t)gr->npub;
+    gr->g.subscribe = (const char *const *)gr->sub;
+    gr->g.nsubscribe = (size_t)gr->nsub;
+    gr->g.spawn = (const char *const *)gr->spawn;
+    gr->g.nspawn = (size_t)gr->nspawn;
+    return true;
+}
+
+static const gate_grants *grants_of(const mgrants *gr)
+{
+    return gr->trusted ? NULL : &gr->g;
+}
+
 static void manifest_free(manifest *mf)
 {
     for (size_t i = 0; i < mf->nprocs; i++) {
@@ -142,12 +219,16 @@ static void manifest_free(manifest *mf)
             free(p->dir_host[k]);
             free(p->dir_copy[k]);
         }
-        for (int k = 0; k < p->npub; k++)
-            free(p->pub[k]);
-        for (int k = 0; k < p->nsub; k++)
-            free(p->sub[k]);
+        grants_free(&p->gr);
     }
     free(mf->procs);
+    for (size_t i = 0; i < mf->nreg; i++) {
+        free(mf->reg[i].module_path);
+        for (int k = 0; k < mf->reg[i].ndeps; k++)
+            free(mf->reg[i].deps[k]);
+        grants_free(&mf->reg[i].gr);
+    }
+    free(mf->reg);
     if (mf->root)
         json_decref(mf->root);
     memset(mf, 0, sizeof *mf);
@@ -191,7 +272,8 @@ static bool manifest_read(const char *file, manifest *mf)
         return bad(file, "the manifest", "want an object");
     static const char *const top[] = { "workers", "fuel", "deterministic", "slice_fuel",
                                        "slice_ms", "watchdog_ms", "stack_size", "sponsors",
-                                       "processes", NULL };
+                                       "processes", "registry", "mailbox_bytes", "bounds",
+                                       NULL };
     if (!only_keys(file, "the manifest", r, top))
         return false;
     uint64_t u;
@@ -221,6 +303,64 @@ static bool manifest_read(const char *file, manifest *mf)
     if ((v = json_object_get(r, "stack_size")) &&
         !get_uint(file, "stack_size", v, (uint64_t)1 << 30, &mf->stack_size))
         return false;
+    if ((v = json_object_get(r, "bounds"))) {
+        char b[16];
+        if (!get_str(file, "bounds", v, b, sizeof b) ||
+            (strcmp(b, "guard") && strcmp(b, "explicit")))
+            return bad(file, "bounds", "want \"guard\" or \"explicit\"");
+        mf->explicit_bounds = !strcmp(b, "explicit");
+    }
+    if ((v = json_object_get(r, "mailbox_bytes")) &&
+        !get_uint(file, "mailbox_bytes", v, (uint64_t)1 << 32, &mf->mailbox_bytes))
+        return false;
+    json_t *regj = json_object_get(r, "registry");
+    if (regj) {
+        if (!json_is_array(regj) || json_array_size(regj) > 1000)
+            return bad(file, "registry", "want an array of at most 1000 modules");
+        mf->reg = calloc(json_array_size(regj) + 1, sizeof *mf->reg);
+        if (!mf->reg)
+            return bad(file, "registry", "out of memory");
+        size_t ri;
+        json_t *rj;
+        json_array_foreach(regj, ri, rj) {
+            char where[64], buf[PATH_MAX];
+            snprintf(where, sizeof where, "registry[%zu]", ri);
+            mreg *e = &mf->reg[mf->nreg++];
+            snprintf(e->entry, sizeof e->entry, "_start");
+            e->one_copy = true;         /* the default for applications */
+            if (!json_is_object(rj))
+                return bad(file, where, "want an object");
+            static const char *const keys[] = { "name", "module", "version", "hash", "depends",
+                                                "one_copy", "trusted", "grants", "entry", NULL };
+            if (!only_keys(file, where, rj, keys))
+                return false;
+            if (!(v = json_object_get(rj, "name")) || !get_str(file, where, v, e->name, 48))
+                return v ? false : bad(file, where, "no \"name\"");
+            if (!(v = json_object_get(rj, "module")) || !get_str(file, where, v, buf, sizeof buf))
+                return v ? false : bad(file, where, "no \"module\"");
+            e->module_path = resolve(dir, buf);
+            snprintf(e->version, sizeof e->version, "0.0.0");
+            if ((v = json_object_get(rj, "version")) &&
+                !get_str(file, where, v, e->version, sizeof e->version))
+                return false;
+            if ((v = json_object_get(rj, "hash"))) {
+                char hb[24], *end;
+                if (!get_str(file, where, v, hb, sizeof hb))
+                    return false;
+                e->hash = strtoull(hb, &end, 16);
+                if (*end || !e->hash)
+                    return bad(file, where, "hash: want the module's xxh64 in hex");
+            }
+            if ((v = json_object_get(rj, "depends")) && !strings(file, where, v, e->deps, &e->ndeps))
+                return false;
+            if ((v = json_object_get(rj, "one_copy")) && !get_bool(file, where, v, &e->one_copy))
+                return false;
+            if ((v = json_object_get(rj, "entry")) && !get_str(file, where, v, e->entry, sizeof e->entry))
+                return false;
+            if (!grants_read(file, where, rj, &e->gr))
+                return false;
+        }
+    }
     json_t *procs = json_object_get(r, "processes");
     if (!procs || !json_is_array(procs) || json_array_size(procs) == 0 ||
         json_array_size(procs) > 10000)
@@ -295,37 +435,8 @@ static bool manifest_read(const char *file, manifest *mf)
                 return u == 0 ? bad(file, where, "count: want 1 or more") : false;
             p->count = (long)u;
         }
-        if ((v = json_object_get(pj, "trusted")) && !get_bool(file, where, v, &p->trusted))
+        if (!grants_read(file, where, pj, &p->gr))
             return false;
-        if ((v = json_object_get(pj, "grants"))) {
-            /* an untrusted module gets nothing it is not granted here */
-            static const char *const gk[] = { "send", "monitor", "kill_any", "publish",
-                                              "subscribe", NULL };
-            if (!json_is_object(v) || !only_keys(file, where, v, gk))
-                return json_is_object(v) ? false : bad(file, where, "grants: want an object");
-            bool b;
-            json_t *g;
-            if ((g = json_object_get(v, "send")) && get_bool(file, where, g, &b))
-                p->grants.send = b;
-            else if (g)
-                return false;
-            if ((g = json_object_get(v, "monitor")) && get_bool(file, where, g, &b))
-                p->grants.monitor = b;
-            else if (g)
-                return false;
-            if ((g = json_object_get(v, "kill_any")) && get_bool(file, where, g, &b))
-                p->grants.kill_any = b;
-            else if (g)
-                return false;
-            if ((g = json_object_get(v, "publish")) && !strings(file, where, g, p->pub, &p->npub))
-                return false;
-            if ((g = json_object_get(v, "subscribe")) && !strings(file, where, g, p->sub, &p->nsub))
-                return false;
-        }
-        p->grants.publish = (const char *const *)p->pub;
-        p->grants.npublish = (size_t)p->npub;
-        p->grants.subscribe = (const char *const *)p->sub;
-        p->grants.nsubscribe = (size_t)p->nsub;
         if ((v = json_object_get(pj, "max_memory_pages"))) {
             if (!get_uint(file, where, v, 65536, &u))
                 return false;
@@ -457,7 +568,7 @@ static gate_imports *restore_imports(void *ud, const char *name, const uint8_t *
     const mproc *e = entry_of(rc->mf, name);
     /* grants come from the manifest of whoever resumes: none without one */
     static const gate_grants none = { 0 };
-    *grants = e ? (e->trusted ? NULL : &e->grants) : &none;
+    *grants = e ? grants_of(&e->gr) : &none;
     if (imp && gate_imports_world(imp, err) != GATE_OK) {
         gate_imports_free(imp);
         return NULL;
@@ -482,21 +593,71 @@ static gate_imports *restore_imports(void *ud, const char *name, const uint8_t *
     return imp;
 }
 
-static uint64_t total_slices(gate_world *w)
+/* Imports of a process a process spawns by registry name: WASI with its
+   name as argv[0] and nothing granted, and the kernel services. */
+static gate_imports *spawn_imports(void *ud, const char *name, const uint8_t *snap,
+                                   size_t len, const gate_grants **grants, gate_error *err)
 {
-    size_t n = gate_world_procs(w, NULL, 0);
-    gate_pid *pids = malloc((n + 1) * sizeof *pids);
-    uint64_t t = 0;
-    if (!pids)
-        return 0;
-    n = gate_world_procs(w, pids, n);
-    for (size_t i = 0; i < n; i++) {
-        gate_proc_info in;
-        if (gate_world_proc(w, pids[i], &in) == GATE_OK)
-            t += in.slices;
+    resume_ctx *rc = ud;
+    (void)snap;
+    (void)len;
+    (void)grants;
+    gate_imports *imp = gate_imports_new(rc->eng);
+    const char *argv[1] = { name };
+    gate_wasi_config wcfg = { .argc = 1, .argv = argv };
+    if (imp && (gate_imports_wasi(imp, &wcfg, err) != GATE_OK ||
+                gate_imports_world(imp, err) != GATE_OK)) {
+        gate_imports_free(imp);
+        return NULL;
     }
-    free(pids);
-    return t;
+    return imp;
+}
+
+/* The manifest's registry, into the world. */
+static bool make_registry(const char *file, manifest *mf, gate_world *w, gate_engine *eng,
+                          gate_module **mods)
+{
+    for (size_t i = 0; i < mf->nreg; i++) {
+        mreg *e = &mf->reg[i];
+        size_t len;
+        uint8_t *b = cli_read_file(e->module_path, &len);
+        if (!b)
+            return false;
+        gate_error err;
+        mods[i] = cli_load(eng, b, len, &err);
+        free(b);
+        if (!mods[i]) {
+            cli_report(e->module_path, &err);
+            return false;
+        }
+        gate_registry_entry re = { .name = e->name, .version = e->version, .module = mods[i],
+                                   .hash = e->hash, .depends = (const char *const *)e->deps,
+                                   .ndepends = (size_t)e->ndeps, .one_copy = e->one_copy,
+                                   .grants = grants_of(&e->gr), .entry = e->entry };
+        if (gate_world_register(w, &re, &err) != GATE_OK) {
+            char where[64];
+            snprintf(where, sizeof where, "registry[%zu]", i);
+            return bad(file, where, err.message);
+        }
+    }
+    return true;
+}
+
+typedef struct watch_ctx {
+    gate_world *w;
+    int quit;
+} watch_ctx;
+
+static void *watch_signals(void *arg)
+{
+    watch_ctx *c = arg;
+    while (!__atomic_load_n(&c->quit, __ATOMIC_SEQ_CST)) {
+        if (stop_now)
+            gate_world_stop(c->w);      /* again until the run has ended */
+        struct timespec ts = { 0, 20000000 };
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
 }
 
 /* The table of processes (--status), and the exit status they make. */
@@ -624,6 +785,8 @@ int cli_world(int argc, char **argv)
     gate_config_init(&cfg);
     cfg.fuel = resume ? winfo.fuel : mf.fuel;
     cfg.deterministic = resume ? winfo.deterministic : mf.deterministic;
+    cfg.bounds = (resume ? winfo.explicit_bounds : mf.explicit_bounds) ? GATE_BOUNDS_EXPLICIT
+                                                                       : GATE_BOUNDS_GUARD;
     gate_engine *eng = gate_engine_new(&cfg, &err);
     if (!eng) {
         cli_report("gate world", &err);
@@ -638,9 +801,10 @@ int cli_world(int argc, char **argv)
     wc.slice_ns = mf.slice_ns;
     wc.watchdog_ns = mf.watchdog_ns;
     wc.stack_size = mf.stack_size;
+    wc.mailbox_bytes = mf.mailbox_bytes;
     gate_world *w = NULL;
     int rc = 2;
-    gate_module **mods = NULL;
+    gate_module **mods = NULL, **regmods = NULL;
     if (resume) {
         resume_ctx rcx = { eng, mfile ? &mf : NULL, resume };
         w = gate_world_restore(eng, &wc, wbytes, wlen, restore_imports, &rcx, &err);
@@ -708,7 +872,7 @@ int cli_world(int argc, char **argv)
                 gate_pid pid;
                 gate_spawn s = { .module = mods[i], .imports = imp, .own_imports = 1,
                                  .entry = p->entry, .sponsor = sp, .name = pname,
-                                 .grants = p->trusted ? NULL : &p->grants };
+                                 .grants = grants_of(&p->gr) };
                 s.limits.max_memory_pages = p->max_pages;
                 if (st == GATE_OK)
                     st = gate_world_spawn(w, &s, &pid, &err);
@@ -722,47 +886,30 @@ int cli_world(int argc, char **argv)
             }
         }
     }
+    resume_ctx scx = { eng, mfile ? &mf : NULL, mfile };
+    gate_world_set_imports(w, spawn_imports, &scx);
+    regmods = calloc(mf.nreg + 1, sizeof *regmods);
+    if (!regmods || !make_registry(mfile, &mf, w, eng, regmods)) {
+        rc = 1;
+        goto out;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    /* run in chunks, so that a signal is seen */
-    uint64_t start_slices = slices ? total_slices(w) : 0;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    bool stopped = false;
-    for (;;) {
-        uint64_t chunk = 100000000;
-        if (run_for) {
-            struct timespec t;
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            uint64_t el = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000u +
-                          (uint64_t)(t.tv_nsec - t0.tv_nsec);
-            if (el >= run_for) {
-                stopped = true;
-                break;
-            }
-            if (run_for - el < chunk)
-                chunk = run_for - el;
-        }
-        uint64_t left = 0;
-        if (slices) {
-            uint64_t done = total_slices(w) - start_slices;
-            if (done >= slices) {
-                stopped = true;
-                break;
-            }
-            left = slices - done;
-        }
-        gate_status st = gate_world_run(w, chunk, left);
-        if (stop_now) {
-            stopped = true;
-            break;
-        }
-        if (st == GATE_OK)
-            break;
+    /* a thread watches for SIGINT/SIGTERM and stops the run; the run
+       itself is not cut into time chunks, so that a fuel schedule stays
+       the same from run to run and from ISA to ISA */
+    watch_ctx wctx = { w, 0 };
+    pthread_t watcher;
+    bool watching = pthread_create(&watcher, NULL, watch_signals, &wctx) == 0;
+    gate_status rst = gate_world_run(w, run_for, slices);
+    bool stopped = rst == GATE_SUSPENDED;
+    if (watching) {
+        __atomic_store_n(&wctx.quit, 1, __ATOMIC_SEQ_CST);
+        pthread_join(watcher, NULL);
     }
     bool all_done = false;
     int prc = summary(w, status, &all_done);
@@ -791,6 +938,10 @@ out:
         for (size_t i = 0; i < mf.nprocs; i++)
             gate_module_free(mods[i]);
     free(mods);
+    if (regmods)
+        for (size_t i = 0; i < mf.nreg; i++)
+            gate_module_free(regmods[i]);
+    free(regmods);
     gate_engine_free(eng);
     free(wbytes);
     manifest_free(&mf);

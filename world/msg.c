@@ -503,6 +503,7 @@ gate_status gate_imports_world(gate_imports *imp, gate_error *err)
         { "unsubscribe", "i(ii)", k_unsubscribe },
         { "monitor", "i(i)", k_monitor },
         { "kill", "i(i)", k_kill },
+        { "spawn", "i(ii)", gw_k_spawn },
     };
     if (!imp)
         return GATE_ERR_ARG;
@@ -554,12 +555,15 @@ gate_grants *gw_grants_copy(gate_world *w, const gate_grants *g)
     *c = *g;
     c->publish = strs_copy(w, g->publish, g->npublish, &ok);
     c->subscribe = strs_copy(w, g->subscribe, g->nsubscribe, &ok);
+    c->spawn = strs_copy(w, g->spawn, g->nspawn, &ok);
     if (!ok) {
         /* out of memory: a process with less than it was granted */
         if (c->publish)
             strs_free(w, c->publish, c->npublish);
         if (c->subscribe)
             strs_free(w, c->subscribe, c->nsubscribe);
+        if (c->spawn)
+            strs_free(w, c->spawn, c->nspawn);
         memset(c, 0, sizeof *c);
     }
     return c;
@@ -573,5 +577,7 @@ void gw_grants_free(gate_world *w, gate_grants *g)
         strs_free(w, g->publish, g->npublish);
     if (g->subscribe)
         strs_free(w, g->subscribe, g->nsubscribe);
+    if (g->spawn)
+        strs_free(w, g->spawn, g->nspawn);
     gx_free(&w->eng->alloc, g, sizeof *g);
 }

@@ -168,7 +168,8 @@ gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, g
     static const uint8_t head[8] = { 0, 'a', 's', 'm', 1, 0, 0, 0 };
     gs_bytes(&o, head, 8);
     gs_u32(&meta, WORLD_VERSION);
-    gs_u8(&meta, (uint8_t)(w->fuel | (w->eng->cfg.deterministic ? 2 : 0)));
+    gs_u8(&meta, (uint8_t)(w->fuel | (w->eng->cfg.deterministic ? 2 : 0) |
+                           (w->eng->cfg.bounds == GATE_BOUNDS_EXPLICIT ? 4 : 0)));
     gs_u64(&meta, w->cfg.slice_fuel);
     gs_u64(&meta, w->cfg.slice_ns);
     gs_u64(&meta, w->cfg.watchdog_ns);
@@ -217,6 +218,7 @@ gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, g
         gs_u32(&meta, p->wk->idx);
         gs_u64(&meta, p->queued ? queue_pos(p) : UINT64_MAX);
         gs_u32(&meta, p->parent);
+        put_str(&meta, p->regname);
         gs_u32(&meta, p->nmon);
         for (uint32_t k = 0; k < p->nmon; k++)
             gs_u32(&meta, p->monitors[k]);
@@ -472,6 +474,7 @@ typedef struct rproc {
     uint8_t state, paused, kind;
     uint64_t fuel_used, slices, overruns, qpos;
     uint32_t worker, parent;
+    char regname[64];
     uint32_t nmon;
     gate_pid mon[64];
     /* done */
@@ -606,7 +609,7 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
         goto fail;
     }
     uint8_t flags = rd_u8(&m, "engine flags");
-    if (!m.bad && flags > 3) {
+    if (!m.bad && flags > 7) {
         rd_fail(&m, "engine flags");
         goto fail;
     }
@@ -683,7 +686,7 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
     if (m.bad)
         goto fail;
     nprocs = rd_u32(&m, "process count");
-    /* each process takes at least 50 bytes */
+    /* each process takes at least 58 bytes */
     if (m.bad || nprocs > (size_t)(m.end - m.p) / 50) {
         rd_fail(&m, "process count");
         goto fail;
@@ -709,6 +712,7 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
         q->worker = rd_u32(&m, "worker");
         q->qpos = rd_u64(&m, "queue position");
         q->parent = rd_u32(&m, "parent");
+        rd_str(&m, q->regname, sizeof q->regname, "registry name");
         q->nmon = rd_u32(&m, "monitor count");
         if (m.bad)
             break;
@@ -981,8 +985,10 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
         }
         for (uint32_t i = 0; i < nprocs; i++) {
             gw_proc *p = gw_find(w, rp[i].pid);
-            if (p)
+            if (p) {
                 p->parent = rp[i].parent;
+                snprintf(p->regname, sizeof p->regname, "%s", rp[i].regname);
+            }
         }
         pthread_mutex_unlock(&w->lock);
     }
@@ -1072,6 +1078,7 @@ gate_status gate_world_read_info(const uint8_t *bytes, size_t len, gate_world_in
             }
             out->fuel = flags & 1;
             out->deterministic = (flags >> 1) & 1;
+            out->explicit_bounds = (flags >> 2) & 1;
             out->workers = nwk;
             return GATE_OK;
         }

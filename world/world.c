@@ -1124,6 +1124,7 @@ void gate_world_free(gate_world *w)
     for (uint32_t i = 0; i < w->nstackpool; i++)
         munmap(w->stackpool[i].base, w->stackpool[i].len);
     gw_topics_free(w);
+    gw_registry_free(w);
     pthread_cond_destroy(&w->main_cv);
     pthread_cond_destroy(&w->wd_cv);
     pthread_mutex_destroy(&w->lock);
@@ -1281,7 +1282,12 @@ gate_status gw_run(gate_world *w, uint64_t ns, uint64_t max_slices, gate_pid unt
         pthread_cond_broadcast(&w->wk[i].cv);
     pthread_cond_broadcast(&w->wd_cv);
     gate_status st = GATE_OK;
+    w->stop_run = false;
     for (;;) {
+        if (w->stop_run) {
+            st = GATE_SUSPENDED;
+            break;
+        }
         if (until) {
             gw_proc *p = gw_find(w, until);
             if (!p || (p->state == GATE_PROC_DONE && !(p->wk->busy && p->wk->cur == NULL)))
@@ -1366,6 +1372,18 @@ void gw_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, uint64_t mono_de
 bool gw_in_dispatch(void)
 {
     return rt_entry_vm != NULL || rt_stack_override != NULL;
+}
+
+void gate_world_stop(gate_world *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    if (w->running) {
+        w->stop_run = true;
+        pthread_cond_broadcast(&w->main_cv);
+    }
+    pthread_mutex_unlock(&w->lock);
 }
 
 gate_status gate_world_run(gate_world *w, uint64_t ns, uint64_t max_slices)

@@ -24,6 +24,17 @@ typedef struct gw_msg {
     uint8_t data[];
 } gw_msg;
 
+typedef struct gw_reg {
+    char name[64], version[32];
+    unsigned ver[3];
+    gate_module *module;
+    char **depends;
+    size_t ndepends;
+    bool one_copy;
+    gate_grants *grants;
+    char entry[128];
+} gw_reg;
+
 typedef struct gw_topic {
     char name[GW_TOPIC_MAX + 1];
     uint32_t len;
@@ -96,6 +107,7 @@ typedef struct gw_proc {
     int32_t recv_tag;
     gate_grants *grants;        /* its own copy, or NULL: everything */
     gate_pid parent;            /* the process that spawned it, or 0 */
+    char regname[64];           /* the registry entry it came from, or "" */
 } gw_proc;
 
 struct gw_worker {
@@ -131,7 +143,7 @@ struct gate_world {
     uint64_t nlive;
     gate_sponsor **sponsors;    /* [0] is the root */
     uint32_t nsponsors, capsponsors;
-    bool running, quit, converting;
+    bool running, quit, converting, stop_run;
     uint64_t slices_left;
     pthread_t watchdog;
     bool has_watchdog;
@@ -145,6 +157,10 @@ struct gate_world {
     gw_topic *topics;
     uint32_t ntopics, captopics;
     uint64_t msgs_sent;
+    gw_reg *reg;
+    uint32_t nreg, capreg;
+    gate_world_imports_fn imports_for;
+    void *imports_ud;
 };
 
 extern const rt_proc_hooks gw_hooks;
@@ -178,6 +194,8 @@ void gw_unsubscribe_all(gate_world *w, gate_pid pid);
 void gw_topics_free(gate_world *w);
 gate_grants *gw_grants_copy(gate_world *w, const gate_grants *g);
 void gw_grants_free(gate_world *w, gate_grants *g);
+void gw_registry_free(gate_world *w);
+gate_status gw_k_spawn(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
 bool gw_in_dispatch(void);
 
 #endif

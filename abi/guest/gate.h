@@ -1,0 +1,53 @@
+/*
+ * gate.h - the kernel services of a libgate world, for programs built with
+ * clang --target=wasm32-wasi (docs/world.md).  They are imports of module
+ * "gate"; a process gets only what its grants allow (GATE_ENOTCAPABLE).
+ */
+#ifndef GATE_GUEST_H
+#define GATE_GUEST_H
+
+#include <stdint.h>
+
+#define GATE_IMPORT(n) __attribute__((import_module("gate"), import_name(n)))
+
+enum {
+    GATE_ENOPROC = 1,       /* no such process, or it ended */
+    GATE_EAGAIN = 2,        /* its mailbox is full, or the budget is spent */
+    GATE_ENOTCAPABLE = 3,   /* not granted */
+    GATE_EFAULT = 4,
+    GATE_ETIMEDOUT = 5,
+    GATE_E2BIG = 6          /* the message is larger than the buffer */
+};
+#define GATE_TAG_ANY 0xffffffffu
+#define GATE_MSG_DOWN 0xffff0001u   /* a monitored process ended */
+#define GATE_FOREVER (-1ll)
+
+typedef struct gate_msg_info {
+    uint32_t from, tag, len;
+} gate_msg_info;
+
+/* A monitored process's end, the payload of a GATE_MSG_DOWN message. */
+typedef struct gate_down {
+    uint32_t pid, status, exit_code, trap_code;
+} gate_down;
+#define GATE_STATUS_OK 0
+#define GATE_STATUS_TRAPPED 1
+#define GATE_STATUS_EXITED 2
+
+GATE_IMPORT("self") int32_t gate_self(void);
+GATE_IMPORT("send") int32_t gate_send(uint32_t pid, uint32_t tag, const void *data, uint32_t len);
+/* The first message (of tag, or GATE_TAG_ANY) into buf; parks until one
+   comes or timeout_ns passes (GATE_FOREVER: no timeout). */
+GATE_IMPORT("recv") int32_t gate_recv(void *buf, uint32_t cap, uint32_t tag, int64_t timeout_ns,
+                                      gate_msg_info *info);
+/* The number of subscribers it reached, or -GATE_E*. */
+GATE_IMPORT("publish") int32_t gate_publish(const char *topic, uint32_t topic_len, uint32_t tag,
+                                            const void *data, uint32_t len);
+GATE_IMPORT("subscribe") int32_t gate_subscribe(const char *topic, uint32_t topic_len);
+GATE_IMPORT("unsubscribe") int32_t gate_unsubscribe(const char *topic, uint32_t topic_len);
+GATE_IMPORT("monitor") int32_t gate_monitor(uint32_t pid);
+GATE_IMPORT("kill") int32_t gate_kill(uint32_t pid);
+/* A registered module by name: its pid, or -GATE_E*. */
+GATE_IMPORT("spawn") int32_t gate_spawn(const char *name, uint32_t name_len);
+
+#endif
