@@ -927,6 +927,86 @@ static void messages_across_snapshot(void **state)
     gate_engine_free(eng);
 }
 
+/* The registry: a fork bomb stops at its sponsor's process budget; one
+   copy only; a missing dependency; a name not granted; a pinned hash. */
+static gate_imports *reg_imports(void *ud, const char *name, const uint8_t *snap, size_t len,
+                                 const gate_grants **grants, gate_error *err)
+{
+    (void)name; (void)snap; (void)len; (void)grants; (void)err;
+    return msg_imports(ud);
+}
+
+static void registry(void **state)
+{
+    (void)state;
+    gate_engine *eng = engine(1);
+    host_eng = eng;
+    gate_module *m = load(eng, "msg.wasm");
+    gate_world *w = world(eng, 1, 100000);
+    gate_world_set_imports(w, reg_imports, eng);
+    static const gate_grants nothing = { 0 };
+    gate_registry_entry child = { .name = "child", .version = "1.2.3", .module = m,
+                                  .entry = "timeout", .grants = &nothing };
+    assert_int_equal(gate_world_register(w, &child, NULL), GATE_OK);
+    gate_registry_entry single = { .name = "single", .version = "1.0.0", .module = m,
+                                   .entry = "timeout", .one_copy = 1, .grants = &nothing };
+    assert_int_equal(gate_world_register(w, &single, NULL), GATE_OK);
+    static const char *const deps[] = { "child@>=1.2.0", "nowhere" };
+    gate_registry_entry needy = { .name = "needy", .version = "0.1.0", .module = m,
+                                  .depends = deps, .ndepends = 2, .grants = &nothing };
+    assert_int_equal(gate_world_register(w, &needy, NULL), GATE_OK);
+    gate_registry_entry pinned = { .name = "pinned", .version = "1.0.0", .module = m,
+                                   .hash = gate_module_hash(m) ^ 1 };
+    gate_error err;
+    assert_int_equal(gate_world_register(w, &pinned, &err), GATE_ERR_ARG);
+    assert_non_null(strstr(err.message, "hash"));
+    gate_registry_entry bad = { .name = "x@y", .version = "1.0", .module = m };
+    assert_int_equal(gate_world_register(w, &bad, NULL), GATE_ERR_ARG);
+    assert_int_equal(gate_world_register(w, &child, NULL), GATE_ERR_ARG);   /* twice */
+    gate_budget b;
+    gate_budget_unlimited(&b);
+    b.processes = 5;
+    gate_sponsor *sp = gate_sponsor_new(gate_world_root(w), "bomber", &b, NULL);
+    static const char *const may[] = { "child", "single", "needy" };
+    gate_grants g = { .spawn = may, .nspawn = 3 };
+    gate_val a0 = { .type = GATE_I32, .of.i32 = 0 };
+    gate_spawn s = { .module = m, .imports = msg_imports(eng), .own_imports = 1,
+                     .entry = "bomb", .sponsor = sp, .grants = &g, .args = &a0, .nargs = 0 };
+    gate_pid bomber;
+    marks_reset();
+    assert_int_equal(gate_world_spawn(w, &s, &bomber, NULL), GATE_OK);
+    alarm(300);
+    gate_world_wait(w, bomber, NULL);
+    /* the bomber and four children fill the budget of five */
+    for (int i = 0; i < 4; i++)
+        assert_true(mark_at(i) > (int32_t)bomber);
+    assert_int_equal(mark_at(4), -GATE_EAGAIN);
+    assert_int_equal(mark_at(5), -GATE_EAGAIN);
+    assert_int_equal(mark_at(6), -GATE_EAGAIN);     /* single: no room either */
+    assert_int_equal(mark_at(7), -GATE_EAGAIN);
+    assert_int_equal(mark_at(8), -GATE_ENOPROC);    /* needy: "nowhere" is missing */
+    assert_int_equal(mark_at(9), -GATE_ENOTCAPABLE);   /* "news": not granted */
+    gate_proc_info ci = info(w, (gate_pid)mark_at(0));
+    assert_string_equal(ci.name, "child");
+    assert_true(ci.sponsor == sp);
+    gate_world_run(w, 0, 0);
+    /* without a process budget: six children; one copy of "single" only */
+    marks_reset();
+    s.imports = msg_imports(eng);
+    s.sponsor = NULL;
+    assert_int_equal(gate_world_spawn(w, &s, &bomber, NULL), GATE_OK);
+    gate_world_wait(w, bomber, NULL);
+    for (int i = 0; i < 6; i++)
+        assert_true(mark_at(i) > (int32_t)bomber);
+    assert_true(mark_at(6) > 0);                    /* single, the first */
+    assert_int_equal(mark_at(7), -GATE_EAGAIN);     /* single, the second */
+    assert_int_equal(mark_at(8), -GATE_ENOPROC);
+    alarm(0);
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_engine_free(eng);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -951,6 +1031,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(messages),
         cmocka_unit_test(mailboxes_topics_grants),
         cmocka_unit_test(messages_across_snapshot),
+        cmocka_unit_test(registry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

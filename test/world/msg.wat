@@ -8,9 +8,13 @@
   (import "gate" "publish" (func $publish (param i32 i32 i32 i32 i32) (result i32)))
   (import "gate" "subscribe" (func $subscribe (param i32 i32) (result i32)))
   (import "gate" "monitor" (func $monitor (param i32) (result i32)))
+  (import "gate" "spawn" (func $spawn (param i32 i32) (result i32)))
   (import "t" "mark" (func $mark (param i32)))
   (memory 1)
   (data (i32.const 100) "news")
+  (data (i32.const 120) "child")
+  (data (i32.const 130) "single")
+  (data (i32.const 140) "needy")
   ;; answers n messages: tag + 1, the same bytes, to the sender
   (func (export "pong") (param $n i32) (local $i i32)
     (loop
@@ -63,4 +67,15 @@
     (call $mark (i32.load (i32.const 0)))
     (call $mark (i32.load (i32.const 20))))
   (func (export "crash") unreachable)
+  ;; spawns "child" six times, then "single" twice, "needy" and "secret"
+  ;; (not granted): marks each answer
+  (func (export "bomb") (local $i i32)
+    (loop
+      (call $mark (call $spawn (i32.const 120) (i32.const 5)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if 0 (i32.lt_u (local.get $i) (i32.const 6))))
+    (call $mark (call $spawn (i32.const 130) (i32.const 6)))
+    (call $mark (call $spawn (i32.const 130) (i32.const 6)))
+    (call $mark (call $spawn (i32.const 140) (i32.const 5)))
+    (call $mark (call $spawn (i32.const 100) (i32.const 4))))
   (func (export "me") (call $mark (call $self))))
