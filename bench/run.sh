@@ -332,6 +332,7 @@ if [ -z "${BENCH_NO_WORLD:-}" ] && [ -x "$build/bench/world" ]; then
     say "worlds: spawn, preempt, memory, many processes"
     spin=$build/test/world/spin.wasm
     "$build/bench/world" costs "$spin" >> "$wtab"
+    "$build/bench/world" msgs "$build/test/world/msg.wasm" >> "$wtab"
     "$build/bench/world" many "$spin" guard 20000 >> "$wtab" 2> "$out/world-guard.err"
     # 100,000 processes need more memory maps than Linux's default 65,530
     # (four per process stack, two per memory): raised for this run if we may
@@ -570,7 +571,7 @@ fi
 if [ -s "$wtab" ]; then
     echo "## Worlds"
     echo
-    echo "bench/world.c with test/world/spin.wat, one worker, fuel slices (docs/world.md)."
+    echo "bench/world.c with test/world/spin.wat and msg.wat, fuel slices (docs/world.md)."
     echo "A preemption is one slice of two processes that each give up the CPU after"
     echo "one unit of fuel (switch out, requeue, switch in); the portable stop is what"
     echo "a lone instance pays to stop and resume through the portable form."
@@ -587,6 +588,13 @@ if [ -s "$wtab" ]; then
     echo "| live processes, guarded memories (8 GiB each), tried 20,000 | $(wv_ live_guard) | ≥ 10,000 |"
     echo "| live processes, explicit bounds (16 pages max), tried 100,000 | $(wv_ live_explicit) | ≥ 100,000 |"
     echo "| memory per live process (explicit) | $(wv_ live_explicit_kib_each) KiB | |"
+    echo "| message round trip, two processes on one worker | $(wv_ roundtrip_1worker_ns) ns | < 1 µs |"
+    echo "| message round trip, two processes on two workers | $(wv_ roundtrip_2workers_ns) ns | < 5 µs |"
+    echo "| round trip through two pipes between two OS processes | $(wv_ roundtrip_pipe_ns) ns | (baseline) |"
+    echo "| one-way messages (16 bytes) | $(wv_ msgs_per_s) messages/s | |"
+    echo "| one-way messages of 64 KiB (copied) | $(wv_ copy_64k_mbps) MB/s | |"
+    echo "| publish to 1000 subscribers (the call) | $(wv_ publish_1000_us) µs | |"
+    echo "| ... until all 1000 received it and ended | $(wv_ publish_1000_received_us) µs | |"
     echo
     [ -n "$(wv_ maps_raised)" ] && echo "vm.max_map_count was raised to 1048576 for the 100,000 (from $(awk '$1 == "maps_raised" { print $4 }' "$wtab"))." && echo
     [ -s "$out/world-guard.err" ] && echo "Guarded: $(head -1 "$out/world-guard.err") (the 128 TiB address space)." && echo
@@ -642,6 +650,6 @@ if [ -s "$ctab" ]; then
     done < "$ctab"
 fi
 [ -s "$mtab" ] && echo "  instantiate $(mv_ instantiate_us) us, fork $(mv_ fork_us) us, stop $(mv_ stop_us) us, snapshot $(mv_ snapshot_mbps) MB/s, restore $(mv_ restore_mbps) MB/s"
-[ -s "$wtab" ] && echo "  world: spawn $(wv_ spawn_us) us, preempt $(wv_ preempt_depth10_ns)/$(wv_ preempt_depth10000_ns) ns (depth 10/10000), $(wv_ idle_process_kib) KiB per parked process, live $(wv_ live_guard) guarded / $(wv_ live_explicit) explicit"
+[ -s "$wtab" ] && echo "  world: round trip $(wv_ roundtrip_1worker_ns)/$(wv_ roundtrip_2workers_ns) ns (one/two workers; pipes $(wv_ roundtrip_pipe_ns) ns), spawn $(wv_ spawn_us) us, preempt $(wv_ preempt_depth10_ns)/$(wv_ preempt_depth10000_ns) ns (depth 10/10000), $(wv_ idle_process_kib) KiB per parked process, live $(wv_ live_guard) guarded / $(wv_ live_explicit) explicit"
 [ -n "$bad_out" ] && echo "  OUTPUT MISMATCH:$bad_out"
 exit 0

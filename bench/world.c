@@ -6,12 +6,18 @@
  *
  *   world costs SPIN.wasm              (test/world/spin.wat)
  *   world many SPIN.wasm guard|explicit N
+ *   world msgs MSG.wasm                (test/world/msg.wat): round trips on
+ *                                      one worker and across two, one-way
+ *                                      messages per second, a publish to
+ *                                      1000 subscribers, and a round trip
+ *                                      through pipes between two OS processes
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "libgate.h"
@@ -245,10 +251,152 @@ static int many(const char *path, int explicit_bounds, long n)
     return 0;
 }
 
+
+static void nomark(void) {}
+
+static gate_status h_mark(gate_call_ctx *ctx, void *ud, const gate_val *a, gate_val *r)
+{
+    (void)ctx; (void)ud; (void)a; (void)r;
+    nomark();
+    return GATE_OK;
+}
+
+static gate_pid mspawn(gate_world *w, gate_module *m, const char *entry, const int32_t *a,
+                       int n)
+{
+    gate_val v[3];
+    for (int i = 0; i < n; i++)
+        v[i] = (gate_val){ .type = GATE_I32, .of.i32 = a[i] };
+    gate_imports *imp = gate_imports_new(gate_world_engine(w));
+    gate_imports_world(imp, NULL);
+    gate_imports_func_raw(imp, "t", "mark", "v(i)", h_mark, NULL, NULL);
+    gate_spawn s = { .module = m, .imports = imp, .own_imports = 1, .entry = entry, .args = v,
+                     .nargs = (size_t)n };
+    gate_pid pid = 0;
+    if (gate_world_spawn(w, &s, &pid, NULL) != GATE_OK)
+        exit(3);
+    return pid;
+}
+
+static gate_world *mworld(gate_engine *eng, unsigned workers)
+{
+    gate_world_config c;
+    gate_world_config_init(&c);
+    c.workers = workers;
+    c.slice_fuel = 1000000000;
+    c.slice_ns = 60000000000ull;
+    c.mailbox_bytes = (uint64_t)1 << 30;
+    gate_world *w = gate_world_new(eng, &c, NULL);
+    if (!w)
+        exit(2);
+    return w;
+}
+
+static double roundtrip_ns(gate_engine *eng, gate_module *m, unsigned workers, int n)
+{
+    gate_world *w = mworld(eng, workers);
+    int32_t a[2] = { n, 0 };
+    gate_pid pong = mspawn(w, m, "pong", a, 1);
+    a[0] = (int32_t)pong;
+    a[1] = n;
+    gate_pid ping = mspawn(w, m, "ping", a, 2);
+    double t0 = now_ns();
+    gate_world_wait(w, ping, NULL);
+    double t = (now_ns() - t0) / n;
+    gate_world_free(w);
+    return t;
+}
+
+static double pipe_roundtrip_ns(int n)
+{
+    int ab[2], ba[2];
+    if (pipe(ab) || pipe(ba))
+        return 0;
+    pid_t c = fork();
+    if (c == 0) {
+        char b[4];
+        for (int i = 0; i < n; i++)
+            if (read(ab[0], b, 4) != 4 || write(ba[1], b, 4) != 4)
+                _exit(1);
+        _exit(0);
+    }
+    char b[4] = { 0 };
+    double t0 = now_ns();
+    for (int i = 0; i < n; i++)
+        if (write(ab[1], b, 4) != 4 || read(ba[0], b, 4) != 4)
+            break;
+    double t = (now_ns() - t0) / n;
+    waitpid(c, NULL, 0);
+    close(ab[0]); close(ab[1]); close(ba[0]); close(ba[1]);
+    return t;
+}
+
+static int msgs(const char *path)
+{
+    size_t len;
+    uint8_t *bytes = slurp(path, &len);
+    gate_engine *eng = engine(1, 0);
+    gate_error err;
+    gate_module *m = gate_module_new(eng, bytes, len, &err);
+    if (!m) {
+        fprintf(stderr, "%s: %s\n", path, err.message);
+        return 2;
+    }
+    printf("roundtrip_1worker_ns %.0f ns\n", roundtrip_ns(eng, m, 1, 200000));
+    printf("roundtrip_2workers_ns %.0f ns\n", roundtrip_ns(eng, m, 2, 50000));
+    printf("roundtrip_pipe_ns %.0f ns\n", pipe_roundtrip_ns(100000));
+    /* one way: 50,000 messages of 16 bytes, and of 64 KiB */
+    int sizes[2] = { 16, 65536 };
+    for (int k = 0; k < 2; k++) {
+        gate_world *w = mworld(eng, 1);
+        int n = k ? 2000 : 50000;
+        int32_t a[3] = { n, 0, 0 };
+        gate_pid d = mspawn(w, m, "drain", a, 1);
+        a[0] = (int32_t)d;
+        a[1] = n;
+        a[2] = sizes[k];
+        gate_pid f = mspawn(w, m, "flood", a, 3);
+        double t0 = now_ns();
+        gate_world_wait(w, f, NULL);
+        gate_world_wait(w, d, NULL);
+        double t = now_ns() - t0;
+        if (k == 0)
+            printf("msgs_per_s %.0f messages/s\n", n / (t / 1e9));
+        else
+            printf("copy_64k_mbps %.0f MB/s\n", (double)n * sizes[k] / (t / 1e3));
+        gate_world_free(w);
+    }
+    /* a publish reaching 1000 processes parked in recv */
+    {
+        gate_world *w = mworld(eng, 1);
+        int32_t none[1] = { 0 };
+        for (int i = 0; i < 1000; i++)
+            mspawn(w, m, "sub", none, 0);
+        gate_world_run(w, 0, 0);
+        size_t reached = 0;
+        double t0 = now_ns();
+        gate_world_publish(w, "news", 77, "hello", 5, &reached);
+        double tp = now_ns() - t0;
+        t0 = now_ns();
+        gate_world_run(w, 0, 0);
+        double tr = now_ns() - t0;
+        printf("publish_1000_us %.1f us\n", tp / 1000);
+        printf("publish_1000_received_us %.1f us\n", tr / 1000);
+        printf("publish_reached %zu processes\n", reached);
+        gate_world_free(w);
+    }
+    gate_module_free(m);
+    gate_engine_free(eng);
+    free(bytes);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "costs"))
         return costs(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "msgs"))
+        return msgs(argv[2]);
     if (argc == 5 && !strcmp(argv[1], "many"))
         return many(argv[2], !strcmp(argv[3], "explicit"), atol(argv[4]));
     fprintf(stderr, "usage: world costs SPIN.wasm | world many SPIN.wasm guard|explicit N\n");

@@ -844,6 +844,15 @@ static void report_end(gate_world *w, gw_proc *p)
     }
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
 static void *worker_main(void *arg)
 {
     gw_worker *wk = arg;
@@ -851,9 +860,22 @@ static void *worker_main(void *arg)
     rt_worker_thread_init();
     pthread_mutex_lock(&w->lock);
     for (;;) {
+        bool spun = false;
         while (!w->quit && !has_work(wk)) {
             wk->idle = true;
             pthread_cond_broadcast(&w->main_cv);
+            if (w->running && w->nwk > 1 && !spun) {
+                /* a message from another worker usually comes within a
+                   few microseconds: wait for it awake for a while (a
+                   sleep and a wake-up by the kernel cost tens) */
+                spun = true;
+                pthread_mutex_unlock(&w->lock);
+                for (int i = 0; i < 4000 && !__atomic_load_n(&wk->head, __ATOMIC_ACQUIRE) &&
+                                !__atomic_load_n(&w->quit, __ATOMIC_ACQUIRE); i++)
+                    cpu_relax();
+                pthread_mutex_lock(&w->lock);
+                continue;
+            }
             if (w->running && wk->nheap) {
                 struct timespec ts;
                 abs_time(&ts, wk->heap[0]->wake);

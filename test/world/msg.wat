@@ -10,7 +10,7 @@
   (import "gate" "monitor" (func $monitor (param i32) (result i32)))
   (import "gate" "spawn" (func $spawn (param i32 i32) (result i32)))
   (import "t" "mark" (func $mark (param i32)))
-  (memory 1)
+  (memory 2)
   (data (i32.const 100) "news")
   (data (i32.const 120) "child")
   (data (i32.const 130) "single")
@@ -67,6 +67,19 @@
     (call $mark (i32.load (i32.const 0)))
     (call $mark (i32.load (i32.const 20))))
   (func (export "crash") unreachable)
+  ;; n one-way messages of len bytes from the buffer at 1024, and their drain
+  (func (export "flood") (param $to i32) (param $n i32) (param $len i32) (local $i i32) (local $r i32)
+    (loop
+      (local.set $r (call $send (local.get $to) (i32.const 1) (i32.const 1024) (local.get $len)))
+      (if (i32.eqz (local.get $r))
+        (then (local.set $i (i32.add (local.get $i) (i32.const 1))))
+        (else (if (i32.ne (local.get $r) (i32.const 2)) (then (return)))))
+      (br_if 0 (i32.lt_u (local.get $i) (local.get $n)))))
+  (func (export "drain") (param $n i32) (local $i i32)
+    (loop
+      (drop (call $recv (i32.const 1024) (i32.const 65536) (i32.const -1) (i64.const -1) (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if 0 (i32.lt_u (local.get $i) (local.get $n)))))
   ;; spawns "child" six times, then "single" twice, "needy" and "secret"
   ;; (not granted): marks each answer
   (func (export "bomb") (local $i i32)
