@@ -61,12 +61,7 @@ static bool parse_dep(const char *d, size_t *nl, unsigned min[3])
 
 gate_status gate_world_register(gate_world *w, const gate_registry_entry *e, gate_error *err)
 {
-    if (err) {
-        err->status = GATE_OK;
-        err->offset = UINT64_MAX;
-        err->func_index = GATE_NO_FUNC;
-        err->message[0] = 0;
-    }
+    gw_err_reset(err);
     if (!w || !e || !e->name || !e->module || !e->version) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "null argument");
         return GATE_ERR_ARG;

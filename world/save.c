@@ -137,12 +137,7 @@ static uint64_t queue_pos(const gw_proc *p)
 
 gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, gate_error *err)
 {
-    if (err) {
-        err->status = GATE_OK;
-        err->offset = UINT64_MAX;
-        err->func_index = GATE_NO_FUNC;
-        err->message[0] = 0;
-    }
+    gw_err_reset(err);
     if (!w || !out || !out_len) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "null argument");
         return GATE_ERR_ARG;
@@ -508,10 +503,7 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
     gate_error local;
     if (!err)
         err = &local;
-    err->status = GATE_OK;
-    err->offset = UINT64_MAX;
-    err->func_index = GATE_NO_FUNC;
-    err->message[0] = 0;
+    gw_err_reset(err);
     if (!eng || (!bytes && len)) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "null argument");
         return NULL;
@@ -1037,12 +1029,7 @@ fail:
 gate_status gate_world_read_info(const uint8_t *bytes, size_t len, gate_world_info *out,
                                  gate_error *err)
 {
-    if (err) {
-        err->status = GATE_OK;
-        err->offset = UINT64_MAX;
-        err->func_index = GATE_NO_FUNC;
-        err->message[0] = 0;
-    }
+    gw_err_reset(err);
     if (!bytes || !out)
         return GATE_ERR_ARG;
     memset(out, 0, sizeof *out);

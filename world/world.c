@@ -49,7 +49,7 @@ static void abs_time(struct timespec *ts, uint64_t mono_ns)
     ts->tv_nsec = (long)(mono_ns % 1000000000u);
 }
 
-static void err_reset(gate_error *err)
+void gw_err_reset(gate_error *err)
 {
     if (err) {
         err->status = GATE_OK;
@@ -199,7 +199,7 @@ gate_sponsor *gw_sponsor_add(gate_world *w, gate_sponsor *parent, const char *na
 gate_sponsor *gate_sponsor_new(gate_sponsor *parent, const char *name, const gate_budget *b,
                                gate_error *err)
 {
-    err_reset(err);
+    gw_err_reset(err);
     if (!parent || !b) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "null argument");
         return NULL;
@@ -1014,7 +1014,7 @@ static void config_defaults(gate_world_config *c)
 
 gate_world *gate_world_new(gate_engine *eng, const gate_world_config *cfg, gate_error *err)
 {
-    err_reset(err);
+    gw_err_reset(err);
     gate_world_config c;
     if (cfg)
         c = *cfg;
@@ -1194,7 +1194,7 @@ void gw_kill_locked(gate_world *w, gw_proc *p)
 
 gate_status gate_world_spawn(gate_world *w, const gate_spawn *s, gate_pid *pid, gate_error *err)
 {
-    err_reset(err);
+    gw_err_reset(err);
     if (!w || !s || !s->module) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "null argument");
         return GATE_ERR_ARG;

@@ -178,6 +178,8 @@ gate_status gw_run(gate_world *w, uint64_t ns, uint64_t max_slices, gate_pid unt
 void gw_release_pending(gate_world *w);
 void gw_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, uint64_t mono_deadline);
 void gw_fill_info(gw_proc *p, gate_proc_info *out);
+/* an error as the public entry points start with it: none yet */
+void gw_err_reset(gate_error *err);
 void gw_runq_push(gw_worker *wk, gw_proc *p, bool front);
 void gw_make_runnable(gate_world *w, gw_proc *p, bool front);
 gw_worker *gw_pick_worker(gate_world *w);
