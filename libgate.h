@@ -550,6 +550,7 @@ typedef struct gate_grants {
     int send;                       /* send to a pid */
     int monitor;                    /* be told when a pid ends */
     int kill_any;                   /* kill any process, not only its children */
+    int list;                       /* list the processes and the registry */
     const char *const *publish;     /* topics it may publish to */
     size_t npublish;
     const char *const *subscribe;   /* topics it may subscribe to */
@@ -658,6 +659,10 @@ gate_status gate_world_subscribe(gate_world *w, gate_pid pid, const char *topic)
      kill(pid) -> 0 | GATE_E*: a process it spawned, or any with kill_any
      spawn(name, name_len) -> pid | -GATE_E*: a registered module by name,
           charged to the caller's sponsor, with the registry's grants
+     procs(buf, cap) -> count | -GATE_E*: 72-byte records (pid, state,
+          name[64]) of the live processes, as many as fit
+     modules(buf, cap) -> count | -GATE_E*: 96-byte records (name[64],
+          version[32]) of the registry
    Each is checked against the caller's grants. */
 gate_status gate_imports_world(gate_imports *imp, gate_error *err);
 enum {

@@ -169,7 +169,7 @@ static bool grants_read(const char *file, const char *where, json_t *obj, mgrant
     if ((v = json_object_get(obj, "trusted")) && !get_bool(file, where, v, &gr->trusted))
         return false;
     if ((v = json_object_get(obj, "grants"))) {
-        static const char *const gk[] = { "send", "monitor", "kill_any", "publish",
+        static const char *const gk[] = { "send", "monitor", "kill_any", "list", "publish",
                                           "subscribe", "spawn", NULL };
         if (!json_is_object(v))
             return bad(file, where, "grants: want an object");
@@ -177,9 +177,9 @@ static bool grants_read(const char *file, const char *where, json_t *obj, mgrant
             return false;
         bool b;
         json_t *g;
-        int *flags[] = { &gr->g.send, &gr->g.monitor, &gr->g.kill_any };
-        static const char *const fk[] = { "send", "monitor", "kill_any" };
-        for (int k = 0; k < 3; k++)
+        int *flags[] = { &gr->g.send, &gr->g.monitor, &gr->g.kill_any, &gr->g.list };
+        static const char *const fk[] = { "send", "monitor", "kill_any", "list" };
+        for (int k = 0; k < 4; k++)
             if ((g = json_object_get(v, fk[k]))) {
                 if (!get_bool(file, where, g, &b))
                     return false;

@@ -504,6 +504,8 @@ gate_status gate_imports_world(gate_imports *imp, gate_error *err)
         { "monitor", "i(i)", k_monitor },
         { "kill", "i(i)", k_kill },
         { "spawn", "i(ii)", gw_k_spawn },
+        { "procs", "i(ii)", gw_k_procs },
+        { "modules", "i(ii)", gw_k_modules },
     };
     if (!imp)
         return GATE_ERR_ARG;

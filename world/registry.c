@@ -261,3 +261,89 @@ gate_status gw_k_spawn(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_
     res[0].of.i32 = (int32_t)pid;
     return GATE_OK;
 }
+
+/* The records procs and modules write: as many as fit in cap bytes; the
+   number there are. */
+static uint8_t *out_buf(gate_call_ctx *ctx, const gate_val *args, uint32_t *cap)
+{
+    uint64_t size;
+    uint8_t *base = gate_memory_data(gate_call_instance(ctx), &size);
+    uint32_t ptr = (uint32_t)args[0].of.i32;
+    *cap = (uint32_t)args[1].of.i32;
+    if (!base || (uint64_t)ptr + *cap > size)
+        return NULL;
+    return base + ptr;
+}
+
+static gw_proc *lister(gate_call_ctx *ctx, gate_val *res)
+{
+    gate_instance *inst = gate_call_instance(ctx);
+    gw_proc *p = inst && inst->hooks == &gw_hooks ? inst->hooks_ud : NULL;
+    res[0].type = GATE_I32;
+    if (!p || (p->grants && !p->grants->list)) {
+        res[0].of.i32 = -GATE_ENOTCAPABLE;
+        return NULL;
+    }
+    return p;
+}
+
+/* procs(buf, cap) -> count: pid, state (u32 each), name[64] */
+gate_status gw_k_procs(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)ud;
+    gw_proc *p = lister(ctx, res);
+    if (!p)
+        return GATE_OK;
+    uint32_t cap;
+    uint8_t *out = out_buf(ctx, args, &cap);
+    if (!out) {
+        res[0].of.i32 = -GATE_EFAULT;
+        return GATE_OK;
+    }
+    gate_world *w = p->w;
+    uint32_t n = 0, at = 0;
+    pthread_mutex_lock(&w->lock);
+    for (uint32_t i = 0; i < w->nprocs; i++) {
+        gw_proc *q = w->procs[i];
+        if (q->state == GATE_PROC_DONE)
+            continue;
+        if (at + 72 <= cap) {
+            uint32_t st = (uint32_t)q->state;
+            memcpy(out + at, &q->pid, 4);
+            memcpy(out + at + 4, &st, 4);
+            memset(out + at + 8, 0, 64);
+            memcpy(out + at + 8, q->name, strnlen(q->name, 63));
+            at += 72;
+        }
+        n++;
+    }
+    pthread_mutex_unlock(&w->lock);
+    res[0].of.i32 = (int32_t)n;
+    return GATE_OK;
+}
+
+/* modules(buf, cap) -> count: name[64], version[32] */
+gate_status gw_k_modules(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)ud;
+    gw_proc *p = lister(ctx, res);
+    if (!p)
+        return GATE_OK;
+    uint32_t cap;
+    uint8_t *out = out_buf(ctx, args, &cap);
+    if (!out) {
+        res[0].of.i32 = -GATE_EFAULT;
+        return GATE_OK;
+    }
+    gate_world *w = p->w;
+    pthread_mutex_lock(&w->lock);
+    uint32_t n = w->nreg;
+    for (uint32_t i = 0; i < n && (i + 1) * 96 <= cap; i++) {
+        memset(out + i * 96, 0, 96);
+        memcpy(out + i * 96, w->reg[i].name, strnlen(w->reg[i].name, 63));
+        memcpy(out + i * 96 + 64, w->reg[i].version, strnlen(w->reg[i].version, 31));
+    }
+    pthread_mutex_unlock(&w->lock);
+    res[0].of.i32 = (int32_t)n;
+    return GATE_OK;
+}

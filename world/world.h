@@ -198,6 +198,8 @@ gate_grants *gw_grants_copy(gate_world *w, const gate_grants *g);
 void gw_grants_free(gate_world *w, gate_grants *g);
 void gw_registry_free(gate_world *w);
 gate_status gw_k_spawn(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
+gate_status gw_k_procs(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
+gate_status gw_k_modules(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
 bool gw_in_dispatch(void);
 
 #endif

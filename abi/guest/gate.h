@@ -50,4 +50,16 @@ GATE_IMPORT("kill") int32_t gate_kill(uint32_t pid);
 /* A registered module by name: its pid, or -GATE_E*. */
 GATE_IMPORT("spawn") int32_t gate_spawn(const char *name, uint32_t name_len);
 
+/* What runs, and what the registry offers (with the "list" grant): as
+   many records as fit; the number there are, or -GATE_E*. */
+typedef struct gate_proc_rec {
+    uint32_t pid, state;        /* state: 0 new, 1 runnable, 2 running, 3 waiting, ... */
+    char name[64];
+} gate_proc_rec;
+typedef struct gate_module_rec {
+    char name[64], version[32];
+} gate_module_rec;
+GATE_IMPORT("procs") int32_t gate_procs(gate_proc_rec *out, uint32_t cap_bytes);
+GATE_IMPORT("modules") int32_t gate_modules(gate_module_rec *out, uint32_t cap_bytes);
+
 #endif

@@ -22,6 +22,8 @@ int main(void)
     printf("intruder: subscribe to admin.log: %s\n", said(gate_subscribe("admin.log", 9)));
     printf("intruder: kill process 1: %s\n", said(gate_kill(1)));
     printf("intruder: monitor process 1: %s\n", said(gate_monitor(1)));
+    gate_proc_rec recs[4];
+    printf("intruder: list the processes: %s\n", said(gate_procs(recs, sizeof recs)));
     printf("intruder: subscribe to chat.room: %s\n", said(gate_subscribe("chat.room", 9)));
     return 0;
 }

@@ -9,6 +9,10 @@
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);     /* whole lines between processes */
+    gate_module_rec mods[4];
+    int32_t n = gate_modules(mods, sizeof mods);
+    for (int32_t i = 0; i < n && i < 4; i++)
+        printf("supervisor: the registry offers %s %s\n", mods[i].name, mods[i].version);
     for (int attempt = 0; attempt < 5; attempt++) {
         int32_t pid = gate_spawn("worker", 6);
         if (pid < 0) {
@@ -18,6 +22,12 @@ int main(void)
         /* it cannot run before this slice ends: nothing is missed */
         gate_monitor((uint32_t)pid);
         gate_send((uint32_t)pid, 1, &attempt, sizeof attempt);
+        gate_proc_rec live[8];
+        int32_t k = gate_procs(live, sizeof live);
+        printf("supervisor: %d processes live:", (int)k);
+        for (int32_t i = 0; i < k && i < 8; i++)
+            printf(" %u %s", live[i].pid, live[i].name);
+        printf("\n");
         gate_down d;
         gate_msg_info in;
         gate_recv(&d, sizeof d, GATE_MSG_DOWN, GATE_FOREVER, &in);
