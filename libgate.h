@@ -504,6 +504,7 @@ typedef struct gate_world_config {
                                overrun (0: 10 ms) */
     uint64_t stack_size;    /* each process's wasm stack (0: 1 MiB) */
     uint64_t mailbox_bytes; /* bytes queued for one process (0: 1 MiB) */
+    uint64_t stream_bytes;  /* the buffer of a stream (0: 64 KiB) */
 } gate_world_config;
 void gate_world_config_init(gate_world_config *cfg);
 
@@ -659,6 +660,13 @@ gate_status gate_world_subscribe(gate_world *w, gate_pid pid, const char *topic)
      kill(pid) -> 0 | GATE_E*: a process it spawned, or any with kill_any
      spawn(name, name_len) -> pid | -GATE_E*: a registered module by name,
           charged to the caller's sponsor, with the registry's grants
+     stream_open(pid) -> id | -GATE_E*: a bounded byte stream to pid, which
+          is told by a GATE_MSG_STREAM message (id, writer: u32 each)
+     stream_write(id, ptr, len, timeout_ns i64) -> written | -GATE_E*: parks
+          while the stream is full
+     stream_read(id, ptr, cap, timeout_ns i64) -> read (0: the end) |
+          -GATE_E*: parks while it is empty
+     stream_close(id) -> 0 | -GATE_E*
      procs(buf, cap) -> count | -GATE_E*: 72-byte records (pid, state,
           name[64]) of the live processes, as many as fit
      modules(buf, cap) -> count | -GATE_E*: 96-byte records (name[64],
@@ -676,6 +684,8 @@ enum {
 /* A process's end, to its monitors: from = the pid that ended; 16 bytes:
    pid, gate_status, exit code, gate_trap_code (u32 each). */
 #define GATE_MSG_DOWN 0xffff0001u
+/* A stream opened to the receiver: 8 bytes, stream id and writer pid. */
+#define GATE_MSG_STREAM 0xffff0002u
 /* recv's tag for "the first message, whatever its tag" (not a tag) */
 #define GATE_TAG_ANY 0xffffffffu
 

@@ -76,7 +76,7 @@ typedef struct manifest {
     size_t nprocs;
     mreg *reg;
     size_t nreg;
-    uint64_t mailbox_bytes;
+    uint64_t mailbox_bytes, stream_bytes;
 } manifest;
 
 static volatile sig_atomic_t stop_now;
@@ -273,7 +273,7 @@ static bool manifest_read(const char *file, manifest *mf)
     static const char *const top[] = { "workers", "fuel", "deterministic", "slice_fuel",
                                        "slice_ms", "watchdog_ms", "stack_size", "sponsors",
                                        "processes", "registry", "mailbox_bytes", "bounds",
-                                       NULL };
+                                       "stream_bytes", NULL };
     if (!only_keys(file, "the manifest", r, top))
         return false;
     uint64_t u;
@@ -310,6 +310,9 @@ static bool manifest_read(const char *file, manifest *mf)
             return bad(file, "bounds", "want \"guard\" or \"explicit\"");
         mf->explicit_bounds = !strcmp(b, "explicit");
     }
+    if ((v = json_object_get(r, "stream_bytes")) &&
+        !get_uint(file, "stream_bytes", v, (uint64_t)1 << 30, &mf->stream_bytes))
+        return false;
     if ((v = json_object_get(r, "mailbox_bytes")) &&
         !get_uint(file, "mailbox_bytes", v, (uint64_t)1 << 32, &mf->mailbox_bytes))
         return false;
@@ -802,6 +805,7 @@ int cli_world(int argc, char **argv)
     wc.watchdog_ns = mf.watchdog_ns;
     wc.stack_size = mf.stack_size;
     wc.mailbox_bytes = mf.mailbox_bytes;
+    wc.stream_bytes = mf.stream_bytes;
     gate_world *w = NULL;
     int rc = 2;
     gate_module **mods = NULL, **regmods = NULL;

@@ -115,9 +115,9 @@ if grep -q 'intruder: send to the room.s opener: refused' "$out/chat-x86_64.out"
 else
     bad "intruder / chat"
 fi
-if grep -q 'slowed down by a full mailbox' "$out/pipeline-x86_64.out" &&
+if grep -q 'held back by a full stream' "$out/pipeline-x86_64.out" &&
    [ "$(grep -c '^consumer: ITEM' "$out/pipeline-x86_64.out")" -eq 40 ]; then
-    ok "pipeline: 40 items through three processes, the producer held back by full mailboxes"
+    ok "pipeline: 40 items through two byte streams of 64 bytes, the producer held back"
 else
     bad "pipeline backpressure"
 fi

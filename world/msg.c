@@ -505,6 +505,10 @@ gate_status gate_imports_world(gate_imports *imp, gate_error *err)
         { "kill", "i(i)", k_kill },
         { "spawn", "i(ii)", gw_k_spawn },
         { "procs", "i(ii)", gw_k_procs },
+        { "stream_open", "i(i)", gw_k_stream_open },
+        { "stream_write", "i(iiiI)", gw_k_stream_write },
+        { "stream_read", "i(iiiI)", gw_k_stream_read },
+        { "stream_close", "i(i)", gw_k_stream_close },
         { "modules", "i(ii)", gw_k_modules },
     };
     if (!imp)

@@ -302,6 +302,20 @@ gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, g
                 gs_bytes(&meta, m->data, m->len);
             }
         }
+        gs_u32(&meta, w->next_stream);
+        gs_u32(&meta, w->nstreams);
+        for (uint32_t i = 0; i < w->nstreams; i++) {
+            gw_stream *t = w->streams[i];
+            gs_u32(&meta, t->id);
+            gs_u32(&meta, t->writer);
+            gs_u32(&meta, t->reader);
+            gs_u8(&meta, (uint8_t)(t->wclosed | t->rclosed << 1));
+            gs_u32(&meta, t->cap);
+            gs_u32(&meta, t->payer ? t->payer->index : UINT32_MAX);
+            gs_u32(&meta, t->len);
+            for (uint32_t k = 0; k < t->len; k++)
+                gs_u8(&meta, t->data[(t->head + k) % t->cap]);
+        }
         gs_u32(&meta, w->ntopics);
         for (uint32_t i = 0; i < w->ntopics; i++) {
             gw_topic *t = &w->topics[i];
@@ -671,7 +685,9 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
         for (int k = 0; k < GW_NB; k++) {
             s->limit[k] = lim[k];
             s->given[k] = given[k];
-            s->used[k] = k == GW_FUEL || k == GW_MSGS ? used[k] : 0;
+            /* what processes, queued messages and streams hold is charged
+               again as they come back: only spent fuel is as recorded */
+            s->used[k] = k == GW_FUEL ? used[k] : 0;
         }
     }
     pthread_mutex_unlock(&w->lock);
@@ -820,6 +836,25 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
                 m.p += ml;
         }
     }
+    const uint8_t *streams_at = m.p;
+    rd_u32(&m, "next stream");
+    uint32_t nstr = rd_u32(&m, "stream count");
+    if (!m.bad && nstr > GW_MAX_STREAMS)
+        rd_fail(&m, "stream count");
+    for (uint32_t i = 0; i < nstr && !m.bad; i++) {
+        rd_u32(&m, "stream id");
+        rd_u32(&m, "stream writer");
+        rd_u32(&m, "stream reader");
+        uint8_t fl = rd_u8(&m, "stream state");
+        uint32_t cap = rd_u32(&m, "stream size");
+        uint32_t payer = rd_u32(&m, "stream payer");
+        uint32_t ml = rd_u32(&m, "stream bytes");
+        if (!m.bad && (fl > 3 || cap == 0 || cap > ((uint32_t)1 << 30) || ml > cap ||
+                       (payer != UINT32_MAX && payer >= nsp)))
+            rd_fail(&m, "stream record");
+        if (rd_need(&m, ml, "stream bytes"))
+            m.p += ml;
+    }
     uint32_t ntop = rd_u32(&m, "topic count");
     if (!m.bad && ntop > GW_MAX_TOPICS)
         rd_fail(&m, "topic count");
@@ -963,6 +998,34 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
                 }
             }
         }
+        rd sb = { streams_at, m.end, bytes, err, false };
+        uint32_t next_stream = rd_u32(&sb, "next stream");
+        nstr = rd_u32(&sb, "stream count");
+        for (uint32_t i = 0; i < nstr; i++) {
+            uint32_t id = rd_u32(&sb, "stream id");
+            gate_pid wr = rd_u32(&sb, "stream writer"), re = rd_u32(&sb, "stream reader");
+            uint8_t fl = rd_u8(&sb, "stream state");
+            uint32_t cap = rd_u32(&sb, "stream size"), payer = rd_u32(&sb, "stream payer");
+            uint32_t ml = rd_u32(&sb, "stream bytes");
+            gw_stream *t = gw_stream_find(w, id) ? NULL
+                           : gw_stream_new(w, id, wr, re, cap,
+                                           payer == UINT32_MAX ? NULL : w->sponsors[payer]);
+            if (!t) {
+                pthread_mutex_unlock(&w->lock);
+                gx_fail(err, GATE_ERR_SNAPSHOT, (uint64_t)(sb.p - bytes), GATE_NO_FUNC,
+                        "world file: stream %u: a duplicate, or its writer's budget cannot pay",
+                        id);
+                goto fail;
+            }
+            t->wclosed = fl & 1;
+            t->rclosed = (fl >> 1) & 1;
+            memcpy(t->data, sb.p, ml);
+            t->len = ml;
+            sb.p += ml;
+        }
+        if (next_stream > w->next_stream)
+            w->next_stream = next_stream;
+        b.p = sb.p;
         ntop = rd_u32(&b, "topic count");
         for (uint32_t i = 0; i < ntop; i++) {
             uint32_t ml = rd_u32(&b, "topic name length");

@@ -476,6 +476,7 @@ gw_proc *gw_proc_add(gate_world *w, gate_pid pid, const char *name, gate_sponsor
     p->pid = pid;
     p->sp = sp;
     p->heapi = SIZE_MAX;
+    p->wait_stream = -1;
     p->state = GATE_PROC_NEW;
     if (name && *name)
         snprintf(p->name, sizeof p->name, "%s", name);
@@ -766,6 +767,7 @@ static bool settle(gw_worker *wk, gw_proc *p)
         p->state = GATE_PROC_DONE;
         gw_mailbox_clear(w, p);
         gw_unsubscribe_all(w, p->pid);
+        gw_streams_end(w, p->pid);
         gw_stack_free(p);
         gw_give_back(p->sp, GW_PROCS, 1);
         if (p->inst) {
@@ -1010,6 +1012,8 @@ static void config_defaults(gate_world_config *c)
         c->watchdog_ns = 10000000;
     if (!c->mailbox_bytes)
         c->mailbox_bytes = (uint64_t)1 << 20;
+    if (!c->stream_bytes || c->stream_bytes > ((uint64_t)1 << 30))
+        c->stream_bytes = (uint64_t)64 << 10;
 }
 
 gate_world *gate_world_new(gate_engine *eng, const gate_world_config *cfg, gate_error *err)
@@ -1041,6 +1045,7 @@ gate_world *gate_world_new(gate_engine *eng, const gate_world_config *cfg, gate_
     w->fuel = eng->cfg.fuel != 0;
     w->stack_size = c.stack_size ? (size_t)c.stack_size : DEFAULT_STACK;
     w->next_pid = 1;
+    w->next_stream = 1;
     w->slices_left = UINT64_MAX;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->main_cv, NULL);
@@ -1147,6 +1152,7 @@ void gate_world_free(gate_world *w)
         munmap(w->stackpool[i].base, w->stackpool[i].len);
     gw_topics_free(w);
     gw_registry_free(w);
+    gw_streams_free(w);
     pthread_cond_destroy(&w->main_cv);
     pthread_cond_destroy(&w->wd_cv);
     pthread_mutex_destroy(&w->lock);

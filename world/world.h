@@ -24,6 +24,17 @@ typedef struct gw_msg {
     uint8_t data[];
 } gw_msg;
 
+#define GW_MAX_STREAMS 65536
+
+typedef struct gw_stream {
+    uint32_t id;
+    gate_pid writer, reader;
+    bool wclosed, rclosed;
+    uint32_t cap, head, len;    /* a ring of cap bytes, len of them queued */
+    gate_sponsor *payer;        /* charged cap bytes (GW_MSGS) */
+    uint8_t data[];
+} gw_stream;
+
 typedef struct gw_reg {
     char name[64], version[32];
     unsigned ver[3];
@@ -105,6 +116,7 @@ typedef struct gw_proc {
     uint32_t nmsg;
     bool in_recv, wake_pending;
     int32_t recv_tag;
+    int64_t wait_stream;        /* the stream it is parked on, or -1 */
     gate_grants *grants;        /* its own copy, or NULL: everything */
     gate_pid parent;            /* the process that spawned it, or 0 */
     char regname[64];           /* the registry entry it came from, or "" */
@@ -161,6 +173,8 @@ struct gate_world {
     uint32_t nreg, capreg;
     gate_world_imports_fn imports_for;
     void *imports_ud;
+    gw_stream **streams;
+    uint32_t nstreams, capstreams, next_stream;
 };
 
 extern const rt_proc_hooks gw_hooks;
@@ -198,6 +212,15 @@ gate_grants *gw_grants_copy(gate_world *w, const gate_grants *g);
 void gw_grants_free(gate_world *w, gate_grants *g);
 void gw_registry_free(gate_world *w);
 gate_status gw_k_spawn(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
+gw_stream *gw_stream_find(gate_world *w, uint32_t id);
+gw_stream *gw_stream_new(gate_world *w, uint32_t id, gate_pid writer, gate_pid reader,
+                         uint32_t cap, gate_sponsor *payer);
+void gw_streams_end(gate_world *w, gate_pid pid);
+void gw_streams_free(gate_world *w);
+gate_status gw_k_stream_open(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
+gate_status gw_k_stream_write(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
+gate_status gw_k_stream_read(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
+gate_status gw_k_stream_close(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
 gate_status gw_k_procs(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
 gate_status gw_k_modules(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res);
 bool gw_in_dispatch(void);

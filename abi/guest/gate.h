@@ -20,6 +20,7 @@ enum {
 };
 #define GATE_TAG_ANY 0xffffffffu
 #define GATE_MSG_DOWN 0xffff0001u   /* a monitored process ended */
+#define GATE_MSG_STREAM 0xffff0002u /* a stream was opened to it: id, writer */
 #define GATE_FOREVER (-1ll)
 
 typedef struct gate_msg_info {
@@ -49,6 +50,16 @@ GATE_IMPORT("monitor") int32_t gate_monitor(uint32_t pid);
 GATE_IMPORT("kill") int32_t gate_kill(uint32_t pid);
 /* A registered module by name: its pid, or -GATE_E*. */
 GATE_IMPORT("spawn") int32_t gate_spawn(const char *name, uint32_t name_len);
+
+/* A bounded byte stream to pid (told by a GATE_MSG_STREAM message): its
+   id, or -GATE_E*.  A write parks while it is full, a read while it is
+   empty; read returns 0 at the end (closed by the writer, all read). */
+GATE_IMPORT("stream_open") int32_t gate_stream_open(uint32_t pid);
+GATE_IMPORT("stream_write") int32_t gate_stream_write(int32_t id, const void *p, uint32_t len,
+                                                      int64_t timeout_ns);
+GATE_IMPORT("stream_read") int32_t gate_stream_read(int32_t id, void *p, uint32_t cap,
+                                                    int64_t timeout_ns);
+GATE_IMPORT("stream_close") int32_t gate_stream_close(int32_t id);
 
 /* What runs, and what the registry offers (with the "list" grant): as
    many records as fit; the number there are, or -GATE_E*. */

@@ -9,6 +9,10 @@
   (import "gate" "subscribe" (func $subscribe (param i32 i32) (result i32)))
   (import "gate" "monitor" (func $monitor (param i32) (result i32)))
   (import "gate" "spawn" (func $spawn (param i32 i32) (result i32)))
+  (import "gate" "stream_open" (func $sopen (param i32) (result i32)))
+  (import "gate" "stream_write" (func $swrite (param i32 i32 i32 i64) (result i32)))
+  (import "gate" "stream_read" (func $sread (param i32 i32 i32 i64) (result i32)))
+  (import "gate" "stream_close" (func $sclose (param i32) (result i32)))
   (import "t" "mark" (func $mark (param i32)))
   (memory 2)
   (data (i32.const 100) "news")
@@ -67,6 +71,39 @@
     (call $mark (i32.load (i32.const 0)))
     (call $mark (i32.load (i32.const 20))))
   (func (export "crash") unreachable)
+  ;; a stream to $to: n bytes (i & 255) in writes of up to 7; marks the total
+  (func (export "swriter") (param $to i32) (param $n i32) (local $id i32) (local $i i32) (local $k i32) (local $w i32)
+    (local.set $id (call $sopen (local.get $to)))
+    (loop
+      (local.set $k (i32.const 0))
+      (loop
+        (i32.store8 (i32.add (i32.const 2048) (local.get $k)) (i32.add (local.get $i) (local.get $k)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br_if 0 (i32.lt_u (local.get $k) (i32.const 7))))
+      (local.set $k (i32.sub (local.get $n) (local.get $i)))
+      (if (i32.gt_u (local.get $k) (i32.const 7)) (then (local.set $k (i32.const 7))))
+      (local.set $k (call $swrite (local.get $id) (i32.const 2048) (local.get $k) (i64.const -1)))
+      (if (i32.le_s (local.get $k) (i32.const 0)) (then (call $mark (i32.const -1)) (return)))
+      (local.set $i (i32.add (local.get $i) (local.get $k)))
+      (br_if 0 (i32.lt_u (local.get $i) (local.get $n))))
+    (drop (call $sclose (local.get $id)))
+    (call $mark (local.get $i)))
+  ;; reads the stream opened to it to its end: marks the count and the sum
+  (func (export "sreader") (local $id i32) (local $n i32) (local $k i32) (local $j i32) (local $sum i32)
+    (drop (call $recv (i32.const 16) (i32.const 64) (i32.const -65534) (i64.const -1) (i32.const 0)))
+    (local.set $id (i32.load (i32.const 16)))
+    (block (loop
+      (local.set $k (call $sread (local.get $id) (i32.const 4096) (i32.const 5) (i64.const -1)))
+      (br_if 1 (i32.le_s (local.get $k) (i32.const 0)))
+      (local.set $j (i32.const 0))
+      (loop
+        (local.set $sum (i32.add (local.get $sum) (i32.load8_u (i32.add (i32.const 4096) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if 0 (i32.lt_u (local.get $j) (local.get $k))))
+      (local.set $n (i32.add (local.get $n) (local.get $k)))
+      (br 0)))
+    (call $mark (local.get $n))
+    (call $mark (local.get $sum)))
   ;; n one-way messages of len bytes from the buffer at 1024, and their drain
   (func (export "flood") (param $to i32) (param $n i32) (param $len i32) (local $i i32) (local $r i32)
     (loop
