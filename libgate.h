@@ -652,6 +652,10 @@ gate_status gate_world_subscribe(gate_world *w, gate_pid pid, const char *topic)
    world's returns GATE_ENOTCAPABLE):
      self() -> pid
      send(pid, tag, ptr, len) -> 0 | GATE_E*
+     send_move(pid, tag, ptr, len) -> 0 | GATE_E*: the same, the pages moved
+          (ptr, len whole 4 KiB pages, 1 MiB or more — below that a copy is
+          faster; else copied) and the sender's range left zeroed; a
+          page-aligned recv buffer takes them as they are
      recv(buf, cap, tag (GATE_TAG_ANY), timeout_ns i64 (-1: for ever), info) -> 0 |
           GATE_ETIMEDOUT | GATE_E2BIG; info: from, tag, len (u32 each); parks
      publish(topic, topic_len, tag, ptr, len) -> delivered | -GATE_E*

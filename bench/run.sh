@@ -592,7 +592,9 @@ if [ -s "$wtab" ]; then
     echo "| message round trip, two processes on two workers | $(wv_ roundtrip_2workers_ns) ns | < 5 µs |"
     echo "| round trip through two pipes between two OS processes | $(wv_ roundtrip_pipe_ns) ns | (baseline) |"
     echo "| one-way messages (16 bytes) | $(wv_ msgs_per_s) messages/s | |"
-    echo "| one-way messages of 64 KiB (copied) | $(wv_ copy_64k_mbps) MB/s | |"
+    for sz in 64 256 1024 4096; do
+        echo "| frames of $sz KiB (written, sent, looked at): copied / pages moved | $(wv_ copy_${sz}k_mbps) / $(wv_ move_${sz}k_mbps) MB/s | |"
+    done
     echo "| publish to 1000 subscribers (the call) | $(wv_ publish_1000_us) µs | |"
     echo "| ... until all 1000 received it and ended | $(wv_ publish_1000_received_us) µs | |"
     echo

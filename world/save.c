@@ -299,7 +299,7 @@ gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, g
                 gs_u32(&meta, m->tag);
                 gs_u32(&meta, m->payer ? m->payer->index : UINT32_MAX);
                 gs_u32(&meta, m->len);
-                gs_bytes(&meta, m->data, m->len);
+                gs_bytes(&meta, gw_msg_bytes(m), m->len);
             }
         }
         gs_u32(&meta, w->next_stream);

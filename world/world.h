@@ -21,10 +21,18 @@ typedef struct gw_msg {
     gate_pid from;
     uint32_t tag, len;
     gate_sponsor *payer;        /* charged GW_MSGS until received, or NULL */
+    uint8_t *moved;             /* pages moved out of the sender (len bytes), or NULL */
+    uint32_t dlen;              /* bytes of data[] (0 for moved pages) */
     uint8_t data[];
 } gw_msg;
+/* a message's bytes */
+static inline const uint8_t *gw_msg_bytes(const gw_msg *m)
+{
+    return m->moved ? m->moved : m->data;
+}
 
 #define GW_MAX_STREAMS 65536
+#define GW_MOVE_MIN ((uint32_t)1 << 20)    /* send_move moves pages from here on */
 
 typedef struct gw_stream {
     uint32_t id;

@@ -37,6 +37,10 @@ typedef struct gate_down {
 
 GATE_IMPORT("self") int32_t gate_self(void);
 GATE_IMPORT("send") int32_t gate_send(uint32_t pid, uint32_t tag, const void *data, uint32_t len);
+/* The same, moving whole pages (data and len 4 KiB-aligned, 1 MiB or more;
+   smaller ones are copied) instead of copying; the sender's range reads as
+   zeros afterwards either way. */
+GATE_IMPORT("send_move") int32_t gate_send_move(uint32_t pid, uint32_t tag, void *data, uint32_t len);
 /* The first message (of tag, or GATE_TAG_ANY) into buf; parks until one
    comes or timeout_ns passes (GATE_FOREVER: no timeout). */
 GATE_IMPORT("recv") int32_t gate_recv(void *buf, uint32_t cap, uint32_t tag, int64_t timeout_ns,

@@ -9,12 +9,13 @@
   (import "gate" "subscribe" (func $subscribe (param i32 i32) (result i32)))
   (import "gate" "monitor" (func $monitor (param i32) (result i32)))
   (import "gate" "spawn" (func $spawn (param i32 i32) (result i32)))
+ (import "gate" "send_move" (func $send_move (param i32 i32 i32 i32) (result i32)))
   (import "gate" "stream_open" (func $sopen (param i32) (result i32)))
   (import "gate" "stream_write" (func $swrite (param i32 i32 i32 i64) (result i32)))
   (import "gate" "stream_read" (func $sread (param i32 i32 i32 i64) (result i32)))
   (import "gate" "stream_close" (func $sclose (param i32) (result i32)))
   (import "t" "mark" (func $mark (param i32)))
-  (memory 2)
+  (memory 80)
   (data (i32.const 100) "news")
   (data (i32.const 120) "child")
   (data (i32.const 130) "single")
@@ -71,6 +72,43 @@
     (call $mark (i32.load (i32.const 0)))
     (call $mark (i32.load (i32.const 20))))
   (func (export "crash") unreachable)
+  ;; n messages of len bytes at 64 KiB, sent (move 0) or moved (move 1)
+  (func (export "floodm") (param $to i32) (param $n i32) (param $len i32) (param $move i32) (local $i i32) (local $r i32)
+    (loop
+      ;; a new frame each time, written whole as a producer would
+      (memory.fill (i32.const 65536) (local.get $i) (local.get $len))
+      (if (local.get $move)
+        (then (local.set $r (call $send_move (local.get $to) (i32.const 1) (i32.const 65536) (local.get $len))))
+        (else (local.set $r (call $send (local.get $to) (i32.const 1) (i32.const 65536) (local.get $len)))))
+      (if (i32.eqz (local.get $r))
+        (then (local.set $i (i32.add (local.get $i) (i32.const 1))))
+        (else (if (i32.ne (local.get $r) (i32.const 2)) (then (return)))))
+      (br_if 0 (i32.lt_u (local.get $i) (local.get $n)))))
+  (func (export "drainm") (param $n i32) (param $cap i32) (local $i i32) (local $p i32) (local $sum i32)
+    (loop
+      (drop (call $recv (i32.const 65536) (local.get $cap) (i32.const -1) (i64.const -1) (i32.const 0)))
+      ;; looks at every page of the frame
+      (local.set $p (i32.const 0))
+      (loop
+        (local.set $sum (i32.add (local.get $sum) (i32.load8_u (i32.add (i32.const 65536) (local.get $p)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4096)))
+        (br_if 0 (i32.lt_u (local.get $p) (local.get $cap))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if 0 (i32.lt_u (local.get $i) (local.get $n)))))
+  ;; moves len bytes at 64 KiB (filled with 0x5a and a 7 at the end) to $to;
+  ;; marks the result and what the range holds afterwards
+  (func (export "mover") (param $to i32) (param $len i32)
+    (memory.fill (i32.const 65536) (i32.const 0x5a) (local.get $len))
+    (i32.store8 (i32.add (i32.const 65535) (local.get $len)) (i32.const 7))
+    (call $mark (call $send_move (local.get $to) (i32.const 1) (i32.const 65536) (local.get $len)))
+    (call $mark (i32.load8_u (i32.const 65536)))
+    (call $mark (i32.load8_u (i32.add (i32.const 65535) (local.get $len)))))
+  ;; receives into 64 KiB + off: marks the length, the first and the last byte
+  (func (export "mreceiver") (param $off i32)
+    (drop (call $recv (i32.add (i32.const 65536) (local.get $off)) (i32.const 2097152) (i32.const -1) (i64.const -1) (i32.const 0)))
+    (call $mark (i32.load (i32.const 8)))
+    (call $mark (i32.load8_u (i32.add (i32.const 65536) (local.get $off))))
+    (call $mark (i32.load8_u (i32.add (i32.add (i32.const 65535) (local.get $off)) (i32.load (i32.const 8))))))
   ;; a stream to $to: n bytes (i & 255) in writes of up to 7; marks the total
   (func (export "swriter") (param $to i32) (param $n i32) (local $id i32) (local $i i32) (local $k i32) (local $w i32)
     (local.set $id (call $sopen (local.get $to)))
