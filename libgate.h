@@ -630,6 +630,8 @@ gate_status gate_world_pause(gate_world *w, gate_pid pid);
 gate_status gate_world_continue(gate_world *w, gate_pid pid);
 /* watcher learns when target ends (an event; messages in docs/world.md). */
 gate_status gate_world_monitor(gate_world *w, gate_pid watcher, gate_pid target);
+/* a and b each learn when the other ends (a monitor both ways). */
+gate_status gate_world_link(gate_world *w, gate_pid a, gate_pid b);
 /* Called on a worker, outside every dispatch, once for each process that
    ends (watcher 0) and once for each process monitoring it. */
 typedef void (*gate_world_event_fn)(void *ud, gate_pid watcher, const gate_proc_info *ended);
@@ -661,6 +663,7 @@ gate_status gate_world_subscribe(gate_world *w, gate_pid pid, const char *topic)
      publish(topic, topic_len, tag, ptr, len) -> delivered | -GATE_E*
      subscribe(topic, topic_len), unsubscribe(topic, topic_len) -> 0 | GATE_E*
      monitor(pid) -> 0 | GATE_E*: its end arrives as a GATE_MSG_DOWN message
+     link(pid) -> 0 | GATE_E*: a monitor both ways
      kill(pid) -> 0 | GATE_E*: a process it spawned, or any with kill_any
      spawn(name, name_len) -> pid | -GATE_E*: a registered module by name,
           charged to the caller's sponsor, with the registry's grants
@@ -716,6 +719,9 @@ typedef struct gate_registry_entry {
     const char *entry;              /* NULL: "_start" */
 } gate_registry_entry;
 gate_status gate_world_register(gate_world *w, const gate_registry_entry *e, gate_error *err);
+/* Takes a module out of the registry (its running processes go on); to
+   change an entry, unregister it and register it again. */
+gate_status gate_world_unregister(gate_world *w, const char *name);
 /* Where a spawned process's imports come from: the same callback as for
    restoring (snap NULL), asked with the registry name; *grants is ignored
    (the registry's grants hold). */

@@ -862,6 +862,17 @@ static void mailboxes_topics_grants(void **state)
     assert_int_equal(mark_at(k), 0);                 /* monitor: ok */
     assert_int_equal(mark_at(k + 1), (int32_t)victim);   /* DOWN from the victim */
     assert_int_equal(mark_at(k + 2), GATE_TRAPPED);
+    /* a link: each end learns of the other's end */
+    marks_reset();
+    gate_pid lb = mspawn(w, m, "timeout", 0, 0, 0, NULL);
+    gate_pid la = mspawn(w, m, "linker", (int32_t)lb, 0, 1, NULL);
+    assert_int_equal(gate_world_link(w, la, la), GATE_ERR_ARG);
+    gate_world_wait(w, lb, NULL);
+    gate_world_wait(w, la, NULL);
+    assert_int_equal(mark_at(0), 0);                 /* la: linked */
+    assert_int_equal(mark_at(1), GATE_ETIMEDOUT);    /* lb: its timeout, then it ends */
+    assert_int_equal(mark_at(2), (int32_t)lb);       /* la: DOWN from lb */
+    assert_int_equal(mark_at(3), GATE_OK);
     /* grants: no send, only "chat.*" topics */
     marks_reset();
     static const char *const chat[] = { "chat.*" };
@@ -963,6 +974,9 @@ static void registry(void **state)
     gate_registry_entry bad = { .name = "x@y", .version = "1.0", .module = m };
     assert_int_equal(gate_world_register(w, &bad, NULL), GATE_ERR_ARG);
     assert_int_equal(gate_world_register(w, &child, NULL), GATE_ERR_ARG);   /* twice */
+    assert_int_equal(gate_world_unregister(w, "needy"), GATE_OK);
+    assert_int_equal(gate_world_unregister(w, "needy"), GATE_ERR_NOT_FOUND);
+    assert_int_equal(gate_world_register(w, &needy, NULL), GATE_OK);   /* edited: back */
     gate_budget b;
     gate_budget_unlimited(&b);
     b.processes = 5;

@@ -570,6 +570,17 @@ static gate_status k_monitor(gate_call_ctx *ctx, void *ud, const gate_val *args,
                                             ? GATE_ENOPROC : GATE_EAGAIN);
 }
 
+/* link(pid) -> 0 or GATE_E*: each learns of the other's end */
+static gate_status k_link(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
+{
+    (void)ud;
+    gw_proc *p = caller(ctx);
+    if (!p || (p->grants && !p->grants->monitor))
+        return ret(res, GATE_ENOTCAPABLE);
+    gate_status st = gate_world_link(p->w, p->pid, A32(0));
+    return ret(res, st == GATE_OK ? 0 : st == GATE_ERR_LIMIT ? GATE_EAGAIN : GATE_ENOPROC);
+}
+
 /* kill(pid) -> 0 or GATE_E*: only a process it spawned, unless granted */
 static gate_status k_kill(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
@@ -600,6 +611,7 @@ gate_status gate_imports_world(gate_imports *imp, gate_error *err)
         { "subscribe", "i(ii)", k_subscribe },
         { "unsubscribe", "i(ii)", k_unsubscribe },
         { "monitor", "i(i)", k_monitor },
+        { "link", "i(i)", k_link },
         { "kill", "i(i)", k_kill },
         { "spawn", "i(ii)", gw_k_spawn },
         { "procs", "i(ii)", gw_k_procs },

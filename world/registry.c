@@ -152,18 +152,35 @@ void gate_world_set_imports(gate_world *w, gate_world_imports_fn fn, void *ud)
     pthread_mutex_unlock(&w->lock);
 }
 
+static void reg_clear(gate_world *w, gw_reg *r)
+{
+    for (size_t k = 0; k < r->ndepends; k++)
+        if (r->depends[k])
+            gx_free(&w->eng->alloc, r->depends[k], strlen(r->depends[k]) + 1);
+    if (r->depends)
+        gx_free(&w->eng->alloc, r->depends, r->ndepends * sizeof *r->depends);
+    gw_grants_free(w, r->grants);
+    gate_module_free(r->module);
+}
+
+gate_status gate_world_unregister(gate_world *w, const char *name)
+{
+    if (!w || !name)
+        return GATE_ERR_ARG;
+    pthread_mutex_lock(&w->lock);
+    gw_reg *r = reg_find(w, name, strlen(name));
+    if (r) {
+        reg_clear(w, r);
+        *r = w->reg[--w->nreg];
+    }
+    pthread_mutex_unlock(&w->lock);
+    return r ? GATE_OK : GATE_ERR_NOT_FOUND;
+}
+
 void gw_registry_free(gate_world *w)
 {
-    for (uint32_t i = 0; i < w->nreg; i++) {
-        gw_reg *r = &w->reg[i];
-        for (size_t k = 0; k < r->ndepends; k++)
-            if (r->depends[k])
-                gx_free(&w->eng->alloc, r->depends[k], strlen(r->depends[k]) + 1);
-        if (r->depends)
-            gx_free(&w->eng->alloc, r->depends, r->ndepends * sizeof *r->depends);
-        gw_grants_free(w, r->grants);
-        gate_module_free(r->module);
-    }
+    for (uint32_t i = 0; i < w->nreg; i++)
+        reg_clear(w, &w->reg[i]);
     gx_free(&w->eng->alloc, w->reg, (size_t)w->capreg * sizeof *w->reg);
     w->reg = NULL;
     w->nreg = w->capreg = 0;

@@ -1570,6 +1570,14 @@ gate_status gate_world_monitor(gate_world *w, gate_pid watcher, gate_pid target)
     return st;
 }
 
+gate_status gate_world_link(gate_world *w, gate_pid a, gate_pid b)
+{
+    if (!w || !a || !b || a == b)
+        return GATE_ERR_ARG;
+    gate_status st = gate_world_monitor(w, a, b);
+    return st == GATE_OK ? gate_world_monitor(w, b, a) : st;
+}
+
 void gate_world_on_end(gate_world *w, gate_world_event_fn fn, void *ud)
 {
     if (!w)

@@ -51,6 +51,8 @@ GATE_IMPORT("publish") int32_t gate_publish(const char *topic, uint32_t topic_le
 GATE_IMPORT("subscribe") int32_t gate_subscribe(const char *topic, uint32_t topic_len);
 GATE_IMPORT("unsubscribe") int32_t gate_unsubscribe(const char *topic, uint32_t topic_len);
 GATE_IMPORT("monitor") int32_t gate_monitor(uint32_t pid);
+/* A monitor both ways (needs the monitor grant). */
+GATE_IMPORT("link") int32_t gate_link(uint32_t pid);
 GATE_IMPORT("kill") int32_t gate_kill(uint32_t pid);
 /* A registered module by name: its pid, or -GATE_E*. */
 GATE_IMPORT("spawn") int32_t gate_spawn(const char *name, uint32_t name_len);

@@ -8,6 +8,7 @@
   (import "gate" "publish" (func $publish (param i32 i32 i32 i32 i32) (result i32)))
   (import "gate" "subscribe" (func $subscribe (param i32 i32) (result i32)))
   (import "gate" "monitor" (func $monitor (param i32) (result i32)))
+  (import "gate" "link" (func $link (param i32) (result i32)))
   (import "gate" "spawn" (func $spawn (param i32 i32) (result i32)))
  (import "gate" "send_move" (func $send_move (param i32 i32 i32 i32) (result i32)))
   (import "gate" "stream_open" (func $sopen (param i32) (result i32)))
@@ -72,6 +73,12 @@
     (call $mark (i32.load (i32.const 0)))
     (call $mark (i32.load (i32.const 20))))
   (func (export "crash") unreachable)
+  ;; links to pid, then marks the DOWN message's sender and status
+  (func (export "linker") (param $pid i32)
+    (call $mark (call $link (local.get $pid)))
+    (drop (call $recv (i32.const 16) (i32.const 64) (i32.const -65535) (i64.const -1) (i32.const 0)))
+    (call $mark (i32.load (i32.const 0)))
+    (call $mark (i32.load (i32.const 20))))
   ;; n messages of len bytes at 64 KiB, sent (move 0) or moved (move 1)
   (func (export "floodm") (param $to i32) (param $n i32) (param $len i32) (param $move i32) (local $i i32) (local $r i32)
     (loop
