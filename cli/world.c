@@ -46,6 +46,8 @@ typedef struct mgrants {
 typedef struct mreg {
     char name[64], version[32], entry[128];
     char *module_path;
+    int ndirs;
+    char *dir_host[MAX_ITEMS], *dir_guest[MAX_ITEMS], *dir_copy[MAX_ITEMS];
     uint64_t hash;
     bool one_copy;
     int ndeps;
@@ -224,6 +226,10 @@ static void manifest_free(manifest *mf)
     free(mf->procs);
     for (size_t i = 0; i < mf->nreg; i++) {
         free(mf->reg[i].module_path);
+        for (int k = 0; k < mf->reg[i].ndirs; k++) {
+            free(mf->reg[i].dir_host[k]);
+            free(mf->reg[i].dir_copy[k]);
+        }
         for (int k = 0; k < mf->reg[i].ndeps; k++)
             free(mf->reg[i].deps[k]);
         grants_free(&mf->reg[i].gr);
@@ -247,6 +253,28 @@ static bool strings(const char *file, const char *where, json_t *arr, char **out
         out[(*n)++] = strdup(buf);
     }
     return true;
+}
+
+/* "dirs": ["HOST::GUEST", ...], HOST relative to the manifest, each
+   checked as `gate run --dir` checks it */
+static bool dirs_read(const char *file, const char *where, const char *dir, json_t *v,
+                      char **host, char **guest, char **copy, int *n)
+{
+    char *d[MAX_ITEMS];
+    int nd = 0;
+    if (!strings(file, where, v, d, &nd))
+        return false;
+    bool ok = true;
+    for (int k = 0; k < nd; k++) {
+        char *rel = d[k][0] == '/' ? strdup(d[k]) : resolve(dir, d[k]);
+        if (ok && (!rel || !cli_parse_dir(rel, &host[*n], &guest[*n], &copy[*n])))
+            ok = false;
+        else if (ok)
+            (*n)++;
+        free(rel);
+        free(d[k]);
+    }
+    return ok ? true : bad(file, where, "dirs: a directory that cannot be granted");
 }
 
 static bool manifest_read(const char *file, manifest *mf)
@@ -334,7 +362,8 @@ static bool manifest_read(const char *file, manifest *mf)
             if (!json_is_object(rj))
                 return bad(file, where, "want an object");
             static const char *const keys[] = { "name", "module", "version", "hash", "depends",
-                                                "one_copy", "trusted", "grants", "entry", NULL };
+                                                "one_copy", "trusted", "grants", "entry", "dirs",
+                                                NULL };
             if (!only_keys(file, where, rj, keys))
                 return false;
             if (!(v = json_object_get(rj, "name")) || !get_str(file, where, v, e->name, 48))
@@ -361,6 +390,9 @@ static bool manifest_read(const char *file, manifest *mf)
             if ((v = json_object_get(rj, "entry")) && !get_str(file, where, v, e->entry, sizeof e->entry))
                 return false;
             if (!grants_read(file, where, rj, &e->gr))
+                return false;
+            if ((v = json_object_get(rj, "dirs")) &&
+                !dirs_read(file, where, dir, v, e->dir_host, e->dir_guest, e->dir_copy, &e->ndirs))
                 return false;
         }
     }
@@ -407,27 +439,9 @@ static bool manifest_read(const char *file, manifest *mf)
         for (int k = 0; k < p->nenv; k++)
             if (!strchr(p->env[k], '='))
                 return bad(file, where, "env: want KEY=VALUE");
-        if ((v = json_object_get(pj, "dirs"))) {
-            char *d[MAX_ITEMS];
-            int nd = 0;
-            if (!strings(file, where, v, d, &nd))
-                return false;
-            bool ok = true;
-            for (int k = 0; k < nd; k++) {
-                /* HOST::GUEST, HOST relative to the manifest */
-                char *rel = d[k][0] == '/' ? strdup(d[k]) : resolve(dir, d[k]);
-                if (ok && (!rel || !cli_parse_dir(rel, &p->dir_host[p->ndirs],
-                                                  &p->dir_guest[p->ndirs],
-                                                  &p->dir_copy[p->ndirs])))
-                    ok = false;
-                else if (ok)
-                    p->ndirs++;
-                free(rel);
-                free(d[k]);
-            }
-            if (!ok)
-                return bad(file, where, "dirs: a directory that cannot be granted");
-        }
+        if ((v = json_object_get(pj, "dirs")) &&
+            !dirs_read(file, where, dir, v, p->dir_host, p->dir_guest, p->dir_copy, &p->ndirs))
+            return false;
         if ((v = json_object_get(pj, "sponsor")) &&
             !get_str(file, where, v, p->sponsor, sizeof p->sponsor))
             return false;
@@ -608,6 +622,13 @@ static gate_imports *spawn_imports(void *ud, const char *name, const uint8_t *sn
     gate_imports *imp = gate_imports_new(rc->eng);
     const char *argv[1] = { name };
     gate_wasi_config wcfg = { .argc = 1, .argv = argv };
+    /* the directories the registry grants this module */
+    for (size_t i = 0; rc->mf && i < rc->mf->nreg; i++)
+        if (!strcmp(rc->mf->reg[i].name, name)) {
+            wcfg.npreopens = rc->mf->reg[i].ndirs;
+            wcfg.preopen_host = (const char *const *)rc->mf->reg[i].dir_host;
+            wcfg.preopen_guest = (const char *const *)rc->mf->reg[i].dir_guest;
+        }
     if (imp && (gate_imports_wasi(imp, &wcfg, err) != GATE_OK ||
                 gate_imports_world(imp, err) != GATE_OK)) {
         gate_imports_free(imp);

@@ -99,7 +99,11 @@ cp examples/world/*.json "$out/"
 for isa in "${isas[@]}"; do
     for e in chat:0 supervisor:134 pipeline:0; do
         name=${e%%:*} want=${e#*:}
+        rm -rf "$out/out"; mkdir -p "$out/out"     # the registry grants the worker "out"
         gate_on $isa world "$out/$name.json" > "$out/$name-$isa.out" 2> "$out/$name-$isa.err"; rc=$?
+        if [ "$name" = supervisor ] && ! grep -qx 'worker 4 finished attempt 2' "$out/out/result.txt" 2>/dev/null; then
+            bad "$isa: the worker did not write into the directory its registry entry grants"
+        fi
         if [ $rc -eq "$want" ] && cmp -s "examples/world/$name.expected" "$out/$name-$isa.out"; then
             ok "$isa: examples/world/$name.json: $(tail -1 "$out/$name-$isa.out")"
         else
