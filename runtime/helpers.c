@@ -15,19 +15,10 @@
 
 void rt_trap(rt_vm *vm, uint32_t code, uint32_t wasm_off)
 {
-    rt_vm *entry = rt_entry_vm;
-    gate_module *mod = vm->inst ? vm->inst->mod : NULL;
-    if (mod)
-        wasm_off += mod->code_shift;     /* code taken from another layout */
-    entry->trap.code = (gate_trap_code)code;
-    entry->trap.wasm_offset = wasm_off;
-    entry->trap.func_index = mod ? gd_func_at(&mod->info, wasm_off) : GATE_NO_FUNC;
-    entry->trap.message[0] = 0;
-    rt_backtrace(entry, mod, wasm_off, vm->fp);
-    RT_TRAP_EXIT(entry, 1);
+    rt_trap_msg(vm, code, wasm_off, "");
 }
 
-/* A trap with a message (a killed process). */
+/* A trap with a message (a killed process; "": none). */
 void rt_trap_msg(rt_vm *vm, uint32_t code, uint32_t wasm_off, const char *msg)
 {
     rt_vm *entry = rt_entry_vm;

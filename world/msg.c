@@ -21,26 +21,13 @@
 
 #include "world.h"
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- mailboxes (under the lock) -------------------------------------------- */
 
 /* A process waiting in recv for this message is woken. */
 static void wake_receiver(gate_world *w, gw_proc *p, uint32_t tag)
 {
-    if (!p->in_recv || (p->recv_tag >= 0 && (uint32_t)p->recv_tag != tag))
-        return;
-    if (p->state == GATE_PROC_WAITING) {
-        gw_heap_remove(p->wk, p);
-        gw_make_runnable(w, p, false);
-    } else {
-        p->wake_pending = true;     /* still on its way to park */
-    }
+    if (p->in_recv && (p->recv_tag < 0 || (uint32_t)p->recv_tag == tag))
+        gw_wake(w, p);
 }
 
 int gw_deliver(gate_world *w, gw_proc *to, gate_pid from, uint32_t tag, const void *data,
@@ -215,26 +202,12 @@ static int publish(gate_world *w, gw_proc *from_p, gw_topic *t, uint32_t tag, co
 
 /* ---- grants ---------------------------------------------------------------- */
 
-/* Whether name (len bytes) matches pattern: exact, or a prefix ending in
-   '*' ("chat.*"), or "*". */
-static bool matches(const char *pattern, const char *name, size_t len)
-{
-    size_t pl = strlen(pattern);
-    if (pl && pattern[pl - 1] == '*')
-        return len >= pl - 1 && !memcmp(pattern, name, pl - 1);
-    return pl == len && !memcmp(pattern, name, len);
-}
-
 static bool topic_granted(const gate_grants *g, bool pub, const char *name, size_t len)
 {
     if (!g)
         return true;
-    const char *const *list = pub ? g->publish : g->subscribe;
-    size_t n = pub ? g->npublish : g->nsubscribe;
-    for (size_t i = 0; i < n; i++)
-        if (list[i] && matches(list[i], name, len))
-            return true;
-    return false;
+    return pub ? gw_pattern_match(g->publish, g->npublish, name, len)
+               : gw_pattern_match(g->subscribe, g->nsubscribe, name, len);
 }
 
 /* ---- the C API ------------------------------------------------------------ */
@@ -277,28 +250,6 @@ gate_status gate_world_subscribe(gate_world *w, gate_pid pid, const char *topic)
 
 /* ---- the kernel services: import module "gate" ----------------------------- */
 
-static gw_proc *caller(gate_call_ctx *ctx)
-{
-    gate_instance *inst = gate_call_instance(ctx);
-    return inst && inst->hooks == &gw_hooks ? inst->hooks_ud : NULL;
-}
-
-static uint8_t *guest(gate_call_ctx *ctx, uint32_t ptr, uint64_t len)
-{
-    uint64_t size;
-    uint8_t *base = gate_memory_data(gate_call_instance(ctx), &size);
-    if (!base || (uint64_t)ptr + len > size)
-        return NULL;
-    return base + ptr;
-}
-
-static gate_status ret(gate_val *res, int32_t v)
-{
-    res[0].type = GATE_I32;
-    res[0].of.i32 = v;
-    return GATE_OK;
-}
-
 #define A32(i) ((uint32_t)args[i].of.i32)
 
 /* self() -> pid */
@@ -306,27 +257,27 @@ static gate_status k_self(gate_call_ctx *ctx, void *ud, const gate_val *args, ga
 {
     (void)ud;
     (void)args;
-    gw_proc *p = caller(ctx);
-    return ret(res, p ? (int32_t)p->pid : 0);
+    gw_proc *p = gw_caller(ctx);
+    return gw_ret(res, p ? (int32_t)p->pid : 0);
 }
 
 /* send(pid, tag, ptr, len) -> 0 or GATE_E* */
 static gate_status k_send(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     if (!p)
-        return ret(res, GATE_ENOTCAPABLE);
+        return gw_ret(res, GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     if (p->grants && !p->grants->send)
-        return ret(res, GATE_ENOTCAPABLE);
-    uint8_t *data = guest(ctx, A32(2), A32(3));
+        return gw_ret(res, GATE_ENOTCAPABLE);
+    uint8_t *data = gw_guest(ctx, A32(2), A32(3));
     if (!data && A32(3))
-        return ret(res, GATE_EFAULT);
+        return gw_ret(res, GATE_EFAULT);
     pthread_mutex_lock(&w->lock);
     int r = gw_deliver(w, gw_find(w, A32(0)), p->pid, A32(1), data, A32(3), p->sp);
     pthread_mutex_unlock(&w->lock);
-    return ret(res, r);
+    return gw_ret(res, r);
 }
 
 /* recv(buf, cap, tag (GATE_TAG_ANY: any), timeout_ns (-1: for ever), info) -> 0,
@@ -335,17 +286,17 @@ static gate_status k_send(gate_call_ctx *ctx, void *ud, const gate_val *args, ga
 static gate_status k_recv(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     if (!p)
-        return ret(res, GATE_ENOTCAPABLE);
+        return gw_ret(res, GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     uint32_t buf = A32(0), cap = A32(1), infop = A32(4);
     int64_t tag = A32(2) == GATE_TAG_ANY ? -1 : (int64_t)A32(2);
     int64_t tmo = args[3].of.i64;
-    uint8_t *dst = guest(ctx, buf, cap), *info = guest(ctx, infop, 12);
+    uint8_t *dst = gw_guest(ctx, buf, cap), *info = gw_guest(ctx, infop, 12);
     if ((!dst && cap) || !info)
-        return ret(res, GATE_EFAULT);
-    uint64_t start = now_ns();
+        return gw_ret(res, GATE_EFAULT);
+    uint64_t start = gw_now_ns();
     for (;;) {
         gw_msg big = { 0 };
         pthread_mutex_lock(&w->lock);
@@ -355,7 +306,7 @@ static gate_status k_recv(gate_call_ctx *ctx, void *ud, const gate_val *args, ga
             memcpy(info, &big.from, 4);
             memcpy(info + 4, &big.tag, 4);
             memcpy(info + 8, &big.len, 4);
-            return ret(res, GATE_E2BIG);
+            return gw_ret(res, GATE_E2BIG);
         }
         if (m) {
             /* copied out and freed under the lock: a stop can come only
@@ -372,12 +323,12 @@ static gate_status k_recv(gate_call_ctx *ctx, void *ud, const gate_val *args, ga
             memcpy(info + 8, &m->len, 4);
             gw_msg_free(w, m);
             pthread_mutex_unlock(&w->lock);
-            return ret(res, 0);
+            return gw_ret(res, 0);
         }
-        uint64_t waited = now_ns() - start;
+        uint64_t waited = gw_now_ns() - start;
         if (tmo >= 0 && waited >= (uint64_t)tmo) {
             pthread_mutex_unlock(&w->lock);
-            return ret(res, GATE_ETIMEDOUT);
+            return gw_ret(res, GATE_ETIMEDOUT);
         }
         p->in_recv = true;
         p->recv_tag = (int32_t)tag;
@@ -390,7 +341,7 @@ static gate_status k_recv(gate_call_ctx *ctx, void *ud, const gate_val *args, ga
         if (gate_call_stop_requested(ctx)) {
             /* saved or killed while waiting: the call starts again */
             gate_call_request_stop(ctx, GATE_HOST_RESTART);
-            return ret(res, 0);
+            return gw_ret(res, 0);
         }
     }
 }
@@ -403,14 +354,14 @@ static gate_status k_recv(gate_call_ctx *ctx, void *ud, const gate_val *args, ga
 static gate_status k_send_move(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     if (!p || (p->grants && !p->grants->send))
-        return ret(res, GATE_ENOTCAPABLE);
+        return gw_ret(res, GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     uint32_t ptr = A32(2), len = A32(3);
-    uint8_t *data = guest(ctx, ptr, len);
+    uint8_t *data = gw_guest(ctx, ptr, len);
     if (!data && len)
-        return ret(res, GATE_EFAULT);
+        return gw_ret(res, GATE_EFAULT);
     /* below GW_MOVE_MIN a copy is faster (make bench: frames of 256 KiB
        copy faster than they move, 1 MiB and more move faster) */
     bool pages = len >= GW_MOVE_MIN && (len & 4095) == 0 && ((uintptr_t)data & 4095) == 0;
@@ -422,7 +373,7 @@ static gate_status k_send_move(gate_call_ctx *ctx, void *ud, const gate_val *arg
         if (!r && len)
             memset(data, 0, len);
         pthread_mutex_unlock(&w->lock);
-        return ret(res, r);
+        return gw_ret(res, r);
     }
     /* the checks of gw_deliver first, then the move */
     r = !to || to->state == GATE_PROC_DONE ? GATE_ENOPROC
@@ -453,14 +404,14 @@ static gate_status k_send_move(gate_call_ctx *ctx, void *ud, const gate_val *arg
             if (!r)
                 memset(data, 0, len);
             pthread_mutex_unlock(&w->lock);
-            return ret(res, r);
+            return gw_ret(res, r);
         }
     }
     if (r) {
         if (m)
             gx_free(&w->eng->alloc, m, sizeof *m);
         pthread_mutex_unlock(&w->lock);
-        return ret(res, r);
+        return gw_ret(res, r);
     }
     m->next = NULL;
     m->from = p->pid;
@@ -479,7 +430,7 @@ static gate_status k_send_move(gate_call_ctx *ctx, void *ud, const gate_val *arg
     w->msgs_sent++;
     wake_receiver(w, to, m->tag);
     pthread_mutex_unlock(&w->lock);
-    return ret(res, 0);
+    return gw_ret(res, 0);
 }
 
 static bool topic_arg(gate_call_ctx *ctx, const gate_val *args, const char **name, size_t *len)
@@ -487,7 +438,7 @@ static bool topic_arg(gate_call_ctx *ctx, const gate_val *args, const char **nam
     *len = A32(1);
     if (*len == 0 || *len > GW_TOPIC_MAX)
         return false;
-    *name = (const char *)guest(ctx, A32(0), *len);
+    *name = (const char *)gw_guest(ctx, A32(0), *len);
     return *name != NULL;
 }
 
@@ -495,78 +446,78 @@ static bool topic_arg(gate_call_ctx *ctx, const gate_val *args, const char **nam
 static gate_status k_publish(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     const char *name;
     size_t nl;
     if (!p)
-        return ret(res, -GATE_ENOTCAPABLE);
+        return gw_ret(res, -GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     if (!topic_arg(ctx, args, &name, &nl))
-        return ret(res, -GATE_EFAULT);
+        return gw_ret(res, -GATE_EFAULT);
     if (!topic_granted(p->grants, true, name, nl))
-        return ret(res, -GATE_ENOTCAPABLE);
-    uint8_t *data = guest(ctx, A32(3), A32(4));
+        return gw_ret(res, -GATE_ENOTCAPABLE);
+    uint8_t *data = gw_guest(ctx, A32(3), A32(4));
     if (!data && A32(4))
-        return ret(res, -GATE_EFAULT);
+        return gw_ret(res, -GATE_EFAULT);
     pthread_mutex_lock(&w->lock);
     gw_topic *t = topic_find(w, name, nl);
     int n = t ? publish(w, p, t, A32(2), data, A32(4)) : 0;
     pthread_mutex_unlock(&w->lock);
-    return ret(res, n);
+    return gw_ret(res, n);
 }
 
 /* subscribe(topic, topic_len) -> 0 or GATE_E* */
 static gate_status k_subscribe(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     const char *name;
     size_t nl;
     if (!p)
-        return ret(res, GATE_ENOTCAPABLE);
+        return gw_ret(res, GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     if (!topic_arg(ctx, args, &name, &nl))
-        return ret(res, GATE_EFAULT);
+        return gw_ret(res, GATE_EFAULT);
     if (!topic_granted(p->grants, false, name, nl))
-        return ret(res, GATE_ENOTCAPABLE);
+        return gw_ret(res, GATE_ENOTCAPABLE);
     pthread_mutex_lock(&w->lock);
     gw_topic *t = w->ntopics < GW_MAX_TOPICS ? gw_topic_get(w, name, nl) : topic_find(w, name, nl);
     int r = t ? gw_subscribe(w, t, p->pid) : GATE_EAGAIN;
     pthread_mutex_unlock(&w->lock);
-    return ret(res, r);
+    return gw_ret(res, r);
 }
 
 static gate_status k_unsubscribe(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     const char *name;
     size_t nl;
     if (!p)
-        return ret(res, GATE_ENOTCAPABLE);
+        return gw_ret(res, GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     if (!topic_arg(ctx, args, &name, &nl))
-        return ret(res, GATE_EFAULT);
+        return gw_ret(res, GATE_EFAULT);
     pthread_mutex_lock(&w->lock);
     gw_topic *t = topic_find(w, name, nl);
     if (t)
         unsubscribe(t, p->pid);
     pthread_mutex_unlock(&w->lock);
-    return ret(res, 0);
+    return gw_ret(res, 0);
 }
 
 /* monitor(pid) -> 0 or GATE_E*: its end arrives as a GATE_MSG_DOWN message */
 static gate_status k_monitor(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     if (!p)
-        return ret(res, GATE_ENOTCAPABLE);
+        return gw_ret(res, GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     if (p->grants && !p->grants->monitor)
-        return ret(res, GATE_ENOTCAPABLE);
+        return gw_ret(res, GATE_ENOTCAPABLE);
     gate_status st = gate_world_monitor(w, p->pid, A32(0));
-    return ret(res, st == GATE_OK ? 0 : st == GATE_ERR_NOT_FOUND || st == GATE_ERR_STATE
+    return gw_ret(res, st == GATE_OK ? 0 : st == GATE_ERR_NOT_FOUND || st == GATE_ERR_STATE
                                             ? GATE_ENOPROC : GATE_EAGAIN);
 }
 
@@ -574,20 +525,20 @@ static gate_status k_monitor(gate_call_ctx *ctx, void *ud, const gate_val *args,
 static gate_status k_link(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     if (!p || (p->grants && !p->grants->monitor))
-        return ret(res, GATE_ENOTCAPABLE);
+        return gw_ret(res, GATE_ENOTCAPABLE);
     gate_status st = gate_world_link(p->w, p->pid, A32(0));
-    return ret(res, st == GATE_OK ? 0 : st == GATE_ERR_LIMIT ? GATE_EAGAIN : GATE_ENOPROC);
+    return gw_ret(res, st == GATE_OK ? 0 : st == GATE_ERR_LIMIT ? GATE_EAGAIN : GATE_ENOPROC);
 }
 
 /* kill(pid) -> 0 or GATE_E*: only a process it spawned, unless granted */
 static gate_status k_kill(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     if (!p)
-        return ret(res, GATE_ENOTCAPABLE);
+        return gw_ret(res, GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     pthread_mutex_lock(&w->lock);
     gw_proc *t = gw_find(w, A32(0));
@@ -597,7 +548,7 @@ static gate_status k_kill(gate_call_ctx *ctx, void *ud, const gate_val *args, ga
     if (!r)
         gw_kill_locked(w, t);
     pthread_mutex_unlock(&w->lock);
-    return ret(res, r);
+    return gw_ret(res, r);
 }
 
 gate_status gate_imports_world(gate_imports *imp, gate_error *err)

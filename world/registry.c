@@ -188,39 +188,28 @@ void gw_registry_free(gate_world *w)
 
 static bool name_granted(const gate_grants *g, const char *name, size_t len)
 {
-    if (!g)
-        return true;
-    for (size_t i = 0; i < g->nspawn; i++) {
-        const char *pat = g->spawn[i];
-        size_t pl = pat ? strlen(pat) : 0;
-        if (pl && pat[pl - 1] == '*' ? len >= pl - 1 && !memcmp(pat, name, pl - 1)
-                                     : pl == len && pat && !memcmp(pat, name, len))
-            return true;
-    }
-    return false;
+    return !g || gw_pattern_match(g->spawn, g->nspawn, name, len);
 }
 
 /* spawn(name, name_len) -> pid, or -GATE_E* */
 gate_status gw_k_spawn(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gate_instance *inst = gate_call_instance(ctx);
-    gw_proc *p = inst && inst->hooks == &gw_hooks ? inst->hooks_ud : NULL;
-    res[0].type = GATE_I32;
+    gw_proc *p = gw_caller(ctx);
+    gw_ret(res, 0);
     if (!p) {
         res[0].of.i32 = -GATE_ENOTCAPABLE;
         return GATE_OK;
     }
     gate_world *w = p->w;
-    uint32_t ptr = (uint32_t)args[0].of.i32, len = (uint32_t)args[1].of.i32;
-    uint64_t size;
-    uint8_t *base = gate_memory_data(inst, &size);
-    if (!base || len == 0 || len >= 64 || (uint64_t)ptr + len > size) {
+    uint32_t len = (uint32_t)args[1].of.i32;
+    const uint8_t *src = len && len < 64 ? gw_guest(ctx, (uint32_t)args[0].of.i32, len) : NULL;
+    if (!src) {
         res[0].of.i32 = -GATE_EFAULT;
         return GATE_OK;
     }
     char name[64];
-    memcpy(name, base + ptr, len);
+    memcpy(name, src, len);
     name[len] = 0;
     if (strlen(name) != len || !name_granted(p->grants, name, len)) {
         res[0].of.i32 = -GATE_ENOTCAPABLE;
@@ -283,20 +272,14 @@ gate_status gw_k_spawn(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_
    number there are. */
 static uint8_t *out_buf(gate_call_ctx *ctx, const gate_val *args, uint32_t *cap)
 {
-    uint64_t size;
-    uint8_t *base = gate_memory_data(gate_call_instance(ctx), &size);
-    uint32_t ptr = (uint32_t)args[0].of.i32;
     *cap = (uint32_t)args[1].of.i32;
-    if (!base || (uint64_t)ptr + *cap > size)
-        return NULL;
-    return base + ptr;
+    return gw_guest(ctx, (uint32_t)args[0].of.i32, *cap);
 }
 
 static gw_proc *lister(gate_call_ctx *ctx, gate_val *res)
 {
-    gate_instance *inst = gate_call_instance(ctx);
-    gw_proc *p = inst && inst->hooks == &gw_hooks ? inst->hooks_ud : NULL;
-    res[0].type = GATE_I32;
+    gw_proc *p = gw_caller(ctx);
+    gw_ret(res, 0);
     if (!p || (p->grants && !p->grants->list)) {
         res[0].of.i32 = -GATE_ENOTCAPABLE;
         return NULL;

@@ -11,13 +11,6 @@
 
 #include "world.h"
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 gw_stream *gw_stream_find(gate_world *w, uint32_t id)
 {
     for (uint32_t i = 0; i < w->nstreams; i++)
@@ -85,14 +78,8 @@ void gw_streams_free(gate_world *w)
 static void wake(gate_world *w, gate_pid pid, const gw_stream *s)
 {
     gw_proc *p = gw_find(w, pid);
-    if (!p || p->wait_stream != (int64_t)s->id)
-        return;
-    if (p->state == GATE_PROC_WAITING) {
-        gw_heap_remove(p->wk, p);
-        gw_make_runnable(w, p, false);
-    } else {
-        p->wake_pending = true;
-    }
+    if (p && p->wait_stream == (int64_t)s->id)
+        gw_wake(w, p);
 }
 
 /* Under the lock: p ended; its streams close (a reader still reads what
@@ -117,36 +104,14 @@ void gw_streams_end(gate_world *w, gate_pid pid)
     }
 }
 
-static gw_proc *caller(gate_call_ctx *ctx)
-{
-    gate_instance *inst = gate_call_instance(ctx);
-    return inst && inst->hooks == &gw_hooks ? inst->hooks_ud : NULL;
-}
-
-static uint8_t *guest(gate_call_ctx *ctx, uint32_t ptr, uint64_t len)
-{
-    uint64_t size;
-    uint8_t *base = gate_memory_data(gate_call_instance(ctx), &size);
-    if (!base || (uint64_t)ptr + len > size)
-        return NULL;
-    return base + ptr;
-}
-
-static gate_status ret(gate_val *res, int32_t v)
-{
-    res[0].type = GATE_I32;
-    res[0].of.i32 = v;
-    return GATE_OK;
-}
-
 /* stream_open(pid) -> id, or -GATE_E*: a stream from the caller to pid,
    announced to pid by a GATE_MSG_STREAM message (id, writer: u32 each) */
 gate_status gw_k_stream_open(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     if (!p || (p->grants && !p->grants->send))
-        return ret(res, -GATE_ENOTCAPABLE);
+        return gw_ret(res, -GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     pthread_mutex_lock(&w->lock);
     gw_proc *r = gw_find(w, (gate_pid)args[0].of.i32);
@@ -165,7 +130,7 @@ gate_status gw_k_stream_open(gate_call_ctx *ctx, void *ud, const gate_val *args,
     }
     int32_t id = s ? (int32_t)s->id : -e;
     pthread_mutex_unlock(&w->lock);
-    return ret(res, id);
+    return gw_ret(res, id);
 }
 
 /* Parks the caller on stream id until woken or ns pass (UINT64_MAX: for
@@ -193,26 +158,26 @@ static bool park_on(gate_call_ctx *ctx, gw_proc *p, uint32_t id, uint64_t ns)
 gate_status gw_k_stream_write(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     if (!p)
-        return ret(res, -GATE_ENOTCAPABLE);
+        return gw_ret(res, -GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     uint32_t id = (uint32_t)args[0].of.i32, len = (uint32_t)args[2].of.i32;
     int64_t tmo = args[3].of.i64;
-    const uint8_t *src = guest(ctx, (uint32_t)args[1].of.i32, len);
+    const uint8_t *src = gw_guest(ctx, (uint32_t)args[1].of.i32, len);
     if (!src && len)
-        return ret(res, -GATE_EFAULT);
-    uint64_t start = now_ns();
+        return gw_ret(res, -GATE_EFAULT);
+    uint64_t start = gw_now_ns();
     pthread_mutex_lock(&w->lock);
     for (;;) {
         gw_stream *s = gw_stream_find(w, id);
         if (!s || s->writer != p->pid || s->wclosed) {
             pthread_mutex_unlock(&w->lock);
-            return ret(res, -GATE_ENOTCAPABLE);
+            return gw_ret(res, -GATE_ENOTCAPABLE);
         }
         if (s->rclosed) {
             pthread_mutex_unlock(&w->lock);
-            return ret(res, -GATE_ENOPROC);
+            return gw_ret(res, -GATE_ENOPROC);
         }
         uint32_t room = s->cap - s->len;
         if (room || !len) {
@@ -223,15 +188,15 @@ gate_status gw_k_stream_write(gate_call_ctx *ctx, void *ud, const gate_val *args
             if (n)
                 wake(w, s->reader, s);
             pthread_mutex_unlock(&w->lock);
-            return ret(res, (int32_t)n);
+            return gw_ret(res, (int32_t)n);
         }
-        uint64_t waited = now_ns() - start;
+        uint64_t waited = gw_now_ns() - start;
         if (tmo >= 0 && waited >= (uint64_t)tmo) {
             pthread_mutex_unlock(&w->lock);
-            return ret(res, -GATE_ETIMEDOUT);
+            return gw_ret(res, -GATE_ETIMEDOUT);
         }
         if (!park_on(ctx, p, id, tmo < 0 ? UINT64_MAX : (uint64_t)tmo - waited))
-            return ret(res, 0);
+            return gw_ret(res, 0);
     }
 }
 
@@ -240,22 +205,22 @@ gate_status gw_k_stream_write(gate_call_ctx *ctx, void *ud, const gate_val *args
 gate_status gw_k_stream_read(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     if (!p)
-        return ret(res, -GATE_ENOTCAPABLE);
+        return gw_ret(res, -GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     uint32_t id = (uint32_t)args[0].of.i32, cap = (uint32_t)args[2].of.i32;
     int64_t tmo = args[3].of.i64;
-    uint8_t *dst = guest(ctx, (uint32_t)args[1].of.i32, cap);
+    uint8_t *dst = gw_guest(ctx, (uint32_t)args[1].of.i32, cap);
     if (!dst && cap)
-        return ret(res, -GATE_EFAULT);
-    uint64_t start = now_ns();
+        return gw_ret(res, -GATE_EFAULT);
+    uint64_t start = gw_now_ns();
     pthread_mutex_lock(&w->lock);
     for (;;) {
         gw_stream *s = gw_stream_find(w, id);
         if (!s || s->reader != p->pid || s->rclosed) {
             pthread_mutex_unlock(&w->lock);
-            return ret(res, -GATE_ENOTCAPABLE);
+            return gw_ret(res, -GATE_ENOTCAPABLE);
         }
         if (s->len || s->wclosed || !cap) {
             uint32_t n = cap < s->len ? cap : s->len;
@@ -271,15 +236,15 @@ gate_status gw_k_stream_read(gate_call_ctx *ctx, void *ud, const gate_val *args,
                 stream_free(w, s);
             }
             pthread_mutex_unlock(&w->lock);
-            return ret(res, (int32_t)n);
+            return gw_ret(res, (int32_t)n);
         }
-        uint64_t waited = now_ns() - start;
+        uint64_t waited = gw_now_ns() - start;
         if (tmo >= 0 && waited >= (uint64_t)tmo) {
             pthread_mutex_unlock(&w->lock);
-            return ret(res, -GATE_ETIMEDOUT);
+            return gw_ret(res, -GATE_ETIMEDOUT);
         }
         if (!park_on(ctx, p, id, tmo < 0 ? UINT64_MAX : (uint64_t)tmo - waited))
-            return ret(res, 0);
+            return gw_ret(res, 0);
     }
 }
 
@@ -288,9 +253,9 @@ gate_status gw_k_stream_read(gate_call_ctx *ctx, void *ud, const gate_val *args,
 gate_status gw_k_stream_close(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_val *res)
 {
     (void)ud;
-    gw_proc *p = caller(ctx);
+    gw_proc *p = gw_caller(ctx);
     if (!p)
-        return ret(res, -GATE_ENOTCAPABLE);
+        return gw_ret(res, -GATE_ENOTCAPABLE);
     gate_world *w = p->w;
     pthread_mutex_lock(&w->lock);
     gw_stream *s = gw_stream_find(w, (uint32_t)args[0].of.i32);
@@ -307,5 +272,5 @@ gate_status gw_k_stream_close(gate_call_ctx *ctx, void *ud, const gate_val *args
     if (s && s->wclosed && s->rclosed)
         stream_free(w, s);
     pthread_mutex_unlock(&w->lock);
-    return ret(res, r);
+    return gw_ret(res, r);
 }

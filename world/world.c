@@ -36,7 +36,7 @@ void gw_boot(void);
 #define GUARD RT_STACK_GUARD
 #define DEFAULT_STACK ((size_t)1 << 20)
 
-static uint64_t now_ns(void)
+uint64_t gw_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -92,190 +92,6 @@ const char *gate_proc_state_name(gate_proc_state s)
     static const char *const n[] = { "new", "runnable", "running", "waiting", "no fuel",
                                      "paused", "done" };
     return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
-}
-
-/* ---- sponsors ------------------------------------------------------------ */
-
-void gate_budget_unlimited(gate_budget *b)
-{
-    b->fuel = b->memory = b->tables = b->processes = b->messages = GATE_UNLIMITED;
-}
-
-static void budget_get(const gate_budget *b, uint64_t v[GW_NB])
-{
-    v[GW_FUEL] = b->fuel;
-    v[GW_MEMORY] = b->memory;
-    v[GW_TABLES] = b->tables;
-    v[GW_PROCS] = b->processes;
-    v[GW_MSGS] = b->messages;
-}
-
-static void budget_set(gate_budget *b, const uint64_t v[GW_NB])
-{
-    b->fuel = v[GW_FUEL];
-    b->memory = v[GW_MEMORY];
-    b->tables = v[GW_TABLES];
-    b->processes = v[GW_PROCS];
-    b->messages = v[GW_MSGS];
-}
-
-/* What s may still spend of kind k (GATE_UNLIMITED: no bound). */
-uint64_t gw_avail(const gate_sponsor *s, int k)
-{
-    if (s->limit[k] == GATE_UNLIMITED)
-        return GATE_UNLIMITED;
-    uint64_t taken = s->used[k] + s->given[k];
-    return taken >= s->limit[k] ? 0 : s->limit[k] - taken;
-}
-
-/* Takes n of kind k from s; false when s has less. */
-bool gw_take(gate_sponsor *s, int k, uint64_t n)
-{
-    uint64_t a = gw_avail(s, k);
-    if (a != GATE_UNLIMITED && a < n)
-        return false;
-    s->used[k] += n;
-    return true;
-}
-
-void gw_give_back(gate_sponsor *s, int k, uint64_t n)
-{
-    s->used[k] = s->used[k] >= n ? s->used[k] - n : 0;
-}
-
-gate_sponsor *gate_world_root(gate_world *w)
-{
-    return w ? w->sponsors[0] : NULL;
-}
-
-const char *gate_sponsor_name(const gate_sponsor *s)
-{
-    return s ? s->name : NULL;
-}
-
-gate_sponsor *gw_sponsor_add(gate_world *w, gate_sponsor *parent, const char *name,
-                             const uint64_t lim[GW_NB], gate_error *err)
-{
-    if (parent) {
-        for (int k = 0; k < GW_NB; k++) {
-            uint64_t a = gw_avail(parent, k);
-            if (lim[k] == GATE_UNLIMITED ? a != GATE_UNLIMITED : a != GATE_UNLIMITED && a < lim[k]) {
-                gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
-                        "sponsor \"%.60s\" has not enough budget left for \"%.60s\"",
-                        parent->name, name ? name : "");
-                return NULL;
-            }
-        }
-    }
-    if (w->nsponsors == w->capsponsors) {
-        uint32_t cap = w->capsponsors ? w->capsponsors * 2 : 8;
-        gate_sponsor **n = gx_realloc(&w->eng->alloc, w->sponsors,
-                                      (size_t)w->capsponsors * sizeof *n, (size_t)cap * sizeof *n);
-        if (!n) {
-            gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
-            return NULL;
-        }
-        w->sponsors = n;
-        w->capsponsors = cap;
-    }
-    gate_sponsor *s = w_alloc(w, sizeof *s);
-    if (!s) {
-        gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
-        return NULL;
-    }
-    s->w = w;
-    s->parent = parent;
-    snprintf(s->name, sizeof s->name, "%s", name ? name : "");
-    for (int k = 0; k < GW_NB; k++) {
-        s->limit[k] = lim[k];
-        if (parent && lim[k] != GATE_UNLIMITED && parent->limit[k] != GATE_UNLIMITED)
-            parent->given[k] += lim[k];
-    }
-    s->index = w->nsponsors;
-    w->sponsors[w->nsponsors++] = s;
-    return s;
-}
-
-gate_sponsor *gate_sponsor_new(gate_sponsor *parent, const char *name, const gate_budget *b,
-                               gate_error *err)
-{
-    gw_err_reset(err);
-    if (!parent || !b) {
-        gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "null argument");
-        return NULL;
-    }
-    gate_world *w = parent->w;
-    uint64_t lim[GW_NB];
-    budget_get(b, lim);
-    if (lim[GW_FUEL] != GATE_UNLIMITED && !w->fuel) {
-        gx_fail(err, GATE_ERR_STATE, UINT64_MAX, GATE_NO_FUNC,
-                "a fuel budget needs an engine with fuel metering (gate_config.fuel)");
-        return NULL;
-    }
-    pthread_mutex_lock(&w->lock);
-    gate_sponsor *s = gw_sponsor_add(w, parent, name, lim, err);
-    pthread_mutex_unlock(&w->lock);
-    return s;
-}
-
-gate_status gate_sponsor_free(gate_sponsor *s)
-{
-    if (!s || !s->parent)
-        return GATE_ERR_ARG;
-    gate_world *w = s->w;
-    pthread_mutex_lock(&w->lock);
-    bool busy = s->used[GW_PROCS] != 0 || s->freed;
-    for (uint32_t i = 0; i < w->nsponsors && !busy; i++)
-        busy = w->sponsors[i]->parent == s && !w->sponsors[i]->freed;
-    if (!busy) {
-        s->freed = true;
-        for (int k = 0; k < GW_NB; k++)
-            if (s->limit[k] != GATE_UNLIMITED && s->parent->limit[k] != GATE_UNLIMITED) {
-                /* what it did not spend goes back: its limit is no longer given */
-                uint64_t spent = k == GW_FUEL ? s->used[k] : 0;
-                s->parent->given[k] -= s->limit[k];
-                s->parent->used[k] += spent;
-            }
-    }
-    pthread_mutex_unlock(&w->lock);
-    return busy ? GATE_ERR_STATE : GATE_OK;
-}
-
-gate_status gate_sponsor_refill(gate_sponsor *s, uint64_t fuel)
-{
-    if (!s)
-        return GATE_ERR_ARG;
-    gate_world *w = s->w;
-    pthread_mutex_lock(&w->lock);
-    gate_status st = GATE_OK;
-    if (s->limit[GW_FUEL] == GATE_UNLIMITED) {
-        st = GATE_OK;
-    } else if (s->parent && s->parent->limit[GW_FUEL] != GATE_UNLIMITED) {
-        if (gw_avail(s->parent, GW_FUEL) < fuel)
-            st = GATE_ERR_LIMIT;
-        else
-            s->parent->given[GW_FUEL] += fuel;
-    }
-    if (st == GATE_OK && s->limit[GW_FUEL] != GATE_UNLIMITED) {
-        s->limit[GW_FUEL] = fuel > GATE_UNLIMITED - 1 - s->limit[GW_FUEL]
-                                ? GATE_UNLIMITED - 1 : s->limit[GW_FUEL] + fuel;
-        gw_wake_starved(w, s);
-    }
-    pthread_mutex_unlock(&w->lock);
-    return st;
-}
-
-gate_status gate_sponsor_usage(gate_sponsor *s, gate_budget *used, gate_budget *limit)
-{
-    if (!s)
-        return GATE_ERR_ARG;
-    pthread_mutex_lock(&s->w->lock);
-    if (used)
-        budget_set(used, s->used);
-    if (limit)
-        budget_set(limit, s->limit);
-    pthread_mutex_unlock(&s->w->lock);
-    return GATE_OK;
 }
 
 /* ---- queues and timers (under the lock) ---------------------------------- */
@@ -519,7 +335,7 @@ static void hook_wait(void *ud, uint64_t ns)
     gw_proc *p = ud;
     if (p->portable_req || atomic_load(&p->inst->vm.kill_req))
         return;
-    uint64_t now = now_ns();
+    uint64_t now = gw_now_ns();
     p->wake = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
     p->native = true;
     park(p, ns ? GW_Y_WAIT : GW_Y_YIELD);
@@ -542,6 +358,50 @@ static bool hook_charge(void *ud, int kind, int64_t delta)
 }
 
 const rt_proc_hooks gw_hooks = { hook_preempt, hook_wait, hook_charge };
+
+void gw_wake(gate_world *w, gw_proc *p)
+{
+    if (p->state == GATE_PROC_WAITING) {
+        gw_heap_remove(p->wk, p);
+        gw_make_runnable(w, p, false);
+    } else {
+        p->wake_pending = true;     /* still on its way to park */
+    }
+}
+
+bool gw_pattern_match(const char *const *pats, size_t n, const char *name, size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *pat = pats[i];
+        size_t pl = pat ? strlen(pat) : 0;
+        if (pl && pat[pl - 1] == '*' ? len >= pl - 1 && !memcmp(pat, name, pl - 1)
+                                     : pl && pl == len && !memcmp(pat, name, len))
+            return true;
+    }
+    return false;
+}
+
+gw_proc *gw_caller(gate_call_ctx *ctx)
+{
+    gate_instance *inst = gate_call_instance(ctx);
+    return inst && inst->hooks == &gw_hooks ? inst->hooks_ud : NULL;
+}
+
+uint8_t *gw_guest(gate_call_ctx *ctx, uint32_t ptr, uint64_t len)
+{
+    uint64_t size;
+    uint8_t *base = gate_memory_data(gate_call_instance(ctx), &size);
+    if (!base || (uint64_t)ptr + len > size)
+        return NULL;
+    return base + ptr;
+}
+
+gate_status gw_ret(gate_val *res, int32_t v)
+{
+    res[0].type = GATE_I32;
+    res[0].of.i32 = v;
+    return GATE_OK;
+}
 
 gate_pid gate_call_pid(gate_call_ctx *ctx)
 {
@@ -882,7 +742,7 @@ static void *worker_main(void *arg)
                 struct timespec ts;
                 abs_time(&ts, wk->heap[0]->wake);
                 pthread_cond_timedwait(&wk->cv, &w->lock, &ts);
-                timers_expire(wk, now_ns());
+                timers_expire(wk, gw_now_ns());
             } else {
                 pthread_cond_wait(&wk->cv, &w->lock);
             }
@@ -895,7 +755,7 @@ static void *worker_main(void *arg)
             p = wk->convert[--wk->nconvert];
         } else {
             if (wk->nheap)
-                timers_expire(wk, now_ns());
+                timers_expire(wk, gw_now_ns());
             p = runq_pop(wk);
             if (w->slices_left != UINT64_MAX)
                 w->slices_left--;
@@ -925,7 +785,7 @@ static void *worker_main(void *arg)
         }
         wk->cur = p;
         wk->slice_id++;
-        wk->slice_start = now_ns();
+        wk->slice_start = gw_now_ns();
         wk->busy = true;
         pthread_mutex_unlock(&w->lock);
         dispatch(wk, p);
@@ -956,7 +816,7 @@ static void *watchdog_main(void *arg)
     gate_world *w = arg;
     pthread_mutex_lock(&w->lock);
     while (!w->quit) {
-        uint64_t now = now_ns(), next = UINT64_MAX;
+        uint64_t now = gw_now_ns(), next = UINT64_MAX;
         for (unsigned i = 0; i < w->nwk; i++) {
             gw_worker *wk = &w->wk[i];
             gw_proc *p = wk->cur;
@@ -1297,7 +1157,7 @@ static bool world_idle(gate_world *w)
    ended. */
 gate_status gw_run(gate_world *w, uint64_t ns, uint64_t max_slices, gate_pid until)
 {
-    uint64_t deadline = ns ? now_ns() + ns : UINT64_MAX;
+    uint64_t deadline = ns ? gw_now_ns() + ns : UINT64_MAX;
     pthread_mutex_lock(&w->lock);
     if (w->running) {
         /* another thread runs the world: one run at a time */
@@ -1330,7 +1190,7 @@ gate_status gw_run(gate_world *w, uint64_t ns, uint64_t max_slices, gate_pid unt
             st = GATE_SUSPENDED;
             break;
         }
-        uint64_t now = now_ns();
+        uint64_t now = gw_now_ns();
         if (now >= deadline) {
             st = GATE_SUSPENDED;
             break;
@@ -1387,7 +1247,7 @@ void gw_release_pending(gate_world *w)
 /* pthread_cond_timedwait on the realtime clock that main_cv uses. */
 void gw_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, uint64_t mono_deadline)
 {
-    uint64_t now = now_ns();
+    uint64_t now = gw_now_ns();
     uint64_t left = mono_deadline > now ? mono_deadline - now : 0;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

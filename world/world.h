@@ -202,6 +202,18 @@ void gw_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, uint64_t mono_de
 void gw_fill_info(gw_proc *p, gate_proc_info *out);
 /* an error as the public entry points start with it: none yet */
 void gw_err_reset(gate_error *err);
+uint64_t gw_now_ns(void);
+/* Under the lock: p, parked in a blocking kernel call, runs again (or,
+   still on its way to park, does not park). */
+void gw_wake(gate_world *w, gw_proc *p);
+/* Whether name (len bytes) matches one of n patterns: exact, a prefix
+   ending in '*' ("chat.*"), or "*". */
+bool gw_pattern_match(const char *const *pats, size_t n, const char *name, size_t len);
+/* For the kernel services: the calling world process (NULL: the caller is
+   not one), a range of its memory (NULL: out of bounds), an i32 result. */
+gw_proc *gw_caller(gate_call_ctx *ctx);
+uint8_t *gw_guest(gate_call_ctx *ctx, uint32_t ptr, uint64_t len);
+gate_status gw_ret(gate_val *res, int32_t v);
 void gw_runq_push(gw_worker *wk, gw_proc *p, bool front);
 void gw_make_runnable(gate_world *w, gw_proc *p, bool front);
 gw_worker *gw_pick_worker(gate_world *w);
