@@ -73,11 +73,11 @@ if [ $rc -eq 1 ] && [ $leg -ge 3 ]; then
 else
     bad "legs: status $rc after $leg legs" "$(tail -3 "$out/leg$((leg - 1)).err")"
 fi
-if grep -q ' waiting ' "$out"/leg*.err; then
-    ok "processes parked in poll_oneoff when saved ($parked live in the first file)"
-else
-    bad "no process was waiting when a world was saved"
-fi
+# whether a sleeper was in poll_oneoff at a save depends on the clock:
+# said, not tested (test/unit_world.c saves one parked there for certain;
+# the ring below saves processes parked in recv, by fuel alone)
+sleeping=$(grep -l ' waiting ' "$out"/leg*.err 2>/dev/null | wc -l)
+ok "saved with $parked live processes in the first file ($sleeping of $leg saves found a sleeper in poll_oneoff)"
 if cmp -s <(per_proc "$out/full-x86_64.out") <(per_proc "$out/legs.out"); then
     ok "every process printed the same lines as uninterrupted, each once"
 else
@@ -134,16 +134,22 @@ leg=0 cur="" rc=75
 while [ $rc -eq 75 ] && [ $leg -lt 20 ]; do
     isa=${isas[$((leg % ${#isas[@]}))]}
     if [ -z "$cur" ]; then
-        gate_on $isa world --slices 700 --save "$out/r$leg.gworld" "$out/ring.json" \
+        gate_on $isa world --slices 700 --save "$out/r$leg.gworld" --status "$out/ring.json" \
             >> "$out/ring-legs.out" 2> "$out/rleg$leg.err"; rc=$?
     else
-        gate_on $isa world --resume "$cur" --slices 700 --save "$out/r$leg.gworld" "$out/ring.json" \
-            >> "$out/ring-legs.out" 2> "$out/rleg$leg.err"; rc=$?
+        gate_on $isa world --resume "$cur" --slices 700 --save "$out/r$leg.gworld" --status \
+            "$out/ring.json" >> "$out/ring-legs.out" 2> "$out/rleg$leg.err"; rc=$?
     fi
     cur=$out/r$leg.gworld
     leg=$((leg + 1))
 done
 n=$(grep -c ': 20 messages from' "$out/ring-full.out")
+# the first save found processes parked in recv (the schedule is fuel's)
+if grep -q ' waiting ' "$out/rleg0.err"; then
+    ok "the ring was saved with $(grep -c ' waiting ' "$out/rleg0.err") processes parked in recv"
+else
+    bad "no ring process was parked in recv when the world was saved"
+fi
 if [ "$n" -eq 1000 ] && [ $rc -eq 0 ] && [ $leg -ge 2 ] &&
    cmp -s <(sort "$out/ring-full.out") <(sort "$out/ring-legs.out"); then
     ok "a ring of 1000 processes saved $((leg - 1)) time(s) mid-flight ($(IFS=/; echo "${isas[*]}")): each got its 20 messages once, the same sums"
