@@ -431,6 +431,8 @@ typedef struct gate_snapshot_info {
     int fuel;
     uint64_t fuel_left;
     int deterministic;
+    int zygote;             /* a zygote's (gate_zygote_restore; children
+                               restore it with imports of their own) */
 } gate_snapshot_info;
 gate_status gate_snapshot_read_info(const uint8_t *bytes, size_t len, gate_snapshot_info *out,
                                     gate_error *err);
@@ -470,10 +472,70 @@ gate_status gate_imports_wasi_from_snapshot(gate_imports *imp, const uint8_t *sn
                                             const gate_wasi_grants *grants, gate_error *err);
 /* Copy-on-write clone of a stopped or idle instance: linear memory is
    mapped from a memfd template, so pages neither writes are shared; tables,
-   globals and a stopped call are copied.  The clone shares the parent's
-   imports (and WASI state).  The first fork after the parent ran copies
-   its memory into the template once; later forks only map it. */
+   globals and a stopped call are copied.  This clone shares everything
+   else with its parent: its imports, so its host objects and its WASI
+   state (descriptors, preopens, arguments).  The first fork after the
+   parent ran copies its memory into the template once; later forks only
+   map it.  Not for zygotes. */
 gate_instance *gate_instance_fork(gate_instance *inst, gate_error *err);
+/* The same clone with authorities of its own: every import is linked
+   again from imp (which must outlive the child), so the child's WASI
+   state, descriptors and host functions are imp's and nobody else's
+   unless the host passes the same imports on purpose.  A call the parent
+   was stopped in (a zygote's pending call) is made again in the child,
+   to the child's import. */
+gate_instance *gate_instance_fork_imports(gate_instance *inst, gate_imports *imp,
+                                          gate_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Zygotes: initialised once, forked many times (docs/zygotes.md)      */
+/* ------------------------------------------------------------------ */
+
+/* What a zygote's initialisation does when it reaches an authority (any
+   function import the host did not give as live: WASI, the world's
+   kernel services, host functions). */
+typedef enum gate_zygote_mode {
+    GATE_ZYGOTE_PEND = 0,   /* the initialisation ends there, stopped at
+                               the call; each child makes it with its own
+                               authority */
+    GATE_ZYGOTE_TRAP = 1    /* it traps: "not yet in the world: M.N" */
+} gate_zygote_mode;
+typedef struct gate_zygote_config {
+    gate_zygote_mode mode;
+    const char *init;           /* export called after the start function,
+                                   with no arguments ("_start", "init");
+                                   NULL: the start function only */
+    const char *until_module;   /* with until_name: the import whose first */
+    const char *until_name;     /* call ends the initialisation (pending in
+                                   every child) in either mode; the import
+                                   gate.zygote_ready() always does */
+    gate_imports *live;         /* what the zygote may use while it is
+                                   initialised (pure host functions): NULL,
+                                   nothing; must outlive the zygote */
+    /* The preopens (guest names only, fds 3, 4, ...) the initialisation
+       sees: fd_prestat_get and fd_prestat_dir_name answer with these
+       names, every other use of them is an authority.  Every child must be
+       granted exactly these, in this order (a C library reads them once). */
+    const char *const *preopens;
+    int npreopens;
+    gate_limits limits;         /* the children's too */
+} gate_zygote_config;
+void gate_zygote_config_init(gate_zygote_config *cfg);
+/* Instantiates mod as a zygote and runs its initialisation.  A zygote is
+   idle (its init returned) or stopped at a pending call; it never runs
+   again (gate_call and gate_resume refuse it) and is forked with
+   gate_instance_fork_imports any number of times; gate_snapshot saves it.
+   A trap or an exit during the initialisation is an error (message, func
+   and offset of the trap). */
+gate_instance *gate_zygote_new(gate_module *mod, const gate_zygote_config *cfg,
+                               gate_error *err);
+/* A zygote from its snapshot (code: as gate_snapshot_restore_code). */
+gate_instance *gate_zygote_restore(gate_engine *eng, const uint8_t *bytes, size_t len,
+                                   const gate_module *code, gate_error *err);
+int gate_is_zygote(const gate_instance *inst);
+/* The import a zygote's children call first (the pending call), as
+   "module.name" in buf; 0 when the zygote is idle. */
+int gate_zygote_pending(const gate_instance *z, char *buf, size_t cap);
 
 /* ------------------------------------------------------------------ */
 /* Worlds: many processes on one machine (docs/world.md)              */

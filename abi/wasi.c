@@ -1864,11 +1864,14 @@ static gate_status wasi_bind(gate_imports *imp, gate_wasi *w, gate_error *err)
             wasi_free(w);
             return st;
         }
+        imp->items[imp->n - 1].host->wasi = true;
     }
     /* anything else from wasi_snapshot_preview1: ENOSYS, whatever its type */
     gate_status st = rt_imports_any(imp, "wasi_snapshot_preview1", nosys, w, w, wasi_free, err);
     if (st != GATE_OK)
         wasi_free(w);
+    else
+        imp->items[imp->n - 1].host->wasi = true;
     return st;
 }
 
@@ -1914,6 +1917,12 @@ static uint8_t fd_kind(const wfd *f, uint32_t i)
 }
 
 /* The WASI state a gate_imports owns (gate_imports_wasi), or NULL. */
+const char *rt_wasi_preopen(const struct gate_wasi *w, uint32_t fd)
+{
+    return w && fd < w->nfds && w->fds[fd].preopen && !w->fds[fd].closed ? w->fds[fd].guest
+                                                                        : NULL;
+}
+
 const gate_wasi *rt_imports_wasi(const gate_imports *imp)
 {
     for (uint32_t i = 0; imp && i < imp->nowned; i++)

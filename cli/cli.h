@@ -13,6 +13,7 @@ int cli_run(int argc, char **argv);
 int cli_compile(int argc, char **argv);
 int cli_resume(int argc, char **argv);
 int cli_world(int argc, char **argv);
+int cli_init(int argc, char **argv);
 int cli_outcome(const char *file, gate_instance *inst, gate_module *mod, gate_status st,
                 const gate_error *err, const char *snapshot, const gate_val *res, uint32_t nres);
 void cli_stop_on_signals(gate_instance *inst);

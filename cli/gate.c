@@ -39,6 +39,11 @@ static const char usage_text[] =
     "                         code to resume with on its CPU type\n"
     "      --no-loop-checks   no stop checks at loop headers (measurement only)\n"
     "      --deterministic    canonical NaN results: the same bits on every CPU\n"
+    "      --fork PROG.zygote [ARGS...]   a child of a zygote (gate init) with\n"
+    "                         the arguments, environment and --dir given now\n"
+    "  init [--init=EXPORT | --until-import=MODULE.NAME] [--trap] PROG.wasm\n"
+    "       -o PROG.zygote    initialise once with no authorities (_start until\n"
+    "                         its first WASI or host call) and save it as a zygote\n"
     "  resume [--suspend-after=DUR] [--fuel=N] [--deterministic] [--snapshot=FILE2]\n"
     "         [--object=OBJ] FILE\n"
     "                         continue a program saved by run --snapshot\n"
@@ -533,6 +538,8 @@ int main(int argc, char **argv)
         return cli_compile(argc, argv);
     else if (!strcmp(cmd, "resume"))
         return cli_resume(argc, argv);
+    else if (!strcmp(cmd, "init"))
+        return cli_init(argc, argv);
     else if (!strcmp(cmd, "world"))
         return cli_world(argc, argv);
     else {

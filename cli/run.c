@@ -55,7 +55,8 @@ static int usage_run(void)
                     "                [--cache-dir DIR | --no-cache] [--trust-object] [--no-loop-checks]\n"
                     "                [--deterministic] [--sandbox]\n"
                     "                [--suspend-after=DURATION] [--fuel=N] [--snapshot=FILE]\n"
-                    "                PROG.wasm|PROG.gobj [ARGS...]\n");
+                    "                PROG.wasm|PROG.gobj [ARGS...]\n"
+                    "       gate run --fork [options] PROG.zygote [ARGS...]\n");
     return 2;
 }
 
@@ -283,7 +284,7 @@ int cli_run(int argc, char **argv)
     char cache_buf[4096];
     const char *dirs_host[MAX_OPT], *dirs_guest[MAX_OPT], *envs[MAX_OPT];
     char *dir_copies[MAX_OPT], *dir_reals[MAX_OPT];
-    bool trust_object = false, sandbox = cli_sandbox_default();
+    bool trust_object = false, sandbox = cli_sandbox_default(), fork = false;
     uint8_t key[32];
     int ndirs = 0, nenvs = 0, i, nsocks = 0;
     int socks[16];
@@ -339,6 +340,10 @@ int cli_run(int argc, char **argv)
         }
         if (!strcmp(o, "--deterministic")) {
             cfg.deterministic = 1;
+            continue;
+        }
+        if (!strcmp(o, "--fork")) {
+            fork = true;
             continue;
         }
         if (!strcmp(o, "--no-loop-checks")) {
@@ -405,6 +410,27 @@ int cli_run(int argc, char **argv)
     gate_engine *eng = NULL;
     if (!bytes)
         goto out;
+    /* a zygote (gate init): the engine as it was made with */
+    if (fork) {
+        gate_snapshot_info info;
+        if (is_object || gate_snapshot_read_info(bytes, len, &info, &err) != GATE_OK) {
+            if (is_object)
+                fprintf(stderr, "gate run: %s: --fork takes a zygote (gate init), not an "
+                        "object\n", prog);
+            else
+                cli_report(prog, &err);
+            rc = 1;
+            goto out;
+        }
+        if (!info.zygote) {
+            fprintf(stderr, "gate run: %s: --fork takes a zygote (gate init); this snapshot is "
+                    "of a running program (gate resume)\n", prog);
+            rc = 1;
+            goto out;
+        }
+        cfg.fuel |= info.fuel;
+        cfg.deterministic |= info.deterministic;
+    }
     /* objects run only sealed with this user's key (or --trust-object);
        a module runs without a key too, compiled each time */
     if (!trust_object && !cli_object_key(key)) {
@@ -452,11 +478,19 @@ int cli_run(int argc, char **argv)
         cli_report(prog, &err);
         goto out;
     }
-    inst = gate_instance_new(mod, imp, &lim, &err);
+    /* a child of a zygote: its memory and stopped call with the
+       arguments, environment and directories given now */
+    inst = fork ? gate_snapshot_restore_limits(eng, bytes, len, mod, imp, &lim, NULL, &err)
+                : gate_instance_new(mod, imp, &lim, &err);
     explicit_bzero(key, sizeof key);
     if (!inst) {
         cli_report(prog, &err);
         rc = err.status == GATE_TRAPPED ? 134 : 1;
+        goto out;
+    }
+    if (fork && invoke && gate_is_suspended(inst)) {
+        fprintf(stderr, "gate run: %s is stopped at its pending call: --fork runs it without "
+                "--invoke\n", prog);
         goto out;
     }
     if (fuel)
@@ -507,8 +541,30 @@ int cli_run(int argc, char **argv)
             goto out;
         if (sandbox && !cli_sandbox(snapshot))
             goto out;
-        st = gate_call(inst, "_start", NULL, 0, NULL, 0, &err);
-        rc = cli_outcome(prog, inst, mod, st, &err, snapshot, NULL, 0);
+        st = GATE_OK;
+        bool done = false;
+        if (gate_is_suspended(inst)) {
+            /* the zygote's pending call, then the rest of its
+               initialisation (or of _start) */
+            uint32_t f = inst->susp.entry_func;
+            const gd_functype *ft = gd_func_type(&inst->mod->info, f);
+            gate_val res[64];
+            if (ft->nresults > 64)
+                goto out;
+            st = gate_resume(inst, res, 64, &err);
+            const gate_module *im = inst->mod;
+            bool was_start = false;
+            for (uint32_t e = 0; e < im->info.nexports; e++)
+                was_start |= im->info.exports[e].kind == GATE_EXTERN_FUNC &&
+                             im->info.exports[e].index == f &&
+                             !strcmp(im->info.exports[e].name, "_start");
+            if ((done = st != GATE_OK || was_start))
+                rc = cli_outcome(prog, inst, inst->mod, st, &err, snapshot, res, ft->nresults);
+        }
+        if (!done) {
+            st = gate_call(inst, "_start", NULL, 0, NULL, 0, &err);
+            rc = cli_outcome(prog, inst, mod, st, &err, snapshot, NULL, 0);
+        }
     }
     stop_target = NULL;
 out:

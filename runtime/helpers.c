@@ -345,7 +345,7 @@ void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
         memcpy(&args[i].of, &area[i], 8);
     }
     memset(res, 0, sizeof(gate_val) * (h->type.nresults ? h->type.nresults : 1));
-    gate_call_ctx ctx = { .inst = caller->inst, .stop_how = -1 };
+    gate_call_ctx ctx = { .inst = caller->inst, .stop_how = -1, .host = h };
     uint64_t saved_args[64];
     memcpy(saved_args, area, (size_t)h->type.nparams * 8);
     gate_status st = h->fn(&ctx, h->ud, args, res);

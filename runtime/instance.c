@@ -104,12 +104,14 @@ void gate_imports_free(gate_imports *imp)
         gx_free(a, it->module, strlen(it->module) + 1);
         if (it->name)
             gx_free(a, it->name, strlen(it->name) + 1);
-        if (it->host) {
-            gx_free(a, it->host->sig, strlen(it->host->sig) + 1);
+        if (it->host && !it->borrowed) {
+            if (it->host->sig)
+                gx_free(a, it->host->sig, strlen(it->host->sig) + 1);
             gx_free(a, it->host, sizeof *it->host);
         }
     }
     gx_free(a, imp->items, (size_t)imp->cap * sizeof *imp->items);
+    gx_free(a, imp->fallback, sizeof *imp->fallback);
     for (uint32_t i = 0; i < imp->nowned; i++)
         if (imp->owned_free[i])
             imp->owned_free[i](imp->owned[i]);
@@ -235,6 +237,61 @@ gate_status gate_imports_func_raw(gate_imports *imp, const char *module, const c
     return add_host(imp, module, name, sig, h, fn, ud, err);
 }
 
+gate_status rt_imports_stub(gate_imports *imp, const char *module, const char *name,
+                            const gd_functype *ft, gate_raw_fn fn, void *ud, gate_error *err)
+{
+    if (ft->nparams > 64 || ft->nresults > 64) {
+        err_set(err, GATE_ERR_ARG, "%s.%s: more than 64 parameters or results", module, name);
+        return GATE_ERR_ARG;
+    }
+    rt_host *h = gx_malloc(&imp->eng->alloc, sizeof *h);
+    if (!h) {
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    memset(h, 0, sizeof *h);
+    memcpy(h->types, ft->params, ft->nparams);
+    memcpy(h->types + ft->nparams, ft->results, ft->nresults);
+    h->type.nparams = ft->nparams;
+    h->type.params = h->types;
+    h->type.nresults = ft->nresults;
+    h->type.results = h->types + ft->nparams;
+    return add_host(imp, module, name, "", h, fn, ud, err);
+}
+
+gate_status rt_imports_borrow(gate_imports *dst, const gate_imports *src, gate_error *err)
+{
+    for (uint32_t i = 0; src && i < src->n; i++) {
+        const rt_import *s = &src->items[i];
+        rt_import *it = add_import(dst, s->module, s->name);
+        if (!it) {
+            err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+            return GATE_ERR_NOMEM;
+        }
+        char *mod = it->module, *name = it->name;
+        *it = *s;
+        it->module = mod;
+        it->name = name;
+        it->borrowed = true;
+    }
+    return GATE_OK;
+}
+
+gate_status rt_imports_fallback(gate_imports *imp, gate_raw_fn fn, void *ud, gate_error *err)
+{
+    rt_host *h = imp->fallback ? imp->fallback : gx_malloc(&imp->eng->alloc, sizeof *h);
+    if (!h) {
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    memset(h, 0, sizeof *h);
+    h->fn = fn;
+    h->ud = ud;
+    h->any_sig = true;
+    imp->fallback = h;
+    return GATE_OK;
+}
+
 static ffi_type *ffi_of(uint8_t t)
 {
     switch (t) {
@@ -348,6 +405,7 @@ static bool bind_any(gate_instance *inst, const rt_host *tmpl, const gd_import *
     *h = *tmpl;
     h->sig = NULL;
     h->type = *ft;
+    h->func = im->index;
     hs[n] = h;
     inst->nhosts = n + 1;
     gate_funcref *fr = &inst->host_frs[im->index];
@@ -379,6 +437,15 @@ static bool limits_match(uint64_t min, uint64_t max, const gd_limits *want)
         return false;
     return true;
 }
+
+static gate_status ready_fn(gate_call_ctx *ctx, void *ud, const gate_val *args,
+                           gate_val *results)
+{
+    (void)ctx, (void)ud, (void)args, (void)results;
+    return GATE_OK;
+}
+static const gd_functype no_params = { 0 };
+static rt_host ready_host = { .fn = ready_fn };
 
 static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im,
                      gate_error *err)
@@ -441,7 +508,7 @@ static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im
         if (it->kind == GATE_EXTERN_FUNC && im->kind == GATE_EXTERN_FUNC &&
             it->fr.sig == inst->mod->sigids[m->funcs[im->index].type]) {
             inst->funcs[im->index] = &it->fr;
-            if (!strcmp(it->module, "wasi_snapshot_preview1") && it->host)
+            if (it->host && it->host->wasi)
                 inst->wasi = it->host->ud;
             return true;
         }
@@ -451,10 +518,24 @@ static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im
         rt_import *it = &imp->items[i];
         if (it->host && it->host->any_sig && !strcmp(it->module, im->module) &&
             bind_any(inst, it->host, im)) {
-            if (!strcmp(it->module, "wasi_snapshot_preview1"))
+            if (it->host->wasi)
                 inst->wasi = it->host->ud;
             return true;
         }
+    }
+    if (imp && imp->fallback && im->kind == GATE_EXTERN_FUNC && bind_any(inst, imp->fallback, im))
+        return true;
+    /* gate.zygote_ready(): where a program marks the end of its
+       initialisation (docs/zygotes.md); outside a zygote it does nothing */
+    if (im->kind == GATE_EXTERN_FUNC && !strcmp(im->module, "gate") &&
+        im->name_len == 12 && !memcmp(im->name, "zygote_ready", 12) &&
+        inst->mod->sigids[m->funcs[im->index].type] == rt_sig_id(inst->eng, &no_params)) {
+        gate_funcref *fr = &inst->host_frs[im->index];
+        fr->code = RT_HOST_STUB;
+        fr->vm = &ready_host;
+        fr->sig = inst->mod->sigids[m->funcs[im->index].type];
+        inst->funcs[im->index] = fr;
+        return true;
     }
     char what[300];
     snprintf(what, sizeof what, "%s.%s", im->module, im->name);
@@ -973,8 +1054,11 @@ void gate_instance_free(gate_instance *inst)
         gx_free(&eng->alloc, inst->hosts[i], sizeof *inst->hosts[i]);
     gx_free(&eng->alloc, inst->hosts, inst->nhosts * sizeof *inst->hosts);
     gx_free(&eng->alloc, inst->host_frs, (m->nfunc_imports + 1) * sizeof *inst->host_frs);
+    rt_zygote_names_free(eng, inst->zpre, inst->nzpre);
     gate_module *mod = inst->mod;
+    gate_imports *own = inst->own_imports;
     gx_free(&eng->alloc, inst, sizeof *inst);
+    gate_imports_free(own);
     gate_module_free(mod);
 }
 
@@ -1091,6 +1175,11 @@ gate_status gate_call_n(gate_instance *inst, const char *name, size_t name_len,
     if (!err)
         err = &local;
     err->status = GATE_OK;
+    if (inst->zygote) {
+        err_set(err, GATE_ERR_STATE, "a zygote does not run: fork it (gate_instance_fork_imports)"
+                "%s%s", "", "");
+        return GATE_ERR_STATE;
+    }
     int64_t e = find_export(inst, name, name_len, GATE_EXTERN_FUNC);
     if (e < 0) {
         err_set(err, GATE_ERR_ARG, "no exported function \"%.200s\"%s", name, "");
@@ -1195,6 +1284,11 @@ gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
     err->status = GATE_OK;
     if (!inst->susp.active) {
         err_set(err, GATE_ERR_STATE, "the instance is not suspended%s%s", "", "");
+        return GATE_ERR_STATE;
+    }
+    if (inst->zygote) {
+        err_set(err, GATE_ERR_STATE, "a zygote does not run: fork it (gate_instance_fork_imports)"
+                "%s%s", "", "");
         return GATE_ERR_STATE;
     }
     if (rt_entry_vm) {
@@ -1335,6 +1429,8 @@ gate_status gate_memory_write(gate_instance *inst, uint64_t offset, const void *
  * and maps the owner's pages from it copy-on-write, so the owner and its
  * children share every page none of them has written.
  */
+static pthread_mutex_t template_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static bool memory_template(rt_memory *m)
 {
     if (m->template_fd >= 0 && !m->template_stale && m->template_pages == m->pages)
@@ -1364,17 +1460,20 @@ static bool memory_template(rt_memory *m)
     return true;
 }
 
-/* A copy of an instance's memory, mapped from the template. */
+/* A copy of an instance's memory, mapped from the template.  Forks of
+   one parent may run on several threads at once (a world's spawns). */
 static rt_memory *memory_fork(gate_engine *eng, rt_memory *parent)
 {
-    if (!memory_template(parent))
-        return NULL;
     rt_memory *m = memory_new(eng, 0, parent->max);
     if (!m)
         return NULL;
     size_t size = (size_t)parent->pages * 65536;
-    if (size && mmap(m->base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
-                     parent->template_fd, 0) == MAP_FAILED) {
+    pthread_mutex_lock(&template_lock);
+    bool ok = memory_template(parent) &&
+              (!size || mmap(m->base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
+                             parent->template_fd, 0) != MAP_FAILED);
+    pthread_mutex_unlock(&template_lock);
+    if (!ok) {
         memory_unref(eng, m);
         return NULL;
     }
@@ -1393,7 +1492,8 @@ static void *fork_ref(const gate_instance *parent, gate_instance *child, void *r
     return r;           /* null, host, or another instance's function */
 }
 
-gate_instance *gate_instance_fork(gate_instance *p, gate_error *err)
+/* imp NULL: the child shares the parent's imports; else it links its own */
+static gate_instance *fork_impl(gate_instance *p, gate_imports *imp, gate_error *err)
 {
     gate_error local;
     if (!err)
@@ -1405,7 +1505,17 @@ gate_instance *gate_instance_fork(gate_instance *p, gate_error *err)
     }
     gate_engine *eng = p->eng;
     const gd_module *m = &p->mod->info;
-    if (m->nmem_imports || m->ntable_imports || p->nhosts) {
+    if (imp && imp->eng != eng) {
+        err_set(err, GATE_ERR_ARG, "the imports belong to another engine%s%s", "", "");
+        return NULL;
+    }
+    if (!imp && p->zygote) {
+        err_set(err, GATE_ERR_STATE,
+                "a zygote forks only with imports of the child's own (gate_instance_fork_imports)"
+                "%s%s", "", "");
+        return NULL;
+    }
+    if (m->nmem_imports || m->ntable_imports || (!imp && p->nhosts)) {
         err_set(err, GATE_ERR_STATE,
                 "fork of instances with imported memories or tables is not supported yet%s%s",
                 "", "");
@@ -1449,10 +1559,16 @@ gate_instance *gate_instance_fork(gate_instance *p, gate_error *err)
     c->vm.globals = c->globals;
     c->vm.host_sp = 0;
     atomic_store(&c->vm.stop_req, 0);
-    c->wasi = p->wasi;                  /* WASI state is shared with the parent */
+    c->wasi = imp ? NULL : p->wasi;     /* shared with the parent, or the child's own */
+    for (uint32_t i = 0; imp && i < m->nimports; i++)
+        if (!link_one(c, imp, &m->imports[i], err)) {
+            gate_instance_free(c);
+            return NULL;
+        }
     for (uint32_t f = 0; f < nf; f++) {
         if (f < m->nfunc_imports) {
-            c->funcs[f] = p->funcs[f];
+            if (!imp)
+                c->funcs[f] = p->funcs[f];
         } else {
             c->own_funcs[f] = p->own_funcs[f];
             c->own_funcs[f].vm = &c->vm;
@@ -1482,6 +1598,8 @@ gate_instance *gate_instance_fork(gate_instance *p, gate_error *err)
     }
     for (uint32_t g = 0; g < ng; g++) {
         if (g < m->nglobal_imports) {
+            if (imp)
+                continue;           /* linked above */
             rt_global *go = p->global_objs[g];
             go->refs++;
             c->global_objs[g] = go;
@@ -1532,4 +1650,24 @@ nomem:
     err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
     gate_instance_free(c);
     return NULL;
+}
+
+gate_instance *gate_instance_fork(gate_instance *inst, gate_error *err)
+{
+    return fork_impl(inst, NULL, err);
+}
+
+gate_instance *gate_instance_fork_imports(gate_instance *inst, gate_imports *imp,
+                                          gate_error *err)
+{
+    if (!imp) {
+        err_set(err, GATE_ERR_ARG, "no imports for the child%s%s", "", "");
+        return NULL;
+    }
+    gate_instance *c = fork_impl(inst, imp, err);
+    if (c && inst->nzpre && !rt_zygote_check_preopens(inst->zpre, inst->nzpre, c, err)) {
+        gate_instance_free(c);
+        return NULL;
+    }
+    return c;
 }

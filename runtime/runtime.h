@@ -32,7 +32,8 @@ struct gate_engine {
 
 struct gate_module {
     gate_engine *eng;
-    int refs;                   /* the handle, plus one per instance */
+    _Atomic int refs;           /* the handle, plus one per instance (instances
+                                   are made on a world's workers at once) */
     uint8_t *bytes;             /* private copy of the module */
     size_t size;
     uint64_t hash;              /* XXH3-64 of bytes, once has_hash (rt_module_hash) */
@@ -163,6 +164,7 @@ extern _Thread_local const rt_stack *rt_stack_override;
 struct gate_call_ctx {
     gate_instance *inst;        /* the calling instance */
     int stop_how;               /* -1, or the gate_host_resume asked for */
+    const struct rt_host *host; /* the host record called */
     int exit_code;
     bool exited;
     char message[128];
@@ -200,7 +202,8 @@ typedef struct rt_susp {
 } rt_susp;
 
 /* A host function bound in a gate_imports. */
-typedef struct rt_host {
+typedef struct rt_host rt_host;
+struct rt_host {
     gate_raw_fn fn;
     void *ud;
     void (*cfn)(void);          /* plain C function called through libffi */
@@ -208,16 +211,19 @@ typedef struct rt_host {
     ffi_cif cif;
     ffi_type *atypes[65];
     bool any_sig;               /* binds whatever signature the import has */
+    bool wasi;                  /* a WASI function: ud is its gate_wasi state */
+    uint32_t func;              /* a per-instance record: the import's function index */
     char *sig;                  /* "R(P...)" */
     gd_functype type;
     uint8_t types[64];
-} rt_host;
+};
 
 typedef struct rt_import {
     char *module, *name;
     uint8_t kind;               /* gate_extern_kind, or 255: an instance */
     gate_instance *inst;        /* kind 255: all exports of inst */
     rt_host *host;
+    bool borrowed;              /* host belongs to another gate_imports */
     gate_funcref fr;
 } rt_import;
 
@@ -229,6 +235,8 @@ struct gate_imports {
     void *owned[4];
     void (*owned_free[4])(void *);
     uint32_t nowned;
+    /* binds every function import that nothing else does (a zygote's) */
+    struct rt_host *fallback;
 };
 
 /* Binds every function of `module` that nothing more specific provides to
@@ -267,7 +275,33 @@ struct gate_instance {
     const rt_proc_hooks *hooks; /* a world process's, or NULL */
     void *hooks_ud;
     uint64_t charged[2];        /* bytes charged through hooks (RT_CHARGE_*) */
+    /* a zygote (zygote.c): does not run again, only forks; its imports
+       (the stubs of what is not live yet) are its own */
+    bool zygote;
+    gate_imports *own_imports;
+    /* the preopens a zygote's initialisation saw, by guest name only (fd
+       3, 4, ...): its children must be granted these, in this order */
+    char **zpre;
+    uint32_t nzpre;
 };
+
+/* zygote.c / instance.c: the imports of a zygote.  rt_imports_stub binds
+   module.name with the type ft to fn (ud per binding); rt_imports_borrow
+   appends every item of src to dst (dst does not free src's hosts). */
+gate_status rt_imports_stub(gate_imports *imp, const char *module, const char *name,
+                            const gd_functype *ft, gate_raw_fn fn, void *ud, gate_error *err);
+gate_status rt_imports_borrow(gate_imports *dst, const gate_imports *src, gate_error *err);
+/* Binds every function import nothing else binds to fn (ctx->host->func
+   says which import it is). */
+gate_status rt_imports_fallback(gate_imports *imp, gate_raw_fn fn, void *ud, gate_error *err);
+/* abi/wasi.c: the guest name of preopen fd, or NULL */
+const char *rt_wasi_preopen(const struct gate_wasi *w, uint32_t fd);
+/* zygote.c: whether child's WASI preopens are the zygote's names (names,
+   n); err says which differs */
+bool rt_zygote_check_preopens(char *const *names, uint32_t n, const gate_instance *child,
+                              gate_error *err);
+void rt_zygote_names_free(gate_engine *eng, char **names, uint32_t n);
+
 
 /* instance.c: sponsor charges of a world process (true without hooks) */
 bool rt_charge(gate_instance *inst, int kind, int64_t delta);

@@ -658,6 +658,16 @@ gate_status gate_snapshot(gate_instance *inst, uint8_t **out, size_t *out_len, g
         rt_wasi_save(inst->wasi, &b);
         custom(&o, "gate.wasi", &b);
     }
+    /* gate.zygote: a zygote, and the preopen names its initialisation saw */
+    if (inst->zygote) {
+        b.n = 0;
+        gs_u32(&b, inst->nzpre);
+        for (uint32_t i = 0; i < inst->nzpre; i++) {
+            gs_u32(&b, (uint32_t)strlen(inst->zpre[i]));
+            gs_bytes(&b, inst->zpre[i], strlen(inst->zpre[i]));
+        }
+        custom(&o, "gate.zygote", &b);
+    }
     /* gate.objects: the AOT objects the host named for this program */
     uint32_t nobj = 0;
     for (int t = 1; t <= 2; t++)
@@ -978,6 +988,7 @@ gate_status gate_snapshot_read_info(const uint8_t *bytes, size_t len, gate_snaps
     out->fuel = (s.modes & 1) != 0;
     out->deterministic = (s.modes & 2) != 0;
     out->fuel_left = s.fuel_left;
+    out->zygote = scan_custom(bytes, len, "gate.zygote", &n) != NULL;
     return GATE_OK;
 }
 
@@ -1102,6 +1113,44 @@ gate_instance *gate_snapshot_restore_limits(gate_engine *eng, const uint8_t *byt
             gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
             gate_instance_free(inst);
             return NULL;
+        }
+    }
+    /* a zygote's: the preopen names its initialisation saw, which the
+       imports of a child must grant (a zygote keeps them) */
+    const gd_custom *cz = find_custom(m, "gate.zygote");
+    if (cz) {
+        rd z = { mod->bytes + cz->off, cz->len, 0, false };
+        uint32_t nz = rd32(&z);
+        bool ok = !z.bad && nz <= 4096;
+        char **names = ok ? gx_malloc(&eng->alloc, (nz + 1) * sizeof *names) : NULL;
+        uint32_t k = 0;
+        for (; names && k < nz; k++) {
+            uint32_t nl = rd32(&z);
+            if (z.bad || nl == 0 || nl > 4096 || nl > z.n - z.pos ||
+                memchr(z.p + z.pos, 0, nl) || !(names[k] = gx_malloc(&eng->alloc, nl + 1)))
+                break;
+            memcpy(names[k], z.p + z.pos, nl);
+            names[k][nl] = 0;
+            z.pos += nl;
+        }
+        if (!names || k < nz || z.bad || z.pos != z.n) {
+            rt_zygote_names_free(eng, names, k);
+            gx_fail(err, GATE_ERR_SNAPSHOT, cz->off + (names ? z.pos : 0), GATE_NO_FUNC,
+                    "bad gate.zygote section");
+            gate_instance_free(inst);
+            return NULL;
+        }
+        inst->zpre = names;
+        inst->nzpre = nz;
+        if (inst->wasi) {           /* a child: checked, then forgotten */
+            ok = rt_zygote_check_preopens(names, nz, inst, err);
+            rt_zygote_names_free(eng, names, nz);
+            inst->zpre = NULL;
+            inst->nzpre = 0;
+            if (!ok) {
+                gate_instance_free(inst);
+                return NULL;
+            }
         }
     }
     if (!suspended)
