@@ -74,6 +74,15 @@ $(BUILD)/test/world/%.wasm: test/world/%.wat
 	@mkdir -p $(dir $@)
 	@wat2wasm $< -o $@
 $(BUILD)/test/unit_world: $(WORLD_WASM)
+# and of the zygote tests: WAT modules and a C program (wasm32-wasi)
+ZYGOTE_WASM := $(patsubst test/zygote/%.wat,$(BUILD)/test/zygote/%.wasm,$(wildcard test/zygote/*.wat))
+$(BUILD)/test/zygote/%.wasm: test/zygote/%.wat
+	@mkdir -p $(dir $@)
+	@wat2wasm $< -o $@
+$(BUILD)/test/zygote/zygote.wasm: test/wasi/zygote.c
+	@mkdir -p $(dir $@)
+	@clang --target=wasm32-wasi -O2 -o $@ $<
+$(BUILD)/test/unit_zygote: $(ZYGOTE_WASM) $(BUILD)/test/zygote/zygote.wasm
 
 $(BUILD)/spec-runner: test/spec_runner.c test/json.c test/json.h $(BUILD)/libgate.a
 	@mkdir -p $(dir $@)

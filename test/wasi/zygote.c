@@ -6,8 +6,8 @@
      init_clock   reads the clock, then init: an authority during the
                   initialisation (pending in each child, or a trap)
      init_marked  init, then gate.zygote_ready(), then the clock
-   Arguments: NAME [close]: writes NAME into NAME.txt beneath the first
-   preopen (fd 3); "close" closes fd 3 first. */
+   Arguments: NAME [close]: writes NAME and $ZYGOTE into NAME.txt beneath
+   the first preopen (fd 3); "close" closes fd 3 first. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +70,7 @@ int main(int argc, char **argv)
         printf("openat(3, %s): failed\n", path);
         return 3;
     }
-    dprintf(fd, "%s\n", argv[1]);
+    dprintf(fd, "%s %s\n", argv[1], e ? e : "-");
     close(fd);
     printf("wrote %s\n", path);
     return 0;

@@ -1,0 +1,21 @@
+;; unit_zygote.c: initialisations that use live imports, authorities and
+;; a marker; memory and a global to tell zygote and children apart
+(module
+  (import "env" "add" (func $add (param i32 i32) (result i32)))
+  (import "env" "secret" (func $secret (result i32)))
+  (import "env" "ready" (func $ready))
+  (memory (export "memory") 1)
+  (global $g (mut i32) (i32.const 0))
+  (func (export "init_live")
+    (global.set $g (call $add (i32.const 40) (i32.const 2))))
+  (func (export "init_secret")
+    (global.set $g (call $add (i32.const 1) (i32.const 2)))
+    (i32.store (i32.const 0) (call $secret))
+    (global.set $g (i32.add (global.get $g) (i32.const 100))))
+  (func (export "init_ready")
+    (global.set $g (i32.const 7))
+    (call $ready)
+    (global.set $g (i32.add (global.get $g) (call $secret))))
+  (func (export "get") (result i32) (global.get $g))
+  (func (export "peek") (result i32) (i32.load (i32.const 0)))
+  (func (export "poke") (param i32) (i32.store (i32.const 0) (local.get 0))))
