@@ -634,6 +634,13 @@ typedef struct gate_spawn {
     gate_sponsor *sponsor;  /* NULL: the root */
     const char *name;       /* NULL: "p<pid>" */
     const gate_grants *grants;  /* copied; NULL: everything */
+    /* Instead of module: a zygote (gate_zygote_new), forked now with
+       imports (required: the child's own) into a process with a fresh pid,
+       an empty mailbox and no subscriptions, charged to the sponsor for
+       the memory and tables it starts with.  It resumes the zygote's
+       pending call, or calls entry when the zygote was idle; limits are
+       the zygote's.  The zygote is not the world's: the host keeps it. */
+    gate_instance *zygote;
 } gate_spawn;
 /* Queues a new process (from the host or from a host function: it never
    runs inside the caller).  GATE_ERR_LIMIT when the sponsor's process or
@@ -779,6 +786,10 @@ typedef struct gate_registry_entry {
     const gate_grants *grants;      /* what its processes may do (copied);
                                        NULL: everything (trusted) */
     const char *entry;              /* NULL: "_start" */
+    /* a zygote to fork for each spawn instead of instantiating module
+       (which may then be NULL); the host keeps it until it unregisters
+       the entry and no run is in progress */
+    gate_instance *zygote;
 } gate_registry_entry;
 gate_status gate_world_register(gate_world *w, const gate_registry_entry *e, gate_error *err);
 /* Takes a module out of the registry (its running processes go on); to

@@ -94,7 +94,7 @@ static gate_proc_info info(gate_world *w, gate_pid pid)
 /* ---- host functions of host.wat ------------------------------------------ */
 
 static pthread_mutex_t marks_lock = PTHREAD_MUTEX_INITIALIZER;
-static int32_t marks[64];
+static int32_t marks[256];
 static int nmarks;
 static int child_ran_inside_spawn = -1;
 static gate_proc_state child_state_after_spawn;
@@ -115,7 +115,7 @@ static gate_status h_mark(gate_call_ctx *ctx, void *ud, const gate_val *a, gate_
 {
     (void)ctx; (void)ud; (void)r;
     pthread_mutex_lock(&marks_lock);
-    if (nmarks < 64)
+    if (nmarks < 256)
         marks[nmarks++] = a[0].of.i32;
     pthread_mutex_unlock(&marks_lock);
     return GATE_OK;
@@ -1123,6 +1123,105 @@ static void moved_messages(void **state)
     gate_engine_free(eng);
 }
 
+/* A zygote registered by name: each spawn forks it into a process with
+   its own pid (its pending self() is answered for it), charged to the
+   spawner's sponsor, so a fork bomb stops at the sponsor's process
+   limit; the world saved and restored with such children in it. */
+static void zygote_fork_bomb(void **state)
+{
+    (void)state;
+    gate_engine *eng = engine(1);
+    host_eng = eng;
+    gate_module *m = load(eng, "bomb.wasm");
+    gate_zygote_config zc;
+    gate_zygote_config_init(&zc);
+    zc.init = "init";
+    gate_error err;
+    gate_instance *z = gate_zygote_new(m, &zc, &err);
+    if (!z)
+        fail_msg("zygote: %s", err.message);
+    char pend[64];
+    assert_int_equal(gate_zygote_pending(z, pend, sizeof pend), 1);
+    assert_string_equal(pend, "gate.self");
+    gate_world *w = world(eng, 1, 100000);
+    gate_world_set_imports(w, reg_imports, eng);
+    static const char *const may[] = { "bomb" };
+    static const gate_grants g = { .spawn = may, .nspawn = 1 };
+    gate_registry_entry e = { .name = "bomb", .version = "1.0.0", .zygote = z, .grants = &g };
+    assert_int_equal(gate_world_register(w, &e, &err), GATE_OK);
+    gate_budget b;
+    gate_budget_unlimited(&b);
+    b.processes = 20;
+    gate_sponsor *sp = gate_sponsor_new(gate_world_root(w), "bombs", &b, NULL);
+    gate_spawn s = { .zygote = z, .imports = msg_imports(eng), .own_imports = 1, .sponsor = sp,
+                     .grants = &g, .name = "bomb" };
+    gate_pid first;
+    marks_reset();
+    assert_int_equal(gate_world_spawn(w, &s, &first, &err), GATE_OK);
+    gate_proc_info pi = info(w, first);
+    assert_int_equal(pi.state, GATE_PROC_NEW);
+    alarm(300);
+    assert_int_equal(gate_world_run(w, 0, 0), GATE_OK);    /* all wait: the bomb is stopped */
+    gate_budget used, lim;
+    gate_sponsor_usage(sp, &used, &lim);
+    assert_int_equal(used.processes, 20);
+    assert_true(used.memory >= 20 * 65536);
+    /* each child: the zygote's state, its own pid, then its spawns */
+    int state_ok = 0, eagain = 0, spawned = 0;
+    gate_pid seen[64] = { 0 };
+    int nseen = 0;
+    for (int i = 0; i < 80 && mark_at(i) != INT32_MIN; i++) {
+        int32_t v = mark_at(i);
+        if (v == 1234)
+            state_ok++;
+        else if (v == -GATE_EAGAIN)
+            eagain++;
+        else if (v >= 1000000 && nseen < 64)
+            seen[nseen++] = (gate_pid)(v - 1000000);
+        else if (v > 0)
+            spawned++;
+    }
+    assert_int_equal(state_ok, 20);
+    assert_int_equal(spawned, 19);
+    assert_int_equal(eagain, 21);
+    assert_int_equal(nseen, 20);
+    for (int i = 0; i < nseen; i++)
+        for (int k = 0; k < i; k++)
+            assert_int_not_equal(seen[i], seen[k]);     /* every pid its own */
+    /* a child not dispatched yet survives a save and a restore */
+    gate_world_kill(w, first);
+    gate_world_run(w, 0, 0);
+    gate_pid late;
+    marks_reset();
+    assert_int_equal(gate_world_spawn(w, &(gate_spawn){ .zygote = z, .imports = msg_imports(eng),
+                                                         .own_imports = 1, .sponsor = sp,
+                                                         .grants = &g, .name = "late" },
+                                      &late, &err), GATE_OK);
+    uint8_t *wf;
+    size_t wl;
+    assert_int_equal(gate_world_snapshot(w, &wf, &wl, &err), GATE_OK);
+    gate_world_free(w);
+    gate_instance_free(z);          /* the restored world needs no zygote */
+    gate_world_config c;
+    gate_world_config_init(&c);
+    c.workers = 1;
+    c.slice_fuel = 100000;
+    c.slice_ns = 20000000000ull;
+    w = gate_world_restore(eng, &c, wf, wl, reg_imports, eng, &err);
+    if (!w)
+        fail_msg("restore: %s", err.message);
+    gate_free_buffer(eng, wf, wl);
+    gate_world_run(w, 0, 0);
+    assert_int_equal(mark_at(0), 1234);
+    assert_int_equal(mark_at(1), 1000000 + (int32_t)late);
+    assert_int_equal(mark_at(2), -GATE_ENOPROC);       /* no registry in a world file */
+    assert_int_equal(mark_at(4), INT32_MIN);           /* it ran once, after the restore */
+    alarm(0);
+    gate_world_free(w);
+    gate_module_free(m);
+    gate_engine_free(eng);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -1150,6 +1249,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(registry),
         cmocka_unit_test(streams),
         cmocka_unit_test(moved_messages),
+        cmocka_unit_test(zygote_fork_bomb),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

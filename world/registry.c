@@ -62,10 +62,16 @@ static bool parse_dep(const char *d, size_t *nl, unsigned min[3])
 gate_status gate_world_register(gate_world *w, const gate_registry_entry *e, gate_error *err)
 {
     gw_err_reset(err);
-    if (!w || !e || !e->name || !e->module || !e->version) {
+    if (!w || !e || !e->name || (!e->module && !e->zygote) || !e->version) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "null argument");
         return GATE_ERR_ARG;
     }
+    if (e->zygote && !gate_is_zygote(e->zygote)) {
+        gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "registry: \"%.60s\": the instance "
+                "is not a zygote", e->name);
+        return GATE_ERR_ARG;
+    }
+    gate_module *mod = e->zygote ? e->zygote->mod : e->module;
     unsigned v[3];
     size_t nl = strlen(e->name);
     if (nl == 0 || nl >= 64 || strchr(e->name, '@') || !parse_version(e->version, v)) {
@@ -74,15 +80,15 @@ gate_status gate_world_register(gate_world *w, const gate_registry_entry *e, gat
                 e->name, e->version);
         return GATE_ERR_ARG;
     }
-    if (e->module->eng != w->eng) {
+    if (mod->eng != w->eng) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "registry: \"%.60s\": the module "
                 "belongs to another engine", e->name);
         return GATE_ERR_ARG;
     }
-    if (e->hash && gate_module_hash(e->module) != e->hash) {
+    if (e->hash && gate_module_hash(mod) != e->hash) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
                 "registry: \"%.60s\": the module's hash is %016llx, not the %016llx registered",
-                e->name, (unsigned long long)gate_module_hash(e->module),
+                e->name, (unsigned long long)gate_module_hash(mod),
                 (unsigned long long)e->hash);
         return GATE_ERR_ARG;
     }
@@ -134,8 +140,9 @@ gate_status gate_world_register(gate_world *w, const gate_registry_entry *e, gat
         /* without grants a registered module may do nothing it asks for
            unless the host trusts it (grants NULL in the entry) */
         r->grants = e->grants ? gw_grants_copy(w, e->grants) : NULL;
-        r->module = e->module;
-        e->module->refs++;
+        r->module = mod;
+        mod->refs++;
+        r->zygote = e->zygote;
         w->nreg++;
     }
     pthread_mutex_unlock(&w->lock);
@@ -230,6 +237,7 @@ gate_status gw_k_spawn(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_
         if (w->procs[i]->state != GATE_PROC_DONE && !strcmp(w->procs[i]->regname, name))
             e = GATE_EAGAIN;
     gate_module *mod = r && !e ? r->module : NULL;
+    gate_instance *zyg = r && !e ? r->zygote : NULL;
     gate_grants *grants = r && !e ? r->grants : NULL;
     char entry[128];
     snprintf(entry, sizeof entry, "%s", r ? r->entry : "");
@@ -249,7 +257,7 @@ gate_status gw_k_spawn(gate_call_ctx *ctx, void *ud, const gate_val *args, gate_
         gate_imports_world(imp, &err);
     gate_pid pid = 0;
     gate_spawn s = { .module = mod, .imports = imp, .own_imports = 1, .entry = entry,
-                     .sponsor = p->sp, .name = name, .grants = grants };
+                     .sponsor = p->sp, .name = name, .grants = grants, .zygote = zyg };
     /* a registry entry without grants is trusted: everything (NULL) */
     gate_status st = imp ? gate_world_spawn(w, &s, &pid, &err) : GATE_ERR_NOMEM;
     gate_module_free(mod);

@@ -31,7 +31,9 @@
 
 #define WORLD_VERSION 1
 
-enum { K_NEW = 0, K_LIVE = 1, K_DONE = 2 };
+/* K_FORKED: live, forked from a zygote and not dispatched yet: its
+   entry and arguments follow (as K_NEW's) */
+enum { K_NEW = 0, K_LIVE = 1, K_DONE = 2, K_FORKED = 3 };
 
 /* ---- converting parked processes to the portable form ----------------- */
 
@@ -123,6 +125,19 @@ static void custom(gs_buf *out, const char *name, const gs_buf *payload)
 static void put_str(gs_buf *b, const char *s)
 {
     gs_str(b, s ? s : "");
+}
+
+/* a process's entry and arguments */
+static void put_entry(gs_buf *b, const gw_proc *p)
+{
+    put_str(b, p->entry);
+    gs_u32(b, (uint32_t)p->nargs);
+    for (size_t k = 0; k < p->nargs; k++) {
+        gs_u8(b, (uint8_t)p->args[k].type);
+        uint8_t bits[16] = { 0 };
+        memcpy(bits, &p->args[k].of, p->args[k].type == GATE_V128 ? 16 : 8);
+        gs_bytes(b, bits, 16);
+    }
 }
 
 /* Position of p in its worker's queue, or UINT64_MAX. */
@@ -240,14 +255,7 @@ gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, g
                 mods[nmods++] = p->mod;
             gs_u8(&meta, K_NEW);
             gs_u32(&meta, m);
-            put_str(&meta, p->entry);
-            gs_u32(&meta, (uint32_t)p->nargs);
-            for (size_t k = 0; k < p->nargs; k++) {
-                gs_u8(&meta, (uint8_t)p->args[k].type);
-                uint8_t bits[16] = { 0 };
-                memcpy(bits, &p->args[k].of, p->args[k].type == GATE_V128 ? 16 : 8);
-                gs_bytes(&meta, bits, 16);
-            }
+            put_entry(&meta, p);
             gs_u32(&meta, p->lim.max_memory_pages);
             gs_u64(&meta, p->lim.stack_size);
             gs_u32(&meta, p->lim.max_table_elems);
@@ -267,7 +275,11 @@ gate_status gate_world_snapshot(gate_world *w, uint8_t **out, size_t *out_len, g
                 gs_free(&mini);
             }
         } else {
-            gs_u8(&meta, K_LIVE);
+            /* a child of a zygote that has not run yet, with its entry */
+            bool forked = p->fresh_fork;
+            gs_u8(&meta, forked ? K_FORKED : K_LIVE);
+            if (forked)
+                put_entry(&meta, p);
             uint8_t *snap;
             size_t slen;
             st = gate_snapshot(p->inst, &snap, &slen, err);
@@ -502,6 +514,28 @@ typedef struct rproc {
     sect snap;
 } rproc;
 
+/* an entry and its arguments (put_entry) */
+static bool rd_entry(rd *m, rproc *q)
+{
+    rd_str(m, q->entry, sizeof q->entry, "entry name");
+    q->nargs = rd_u32(m, "argument count");
+    if (!m->bad && q->nargs > 64)
+        rd_fail(m, "argument count");
+    for (uint32_t k = 0; k < q->nargs && !m->bad; k++) {
+        uint8_t t = rd_u8(m, "argument type");
+        if (!rd_need(m, 16, "argument"))
+            break;
+        if (t != GATE_I32 && t != GATE_I64 && t != GATE_F32 && t != GATE_F64 && t != GATE_V128) {
+            rd_fail(m, "argument type");
+            break;
+        }
+        q->args[k].type = (gate_valtype)t;
+        memcpy(&q->args[k].of, m->p, t == GATE_V128 ? 16 : 8);
+        m->p += 16;
+    }
+    return !m->bad;
+}
+
 static int cmp_qpos(const void *a, const void *b)
 {
     const rproc *x = *(rproc *const *)a, *y = *(rproc *const *)b;
@@ -734,7 +768,7 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
         q->kind = rd_u8(&m, "process kind");
         if (m.bad)
             break;
-        if ((q->kind == K_DONE) != (q->state == GATE_PROC_DONE) || q->kind > K_DONE) {
+        if ((q->kind == K_DONE) != (q->state == GATE_PROC_DONE) || q->kind > K_FORKED) {
             rd_fail(&m, "process kind");
             break;
         }
@@ -760,25 +794,12 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
                 rd_fail(&m, "status");
         } else if (q->kind == K_NEW) {
             q->module = rd_u32(&m, "module index");
-            rd_str(&m, q->entry, sizeof q->entry, "entry name");
-            q->nargs = rd_u32(&m, "argument count");
-            if (!m.bad && (q->module >= nmodsec || q->nargs > 64)) {
-                rd_fail(&m, "module index or argument count");
+            if (!m.bad && q->module >= nmodsec) {
+                rd_fail(&m, "module index");
                 break;
             }
-            for (uint32_t k = 0; k < q->nargs && !m.bad; k++) {
-                uint8_t t = rd_u8(&m, "argument type");
-                if (!rd_need(&m, 16, "argument"))
-                    break;
-                if (t != GATE_I32 && t != GATE_I64 && t != GATE_F32 && t != GATE_F64 &&
-                    t != GATE_V128) {
-                    rd_fail(&m, "argument type");
-                    break;
-                }
-                q->args[k].type = (gate_valtype)t;
-                memcpy(&q->args[k].of, m.p, t == GATE_V128 ? 16 : 8);
-                m.p += 16;
-            }
+            if (!rd_entry(&m, q))
+                break;
             q->lim.max_memory_pages = rd_u32(&m, "limits");
             q->lim.stack_size = rd_u64(&m, "limits");
             q->lim.max_table_elems = rd_u32(&m, "limits");
@@ -798,6 +819,8 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
                 }
             }
         } else {
+            if (q->kind == K_FORKED && !rd_entry(&m, q))
+                break;
             if (live >= nprocsec) {
                 rd_fail(&m, "more live processes than gate.world.proc sections");
                 break;
@@ -925,8 +948,9 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
             pthread_mutex_unlock(&w->lock);
             continue;
         }
-        const uint8_t *snap = q->kind == K_LIVE ? q->snap.p : q->wasi.p;
-        size_t slen = q->kind == K_LIVE ? q->snap.n : q->wasi.n;
+        bool is_live = q->kind == K_LIVE || q->kind == K_FORKED;
+        const uint8_t *snap = is_live ? q->snap.p : q->wasi.p;
+        size_t slen = is_live ? q->snap.n : q->wasi.n;
         const gate_grants *grants = NULL;
         gate_imports *imp = imports_for ? imports_for(ud, q->name, snap, slen, &grants, err) : NULL;
         if (err->status != GATE_OK)
@@ -963,6 +987,20 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
             inst->hooks_ud = p;
             p->inst = inst;
             p->lim = inst->lim;
+            if (q->kind == K_FORKED) {
+                /* its pending call (if any) and entry run at its first dispatch */
+                p->fresh_fork = true;
+                p->entry = gx_malloc(a, strlen(q->entry) + 1);
+                p->args = q->nargs ? gx_malloc(a, q->nargs * sizeof *p->args) : NULL;
+                if (!p->entry || (q->nargs && !p->args)) {
+                    gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+                    goto fail;
+                }
+                memcpy(p->entry, q->entry, strlen(q->entry) + 1);
+                if (q->nargs)
+                    memcpy(p->args, q->args, q->nargs * sizeof *p->args);
+                p->nargs = q->nargs;
+            }
             uint64_t mem = inst->mem && inst->mod->info.nmem_imports == 0
                                ? inst->mem->pages * 65536 : 0;
             if (!rt_charge(inst, RT_CHARGE_MEMORY, (int64_t)mem) ||

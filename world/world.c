@@ -459,6 +459,32 @@ static void proc_main(void *arg)
         if (p->kill)
             atomic_store(&p->inst->vm.kill_req, 1);
         st = gate_call(p->inst, p->entry, p->args, p->nargs, res, 16, &err);
+    } else if (p->fresh_fork) {
+        /* a zygote's child: the zygote's pending call (its initialisation
+           or the entry itself), then the entry */
+        p->fresh_fork = false;
+        if (w->fuel)
+            p->inst->vm.fuel = (int64_t)p->slice_fuel;
+        st = GATE_OK;
+        bool entry_done = false;
+        if (p->kill || atomic_load(&p->inst->vm.kill_req))
+            st = GATE_SUSPENDED;            /* killed before it ran: ends below */
+        else if (p->inst->susp.active) {
+            uint32_t f = p->inst->susp.entry_func;
+            st = gate_resume(p->inst, res, 16, &err);
+            while (st == GATE_SUSPENDED && !atomic_load(&p->inst->vm.kill_req)) {
+                park(p, GW_Y_PORTABLE);
+                if (atomic_load(&p->inst->vm.kill_req))
+                    break;
+                st = gate_resume(p->inst, res, 16, &err);
+            }
+            const gd_module *m = &p->inst->mod->info;
+            for (uint32_t e = 0; e < m->nexports; e++)
+                entry_done |= m->exports[e].kind == GATE_EXTERN_FUNC && m->exports[e].index == f &&
+                              !strcmp(m->exports[e].name, p->entry);
+        }
+        if (st == GATE_OK && !entry_done)
+            st = gate_call(p->inst, p->entry, p->args, p->nargs, res, 16, &err);
     } else {
         st = gate_resume(p->inst, res, 16, &err);
     }
@@ -1061,11 +1087,19 @@ void gw_kill_locked(gate_world *w, gw_proc *p)
 gate_status gate_world_spawn(gate_world *w, const gate_spawn *s, gate_pid *pid, gate_error *err)
 {
     gw_err_reset(err);
-    if (!w || !s || !s->module) {
+    if (!w || !s || (!s->module && !s->zygote)) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "null argument");
         return GATE_ERR_ARG;
     }
-    if (s->module->eng != w->eng) {
+    gate_instance *z = s->zygote;
+    gate_module *mod = z ? z->mod : s->module;
+    if (z && (!gate_is_zygote(z) || !s->imports)) {
+        gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
+                !gate_is_zygote(z) ? "spawn from an instance that is not a zygote"
+                                   : "a zygote's child needs imports of its own");
+        return GATE_ERR_ARG;
+    }
+    if (mod->eng != w->eng) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
                 "the module belongs to another engine");
         return GATE_ERR_ARG;
@@ -1085,12 +1119,23 @@ gate_status gate_world_spawn(gate_world *w, const gate_spawn *s, gate_pid *pid, 
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "the sponsor is not this world's");
         return GATE_ERR_ARG;
     }
-    const gd_module *m = &s->module->info;
-    uint64_t mem = m->nmems > m->nmem_imports ? m->mems[0].lim.min * 65536 : 0;
+    const gd_module *m = &mod->info;
+    uint64_t mem = m->nmems > m->nmem_imports ? m->mems[0].lim.min * 65536 : 0, tables = 0;
+    /* a zygote's child is forked now (copy-on-write, microseconds): a
+       fresh pid, an empty mailbox, no subscriptions, its own imports; it
+       costs its sponsor the memory and tables it starts with */
+    gate_instance *child = NULL;
+    if (z) {
+        if (!(child = gate_instance_fork_imports(z, s->imports, err)))
+            return err->status;
+        mem = child->mem && !m->nmem_imports ? child->mem->pages * 65536 : 0;
+        tables = child->table_elems * sizeof(void *);
+    }
     char *entry = w_strdup(w, s->entry ? s->entry : "_start");
     gate_val *args = s->nargs ? w_alloc(w, s->nargs * sizeof *args) : NULL;
     if (!entry || (s->nargs && !args)) {
         w_strfree(w, entry);
+        gate_instance_free(child);
         gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
         return GATE_ERR_NOMEM;
     }
@@ -1103,10 +1148,11 @@ gate_status gate_world_spawn(gate_world *w, const gate_spawn *s, gate_pid *pid, 
                 "sponsor \"%.60s\" has no budget for another process (%llu live)", sp->name,
                 (unsigned long long)sp->used[GW_PROCS]);
         st = GATE_ERR_LIMIT;
-    } else if (gw_avail(sp, GW_MEMORY) < mem) {
+    } else if (gw_avail(sp, GW_MEMORY) < mem || gw_avail(sp, GW_TABLES) < tables) {
         gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
-                "sponsor \"%.60s\" cannot pay for the module's %llu bytes of memory", sp->name,
-                (unsigned long long)mem);
+                "sponsor \"%.60s\" cannot pay for the %llu bytes of memory (and %llu of "
+                "tables) it starts with", sp->name, (unsigned long long)mem,
+                (unsigned long long)tables);
         st = GATE_ERR_LIMIT;
     }
     gw_proc *p = NULL;
@@ -1117,17 +1163,30 @@ gate_status gate_world_spawn(gate_world *w, const gate_spawn *s, gate_pid *pid, 
         w_strfree(w, entry);
         if (args)
             w_free(w, args, s->nargs * sizeof *args);
+        gate_instance_free(child);
         return st;
     }
-    p->mod = s->module;
-    s->module->refs++;
+    p->mod = mod;
+    mod->refs++;
     p->imp = s->imports;
     p->own_imp = s->own_imports != 0;
     p->entry = entry;
     p->args = args;
     p->nargs = s->nargs;
-    p->lim = s->limits;
+    p->lim = z ? z->lim : s->limits;
     p->grants = gw_grants_copy(w, s->grants);
+    if (child) {
+        gw_take(sp, GW_MEMORY, mem);
+        gw_take(sp, GW_TABLES, tables);
+        child->charged[RT_CHARGE_MEMORY] = mem;
+        child->charged[RT_CHARGE_TABLE] = tables;
+        child->hooks = &gw_hooks;
+        child->hooks_ud = p;
+        if (w->fuel)
+            child->vm.fuel = (int64_t)w->cfg.slice_fuel;
+        p->inst = child;
+        p->fresh_fork = true;
+    }
     /* spawned from a host function of one of its processes: its child */
     if (rt_entry_vm && rt_entry_vm->inst && rt_entry_vm->inst->hooks == &gw_hooks)
         p->parent = ((gw_proc *)rt_entry_vm->inst->hooks_ud)->pid;

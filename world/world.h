@@ -52,6 +52,7 @@ typedef struct gw_reg {
     bool one_copy;
     gate_grants *grants;
     char entry[128];
+    gate_instance *zygote;      /* forked for each spawn, or NULL */
 } gw_reg;
 
 typedef struct gw_topic {
@@ -97,6 +98,7 @@ typedef struct gw_proc {
     size_t nargs;
     gate_limits lim;
     gate_instance *inst;        /* from its first dispatch */
+    bool fresh_fork;            /* a zygote's child not dispatched yet */
     /* its stack: [guard][C frames][guard][wasm stack] */
     uint8_t *map;
     size_t map_len;
