@@ -151,7 +151,11 @@ $(BUILD)/bench/world: bench/world.c libgate.h $(BUILD)/libgate.a $(WORLD_WASM)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -I. -o $@ bench/world.c $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
-bench: deps all $(BUILD)/bench/micro $(BUILD)/bench/capi-run $(BUILD)/bench/world
+$(BUILD)/bench/zygote: bench/zygote.c libgate.h $(BUILD)/libgate.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -I. -o $@ bench/zygote.c $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
+bench: deps all $(BUILD)/bench/micro $(BUILD)/bench/capi-run $(BUILD)/bench/world $(BUILD)/bench/zygote
 	@bash bench/run.sh $(BUILD)
 
 # libFuzzer target for the decoder and validator (clang).  FUZZ_TIME in s.

