@@ -519,6 +519,8 @@ typedef struct gate_zygote_config {
     const char *const *preopens;
     int npreopens;
     gate_limits limits;         /* the children's too */
+    uint64_t timeout_ns;        /* the initialisation's wall-clock budget
+                                   (0: none); past it, GATE_ERR_LIMIT */
 } gate_zygote_config;
 void gate_zygote_config_init(gate_zygote_config *cfg);
 /* Instantiates mod as a zygote and runs its initialisation.  A zygote is

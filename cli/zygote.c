@@ -3,6 +3,7 @@
  * zygote, which `gate run --fork` starts children from.
  *
  *   gate init [--init=EXPORT | --until-import=MODULE.NAME] [--trap] [--preopen NAME]...
+ *             [--timeout=DURATION]
  *             [--fuel] [--deterministic] [--explicit-bounds]
  *             [--max-memory-pages N] [--stack-size BYTES] PROG.wasm -o PROG.zygote
  *
@@ -16,6 +17,8 @@
  * sees a preopen of that guest name (fd 3, 4, ... in order) but no
  * directory behind it: a C library's start-up reads the names, and every
  * child must be granted exactly these (gate run --fork --dir HOST::NAME).
+ * --timeout bounds the initialisation (a program that never reaches its
+ * end or an authority is refused, not waited for).
  * The zygote is a snapshot, written
  * atomically: a valid wasm module, resumable on either CPU type.
  */
@@ -27,7 +30,7 @@
 static int usage_init(void)
 {
     fprintf(stderr, "usage: gate init [--init=EXPORT | --until-import=MODULE.NAME] [--trap]\n"
-                    "                 [--preopen NAME]...\n"
+                    "                 [--preopen NAME]... [--timeout=DURATION]\n"
                     "                 [--fuel] [--deterministic] [--explicit-bounds]\n"
                     "                 [--max-memory-pages N] [--stack-size BYTES]\n"
                     "                 PROG.wasm -o PROG.zygote\n");
@@ -50,6 +53,9 @@ int cli_init(int argc, char **argv)
             init = o + 7;
         } else if (!strncmp(o, "--until-import=", 15) && o[15]) {
             until = o + 15;
+        } else if (!strncmp(o, "--timeout=", 10)) {
+            if (!cli_duration(o + 10, &zc.timeout_ns))
+                return usage_init();
         } else if (!strcmp(o, "--trap")) {
             zc.mode = GATE_ZYGOTE_TRAP;
         } else if (!strcmp(o, "--fuel")) {

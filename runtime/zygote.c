@@ -266,6 +266,11 @@ gate_instance *gate_zygote_new(gate_module *mod, const gate_zygote_config *cfg,
         *err = mod->compile_err;
         return NULL;
     }
+    if (mod->info.nmem_imports || mod->info.ntable_imports) {
+        gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
+                "a zygote cannot import its memory or tables: its children could not own them");
+        return NULL;
+    }
     if (cfg->npreopens < 0 || cfg->npreopens > 4096 || (cfg->npreopens && !cfg->preopens)) {
         gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC, "bad preopen names");
         return NULL;
@@ -306,7 +311,17 @@ gate_instance *gate_zygote_new(gate_module *mod, const gate_zygote_config *cfg,
     z->nzpre = np;
     if (cfg->init) {
         gate_val res[64];
+        if (cfg->timeout_ns)
+            gate_set_deadline(z, cfg->timeout_ns);
         gate_status st = gate_call(z, cfg->init, NULL, 0, res, 64, err);
+        gate_set_deadline(z, 0);
+        if (st == GATE_SUSPENDED && !z->susp.pending) {
+            /* stopped by its deadline, not at an authority */
+            err->status = GATE_OK;
+            gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
+                    "the initialisation did not finish within its %.3f s", cfg->timeout_ns / 1e9);
+            st = GATE_ERR_LIMIT;
+        }
         if (st == GATE_EXITED) {
             err->status = GATE_OK;
             gx_fail(err, GATE_ERR_STATE, UINT64_MAX, GATE_NO_FUNC,

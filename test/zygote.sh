@@ -79,6 +79,13 @@ check "default: _start runs until the program's first authority (its arguments)"
 "$G" run --fork zs.zygote six seven > six.out 2>&1; rc=$?
 check "default: the child gets its own arguments" bash -c "test $rc -eq 3 && grep -q 'argc 3: six seven' six.out"
 
+# an initialisation that never ends is stopped by --timeout, not waited for
+printf '(module (func (export "_start") (loop $l (br $l))))' > loop.wat
+wat2wasm loop.wat -o loop.wasm
+timeout 120 "$G" init --timeout=200ms loop.wasm -o loop.zygote 2> loop.err; rc=$?
+check "--timeout: an initialisation that runs for ever is refused (status $rc)" \
+    bash -c "test $rc -eq 1 && grep -q 'did not finish within' loop.err && ! test -e loop.zygote"
+
 # what a child must be granted, and hostile files
 "$G" run --fork --dir b::other z-x86_64.zygote x > wrong.out 2>&1; rc=$?
 check "a child granted another preopen than the zygote saw is refused (status $rc)" \
