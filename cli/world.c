@@ -53,6 +53,8 @@ typedef struct mreg {
     int ndeps;
     char *deps[MAX_ITEMS];
     mgrants gr;
+    char zinit[128];            /* "zygote": initialised once, forked per spawn */
+    gate_instance *zyg;
 } mreg;
 
 typedef struct mproc {
@@ -363,7 +365,7 @@ static bool manifest_read(const char *file, manifest *mf)
                 return bad(file, where, "want an object");
             static const char *const keys[] = { "name", "module", "version", "hash", "depends",
                                                 "one_copy", "trusted", "grants", "entry", "dirs",
-                                                NULL };
+                                                "zygote", NULL };
             if (!only_keys(file, where, rj, keys))
                 return false;
             if (!(v = json_object_get(rj, "name")) || !get_str(file, where, v, e->name, 48))
@@ -389,6 +391,19 @@ static bool manifest_read(const char *file, manifest *mf)
                 return false;
             if ((v = json_object_get(rj, "entry")) && !get_str(file, where, v, e->entry, sizeof e->entry))
                 return false;
+            /* "zygote": true (its _start until its first authority) or the
+               name of its init export */
+            if ((v = json_object_get(rj, "zygote"))) {
+                bool zb = false;
+                if (json_is_string(v)) {
+                    if (!get_str(file, where, v, e->zinit, sizeof e->zinit) || !e->zinit[0])
+                        return bad(file, where, "zygote: want true or an export name");
+                } else if (!get_bool(file, where, v, &zb)) {
+                    return false;
+                } else if (zb) {
+                    snprintf(e->zinit, sizeof e->zinit, "_start");
+                }
+            }
             if (!grants_read(file, where, rj, &e->gr))
                 return false;
             if ((v = json_object_get(rj, "dirs")) &&
@@ -654,10 +669,27 @@ static bool make_registry(const char *file, manifest *mf, gate_world *w, gate_en
             cli_report(e->module_path, &err);
             return false;
         }
+        if (e->zinit[0]) {
+            /* initialised once with no authority; it sees the names of the
+               directories its processes are granted (spawn_imports) */
+            gate_zygote_config zc;
+            gate_zygote_config_init(&zc);
+            zc.init = e->zinit;
+            zc.preopens = (const char *const *)e->dir_guest;
+            zc.npreopens = e->ndirs;
+            zc.timeout_ns = 60000000000ull;
+            if (!(e->zyg = gate_zygote_new(mods[i], &zc, &err))) {
+                char where[64], what[300];
+                snprintf(where, sizeof where, "registry[%zu]: zygote", i);
+                gate_error_format(&err, what, sizeof what);
+                return bad(file, where, what);
+            }
+        }
         gate_registry_entry re = { .name = e->name, .version = e->version, .module = mods[i],
                                    .hash = e->hash, .depends = (const char *const *)e->deps,
                                    .ndepends = (size_t)e->ndeps, .one_copy = e->one_copy,
-                                   .grants = grants_of(&e->gr), .entry = e->entry };
+                                   .grants = grants_of(&e->gr), .entry = e->entry,
+                                   .zygote = e->zyg };
         if (gate_world_register(w, &re, &err) != GATE_OK) {
             char where[64];
             snprintf(where, sizeof where, "registry[%zu]", i);
@@ -959,6 +991,8 @@ int cli_world(int argc, char **argv)
     rc = prc;
 out:
     gate_world_free(w);
+    for (size_t i = 0; i < mf.nreg; i++)
+        gate_instance_free(mf.reg[i].zyg);      /* after the world that forks them */
     if (mods)
         for (size_t i = 0; i < mf.nprocs; i++)
             gate_module_free(mods[i]);

@@ -112,6 +112,27 @@ for isa in "${isas[@]}"; do
         fi
     done
 done
+# the supervisor's workers forked from a zygote of worker.wasm (registry
+# "zygote": true): initialised once, each child with its own pid and mailbox
+sed 's/"grants": { } }/"grants": { }, "zygote": true }/' "$out/supervisor.json" > "$out/supz.json"
+for isa in "${isas[@]}"; do
+    rm -rf "$out/out"; mkdir -p "$out/out"
+    gate_on $isa world "$out/supz.json" > "$out/supz-$isa.out" 2> "$out/supz-$isa.err"; rc=$?
+    if [ $rc -eq 134 ] && cmp -s examples/world/supervisor.expected "$out/supz-$isa.out" &&
+       grep -q '"zygote": true' "$out/supz.json" && grep -qx 'worker 4 finished attempt 2' "$out/out/result.txt"; then
+        ok "$isa: the supervisor's workers forked from a zygote give examples/world/supervisor.expected"
+    else
+        bad "$isa: supervisor with a zygote worker (status $rc)" \
+            "$(diff examples/world/supervisor.expected "$out/supz-$isa.out" | head -5; tail -2 "$out/supz-$isa.err")"
+    fi
+done
+printf '{ "registry": [ { "name": "w", "module": "worker.wasm", "zygote": 7 } ], "processes": [ { "module": "worker.wasm" } ] }' > "$out/badz.json"
+gate_on x86_64 world "$out/badz.json" > /dev/null 2> "$out/badz.err"; rc=$?
+if [ $rc -ne 0 ] && grep -q 'registry\[0\]' "$out/badz.err"; then
+    ok "a registry entry's \"zygote\" must be true or an export name: $(head -1 "$out/badz.err")"
+else
+    bad "bad zygote key accepted (status $rc)"
+fi
 if grep -q 'intruder: send to the room.s opener: refused' "$out/chat-x86_64.out" &&
    [ "$(grep -c "refused (not capable)" "$out/chat-x86_64.out")" -eq 7 ] &&
    [ "$(grep -c ' heard ' "$out/chat-x86_64.out")" -eq 18 ]; then
