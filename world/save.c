@@ -536,6 +536,20 @@ static bool rd_entry(rd *m, rproc *q)
     return !m->bad;
 }
 
+/* the entry and arguments read for q, into p */
+static bool take_entry(gx_alloc *a, gw_proc *p, const rproc *q, gate_error *err)
+{
+    p->entry = gx_malloc(a, strlen(q->entry) + 1);
+    p->args = q->nargs ? gx_malloc(a, q->nargs * sizeof *p->args) : NULL;
+    if (!p->entry || (q->nargs && !p->args))
+        return gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+    memcpy(p->entry, q->entry, strlen(q->entry) + 1);
+    if (q->nargs)
+        memcpy(p->args, q->args, q->nargs * sizeof *p->args);
+    p->nargs = q->nargs;
+    return true;
+}
+
 static int cmp_qpos(const void *a, const void *b)
 {
     const rproc *x = *(rproc *const *)a, *y = *(rproc *const *)b;
@@ -961,16 +975,8 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
         if (q->kind == K_NEW) {
             p->mod = mods[q->module];
             p->mod->refs++;
-            p->entry = gx_malloc(a, strlen(q->entry) + 1);
-            p->args = q->nargs ? gx_malloc(a, q->nargs * sizeof *p->args) : NULL;
-            if (!p->entry || (q->nargs && !p->args)) {
-                gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+            if (!take_entry(a, p, q, err))
                 goto fail;
-            }
-            memcpy(p->entry, q->entry, strlen(q->entry) + 1);
-            if (q->nargs)
-                memcpy(p->args, q->args, q->nargs * sizeof *p->args);
-            p->nargs = q->nargs;
             p->lim = q->lim;
         } else {
             gate_instance *inst = gate_snapshot_restore(eng, snap, slen, imp, err);
@@ -990,16 +996,8 @@ gate_world *gate_world_restore(gate_engine *eng, const gate_world_config *cfg,
             if (q->kind == K_FORKED) {
                 /* its pending call (if any) and entry run at its first dispatch */
                 p->fresh_fork = true;
-                p->entry = gx_malloc(a, strlen(q->entry) + 1);
-                p->args = q->nargs ? gx_malloc(a, q->nargs * sizeof *p->args) : NULL;
-                if (!p->entry || (q->nargs && !p->args)) {
-                    gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
+                if (!take_entry(a, p, q, err))
                     goto fail;
-                }
-                memcpy(p->entry, q->entry, strlen(q->entry) + 1);
-                if (q->nargs)
-                    memcpy(p->args, q->args, q->nargs * sizeof *p->args);
-                p->nargs = q->nargs;
             }
             uint64_t mem = inst->mem && inst->mod->info.nmem_imports == 0
                                ? inst->mem->pages * 65536 : 0;
