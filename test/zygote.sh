@@ -54,6 +54,14 @@ for isa in "${isas[@]}"; do
     done
 done
 
+# a zygote's child is a program like any other: stopped by fuel, saved,
+# resumed on the other ISA (when there is one) with the same output
+rm -f a/*
+"$G" run --fork --fuel=300 --snapshot=child.snap --dir a::data --env ZYGOTE=mig z-x86_64.zygote mig > mig1.out 2>&1; rc=$?
+gate_on "${isas[-1]}" resume --dir a::data child.snap > mig2.out 2>&1; rc2=$?
+check "a zygote's child stopped by fuel (status $rc) resumes on ${isas[-1]} (status $rc2) with the output of a run from scratch" \
+    bash -c "test $rc -eq 75 && test $rc2 -eq 0 && cat mig1.out mig2.out | grep -v '^gate' | sed 's/mig/NAME/g' | cmp -s - ref.norm && test \"\$(cat a/mig.txt)\" = 'mig mig'"
+
 # an authority during the initialisation: pending in each child, or a trap
 "$G" init --init=init_clock --preopen data zygote.wasm -o zc.zygote 2> zc.err; rc=$?
 check "pending: the clock read by init is pending (status $rc)" grep -q "first call to wasi_snapshot_preview1.clock_time_get" zc.err
