@@ -1923,6 +1923,11 @@ const char *rt_wasi_preopen(const struct gate_wasi *w, uint32_t fd)
                                                                         : NULL;
 }
 
+uint32_t rt_wasi_nfds(const struct gate_wasi *w)
+{
+    return w ? w->nfds : 0;
+}
+
 const gate_wasi *rt_imports_wasi(const gate_imports *imp)
 {
     for (uint32_t i = 0; imp && i < imp->nowned; i++)

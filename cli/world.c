@@ -684,6 +684,12 @@ static bool make_registry(const char *file, manifest *mf, gate_world *w, gate_en
                 gate_error_format(&err, what, sizeof what);
                 return bad(file, where, what);
             }
+            if (!gate_is_suspended(e->zyg) && !strcmp(e->zinit, e->entry)) {
+                char where[64];
+                snprintf(where, sizeof where, "registry[%zu]: zygote", i);
+                return bad(file, where, "its entry ran to its end without using an authority: "
+                           "each process would run it again from the start");
+            }
         }
         gate_registry_entry re = { .name = e->name, .version = e->version, .module = mods[i],
                                    .hash = e->hash, .depends = (const char *const *)e->deps,

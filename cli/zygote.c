@@ -119,6 +119,11 @@ int cli_init(int argc, char **argv)
         cli_report(prog, &err);
         goto done;
     }
+    if (!gate_is_suspended(z) && !strcmp(zc.init, "_start")) {
+        fprintf(stderr, "gate init: %s: the program ran to its end without using an authority; "
+                "a child would run it again from the start: nothing saved\n", prog);
+        goto done;
+    }
     uint8_t *snap;
     size_t slen;
     if (gate_snapshot(z, &snap, &slen, &err) != GATE_OK) {

@@ -299,15 +299,16 @@ static uint64_t h_trunc(rt_vm *vm, uint32_t op, uint64_t bits, uint32_t off)
  * A host function asked to stop: the wasm caller is stopped at its call,
  * with the call's results (complete) or arguments (restart) kept pending.
  * If the stack cannot be captured (another instance in between, the start
- * function), the stop is asked for the next stop check instead.
+ * function), the stop is asked for the next stop check instead and false
+ * is returned (the call then returns its results).
  */
-static void host_stop(rt_host *h, const uint64_t *results, const uint64_t *args,
+static bool host_stop(rt_host *h, const uint64_t *results, const uint64_t *args,
                       rt_vm *caller, uintptr_t ret, uintptr_t fp, int how)
 {
     gate_instance *inst = caller->inst;
     if (caller != rt_entry_vm || caller->no_stop) {
         gate_request_stop(inst);
-        return;
+        return false;
     }
     const gd_module *m = &inst->mod->info;
     uint32_t callee = GATE_NO_FUNC;
@@ -318,7 +319,7 @@ static void host_stop(rt_host *h, const uint64_t *results, const uint64_t *args,
     if (callee == GATE_NO_FUNC || !rt_walk_frames(caller, ret, fp, &inst->susp)) {
         rt_susp_free(inst, &inst->susp);
         gate_request_stop(inst);
-        return;
+        return false;
     }
     inst->susp.reason = RT_STOP_REQUEST;
     inst->susp.callee = callee;
@@ -332,6 +333,23 @@ static void host_stop(rt_host *h, const uint64_t *results, const uint64_t *args,
         memcpy(inst->susp.pend, results, (size_t)h->type.nresults * 8);
     }
     RT_TRAP_EXIT(caller, 3);
+    return true;
+}
+
+/* A trap at the call instruction of the wasm caller, with message. */
+static void host_trap(const char *message, uintptr_t ret, uintptr_t fp)
+{
+    rt_vm *entry = rt_entry_vm;
+    gate_module *m = rt_code_owner(ret);
+    const gc_safepoint *sp =
+        m ? gc_find_safepoint(&m->code, (uint32_t)(ret - (uintptr_t)m->exec)) : NULL;
+    entry->trap.code = GATE_TRAP_HOST;
+    entry->trap.func_index = sp ? sp->func : GATE_NO_FUNC;
+    entry->trap.wasm_offset = sp ? sp->wasm : 0;
+    snprintf(entry->trap.message, sizeof entry->trap.message, "%s",
+             message[0] ? message : "host function trapped");
+    rt_backtrace(entry, sp ? m : NULL, sp ? sp->wasm : 0, fp);
+    RT_TRAP_EXIT(entry, 1);
 }
 
 /* Called by the host stub (gate_host_stub_<isa>) with the argument/result slots. */
@@ -357,27 +375,18 @@ void gate_rt_host_call(rt_host *h, uint64_t *area, rt_vm *caller, uintptr_t ret,
         return;
     }
     if (st != GATE_OK) {
-        /* the trap is at the call instruction of the wasm caller */
-        rt_vm *entry = rt_entry_vm;
-        gate_module *m = rt_code_owner(ret);
-        const gc_safepoint *sp =
-            m ? gc_find_safepoint(&m->code, (uint32_t)(ret - (uintptr_t)m->exec)) : NULL;
-        entry->trap.code = GATE_TRAP_HOST;
-        entry->trap.func_index = sp ? sp->func : GATE_NO_FUNC;
-        entry->trap.wasm_offset = sp ? sp->wasm : 0;
-        snprintf(entry->trap.message, sizeof entry->trap.message, "%s",
-                 ctx.message[0] ? ctx.message : "host function trapped");
-        rt_backtrace(entry, sp ? m : NULL, sp ? sp->wasm : 0, fp);
-        (void)caller;
-        RT_TRAP_EXIT(entry, 1);
+        host_trap(ctx.message, ret, fp);
         return;
     }
     for (uint32_t i = 0; i < h->type.nresults; i++) {
         area[i] = 0;
         memcpy(&area[i], &res[i].of, h->type.results[i] == GT_F32 || h->type.results[i] == GT_I32 ? 4 : 8);
     }
-    if (ctx.stop_how >= 0)
-        host_stop(h, area, saved_args, caller, ret, fp, ctx.stop_how);
+    /* a call that must not return (a zygote's authority) traps when the
+       stop cannot be taken here; ctx.message says what it is */
+    if (ctx.stop_how >= 0 && !host_stop(h, area, saved_args, caller, ret, fp, ctx.stop_how) &&
+        ctx.must_stop)
+        host_trap(ctx.message, ret, fp);
 }
 
 gate_instance *gate_call_instance(gate_call_ctx *ctx)

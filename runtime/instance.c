@@ -142,6 +142,11 @@ static rt_import *add_import(gate_imports *imp, const char *module, const char *
 gate_status gate_imports_instance(gate_imports *imp, const char *module_name,
                                   gate_instance *inst, gate_error *err)
 {
+    if (inst && inst->zygote) {
+        err_set(err, GATE_ERR_STATE, "a zygote's exports cannot be imported: it does not run"
+                "%s%s", "", "");
+        return GATE_ERR_STATE;
+    }
     rt_import *it = add_import(imp, module_name, NULL);
     if (!it) {
         err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
@@ -457,6 +462,8 @@ static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im
             continue;
         if (it->kind == 255) {
             gate_instance *src = it->inst;
+            if (src->zygote)
+                break;          /* a zygote does not run: not linkable */
             int64_t e = find_export(src, im->name, im->name_len, -1);
             if (e < 0)
                 continue;
@@ -1054,7 +1061,7 @@ void gate_instance_free(gate_instance *inst)
         gx_free(&eng->alloc, inst->hosts[i], sizeof *inst->hosts[i]);
     gx_free(&eng->alloc, inst->hosts, inst->nhosts * sizeof *inst->hosts);
     gx_free(&eng->alloc, inst->host_frs, (m->nfunc_imports + 1) * sizeof *inst->host_frs);
-    rt_zygote_names_free(eng, inst->zpre, inst->nzpre);
+    rt_zygote_names_free(eng, inst->zpre, inst->nzpre, inst->nzpre);
     gate_module *mod = inst->mod;
     gate_imports *own = inst->own_imports;
     gx_free(&eng->alloc, inst, sizeof *inst);
@@ -1483,13 +1490,34 @@ static rt_memory *memory_fork(gate_engine *eng, rt_memory *parent)
     return m;
 }
 
+/* The parent's imported functions and the child's, by the parent's
+   reference (a child with imports of its own links them anew). */
+typedef struct fork_pair { uintptr_t from; void *to; } fork_pair;
+typedef struct fork_map { fork_pair *v; uint32_t n; } fork_map;
+
+static int cmp_pair(const void *a, const void *b)
+{
+    uintptr_t x = ((const fork_pair *)a)->from, y = ((const fork_pair *)b)->from;
+    return x < y ? -1 : x > y;
+}
+
 /* The child's reference for the parent's reference r. */
-static void *fork_ref(const gate_instance *parent, gate_instance *child, void *r)
+static void *fork_ref(const gate_instance *parent, gate_instance *child, const fork_map *map,
+                      void *r)
 {
     const gd_module *m = &parent->mod->info;
     if (r >= (void *)parent->own_funcs && r < (void *)(parent->own_funcs + m->nfuncs))
         return &child->own_funcs[(gate_funcref *)r - parent->own_funcs];
-    return r;           /* null, host, or another instance's function */
+    for (uint32_t lo = 0, hi = map->n; lo < hi;) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (map->v[mid].from == (uintptr_t)r)
+            return map->v[mid].to;
+        if (map->v[mid].from < (uintptr_t)r)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return r;           /* null, or a function that is the same for both */
 }
 
 /* imp NULL: the child shares the parent's imports; else it links its own */
@@ -1521,6 +1549,7 @@ static gate_instance *fork_impl(gate_instance *p, gate_imports *imp, gate_error 
                 "", "");
         return NULL;
     }
+    fork_map map = { NULL, 0 };
     gate_instance *c = gx_malloc(&eng->alloc, sizeof *c);
     if (!c) {
         err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
@@ -1582,6 +1611,15 @@ static gate_instance *fork_impl(gate_instance *p, gate_imports *imp, gate_error 
     }
     c->vm.mem = c->mem;
     c->vm.mem_base = c->mem ? c->mem->base : NULL;
+    if (imp && m->nfunc_imports) {
+        map.v = gx_malloc(&eng->alloc, (size_t)m->nfunc_imports * sizeof *map.v);
+        if (!map.v)
+            goto nomem;
+        for (uint32_t f = 0; f < m->nfunc_imports; f++)
+            if ((void *)p->funcs[f] != (void *)c->funcs[f])
+                map.v[map.n++] = (fork_pair){ (uintptr_t)p->funcs[f], c->funcs[f] };
+        qsort(map.v, map.n, sizeof *map.v, cmp_pair);
+    }
     for (uint32_t t = 0; t < nt; t++) {
         const rt_table *pt = p->tables[t];
         rt_table *ct = gx_malloc(&eng->alloc, sizeof *ct);
@@ -1594,7 +1632,7 @@ static gate_instance *fork_impl(gate_instance *p, gate_imports *imp, gate_error 
         if (!ct->elems)
             goto nomem;
         for (uint32_t k = 0; k < pt->size; k++)
-            ct->elems[k] = fork_ref(p, c, pt->elems[k]);
+            ct->elems[k] = fork_ref(p, c, &map, pt->elems[k]);
     }
     for (uint32_t g = 0; g < ng; g++) {
         if (g < m->nglobal_imports) {
@@ -1612,7 +1650,7 @@ static gate_instance *fork_impl(gate_instance *p, gate_imports *imp, gate_error 
         *go = *p->global_objs[g];
         go->refs = 1;
         if (gt_is_ref(go->type))
-            go->bits[0] = (uint64_t)(uintptr_t)fork_ref(p, c, (void *)(uintptr_t)go->bits[0]);
+            go->bits[0] = (uint64_t)(uintptr_t)fork_ref(p, c, &map, (void *)(uintptr_t)go->bits[0]);
         c->global_objs[g] = go;
         c->globals[g] = go->bits;
     }
@@ -1640,13 +1678,25 @@ static gate_instance *fork_impl(gate_instance *p, gate_imports *imp, gate_error 
         for (uint32_t i = 0; i < s->nframes; i++)
             for (uint32_t k = 0; k < s->frames[i].nslots; k++) {
                 void *r = (void *)(uintptr_t)s->frames[i].slots[k];
-                void *n = fork_ref(p, c, r);
+                void *n = fork_ref(p, c, &map, r);
                 if (n != r)
                     s->frames[i].slots[k] = (uint64_t)(uintptr_t)n;
             }
+        /* and the pending call's function references (its arguments to
+           restart with, or its results), whose types are known */
+        if (s->pending && s->callee < m->nfunc_imports) {
+            const gd_functype *ft = gd_func_type(m, s->callee);
+            const uint8_t *t = s->pending == RT_PENDING_RESTART ? ft->params : ft->results;
+            for (uint32_t k = 0; k < s->npend; k++)
+                if (t[k] == GT_FUNCREF)
+                    s->pend[k] = (uint64_t)(uintptr_t)fork_ref(p, c, &map,
+                                                               (void *)(uintptr_t)s->pend[k]);
+        }
     }
+    gx_free(&eng->alloc, map.v, (size_t)m->nfunc_imports * sizeof *map.v);
     return c;
 nomem:
+    gx_free(&eng->alloc, map.v, (size_t)m->nfunc_imports * sizeof *map.v);
     err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
     gate_instance_free(c);
     return NULL;
@@ -1665,7 +1715,7 @@ gate_instance *gate_instance_fork_imports(gate_instance *inst, gate_imports *imp
         return NULL;
     }
     gate_instance *c = fork_impl(inst, imp, err);
-    if (c && inst->nzpre && !rt_zygote_check_preopens(inst->zpre, inst->nzpre, c, err)) {
+    if (c && inst->zygote && !rt_zygote_check_preopens(inst->zpre, inst->nzpre, c, err)) {
         gate_instance_free(c);
         return NULL;
     }

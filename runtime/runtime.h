@@ -165,6 +165,8 @@ struct gate_call_ctx {
     gate_instance *inst;        /* the calling instance */
     int stop_how;               /* -1, or the gate_host_resume asked for */
     const struct rt_host *host; /* the host record called */
+    bool must_stop;             /* the stop asked for must be taken at this
+                                   call, else the call traps with message */
     int exit_code;
     bool exited;
     char message[128];
@@ -296,11 +298,12 @@ gate_status rt_imports_borrow(gate_imports *dst, const gate_imports *src, gate_e
 gate_status rt_imports_fallback(gate_imports *imp, gate_raw_fn fn, void *ud, gate_error *err);
 /* abi/wasi.c: the guest name of preopen fd, or NULL */
 const char *rt_wasi_preopen(const struct gate_wasi *w, uint32_t fd);
+uint32_t rt_wasi_nfds(const struct gate_wasi *w);
 /* zygote.c: whether child's WASI preopens are the zygote's names (names,
    n); err says which differs */
 bool rt_zygote_check_preopens(char *const *names, uint32_t n, const gate_instance *child,
                               gate_error *err);
-void rt_zygote_names_free(gate_engine *eng, char **names, uint32_t n);
+void rt_zygote_names_free(gate_engine *eng, char **names, uint32_t n, uint32_t cap);
 
 
 /* instance.c: sponsor charges of a world process (true without hooks) */

@@ -10,6 +10,7 @@
  * call again with an import of its own.  The import named until_* (and
  * gate.zygote_ready) always stops it there.  docs/zygotes.md.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,12 @@ static gate_status stop_here(gate_call_ctx *ctx, const gd_import *im)
         gate_call_trap(ctx, msg);
         return GATE_TRAPPED;
     }
+    /* if the stop cannot be taken after all (frames of another instance
+       in between, no memory), the call traps with this */
+    snprintf(msg, sizeof msg, "not yet in the world: %.30s.%.30s (the zygote cannot stop here)",
+             im ? im->module : "?", im ? im->name : "?");
+    gate_call_trap(ctx, msg);
+    ctx->must_stop = true;
     gate_call_request_stop(ctx, GATE_HOST_RESTART);
     return GATE_OK;
 }
@@ -138,12 +145,13 @@ static gate_status zy_prestat_name(gate_call_ctx *ctx, void *ud, const gate_val 
     return zy_result(res, W_SUCCESS);
 }
 
-void rt_zygote_names_free(gate_engine *eng, char **names, uint32_t n)
+/* names[0..n) and the array, allocated for cap names (+1) */
+void rt_zygote_names_free(gate_engine *eng, char **names, uint32_t n, uint32_t cap)
 {
     for (uint32_t i = 0; names && i < n; i++)
         gx_free(&eng->alloc, names[i], strlen(names[i]) + 1);
     if (names)
-        gx_free(&eng->alloc, names, (n + 1) * sizeof *names);
+        gx_free(&eng->alloc, names, (cap + 1) * sizeof *names);
 }
 
 bool rt_zygote_check_preopens(char *const *names, uint32_t n, const gate_instance *child,
@@ -151,23 +159,34 @@ bool rt_zygote_check_preopens(char *const *names, uint32_t n, const gate_instanc
 {
     if (!child->wasi)
         return true;        /* the child has no WASI: nothing to agree on */
-    for (uint32_t i = 0;; i++) {
-        const char *g = rt_wasi_preopen(child->wasi, 3 + i);
-        if (i < n && (!g || strcmp(g, names[i])))
+    /* a program that never asks for its preopens' names cannot have kept them */
+    const gd_module *m = &child->mod->info;
+    bool asks = false;
+    for (uint32_t i = 0; i < m->nimports && !asks; i++)
+        asks = m->imports[i].kind == GATE_EXTERN_FUNC &&
+               !strcmp(m->imports[i].module, "wasi_snapshot_preview1") &&
+               m->imports[i].name_len == 14 && !memcmp(m->imports[i].name, "fd_prestat_get", 14);
+    if (!asks)
+        return true;
+    uint32_t top = rt_wasi_nfds(child->wasi);
+    if (top < 3 + n)
+        top = 3 + n;
+    for (uint32_t fd = 3; fd < top; fd++) {
+        const char *g = rt_wasi_preopen(child->wasi, fd);
+        const char *want = fd - 3 < n ? names[fd - 3] : NULL;
+        if (want && (!g || strcmp(g, want)))
             return gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
                            "the zygote's initialisation saw preopen \"%.100s\" as fd %u; the "
                            "child is granted %s%.100s%s there (grant the zygote's preopens, "
-                           "in its order)", names[i], 3 + i, g ? "\"" : "nothing", g ? g : "",
+                           "in its order)", want, fd, g ? "\"" : "nothing", g ? g : "",
                            g ? "\"" : "");
-        if (i >= n) {
-            if (g)
-                return gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
-                               "the child is granted preopen \"%.100s\" (fd %u), which the "
-                               "zygote's initialisation did not see (it saw %u): its C "
-                               "library would never find it", g, 3 + i, n);
-            return true;
-        }
+        if (!want && g)
+            return gx_fail(err, GATE_ERR_ARG, UINT64_MAX, GATE_NO_FUNC,
+                           "the child is granted preopen \"%.100s\" (fd %u), which the "
+                           "zygote's initialisation did not see (it saw %u): its C "
+                           "library would never find it", g, fd, n);
     }
+    return true;
 }
 
 void gate_zygote_config_init(gate_zygote_config *cfg)
@@ -291,18 +310,18 @@ gate_instance *gate_zygote_new(gate_module *mod, const gate_zygote_config *cfg,
         memcpy(names[k], cfg->preopens[k], l);
     }
     if (!names || k < np) {
-        rt_zygote_names_free(eng, names, k);
+        rt_zygote_names_free(eng, names, k, np);
         gx_fail(err, GATE_ERR_NOMEM, UINT64_MAX, GATE_NO_FUNC, "out of memory");
         return NULL;
     }
     gate_imports *zs = stub_imports(eng, &mod->info, cfg, names, np, err);
     if (!zs) {
-        rt_zygote_names_free(eng, names, np);
+        rt_zygote_names_free(eng, names, np, np);
         return NULL;
     }
     gate_instance *z = gate_instance_new(mod, zs, &cfg->limits, err);
     if (!z) {
-        rt_zygote_names_free(eng, names, np);
+        rt_zygote_names_free(eng, names, np, np);
         gate_imports_free(zs);
         return NULL;
     }
@@ -315,6 +334,13 @@ gate_instance *gate_zygote_new(gate_module *mod, const gate_zygote_config *cfg,
             gate_set_deadline(z, cfg->timeout_ns);
         gate_status st = gate_call(z, cfg->init, NULL, 0, res, 64, err);
         gate_set_deadline(z, 0);
+        if (st == GATE_OK && atomic_load(&z->vm.stop_req)) {
+            /* a stop was asked that could not be taken: refused */
+            err->status = GATE_OK;
+            gx_fail(err, GATE_ERR_STATE, UINT64_MAX, GATE_NO_FUNC,
+                    "the initialisation was asked to stop where it could not");
+            st = GATE_ERR_STATE;
+        }
         if (st == GATE_SUSPENDED && !z->susp.pending) {
             /* stopped by its deadline, not at an authority */
             err->status = GATE_OK;

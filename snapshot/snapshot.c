@@ -1134,7 +1134,7 @@ gate_instance *gate_snapshot_restore_limits(gate_engine *eng, const uint8_t *byt
             z.pos += nl;
         }
         if (!names || k < nz || z.bad || z.pos != z.n) {
-            rt_zygote_names_free(eng, names, k);
+            rt_zygote_names_free(eng, names, k, nz);
             gx_fail(err, GATE_ERR_SNAPSHOT, cz->off + (names ? z.pos : 0), GATE_NO_FUNC,
                     "bad gate.zygote section");
             gate_instance_free(inst);
@@ -1144,7 +1144,7 @@ gate_instance *gate_snapshot_restore_limits(gate_engine *eng, const uint8_t *byt
         inst->nzpre = nz;
         if (inst->wasi) {           /* a child: checked, then forgotten */
             ok = rt_zygote_check_preopens(names, nz, inst, err);
-            rt_zygote_names_free(eng, names, nz);
+            rt_zygote_names_free(eng, names, nz, nz);
             inst->zpre = NULL;
             inst->nzpre = 0;
             if (!ok) {

@@ -166,6 +166,15 @@ static void test_live_imports(void **state)
     assert_int_equal(call_i32(c2, "peek"), 0);
     gate_instance *c3 = gate_instance_fork_imports(z, i2, &err);
     assert_int_equal(call_i32(c3, "peek"), 0);
+    /* an import in a table is the child's own import */
+    assert_int_equal(call_i32(c1, "via_table"), 11);
+    assert_int_equal(call_i32(c3, "via_table"), 22);
+    assert_int_equal(o1.calls, 1);
+    assert_int_equal(o2.calls, 1);
+    /* nobody links to a zygote's exports: it does not run */
+    gate_imports *li = gate_imports_new(eng);
+    assert_int_equal(gate_imports_instance(li, "z", z, &err), GATE_ERR_STATE);
+    gate_imports_free(li);
     gate_instance_free(c1);
     gate_instance_free(c2);
     gate_instance_free(c3);
@@ -455,6 +464,17 @@ static void test_wasi_children(void **state)
     assert_non_null(strstr(err.message, "\"data\""));
     gate_imports *in = wasi_child(eng, "five", false, NULL, NULL, NULL);
     assert_null(gate_instance_fork_imports(z, in, &err));
+    /* a zygote that saw no preopens has no child with one */
+    gate_zygote_config z0c = zc;
+    z0c.npreopens = 0;
+    gate_instance *z0 = gate_zygote_new(m, &z0c, &err);
+    assert_non_null(z0);
+    assert_null(gate_instance_fork_imports(z0, ic, &err));
+    assert_non_null(strstr(err.message, "did not see"));
+    gate_instance *c0 = gate_instance_fork_imports(z0, in, &err);
+    assert_non_null(c0);
+    gate_instance_free(c0);
+    gate_instance_free(z0);
     gate_instance_free(ca);
     gate_instance_free(cb);
     gate_instance_free(cc);

@@ -94,6 +94,12 @@ timeout 120 "$G" init --timeout=200ms loop.wasm -o loop.zygote 2> loop.err; rc=$
 check "--timeout: an initialisation that runs for ever is refused (status $rc)" \
     bash -c "test $rc -eq 1 && grep -q 'did not finish within' loop.err && ! test -e loop.zygote"
 
+printf '(module (func (export "_start")))' > ends.wat
+wat2wasm ends.wat -o ends.wasm
+"$G" init ends.wasm -o ends.zygote 2> ends.err; rc=$?
+check "a program that runs to its end without an authority is not saved as a zygote (status $rc)" \
+    bash -c "test $rc -eq 1 && grep -q 'ran to its end' ends.err && ! test -e ends.zygote"
+
 # what a child must be granted, and hostile files
 "$G" run --fork --dir b::other z-x86_64.zygote x > wrong.out 2>&1; rc=$?
 check "a child granted another preopen than the zygote saw is refused (status $rc)" \

@@ -461,8 +461,9 @@ static void proc_main(void *arg)
         st = gate_call(p->inst, p->entry, p->args, p->nargs, res, 16, &err);
     } else if (p->fresh_fork) {
         /* a zygote's child: the zygote's pending call (its initialisation
-           or the entry itself), then the entry */
-        p->fresh_fork = false;
+           or the entry itself), then the entry; until the entry starts it
+           stays a fresh fork, so that a world saved meanwhile calls the
+           entry after its restore too */
         if (w->fuel)
             p->inst->vm.fuel = (int64_t)p->slice_fuel;
         st = GATE_OK;
@@ -483,6 +484,7 @@ static void proc_main(void *arg)
                 entry_done |= m->exports[e].kind == GATE_EXTERN_FUNC && m->exports[e].index == f &&
                               !strcmp(m->exports[e].name, p->entry);
         }
+        p->fresh_fork = false;
         if (st == GATE_OK && !entry_done)
             st = gate_call(p->inst, p->entry, p->args, p->nargs, res, 16, &err);
     } else {
@@ -1126,6 +1128,17 @@ gate_status gate_world_spawn(gate_world *w, const gate_spawn *s, gate_pid *pid, 
        costs its sponsor the memory and tables it starts with */
     gate_instance *child = NULL;
     if (z) {
+        /* the budget first: a spawn that cannot be paid for costs no fork */
+        uint64_t zmem = z->mem ? z->mem->pages * 65536 : 0;
+        pthread_mutex_lock(&w->lock);
+        bool room = gw_avail(sp, GW_PROCS) > 0 && gw_avail(sp, GW_MEMORY) >= zmem;
+        pthread_mutex_unlock(&w->lock);
+        if (!room) {
+            gx_fail(err, GATE_ERR_LIMIT, UINT64_MAX, GATE_NO_FUNC,
+                    "sponsor \"%.60s\" has no budget for another process of %llu bytes",
+                    sp->name, (unsigned long long)zmem);
+            return GATE_ERR_LIMIT;
+        }
         if (!(child = gate_instance_fork_imports(z, s->imports, err)))
             return err->status;
         mem = child->mem && !m->nmem_imports ? child->mem->pages * 65536 : 0;

@@ -5,6 +5,9 @@
   (import "env" "secret" (func $secret (result i32)))
   (import "env" "ready" (func $ready))
   (memory (export "memory") 1)
+  (type $ri (func (result i32)))
+  (table 1 funcref)
+  (elem (i32.const 0) $secret)
   (global $g (mut i32) (i32.const 0))
   (func (export "init_live")
     (global.set $g (call $add (i32.const 40) (i32.const 2))))
@@ -17,5 +20,7 @@
     (call $ready)
     (global.set $g (i32.add (global.get $g) (call $secret))))
   (func (export "get") (result i32) (global.get $g))
+  ;; the import through the table: the child's, not the zygote's
+  (func (export "via_table") (result i32) (call_indirect (type $ri) (i32.const 0)))
   (func (export "peek") (result i32) (i32.load (i32.const 0)))
   (func (export "poke") (param i32) (i32.store (i32.const 0) (local.get 0))))
