@@ -460,6 +460,12 @@ typedef struct gate_wasi_grants {
     int ndirs;
     const char *const *dir_host;
     const char *const *dir_guest;
+    /* preopens (guest names; "*": every one not granted) kept suspended
+       instead of lost: the program stops at its first use of one (or of a
+       file beneath it), as a restartable call, and stays resumable — a
+       later restore may grant it (gate_wasi_waiting_for names it) */
+    int nsuspend;
+    const char *const *suspend;
     void (*report)(void *ud, const char *preopen, const char *path, const char *host,
                    const char *why);
     void *report_ud;
@@ -470,6 +476,9 @@ typedef struct gate_wasi_grants {
    WASI state; GATE_ERR_SNAPSHOT: it is malformed. */
 gate_status gate_imports_wasi_from_snapshot(gate_imports *imp, const uint8_t *snap, size_t len,
                                             const gate_wasi_grants *grants, gate_error *err);
+/* 1 when inst is stopped at its first use of a preopen kept suspended,
+   with the preopen's guest name in buf; else 0. */
+int gate_wasi_waiting_for(const gate_instance *inst, char *buf, size_t cap);
 /* Copy-on-write clone of a stopped or idle instance: linear memory is
    mapped from a memfd template, so pages neither writes are shared; tables,
    globals and a stopped call are copied.  This clone shares everything

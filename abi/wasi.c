@@ -93,6 +93,10 @@ typedef struct wfd {
        a snapshot can reopen them (saved as fdflags bit 0x8000) */
     bool closed;
     bool sock;                  /* a socket: a --tcplisten one or accepted */
+    /* restored with its preopen kept suspended (gate_wasi_grants.suspend):
+       lost as well, but its first use stops the program there (a
+       restartable call) instead of answering EBADF */
+    bool suspended;
 } wfd;
 
 #define FD_CLOSED_FLAG 0x8000u
@@ -106,6 +110,7 @@ typedef struct gate_wasi {
     int argc, envc;
     wfd *fds;
     uint32_t nfds;
+    uint32_t hit;               /* 1 + the suspended descriptor the call used */
 } gate_wasi;
 
 static int errno_to_wasi(int e)
@@ -188,6 +193,8 @@ static gate_status ret(gate_val *res, int e)
 
 static wfd *getfd(gate_wasi *w, uint32_t fd)
 {
+    if (fd < w->nfds && w->fds[fd].suspended)
+        w->hit = fd + 1;
     return fd < w->nfds && w->fds[fd].host >= 0 && !w->fds[fd].closed ? &w->fds[fd] : NULL;
 }
 
@@ -561,7 +568,7 @@ static gate_status fd_close(gate_call_ctx *c, void *ud, const gate_val *args, ga
     (void)c;
     gate_wasi *w = ud;
     wfd *f = getfd(w, ARG32(0));
-    if (!f && ARG32(0) < w->nfds && w->fds[ARG32(0)].lost)
+    if (!f && ARG32(0) < w->nfds && w->fds[ARG32(0)].lost && !w->fds[ARG32(0)].suspended)
         f = &w->fds[ARG32(0)];          /* closing what was lost frees it */
     if (!f)
         return ret(res, W_BADF);
@@ -1854,17 +1861,32 @@ static const struct {
     { "poll_oneoff", "i(iiii)", poll_oneoff },
 };
 
+/* Every WASI call: a call that used a descriptor kept suspended stops the
+   program at that call, to be made again once it is granted (its answer
+   now, EBADF, is dropped); where it cannot stop it answers EBADF, as for
+   a lost one. */
+static gate_status wasi_call(gate_call_ctx *c, void *ud, const gate_val *args, gate_val *res)
+{
+    gate_wasi *w = ud;
+    w->hit = 0;
+    gate_status st = wasi_funcs[c->host->tag].fn(c, ud, args, res);
+    if (st == GATE_OK && w->hit)
+        gate_call_request_stop(c, GATE_HOST_RESTART);
+    return st;
+}
+
 /* Binds every WASI function to state w, which the imports then own. */
 static gate_status wasi_bind(gate_imports *imp, gate_wasi *w, gate_error *err)
 {
     for (size_t i = 0; i < sizeof wasi_funcs / sizeof wasi_funcs[0]; i++) {
         gate_status st = gate_imports_func_raw(imp, "wasi_snapshot_preview1", wasi_funcs[i].name,
-                                               wasi_funcs[i].sig, wasi_funcs[i].fn, w, err);
+                                               wasi_funcs[i].sig, wasi_call, w, err);
         if (st != GATE_OK) {
             wasi_free(w);
             return st;
         }
         imp->items[imp->n - 1].host->wasi = true;
+        imp->items[imp->n - 1].host->tag = (uint32_t)i;
     }
     /* anything else from wasi_snapshot_preview1: ENOSYS, whatever its type */
     gate_status st = rt_imports_any(imp, "wasi_snapshot_preview1", nosys, w, w, wasi_free, err);
@@ -1916,7 +1938,6 @@ static uint8_t fd_kind(const wfd *f, uint32_t i)
     return 0;
 }
 
-/* The WASI state a gate_imports owns (gate_imports_wasi), or NULL. */
 const char *rt_wasi_preopen(const struct gate_wasi *w, uint32_t fd)
 {
     return w && fd < w->nfds && w->fds[fd].preopen && !w->fds[fd].closed ? w->fds[fd].guest
@@ -1926,6 +1947,20 @@ const char *rt_wasi_preopen(const struct gate_wasi *w, uint32_t fd)
 uint32_t rt_wasi_nfds(const struct gate_wasi *w)
 {
     return w ? w->nfds : 0;
+}
+
+/* The WASI state a gate_imports owns (gate_imports_wasi), or NULL. */
+int gate_wasi_waiting_for(const gate_instance *inst, char *buf, size_t cap)
+{
+    const gate_wasi *w = inst ? inst->wasi : NULL;
+    if (!w || !inst->susp.active || inst->susp.pending != RT_PENDING_RESTART || !w->hit ||
+        w->hit > w->nfds)
+        return 0;
+    const wfd *f = &w->fds[w->hit - 1];
+    const char *name = f->preopen ? f->guest : f->dir < w->nfds ? w->fds[f->dir].guest : NULL;
+    if (buf && cap)
+        snprintf(buf, cap, "%s", name ? name : "?");
+    return 1;
 }
 
 const gate_wasi *rt_imports_wasi(const gate_imports *imp)
@@ -2018,6 +2053,16 @@ static const char *granted(const gate_wasi_grants *gr, const char *g)
         if (gr->dir_guest[i] && !strcmp(gr->dir_guest[i], g))
             return gr->dir_host[i];
     return NULL;
+}
+
+/* Whether the restoring party keeps preopen g suspended (all ungranted
+   ones when it says "*"). */
+static bool kept_suspended(const gate_wasi_grants *gr, const char *g)
+{
+    for (int i = 0; gr && i < gr->nsuspend; i++)
+        if (gr->suspend[i] && (!strcmp(gr->suspend[i], g) || !strcmp(gr->suspend[i], "*")))
+            return true;
+    return false;
 }
 
 static void report(const gate_wasi_grants *gr, const char *preopen, const char *path,
@@ -2132,6 +2177,7 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
                 break;
             f->preopen = true;
             const char *host = granted(gr, f->guest);
+            f->suspended = !host && kept_suspended(gr, f->guest);
             f->host = host ? open(host, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
             if (host && f->host < 0) {
                 if (err) {
@@ -2144,7 +2190,8 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
                 return GATE_ERR_IO;
             }
             f->lost = f->host < 0;
-            report(gr, f->guest, NULL, host, host ? NULL : "not granted");
+            report(gr, f->guest, NULL, host,
+                   host ? NULL : f->suspended ? "kept suspended" : "not granted");
         } else if (kind == 3) {
             f->dir = w32(&r);
             f->path = wstr(&r);
@@ -2203,7 +2250,8 @@ gate_status rt_wasi_restore(gate_imports *imp, const uint8_t *p, size_t n,
             what = "a file in gate.wasi beneath a descriptor that is not a preopen";
             goto bad;
         }
-        const char *why = "its preopen was not granted";
+        const char *why = d->suspended ? "kept suspended" : "its preopen was not granted";
+        f->suspended = d->suspended;
         f->host = d->host >= 0 ? reopen_file(d->host, f, &why) : -1;
         if (f->host >= 0 && lseek(f->host, (off_t)f->lost_pos, SEEK_SET) < 0 &&
             !(f->access & WA_DIR)) {

@@ -11,8 +11,11 @@
  * a host directory to its guest name (--dir HOST::GUEST, or --dir HOST
  * when the guest name is HOST as given to `gate run`); an ungranted
  * preopen, and the files beneath it, are reported lost to the program
- * (EBADF).  stderr says what was reattached and what was lost; `gate
- * inspect FILE` shows what a snapshot asks for.
+ * (EBADF) — or, with --suspend NAME (--suspend '*': every preopen not
+ * granted), kept suspended: the program stops at its first use of it (or
+ * of a file beneath it) and is saved again, to be resumed where it is
+ * granted.  stderr says what was reattached, lost or kept suspended;
+ * `gate inspect FILE` shows what a snapshot asks for.
  *
  * The limits of the original run (memory pages, stack size, table
  * elements) come back too; --max-memory-pages and --stack-size can only
@@ -37,8 +40,8 @@
 
 static int usage_resume(void)
 {
-    fprintf(stderr, "usage: gate resume [--dir HOST[::GUEST]]... [--max-memory-pages N] "
-                    "[--stack-size BYTES]\n"
+    fprintf(stderr, "usage: gate resume [--dir HOST[::GUEST]]... [--suspend NAME|'*']... "
+                    "[--max-memory-pages N] [--stack-size BYTES]\n"
                     "                   [--suspend-after=DURATION] [--fuel=N] [--deterministic] "
                     "[--snapshot=FILE2]\n"
                     "                   [--object=OBJ [--trust-object]] [--sandbox] FILE\n");
@@ -57,9 +60,15 @@ static void report(void *ud, const char *preopen, const char *path, const char *
     }
     if (!path && !why)
         fprintf(stderr, "gate resume: preopen \"%s\": reattached to %s\n", preopen, host);
+    else if (!path && !strcmp(why, "kept suspended"))
+        fprintf(stderr, "gate resume: %s: preopen \"%s\": kept suspended: the program stops at "
+                "its first use of it\n", file, preopen);
     else if (!path)
         fprintf(stderr, "gate resume: %s: preopen \"%s\" %s: reported lost to the program "
                 "(grant it with --dir HOST::%s)\n", file, preopen, why, preopen);
+    else if (why && !strcmp(why, "kept suspended"))
+        fprintf(stderr, "gate resume: file \"%s\" beneath \"%s\": kept suspended\n", path,
+                preopen);
     else if (why)
         fprintf(stderr, "gate resume: file \"%s\" beneath \"%s\": %s: reported lost to the "
                 "program\n", path, preopen, why);
@@ -71,9 +80,9 @@ int cli_resume(int argc, char **argv)
     uint64_t suspend_after = 0, fuel = 0;
     bool trust_object = false, deterministic = false, sandbox = cli_sandbox_default();
     gate_limits lim = { 0 };
-    const char *dirs_host[MAX_DIRS], *dirs_guest[MAX_DIRS];
+    const char *dirs_host[MAX_DIRS], *dirs_guest[MAX_DIRS], *suspend[MAX_DIRS];
     char *dir_copies[MAX_DIRS], *dir_reals[MAX_DIRS];
-    int ndirs = 0, rc = 2;
+    int ndirs = 0, nsuspend = 0, rc = 2;
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -100,6 +109,10 @@ int cli_resume(int argc, char **argv)
         } else if (!strcmp(o, "--suspend-after") && val) {
             if (!cli_duration(argv[++i], &suspend_after))
                 goto usage;
+        } else if (!strcmp(o, "--suspend") && val) {
+            if (nsuspend == MAX_DIRS || !argv[i + 1][0])
+                goto usage;
+            suspend[nsuspend++] = argv[++i];
         } else if (!strcmp(o, "--dir") && val) {
             char *host, *guest;
             if (ndirs == MAX_DIRS)
@@ -160,6 +173,7 @@ int cli_resume(int argc, char **argv)
         goto out;
     /* WASI state, with the grants given here and nothing else */
     gate_wasi_grants gr = { .ndirs = ndirs, .dir_host = dirs_host, .dir_guest = dirs_guest,
+                            .nsuspend = nsuspend, .suspend = suspend,
                             .report = report, .report_ud = (void *)file };
     gate_status ws = gate_imports_wasi_from_snapshot(imp, bytes, len, &gr, &err);
     if (ws == GATE_ERR_SNAPSHOT) {
@@ -219,6 +233,10 @@ int cli_resume(int argc, char **argv)
     if (sandbox && !cli_sandbox(snapshot))
         goto out;
     gate_status st = gate_resume(inst, res, 64, &err);
+    char waiting[256];
+    if (st == GATE_SUSPENDED && gate_wasi_waiting_for(inst, waiting, sizeof waiting))
+        fprintf(stderr, "gate resume: the program needs preopen \"%s\", kept suspended; "
+                "resume it where it is granted (--dir HOST::%s)\n", waiting, waiting);
     rc = cli_outcome(file, inst, inst->mod, st, &err, snapshot, res, ft->nresults);
     cli_stop_on_signals(NULL);
 out:

@@ -215,6 +215,7 @@ struct rt_host {
     bool any_sig;               /* binds whatever signature the import has */
     bool wasi;                  /* a WASI function: ud is its gate_wasi state */
     uint32_t func;              /* a per-instance record: the import's function index */
+    uint32_t tag;               /* what the binder says it is (WASI: which function) */
     char *sig;                  /* "R(P...)" */
     gd_functype type;
     uint8_t types[64];

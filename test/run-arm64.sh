@@ -244,9 +244,15 @@ if [ -x "$host/gate" ]; then
 else
     echo "zygote: 0 passed, 0 failed, 1 skipped (needs the x86-64 gate)" > "$build/zygote.log"
 fi
+echo "== resources reattached, lost or kept suspended across ISAs (test/resources.sh)"
+if [ -x "$host/gate" ]; then
+    bash test/resources.sh "$host" "$build" | tee "$build/resources.log" | grep -v '^ok '
+else
+    echo "resources: 0 passed, 0 failed, 1 skipped (needs the x86-64 gate)" > "$build/resources.log"
+fi
 echo "== migration between x86-64 and ARM64"
 bash test/migrate.sh "$host" "$build" | tee "$build/migrate.log"
-for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes world zygote migrate; do
+for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes world zygote resources migrate; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))
