@@ -83,6 +83,11 @@ $(BUILD)/test/zygote/zygote.wasm: test/wasi/zygote.c
 	@mkdir -p $(dir $@)
 	@clang --target=wasm32-wasi -O2 -o $@ $<
 $(BUILD)/test/unit_zygote: $(ZYGOTE_WASM) $(BUILD)/test/zygote/zygote.wasm
+RESOURCES_WASM := $(patsubst test/resources/%.wat,$(BUILD)/test/resources/%.wasm,$(wildcard test/resources/*.wat))
+$(BUILD)/test/resources/%.wasm: test/resources/%.wat
+	@mkdir -p $(dir $@)
+	@wat2wasm $< -o $@
+$(BUILD)/test/unit_resources: $(RESOURCES_WASM)
 
 $(BUILD)/spec-runner: test/spec_runner.c test/json.c test/json.h $(BUILD)/libgate.a
 	@mkdir -p $(dir $@)

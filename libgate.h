@@ -275,6 +275,19 @@ gate_status gate_imports_func(gate_imports *imp, const char *module,
 gate_status gate_imports_func_raw(gate_imports *imp, const char *module,
                                   const char *name, const char *sig,
                                   gate_raw_fn fn, void *ud, gate_error *err);
+/* A host object that did not come along with a moved program (a restored
+   snapshot), for module.name (name NULL: every function of module that
+   nothing more specific binds), whatever its type (docs/wasi.md):
+   suspended: the program stops at its first call to it (GATE_SUSPENDED,
+     a restartable call: a snapshot now resumes where the host provides
+     it); where it cannot stop, the call traps;
+   lost: the call returns code as its first result (an i32; its other
+     results 0), for the program to handle; one without an i32 result
+     traps. */
+gate_status gate_imports_suspended(gate_imports *imp, const char *module, const char *name,
+                                   gate_error *err);
+gate_status gate_imports_lost(gate_imports *imp, const char *module, const char *name,
+                              int32_t code, gate_error *err);
 /* Makes every export of inst importable as module_name.* */
 gate_status gate_imports_instance(gate_imports *imp, const char *module_name,
                                   gate_instance *inst, gate_error *err);

@@ -297,6 +297,74 @@ gate_status rt_imports_fallback(gate_imports *imp, gate_raw_fn fn, void *ud, gat
     return GATE_OK;
 }
 
+/* ---- resources that did not come along (docs/wasi.md) ------------------- */
+
+static gate_status suspended_fn(gate_call_ctx *ctx, void *ud, const gate_val *args,
+                                gate_val *results)
+{
+    (void)ud, (void)args, (void)results;
+    /* where the stop cannot be taken, the call traps rather than answer */
+    gate_call_trap(ctx, "a resource kept suspended was used where the program cannot stop");
+    ctx->must_stop = true;
+    gate_call_request_stop(ctx, GATE_HOST_RESTART);
+    return GATE_OK;
+}
+
+static gate_status lost_fn(gate_call_ctx *ctx, void *ud, const gate_val *args,
+                           gate_val *results)
+{
+    (void)args;
+    const rt_host *h = ctx->host;
+    if (!h->type.nresults || h->type.results[0] != GT_I32) {
+        gate_call_trap(ctx, "a lost resource was used (its import returns no i32 to say so)");
+        return GATE_TRAPPED;
+    }
+    for (uint32_t i = 0; i < h->type.nresults; i++) {
+        results[i].type = (gate_valtype)h->type.results[i];
+        memset(&results[i].of, 0, sizeof results[i].of);
+    }
+    results[0].of.i32 = (int32_t)(intptr_t)ud;
+    return GATE_OK;
+}
+
+/* module.name (name NULL: every function of module nothing else binds),
+   whatever its type, to fn */
+static gate_status bind_unavailable(gate_imports *imp, const char *module, const char *name,
+                                    gate_raw_fn fn, void *ud, gate_error *err)
+{
+    if (!imp || !module) {
+        err_set(err, GATE_ERR_ARG, "no imports or no module name%s%s", "", "");
+        return GATE_ERR_ARG;
+    }
+    rt_host *h = gx_malloc(&imp->eng->alloc, sizeof *h);
+    rt_import *it = h ? add_import(imp, module, name) : NULL;
+    if (!it) {
+        gx_free(&imp->eng->alloc, h, sizeof *h);
+        err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
+        return GATE_ERR_NOMEM;
+    }
+    memset(h, 0, sizeof *h);
+    h->fn = fn;
+    h->ud = ud;
+    h->any_sig = true;
+    h->sig = dup_str(imp->eng, "*");
+    it->kind = GATE_EXTERN_FUNC;
+    it->host = h;
+    return GATE_OK;
+}
+
+gate_status gate_imports_suspended(gate_imports *imp, const char *module, const char *name,
+                                   gate_error *err)
+{
+    return bind_unavailable(imp, module, name, suspended_fn, NULL, err);
+}
+
+gate_status gate_imports_lost(gate_imports *imp, const char *module, const char *name,
+                              int32_t code, gate_error *err)
+{
+    return bind_unavailable(imp, module, name, lost_fn, (void *)(intptr_t)code, err);
+}
+
 static ffi_type *ffi_of(uint8_t t)
 {
     switch (t) {
@@ -524,6 +592,8 @@ static bool link_one(gate_instance *inst, gate_imports *imp, const gd_import *im
     for (uint32_t i = imp ? imp->n : 0; im->kind == GATE_EXTERN_FUNC && i-- > 0;) {
         rt_import *it = &imp->items[i];
         if (it->host && it->host->any_sig && !strcmp(it->module, im->module) &&
+            (!it->name || (strlen(it->name) == im->name_len &&
+                           !memcmp(it->name, im->name, im->name_len))) &&
             bind_any(inst, it->host, im)) {
             if (it->host->wasi)
                 inst->wasi = it->host->ud;
