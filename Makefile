@@ -183,7 +183,15 @@ fuzz: deps $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_snapshot all $(BUILD)/te
 
 # The embedding examples, linked against the build tree.
 examples: $(BUILD)/examples/host $(BUILD)/examples/guest.wasm $(BUILD)/examples/migrate \
-          $(BUILD)/examples/migrate.wasm $(BUILD)/examples/world $(BUILD)/examples/scripts.wasm
+          $(BUILD)/examples/migrate.wasm $(BUILD)/examples/world $(BUILD)/examples/scripts.wasm \
+          $(BUILD)/examples/host-cpp
+# a C++ host against the same header, with the C++ compiler that goes with CC
+CXX_FOR_CC := $(if $(filter %gcc,$(CC)),$(patsubst %gcc,%g++,$(CC)),c++)
+$(BUILD)/examples/host-cpp: examples/host.cpp libgate.h $(BUILD)/libgate.a
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $@"
+	@$(CXX_FOR_CC) -std=c++17 -Wall -Wextra -Wpedantic -Werror $(CFLAGS) $(EXTRA_CFLAGS) -I. -o $@ $< \
+	  $(BUILD)/libgate.a $(LDLIBS) -static-libstdc++ -static-libgcc $(EXTRA_LDFLAGS)
 $(BUILD)/examples/%: examples/%.c libgate.h $(BUILD)/libgate.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

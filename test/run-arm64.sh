@@ -250,9 +250,17 @@ if [ -x "$host/gate" ]; then
 else
     echo "resources: 0 passed, 0 failed, 1 skipped (needs the x86-64 gate)" > "$build/resources.log"
 fi
+echo "== the C++ host (examples/host.cpp, aarch64 g++), under qemu"
+if qemu-aarch64 "$build/examples/host-cpp" "$build/examples/guest.wasm" > "$build/host-cpp.out" 2>&1 &&
+   cmp -s examples/host.expected "$build/host-cpp.out"; then
+    echo "cpphost: 1 passed, 0 failed" > "$build/cpphost.log"
+else
+    echo "FAIL examples/host.cpp on aarch64: $(diff examples/host.expected "$build/host-cpp.out" | head -3)"
+    echo "cpphost: 0 passed, 1 failed" > "$build/cpphost.log"
+fi
 echo "== migration between x86-64 and ARM64"
 bash test/migrate.sh "$host" "$build" | tee "$build/migrate.log"
-for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes world zygote resources migrate; do
+for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes world zygote resources cpphost migrate; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))

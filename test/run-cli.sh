@@ -602,6 +602,9 @@ check "example host: runs" test $rc -eq 0
 "$build/examples/world" "$build/examples/scripts.wasm" > "$out/world-example.out" 2>&1
 check "examples/world.c: scripts in frames of 2 ms, one looping for ever, one trapping" \
     cmp -s examples/world.expected "$out/world-example.out"
+"$build/examples/host-cpp" "$build/examples/guest.wasm" > "$out/host-cpp.out" 2>&1; rc=$?
+check "example C++ host (examples/host.cpp, libgate.h unchanged): the C host's output (status $rc)" \
+    bash -c "test $rc -eq 0 && cmp -s examples/host.expected '$out/host-cpp.out'"
 if diff -u examples/host.expected "$out/host.out" > "$out/host.diff"; then
     ok "example host: output"
 else
