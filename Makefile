@@ -184,7 +184,16 @@ fuzz: deps $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_snapshot all $(BUILD)/te
 # The embedding examples, linked against the build tree.
 examples: $(BUILD)/examples/host $(BUILD)/examples/guest.wasm $(BUILD)/examples/migrate \
           $(BUILD)/examples/migrate.wasm $(BUILD)/examples/world $(BUILD)/examples/scripts.wasm \
-          $(BUILD)/examples/host-cpp
+          $(BUILD)/examples/host-cpp $(BUILD)/examples/doc $(BUILD)/examples/document/notes1.wasm \
+          $(BUILD)/examples/document/notes2.wasm
+# a document that carries its program: the launcher and two editor versions
+$(BUILD)/examples/doc: examples/document/doc.c libgate.h $(BUILD)/libgate.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -I. -o $@ $< $(BUILD)/libgate.a $(LDLIBS) $(EXTRA_LDFLAGS)
+$(BUILD)/examples/document/%.wasm: examples/document/%.c
+	@mkdir -p $(dir $@)
+	@clang --target=wasm32-wasi -O2 -Wall -Wextra -Werror -o $@ $<
 # a C++ host against the same header, with the C++ compiler that goes with CC
 CXX_FOR_CC := $(if $(filter %gcc,$(CC)),$(patsubst %gcc,%g++,$(CC)),c++)
 $(BUILD)/examples/host-cpp: examples/host.cpp libgate.h $(BUILD)/libgate.a

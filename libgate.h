@@ -391,6 +391,12 @@ gate_status gate_memory_write(gate_instance *inst, uint64_t offset,
 void gate_request_stop(gate_instance *inst);
 /* Whether the instance holds a stopped call (gate_resume continues it). */
 int gate_is_suspended(const gate_instance *inst);
+/* Gives up the stopped call: its frames are dropped, the instance is idle
+   with its memory, tables and globals as the call left them (to
+   interrogate a saved program: call an export that reads its state).
+   GATE_ERR_STATE when nothing is stopped, from inside a call, or for a
+   zygote. */
+gate_status gate_abandon(gate_instance *inst);
 /* Fuel: a deterministic work budget (one unit per function entry and
    per loop iteration), for engines with gate_config.fuel = 1; otherwise
    GATE_ERR_STATE.  Out of fuel, a call returns GATE_SUSPENDED; refill and

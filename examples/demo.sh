@@ -184,4 +184,39 @@ fi
 set -e
 
 echo
+echo "== 13. zygotes: initialised once with no authorities, forked with fresh ones (docs/zygotes.md)"
+echo "   bench/zygote/people.c parses 200,000 embedded records before its first output"
+bash "$here/../bench/zygote/gendata.sh" 200000 > "$out/people-data.c"
+clang --target=wasm32-wasi -O2 -o "$out/people.wasm" "$here/../bench/zygote/people.c" "$out/people-data.c"
+who=$(sed -n 1000p "$out/people-data.c" | cut -d, -f1 | tr -d '"')
+"$gate" init --init=init "$out/people.wasm" -o "$out/people.zygote"
+"$gate" run "$out/people.wasm" "$who" > /dev/null          # the code caches
+"$gate" run --fork "$out/people.zygote" "$who" > /dev/null
+t0=$(date +%s%N)
+"$gate" run "$out/people.wasm" "$who" | sed 's/^/   from scratch:    /'
+t1=$(date +%s%N)
+"$gate" run --fork "$out/people.zygote" "$who" | sed 's/^/   from the zygote: /'
+t2=$(date +%s%N)
+echo "   from scratch $(( (t1 - t0) / 1000000 )) ms, from the zygote $(( (t2 - t1) / 1000000 )) ms"
+echo "-- each child's arguments, environment and directory are its own:"
+clang --target=wasm32-wasi -O2 -o "$out/zygote.wasm" "$here/../test/wasi/zygote.c"
+mkdir -p "$out/zdir"
+"$gate" init --init=init --preopen data "$out/zygote.wasm" -o "$out/sieve.zygote"
+"$gate" run --fork --dir "$out/zdir::data" --env ZYGOTE=child "$out/sieve.zygote" child | sed 's/^/   /'
+echo "   $out/zdir/child.txt: $(cat "$out/zdir/child.txt")"
+
+echo
+echo "== 14. a document that carries its program (examples/document): edit, save, move, upgrade"
+rm -f "$out/todo.gdoc"
+printf 'add buy milk\nadd write the tests\ndone 1\nquit\n' |
+    "$build/examples/doc" --new "$build/examples/document/notes1.wasm" "$out/todo.gdoc" > /dev/null
+if [ -x "$arm/examples/doc" ] && command -v qemu-aarch64 > /dev/null; then
+    echo "-- opened on ARM64 (qemu): the editor continues where it saved itself"
+    printf 'list\nadd call home\nquit\n' | qemu-aarch64 "$arm/examples/doc" "$out/todo.gdoc" | sed 's/^/   /'
+fi
+echo "-- upgraded to version 2 (the old program is asked for its data), opened on x86-64"
+"$build/examples/doc" --upgrade "$build/examples/document/notes2.wasm" "$out/todo.gdoc" > /dev/null
+printf 'add! pay rent\nlist\nquit\n' | "$build/examples/doc" "$out/todo.gdoc" | sed 's/^/   /'
+
+echo
 echo "demo: ok"

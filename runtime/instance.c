@@ -1434,6 +1434,15 @@ gate_status gate_resume(gate_instance *inst, gate_val *results, size_t nresults,
     return st;
 }
 
+gate_status gate_abandon(gate_instance *inst)
+{
+    if (!inst || !inst->susp.active || rt_entry_vm || inst->zygote)
+        return GATE_ERR_STATE;
+    rt_susp_free(inst, &inst->susp);
+    atomic_store(&inst->vm.stop_req, 0);
+    return GATE_OK;
+}
+
 uint32_t gate_trap_backtrace(const gate_instance *inst, uint32_t *funcs, uint32_t *offsets,
                              uint32_t max)
 {

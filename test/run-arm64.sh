@@ -250,6 +250,12 @@ if [ -x "$host/gate" ]; then
 else
     echo "resources: 0 passed, 0 failed, 1 skipped (needs the x86-64 gate)" > "$build/resources.log"
 fi
+echo "== a document that carries its program, moved between ISAs in a terminal (test/document.sh)"
+if [ -x "$host/examples/doc" ]; then
+    bash test/document.sh "$host" "$build" | tee "$build/document.log" | grep -v '^ok '
+else
+    echo "document: 0 passed, 0 failed, 1 skipped (needs the x86-64 examples)" > "$build/document.log"
+fi
 echo "== the C++ host (examples/host.cpp, aarch64 g++), under qemu"
 if qemu-aarch64 "$build/examples/host-cpp" "$build/examples/guest.wasm" > "$build/host-cpp.out" 2>&1 &&
    cmp -s examples/host.expected "$build/host-cpp.out"; then
@@ -260,7 +266,7 @@ else
 fi
 echo "== migration between x86-64 and ARM64"
 bash test/migrate.sh "$host" "$build" | tee "$build/migrate.log"
-for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes world zygote resources cpphost migrate; do
+for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes world zygote resources document cpphost migrate; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))
