@@ -185,7 +185,16 @@ fuzz: deps $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_snapshot all $(BUILD)/te
 examples: $(BUILD)/examples/host $(BUILD)/examples/guest.wasm $(BUILD)/examples/migrate \
           $(BUILD)/examples/migrate.wasm $(BUILD)/examples/world $(BUILD)/examples/scripts.wasm \
           $(BUILD)/examples/host-cpp $(BUILD)/examples/doc $(BUILD)/examples/document/notes1.wasm \
-          $(BUILD)/examples/document/notes2.wasm
+          $(BUILD)/examples/document/notes2.wasm $(BUILD)/examples/engine \
+          $(patsubst examples/game/%.wat,$(BUILD)/examples/game/%.wasm,$(wildcard examples/game/*.wat))
+# a game engine's scripts (libpng for its frames)
+$(BUILD)/examples/engine: examples/game/engine.c libgate.h $(BUILD)/libgate.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -I. -o $@ $< $(BUILD)/libgate.a $(LDLIBS) -lpng $(EXTRA_LDFLAGS)
+$(BUILD)/examples/game/%.wasm: examples/game/%.wat
+	@mkdir -p $(dir $@)
+	@wat2wasm $< -o $@
 # a document that carries its program: the launcher and two editor versions
 $(BUILD)/examples/doc: examples/document/doc.c libgate.h $(BUILD)/libgate.a
 	@mkdir -p $(dir $@)

@@ -219,4 +219,14 @@ echo "-- upgraded to version 2 (the old program is asked for its data), opened o
 printf 'add! pay rent\nlist\nquit\n' | "$build/examples/doc" "$out/todo.gdoc" | sed 's/^/   /'
 
 echo
+echo "== 15. a game engine's scripts (examples/game): 30 frames, a save game loaded on ARM64"
+"$build/examples/engine" --frames 1-15 --save-at 15 "$out/game.gworld" --png 15 --out "$out" \
+    "$build/examples/game" 2>&1 | grep -v '^frame ' | sed 's/^/   /'
+if [ -x "$arm/examples/engine" ] && command -v qemu-aarch64 > /dev/null; then
+    qemu-aarch64 "$arm/examples/engine" --frames 16-30 --load "$out/game.gworld" --png 30 --out "$out" \
+        "$build/examples/game" 2> /dev/null | tail -1 | sed 's/^/   on ARM64: /'
+fi
+echo "   frames written: $out/frame-15.png, $out/frame-30.png"
+
+echo
 echo "demo: ok"

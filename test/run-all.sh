@@ -35,6 +35,8 @@ echo "== resources reattached, lost or kept suspended (test/resources.sh)"
 bash test/resources.sh "$build" | tee "$build/resources.log" | grep -v '^ok '
 echo "== a document that carries its program, edited in a terminal (test/document.sh)"
 bash test/document.sh "$build" | tee "$build/document.log" | grep -v '^ok '
+echo "== a game engine's scripts, frames against expected images (test/game.sh)"
+bash test/game.sh "$build" | tee "$build/game.log" | grep -v '^ok '
 echo "== adversarial compile shapes (test/shapes.sh)"
 bash test/shapes.sh "$build" | tee "$build/shapes.log" | grep -v '^ok '
 echo "== untrusted snapshots, objects and outputs (test/attacks.sh)"
@@ -52,7 +54,7 @@ else
     tail -5 "$build/fuzz-build.log"
     echo "fuzz-snapshot: 0 passed, 1 failed (the fuzzer did not build)" > "$build/fuzz.log"
 fi
-logs="unit spec spec2 spec3 cli cli-sandbox world zygote resources document shapes attacks difftest fuzz"
+logs="unit spec spec2 spec3 cli cli-sandbox world zygote resources document game shapes attacks difftest fuzz"
 # the aarch64 build under qemu (ARM64=0 leaves it out, as `make asan` does)
 if [ "${ARM64:-1}" = 1 ]; then
     echo "== aarch64 build, under qemu-aarch64"

@@ -256,6 +256,12 @@ if [ -x "$host/examples/doc" ]; then
 else
     echo "document: 0 passed, 0 failed, 1 skipped (needs the x86-64 examples)" > "$build/document.log"
 fi
+echo "== a game engine's scripts: frames, save games across ISAs (test/game.sh)"
+if [ -x "$host/examples/engine" ]; then
+    bash test/game.sh "$host" "$build" | tee "$build/game.log" | grep -v '^ok '
+else
+    echo "game: 0 passed, 0 failed, 1 skipped (needs the x86-64 examples)" > "$build/game.log"
+fi
 echo "== the C++ host (examples/host.cpp, aarch64 g++), under qemu"
 if qemu-aarch64 "$build/examples/host-cpp" "$build/examples/guest.wasm" > "$build/host-cpp.out" 2>&1 &&
    cmp -s examples/host.expected "$build/host-cpp.out"; then
@@ -266,7 +272,7 @@ else
 fi
 echo "== migration between x86-64 and ARM64"
 bash test/migrate.sh "$host" "$build" | tee "$build/migrate.log"
-for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes world zygote resources document cpphost migrate; do
+for log in unit spec spec2 spec3 spec4 spec5 cross difftest difftest2 attacks shapes world zygote resources document game cpphost migrate; do
     line=$(tail -1 "$build/$log.log")
     p=$(num passed "$line") f=$(num failed "$line") s=$(num skipped "$line")
     tp=$((tp + ${p:-0})) tf=$((tf + ${f:-1})) ts=$((ts + ${s:-0}))

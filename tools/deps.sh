@@ -5,11 +5,11 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libcapstone-dev libxxhash-dev libcmocka-dev
       libffi-dev libssl-dev libseccomp-dev libjansson-dev wabt clang lld wasi-libc libclang-rt-14-dev-wasm32
-      libclang-rt-14-dev tmux)
+      libclang-rt-14-dev tmux libpng-dev)
 if [ "${1:-}" = "--arm64" ]; then
     pkgs+=(qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross libc6:arm64
            libcapstone-dev:arm64 libxxhash-dev:arm64 libcmocka-dev:arm64 libffi-dev:arm64 libssl-dev:arm64 libseccomp-dev:arm64
-           libjansson-dev:arm64)
+           libjansson-dev:arm64 libpng-dev:arm64)
     dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
 fi
 missing=()
