@@ -55,6 +55,9 @@ mkdir -p "$out/v2"
 "$E/engine" --frames 1-30 --reload-at 20 "$scripts/bouncer2.wasm" --png 25 --out "$out/v2" "$scripts" > "$out/v2.txt" 2> "$out/v2.err"
 check "hot reload of version 2 at frame 20: frames 1-19 unchanged, then version 2's, from the old state" \
     bash -c "head -19 examples/game/frames.expected | cmp -s - <(head -19 '$out/v2.txt') && ! cmp -s examples/game/frames.expected '$out/v2.txt' && '$E/engine' --compare examples/game/expected/frame-25-reloaded.png '$out/v2/frame-25.png'"
+"$E/engine" --frames 1-30 --reload-at 20 "$scripts/bouncer3.wasm" "$scripts" > "$out/v3.txt" 2> "$out/v3.err"
+check "hot reload of version 3 (another layout, migrate_1): the state converted, every frame the same" \
+    bash -c "cmp -s examples/game/frames.expected '$out/v3.txt' && grep -q 'its state migrated' '$out/v3.err'"
 head -c 1000 "$out/save.gworld" > "$out/cut.gworld"
 "$E/engine" --frames 16-17 --load "$out/cut.gworld" "$scripts" > /dev/null 2> "$out/cut.err"; rc=$?
 check "a damaged saved game is refused with a message (status $rc)" bash -c "test $rc -eq 1 && test -s '$out/cut.err'"

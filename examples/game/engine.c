@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <xxhash.h>
 
 #include "../../libgate.h"
@@ -184,12 +185,12 @@ static gate_module *load(gate_engine *eng, const char *dir, const char *name)
     return m;
 }
 
-static bool declares_layout(const gate_module *m)
+static bool exports(const gate_module *m, const char *name)
 {
-    for (uint32_t i = 0; i < gate_module_export_count(m); i++) {
+    for (uint32_t i = 0; m && i < gate_module_export_count(m); i++) {
         gate_extern_desc d;
-        if (gate_module_export(m, i, &d) == GATE_OK && d.name_len == 14 &&
-            !memcmp(d.name, "state_layout_1", 14))
+        if (gate_module_export(m, i, &d) == GATE_OK && d.name_len == strlen(name) &&
+            !memcmp(d.name, name, d.name_len))
             return true;
     }
     return false;
@@ -313,26 +314,35 @@ int main(int argc, char **argv)
     }
     gate_world_on_end(w, on_end, NULL);
     int rc = 0;
+    double longest = 0, total = 0;
     for (int frame = first; frame <= last; frame++) {
         if (frame == reload_at && reload_mod) {
             /* hot reload: the old version hands its state over and ends */
             gate_module *next = load(eng, NULL, reload_mod);
             gate_proc_info old;
             if (next && ball && gate_world_proc(w, ball, &old) == GATE_OK) {
-                bool keep = bouncer && declares_layout(bouncer) && declares_layout(next);
+                /* what the new version declares: the same layout (its
+                   memory as it is), or an export that migrates version 1's */
+                bool same = exports(bouncer, "state_layout_1") && exports(next, "state_layout_1");
+                const char *entry = same ? "adopt" : exports(next, "migrate_1") ? "migrate_1" : NULL;
                 nhanded = 0;
-                if (keep) {
+                if (entry) {
                     gate_world_send(w, ball, 2, NULL, 0);
                     gate_world_wait(w, ball, NULL);
-                    gate_world_reap(w, ball);
                 }
+                gate_world_kill(w, ball);       /* an old version that did not hand over */
+                gate_world_wait(w, ball, NULL);
+                gate_world_reap(w, ball);
                 static const int32_t fresh[5] = { 10, 20, 3, 2, 0xff4040 };
-                ball = keep && nhanded == 20 ? spawn(w, next, "adopt", "ball", old.sponsor, NULL, 0)
-                                             : spawn(w, next, "run", "ball", old.sponsor, fresh, 5);
-                if (keep && nhanded == 20)
+                bool keep = entry && nhanded == 20;
+                ball = keep ? spawn(w, next, entry, "ball", old.sponsor, NULL, 0)
+                            : spawn(w, next, "run", "ball", old.sponsor, fresh, 5);
+                if (keep)
                     gate_world_send(w, ball, 3, handed, nhanded);
                 fprintf(stderr, "engine: frame %d: %s reloaded, %s\n", frame, reload_mod,
-                        keep && nhanded == 20 ? "its state kept" : "started anew (no common layout)");
+                        !keep ? "started anew (it cannot take the old state)"
+                        : same ? "its state kept (the same layout)"
+                               : "its state migrated (migrate_1)");
             }
             gate_module_free(next);
         }
@@ -344,8 +354,14 @@ int main(int argc, char **argv)
                 gate_world_send(w, pids[i], 1, &frame, sizeof frame);
         }
         ndraws = 0;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         gate_world_run(w, 0, FRAME_SLICES);     /* the frame's budget, whatever they do */
         render();
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+        longest = ms > longest ? ms : longest;
+        total += ms;
         printf("frame %d: %d draws, pixels %016llx\n", frame, ndraws,
                (unsigned long long)XXH3_64bits(pixels, sizeof pixels));
         fflush(stdout);
@@ -367,6 +383,11 @@ int main(int argc, char **argv)
             }
         }
     }
+    /* the frame rate: what each frame cost in time (the budget is fuel,
+       the same on every machine; the time is this machine's) */
+    fprintf(stderr, "engine: %d frames, the longest %.2f ms, %.2f ms on average (a frame's "
+            "budget: %d slices of %d units)\n", last - first + 1, longest,
+            total / (last - first + 1), FRAME_SLICES, SLICE_FUEL);
     gate_world_free(w);
     gate_module_free(bouncer);
     gate_engine_free(eng);
