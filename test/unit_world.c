@@ -1207,6 +1207,19 @@ static void zygote_fork_bomb(void **state)
     c.workers = 1;
     c.slice_fuel = 100000;
     c.slice_ns = 20000000000ull;
+    /* the file cut or changed anywhere: refused, never a crash */
+    uint8_t *bad = malloc(wl);
+    for (size_t cut = 0; cut < wl; cut += 1 + wl / 61) {
+        memcpy(bad, wf, wl);
+        assert_null(gate_world_restore(eng, &c, bad, cut, reg_imports, eng, &err));
+        bad[cut] ^= 0x5a;
+        gate_world *t = gate_world_restore(eng, &c, bad, wl, reg_imports, eng, &err);
+        if (t) {
+            fail_msg("a world file with byte %zu changed was restored", cut);
+            gate_world_free(t);
+        }
+    }
+    free(bad);
     w = gate_world_restore(eng, &c, wf, wl, reg_imports, eng, &err);
     if (!w)
         fail_msg("restore: %s", err.message);
