@@ -1389,6 +1389,22 @@ bool gs_describe(FILE *out, const gate_module *mod)
     const gd_custom *cw = find_custom(m, "gate.wasi");
     if (cw)
         rt_wasi_describe(out, mod->bytes + cw->off, cw->len);
+    const gd_custom *cz = find_custom(m, "gate.zygote");
+    if (cz) {
+        /* a zygote: the preopen names its initialisation saw (checked as
+           restore checks them; a bad section is only mentioned here) */
+        rd z = { mod->bytes + cz->off, cz->len, 0, false };
+        uint32_t nz = rd32(&z);
+        fprintf(out, "a zygote (gate run --fork); its children must be granted %s", nz ? "" : "no preopen");
+        for (uint32_t k = 0; k < nz && k < 4096 && !z.bad; k++) {
+            uint32_t nl = rd32(&z);
+            if (z.bad || nl > z.n - z.pos)
+                break;
+            fprintf(out, "%s--dir HOST::%.*s", k ? ", " : "", (int)nl, (const char *)z.p + z.pos);
+            z.pos += nl;
+        }
+        fprintf(out, "%s\n", z.bad ? " (a bad gate.zygote section)" : "");
+    }
     const gd_custom *co = find_custom(m, "gate.objects");
     for (int t = 1; co && t <= 2; t++) {
         char name[4096];

@@ -62,6 +62,10 @@ gate_on "${isas[-1]}" resume --dir a::data child.snap > mig2.out 2>&1; rc2=$?
 check "a zygote's child stopped by fuel (status $rc) resumes on ${isas[-1]} (status $rc2) with the output of a run from scratch" \
     bash -c "test $rc -eq 75 && test $rc2 -eq 0 && cat mig1.out mig2.out | grep -v '^gate' | sed 's/mig/NAME/g' | cmp -s - ref.norm && test \"\$(cat a/mig.txt)\" = 'mig mig'"
 
+"$G" inspect z-x86_64.zygote > insp.out 2>&1
+check "gate inspect says a zygote is one, and which preopens its children need" \
+    grep -q 'a zygote (gate run --fork); its children must be granted --dir HOST::data' insp.out
+
 # an authority during the initialisation: pending in each child, or a trap
 "$G" init --init=init_clock --preopen data zygote.wasm -o zc.zygote 2> zc.err; rc=$?
 check "pending: the clock read by init is pending (status $rc)" grep -q "first call to wasi_snapshot_preview1.clock_time_get" zc.err
