@@ -327,11 +327,15 @@ int main(int argc, char **argv)
                 const char *entry = same ? "adopt" : exports(next, "migrate_1") ? "migrate_1" : NULL;
                 nhanded = 0;
                 if (entry) {
+                    /* a frame's budget to hand over; one that does not is killed */
                     gate_world_send(w, ball, 2, NULL, 0);
-                    gate_world_wait(w, ball, NULL);
+                    gate_world_run(w, 0, FRAME_SLICES);
                 }
-                gate_world_kill(w, ball);       /* an old version that did not hand over */
-                gate_world_wait(w, ball, NULL);
+                gate_proc_info st;
+                if (gate_world_proc(w, ball, &st) == GATE_OK && st.state != GATE_PROC_DONE) {
+                    gate_world_kill(w, ball);
+                    gate_world_run(w, 0, FRAME_SLICES);
+                }
                 gate_world_reap(w, ball);
                 static const int32_t fresh[5] = { 10, 20, 3, 2, 0xff4040 };
                 bool keep = entry && nhanded == 20;
