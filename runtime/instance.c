@@ -329,8 +329,8 @@ static gate_status lost_fn(gate_call_ctx *ctx, void *ud, const gate_val *args,
 
 /* module.name (name NULL: every function of module nothing else binds),
    whatever its type, to fn */
-static gate_status bind_unavailable(gate_imports *imp, const char *module, const char *name,
-                                    gate_raw_fn fn, void *ud, gate_error *err)
+static gate_status add_any(gate_imports *imp, const char *module, const char *name,
+                           gate_raw_fn fn, void *ud, gate_error *err)
 {
     if (!imp || !module) {
         err_set(err, GATE_ERR_ARG, "no imports or no module name%s%s", "", "");
@@ -356,13 +356,13 @@ static gate_status bind_unavailable(gate_imports *imp, const char *module, const
 gate_status gate_imports_suspended(gate_imports *imp, const char *module, const char *name,
                                    gate_error *err)
 {
-    return bind_unavailable(imp, module, name, suspended_fn, NULL, err);
+    return add_any(imp, module, name, suspended_fn, NULL, err);
 }
 
 gate_status gate_imports_lost(gate_imports *imp, const char *module, const char *name,
                               int32_t code, gate_error *err)
 {
-    return bind_unavailable(imp, module, name, lost_fn, (void *)(intptr_t)code, err);
+    return add_any(imp, module, name, lost_fn, (void *)(intptr_t)code, err);
 }
 
 static ffi_type *ffi_of(uint8_t t)
@@ -441,20 +441,13 @@ gate_status gate_imports_func(gate_imports *imp, const char *module, const char 
 gate_status rt_imports_any(gate_imports *imp, const char *module, gate_raw_fn fn, void *ud,
                            void *state, void (*state_free)(void *), gate_error *err)
 {
-    rt_host *h = gx_malloc(&imp->eng->alloc, sizeof *h);
-    rt_import *it = h && imp->nowned < 4 ? add_import(imp, module, NULL) : NULL;
-    if (!it) {
-        gx_free(&imp->eng->alloc, h, sizeof *h);
+    if (imp->nowned == 4) {
         err_set(err, GATE_ERR_NOMEM, "out of memory%s%s", "", "");
         return GATE_ERR_NOMEM;
     }
-    memset(h, 0, sizeof *h);
-    h->fn = fn;
-    h->ud = ud;
-    h->any_sig = true;
-    h->sig = dup_str(imp->eng, "*");
-    it->kind = GATE_EXTERN_FUNC;
-    it->host = h;
+    gate_status st = add_any(imp, module, NULL, fn, ud, err);
+    if (st != GATE_OK)
+        return st;
     imp->owned[imp->nowned] = state;
     imp->owned_free[imp->nowned++] = state_free;
     return GATE_OK;
